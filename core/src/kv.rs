@@ -1,0 +1,189 @@
+//! The state machine interface and the key-value store on top of Raft (the
+//! ERaftKV KvServer layer), with client sessions so that a retried write
+//! applies once (thesis §6.3).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::Entry;
+
+/// What the core applies committed entries to.
+pub trait StateMachine {
+    /// Applies a committed `Normal` entry and returns its answer.
+    fn apply(&mut self, entry: &Entry) -> Vec<u8>;
+    /// The state as bytes, for a snapshot.
+    fn snapshot(&self) -> Vec<u8>;
+    /// Replaces the state with a snapshot's bytes.
+    fn restore(&mut self, data: &[u8]) -> Result<(), String>;
+    /// Answers a read-only query against the current state.
+    fn read(&self, query: &[u8]) -> Vec<u8>;
+}
+
+/// A KV operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvOp {
+    /// Sets `key` to `value`.
+    Put,
+    /// Reads `key`.
+    Get,
+    /// Removes `key`.
+    Delete,
+}
+
+/// A client command as stored in a `Normal` entry (JSON text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvCommand {
+    /// The client's id (its session).
+    pub client: u64,
+    /// The client's sequence number; a retry reuses it.
+    pub seq: u64,
+    /// The operation.
+    pub op: KvOp,
+    /// The key.
+    pub key: String,
+    /// The value, for put.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl KvCommand {
+    /// The entry payload for this command.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses an entry payload.
+    pub fn decode(data: &[u8]) -> Result<KvCommand, String> {
+        serde_json::from_slice(data).map_err(|e| format!("not a KV command: {e}"))
+    }
+}
+
+/// The answer to a command or read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvResult {
+    /// False when the command was malformed.
+    pub ok: bool,
+    /// For get: the value, or null when absent.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// True when a retry was answered from the session instead of re-applied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+impl KvResult {
+    /// Parses an answer.
+    pub fn decode(data: &[u8]) -> Option<KvResult> {
+        serde_json::from_slice(data).ok()
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A client's session: its last applied sequence number and that answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Highest sequence number applied.
+    pub last_seq: u64,
+    /// Its answer, returned again to a retry.
+    pub last_result: KvResult,
+}
+
+impl Default for KvResult {
+    fn default() -> Self {
+        KvResult {
+            ok: true,
+            value: None,
+            duplicate: false,
+        }
+    }
+}
+
+/// The replicated key-value store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvStore {
+    /// The data.
+    pub data: BTreeMap<String, String>,
+    /// Client sessions by client id.
+    pub sessions: BTreeMap<u64, Session>,
+}
+
+impl KvStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies one command, once per (client, seq).
+    pub fn execute(&mut self, cmd: &KvCommand) -> KvResult {
+        if let Some(session) = self.sessions.get(&cmd.client) {
+            if cmd.seq <= session.last_seq {
+                let mut again = session.last_result.clone();
+                again.duplicate = true;
+                return again;
+            }
+        }
+        let result = match cmd.op {
+            KvOp::Put => {
+                self.data
+                    .insert(cmd.key.clone(), cmd.value.clone().unwrap_or_default());
+                KvResult::default()
+            }
+            KvOp::Get => KvResult {
+                value: self.data.get(&cmd.key).cloned(),
+                ..KvResult::default()
+            },
+            KvOp::Delete => {
+                self.data.remove(&cmd.key);
+                KvResult::default()
+            }
+        };
+        self.sessions.insert(
+            cmd.client,
+            Session {
+                last_seq: cmd.seq,
+                last_result: result.clone(),
+            },
+        );
+        result
+    }
+}
+
+impl StateMachine for KvStore {
+    fn apply(&mut self, entry: &Entry) -> Vec<u8> {
+        match KvCommand::decode(&entry.data) {
+            Ok(cmd) => self.execute(&cmd).encode(),
+            Err(_) => KvResult {
+                ok: false,
+                ..KvResult::default()
+            }
+            .encode(),
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    fn restore(&mut self, data: &[u8]) -> Result<(), String> {
+        if data.is_empty() {
+            *self = KvStore::default();
+            return Ok(());
+        }
+        *self = serde_json::from_slice(data).map_err(|e| format!("bad KV snapshot: {e}"))?;
+        Ok(())
+    }
+
+    fn read(&self, query: &[u8]) -> Vec<u8> {
+        let key = String::from_utf8_lossy(query);
+        KvResult {
+            value: self.data.get(key.as_ref()).cloned(),
+            ..KvResult::default()
+        }
+        .encode()
+    }
+}

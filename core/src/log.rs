@@ -1,0 +1,323 @@
+//! The log: the `LogStore` trait the application implements (ERaftKV
+//! `LogStoreInterface`), its in-memory implementation, and `RaftLog`, which
+//! caches entries over a store and adds the snapshot base the core reasons with.
+
+use std::collections::VecDeque;
+
+use crate::types::{Entry, Index, Term};
+
+/// Why a log-store operation was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogError {
+    /// An append whose index is not `last_index + 1`.
+    NotContiguous {
+        /// The index the store expected.
+        expected: Index,
+        /// The index it was given.
+        got: Index,
+    },
+    /// An index at or below the snapshot base, or past the end.
+    OutOfRange(Index),
+}
+
+impl std::fmt::Display for LogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogError::NotContiguous { expected, got } => {
+                write!(f, "append at index {got}, expected {expected}")
+            }
+            LogError::OutOfRange(i) => write!(f, "index {i} is outside the log"),
+        }
+    }
+}
+
+/// Where entries live (ERaftKV `LogStoreInterface`). Indexes are absolute;
+/// the store remembers the index and term of the last entry compacted away
+/// (its base) so `first_index` is `base + 1` and `last_index` is
+/// `base + count`.
+pub trait LogStore {
+    /// Prepares an empty store (no-op for memory).
+    fn init(&mut self);
+    /// Drops every entry and makes `(index, term)` the new base.
+    fn reset(&mut self, index: Index, term: Term);
+    /// Appends one entry at `last_index + 1`.
+    fn append(&mut self, entry: Entry) -> Result<(), LogError>;
+    /// Drops entries with index < `first_index`, keeping the dropped prefix's
+    /// last index and term as the base.
+    fn erase_before(&mut self, first_index: Index) -> Result<(), LogError>;
+    /// Drops entries with index >= `from_index`.
+    fn erase_after(&mut self, from_index: Index) -> Result<(), LogError>;
+    /// The entry at `index`, if held.
+    fn get(&self, index: Index) -> Option<Entry>;
+    /// Up to `count` entries starting at `first`.
+    fn gets(&self, first: Index, count: usize) -> Vec<Entry>;
+    /// Index of the first entry held (base + 1, even when empty).
+    fn first_index(&self) -> Index;
+    /// Index of the last entry held (the base when empty).
+    fn last_index(&self) -> Index;
+    /// Number of entries held.
+    fn count(&self) -> usize;
+    /// The base: index and term of the last entry compacted away.
+    fn base(&self) -> (Index, Term);
+    /// Makes appended entries durable (no-op for memory).
+    fn sync(&mut self);
+}
+
+/// `LogStore` in memory: the simulator's "disk", which survives crashes
+/// because the simulator keeps it while the server's volatile state is lost.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemLogStore {
+    base_index: Index,
+    base_term: Term,
+    entries: VecDeque<Entry>,
+}
+
+impl MemLogStore {
+    /// An empty store with base (0, 0).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl LogStore for MemLogStore {
+    fn init(&mut self) {}
+
+    fn reset(&mut self, index: Index, term: Term) {
+        self.entries.clear();
+        self.base_index = index;
+        self.base_term = term;
+    }
+
+    fn append(&mut self, entry: Entry) -> Result<(), LogError> {
+        let expected = self.last_index() + 1;
+        if entry.index != expected {
+            return Err(LogError::NotContiguous {
+                expected,
+                got: entry.index,
+            });
+        }
+        self.entries.push_back(entry);
+        Ok(())
+    }
+
+    fn erase_before(&mut self, first_index: Index) -> Result<(), LogError> {
+        if first_index > self.last_index() + 1 {
+            return Err(LogError::OutOfRange(first_index));
+        }
+        while self.first_index() < first_index {
+            if let Some(e) = self.entries.pop_front() {
+                self.base_index = e.index;
+                self.base_term = e.term;
+            }
+        }
+        Ok(())
+    }
+
+    fn erase_after(&mut self, from_index: Index) -> Result<(), LogError> {
+        if from_index <= self.base_index {
+            return Err(LogError::OutOfRange(from_index));
+        }
+        let keep = (from_index - self.base_index - 1) as usize;
+        self.entries.truncate(keep);
+        Ok(())
+    }
+
+    fn get(&self, index: Index) -> Option<Entry> {
+        if index <= self.base_index {
+            return None;
+        }
+        self.entries
+            .get((index - self.base_index - 1) as usize)
+            .cloned()
+    }
+
+    fn gets(&self, first: Index, count: usize) -> Vec<Entry> {
+        if first <= self.base_index {
+            return Vec::new();
+        }
+        let start = (first - self.base_index - 1) as usize;
+        self.entries.iter().skip(start).take(count).cloned().collect()
+    }
+
+    fn first_index(&self) -> Index {
+        self.base_index + 1
+    }
+
+    fn last_index(&self) -> Index {
+        self.base_index + self.entries.len() as Index
+    }
+
+    fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn base(&self) -> (Index, Term) {
+        (self.base_index, self.base_term)
+    }
+
+    fn sync(&mut self) {}
+}
+
+/// How many recent entries `RaftLog` keeps at hand: the tail is what
+/// replication reads again and again.
+pub const CACHE_ENTRIES: usize = 256;
+
+/// The core's view of the log: a store plus a cache of its newest entries.
+/// Invariant: the cache holds a contiguous suffix of the store's entries.
+#[derive(Clone, Debug)]
+pub struct RaftLog<L: LogStore> {
+    store: L,
+    cache: VecDeque<Entry>,
+}
+
+impl<L: LogStore> RaftLog<L> {
+    /// Wraps a store as it is (entries already in it stay; used on restart).
+    pub fn new(store: L) -> Self {
+        let mut log = RaftLog {
+            store,
+            cache: VecDeque::new(),
+        };
+        log.refill_cache();
+        log
+    }
+
+    fn refill_cache(&mut self) {
+        let last = self.store.last_index();
+        let first = self.store.first_index();
+        let start = last.saturating_sub(CACHE_ENTRIES as Index - 1).max(first);
+        self.cache = self.store.gets(start, CACHE_ENTRIES).into();
+    }
+
+    /// The store, for the application to hand back after a crash.
+    pub fn into_store(self) -> L {
+        self.store
+    }
+
+    /// The store, read-only.
+    pub fn store(&self) -> &L {
+        &self.store
+    }
+
+    /// Index of the snapshot base (last compacted index).
+    pub fn base_index(&self) -> Index {
+        self.store.base().0
+    }
+
+    /// Term of the snapshot base.
+    pub fn base_term(&self) -> Term {
+        self.store.base().1
+    }
+
+    /// First index held (base + 1).
+    pub fn first_index(&self) -> Index {
+        self.store.first_index()
+    }
+
+    /// Last index held, or the base when empty.
+    pub fn last_index(&self) -> Index {
+        self.store.last_index()
+    }
+
+    /// Term of the last entry, or of the base when empty.
+    pub fn last_term(&self) -> Term {
+        self.term_at(self.last_index()).unwrap_or(0)
+    }
+
+    /// Number of entries held after the base.
+    pub fn count(&self) -> usize {
+        self.store.count()
+    }
+
+    /// The term at `index`: known for the base and for held entries; index 0
+    /// has term 0; `None` for compacted or missing indexes.
+    pub fn term_at(&self, index: Index) -> Option<Term> {
+        let (base, base_term) = self.store.base();
+        if index == base {
+            return Some(base_term);
+        }
+        if index == 0 {
+            return Some(0);
+        }
+        self.get(index).map(|e| e.term)
+    }
+
+    /// The entry at `index`, from the cache when it is there.
+    pub fn get(&self, index: Index) -> Option<Entry> {
+        if let Some(front) = self.cache.front() {
+            if index >= front.index {
+                return self.cache.get((index - front.index) as usize).cloned();
+            }
+        }
+        self.store.get(index)
+    }
+
+    /// Borrowed cache access for hot paths; `None` if not cached.
+    pub fn cached(&self, index: Index) -> Option<&Entry> {
+        let front = self.cache.front()?;
+        if index < front.index {
+            return None;
+        }
+        self.cache.get((index - front.index) as usize)
+    }
+
+    /// Up to `max` entries from `first` on.
+    pub fn entries(&self, first: Index, max: usize) -> Vec<Entry> {
+        if let Some(front) = self.cache.front() {
+            if first >= front.index {
+                return self
+                    .cache
+                    .iter()
+                    .skip((first - front.index) as usize)
+                    .take(max)
+                    .cloned()
+                    .collect();
+            }
+        }
+        self.store.gets(first, max)
+    }
+
+    /// Appends at the end; the index must be `last_index + 1`.
+    pub fn append(&mut self, entry: Entry) -> Result<(), LogError> {
+        self.store.append(entry.clone())?;
+        if self.cache.len() == CACHE_ENTRIES {
+            self.cache.pop_front();
+        }
+        self.cache.push_back(entry);
+        Ok(())
+    }
+
+    /// Deletes entries with index >= `from` (conflict truncation, §5.3).
+    pub fn truncate_from(&mut self, from: Index) -> Result<(), LogError> {
+        self.store.erase_after(from)?;
+        while self.cache.back().is_some_and(|e| e.index >= from) {
+            self.cache.pop_back();
+        }
+        if self.cache.is_empty() {
+            self.refill_cache();
+        }
+        Ok(())
+    }
+
+    /// Compacts entries up to and including `index` (§7); `index` must be held.
+    pub fn compact_to(&mut self, index: Index) -> Result<(), LogError> {
+        if index < self.first_index() || index > self.last_index() {
+            return Err(LogError::OutOfRange(index));
+        }
+        self.store.erase_before(index + 1)?;
+        while self.cache.front().is_some_and(|e| e.index <= index) {
+            self.cache.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Drops everything and starts from a snapshot's `(index, term)`.
+    pub fn reset(&mut self, index: Index, term: Term) {
+        self.store.reset(index, term);
+        self.cache.clear();
+    }
+
+    /// Makes appended entries durable.
+    pub fn sync(&mut self) {
+        self.store.sync();
+    }
+}
