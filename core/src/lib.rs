@@ -7,12 +7,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod config;
 pub mod kv;
 pub mod log;
 pub mod network;
 pub mod quorum;
+pub mod raft;
+pub mod sim;
 pub mod storage;
+pub mod trace;
 pub mod types;
 
 pub use config::{Bug, Bugs, Config};

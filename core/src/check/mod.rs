@@ -1,0 +1,1 @@
+//! Safety checker over traces and live simulations.
