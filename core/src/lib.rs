@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod config;
+pub mod harness;
 pub mod kv;
 pub mod log;
 pub mod network;
