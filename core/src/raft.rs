@@ -172,6 +172,7 @@ pub fn parse_snapshot(data: &[u8]) -> Result<(Membership, &[u8]), String> {
 }
 
 /// One Raft server (ERaftKV `RaftServer`).
+#[derive(Clone)]
 pub struct RaftServer<S: Storage, L: LogStore, M: StateMachine, N: Network> {
     cfg: Config,
     // Persistent state (Figure 2), mirrored in `storage` before any answer.
