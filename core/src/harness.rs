@@ -2,6 +2,12 @@
 //! delivers instantly and in order, with the faults of raft-rs's harness
 //! (`isolate`, `cut`, `drop`, `recover`) plus crash and restart. Scenario
 //! tests read like stories with it; benchmarks use it as the FIFO network.
+//!
+//! For message-level stories a test can also drop messages by rule
+//! (`drop_if`, `drop_queued`), hold some back to deliver later, twice or out
+//! of order (`hold_queued`, `deliver`), step the queue one message at a time
+//! (`deliver_one`), and start a node from a log it built itself
+//! (`start_from`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -29,6 +35,9 @@ pub enum Slot {
     Down(MemStorage, MemLogStore),
 }
 
+/// A rule that says which messages the network loses.
+pub type DropRule = Box<dyn Fn(&Message) -> bool>;
+
 /// Servers plus a FIFO queue of messages between them.
 pub struct Cluster {
     /// Nodes by id.
@@ -45,6 +54,9 @@ pub struct Cluster {
     pub initial: Membership,
     /// Counts messages delivered.
     pub delivered: u64,
+    /// Messages for which this returns true are lost on delivery (like a
+    /// cut link, but chosen by content). `recover` clears it.
+    pub drop_rule: Option<DropRule>,
     seed: u64,
 }
 
@@ -60,6 +72,7 @@ impl Cluster {
             config,
             initial: initial.clone(),
             delivered: 0,
+            drop_rule: None,
             seed: 1,
         };
         for id in 1..=n {
@@ -78,7 +91,15 @@ impl Cluster {
         cfg.id = id;
         self.seed += 1;
         let rng = ChaCha8Rng::seed_from_u64(self.seed * 7919 + id);
-        match Server::new(cfg, initial, st, log, KvStore::new(), MemNetwork::default(), rng) {
+        match Server::new(
+            cfg,
+            initial,
+            st,
+            log,
+            KvStore::new(),
+            MemNetwork::default(),
+            rng,
+        ) {
             Ok(s) => {
                 self.nodes.insert(id, Slot::Up(Box::new(s)));
             }
@@ -87,9 +108,28 @@ impl Cluster {
         self.collect(id);
     }
 
+    /// Starts (or restarts) `id` from the persistent state given, replacing
+    /// whatever ran there: lets a test build a log entry by entry (Figure 7)
+    /// and bring a server up on it. The initial configuration is the
+    /// cluster's if `id` is in it, empty otherwise.
+    pub fn start_from(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) {
+        self.nodes.remove(&id);
+        let initial = if self.initial.contains(id) {
+            self.initial.clone()
+        } else {
+            Membership::default()
+        };
+        self.start(id, initial, st, log);
+    }
+
     /// Adds a brand-new empty node (to be joined by a membership change).
     pub fn add_node(&mut self, id: NodeId) {
-        self.start(id, Membership::default(), MemStorage::new(), MemLogStore::new());
+        self.start(
+            id,
+            Membership::default(),
+            MemStorage::new(),
+            MemLogStore::new(),
+        );
     }
 
     /// The live server `id`; panics in tests if it is down.
@@ -148,9 +188,27 @@ impl Cluster {
         }
     }
 
-    /// Delivers one message now (it bypasses the queue order).
+    /// Delivers the oldest queued message (and queues what it causes).
+    /// Returns false when the queue is empty.
+    pub fn deliver_one(&mut self) -> bool {
+        self.collect_all();
+        match self.queue.pop_front() {
+            Some(m) => {
+                self.deliver(m);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delivers one message now (it bypasses the queue order). A test may
+    /// hand in a message twice (a duplicate), late (reordered), or one it
+    /// made up (a forged or malformed request).
     pub fn deliver(&mut self, m: Message) {
         if self.cut.contains(&(m.from, m.to)) {
+            return;
+        }
+        if self.drop_rule.as_ref().is_some_and(|rule| rule(&m)) {
             return;
         }
         let to = m.to;
@@ -159,6 +217,33 @@ impl Cluster {
             self.delivered += 1;
             self.collect(to);
         }
+    }
+
+    /// Loses from now on every message `rule` picks (until `recover`).
+    pub fn drop_if(&mut self, rule: impl Fn(&Message) -> bool + 'static) {
+        self.drop_rule = Some(Box::new(rule));
+    }
+
+    /// Removes the queued messages `pick` selects; returns how many.
+    pub fn drop_queued(&mut self, pick: impl Fn(&Message) -> bool) -> usize {
+        self.hold_queued(pick).len()
+    }
+
+    /// Takes the queued messages `pick` selects out of the queue, in order,
+    /// so the test can deliver them later, twice, or not at all.
+    pub fn hold_queued(&mut self, pick: impl Fn(&Message) -> bool) -> Vec<Message> {
+        self.collect_all();
+        let mut held = Vec::new();
+        let mut kept = VecDeque::new();
+        for m in self.queue.drain(..) {
+            if pick(&m) {
+                held.push(m);
+            } else {
+                kept.push_back(m);
+            }
+        }
+        self.queue = kept;
+        held
     }
 
     /// Takes every queued message out without delivering it.
@@ -222,9 +307,10 @@ impl Cluster {
         self.cut.insert((from, to));
     }
 
-    /// Heals every cut.
+    /// Heals every cut and forgets the drop rule.
     pub fn recover(&mut self) {
         self.cut.clear();
+        self.drop_rule = None;
     }
 
     /// Crashes `id`: volatile state is lost, persisted state kept.
@@ -238,13 +324,7 @@ impl Cluster {
     /// Restarts a crashed `id` from its persisted state.
     pub fn restart(&mut self, id: NodeId) {
         if let Some(Slot::Down(st, log)) = self.nodes.remove(&id) {
-            let initial = self.initial.clone();
-            let initial = if initial.contains(id) {
-                initial
-            } else {
-                Membership::default()
-            };
-            self.start(id, initial, st, log);
+            self.start_from(id, st, log);
         }
     }
 
