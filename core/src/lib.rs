@@ -20,10 +20,12 @@ pub mod storage;
 pub mod trace;
 pub mod types;
 
+pub use check::{check_trace_str, Checker, Report, Violation};
 pub use config::{Bug, Bugs, Config};
 pub use kv::{KvCommand, KvOp, KvResult, KvStore, StateMachine};
 pub use log::{LogError, LogStore, MemLogStore, RaftLog};
 pub use network::{MemNetwork, Network, Output, RaftEvent, SnapshotSource};
 pub use quorum::{Membership, VoteResult};
 pub use storage::{MemStorage, Snapshot, Storage};
+pub use trace::{read_trace, EventKind, Trace, TraceError, TraceEvent, TraceHeader, TraceWriter};
 pub use types::*;

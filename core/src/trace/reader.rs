@@ -1,0 +1,209 @@
+//! The trace reader: line by line, so a million-event file never has to be
+//! held as parsed events, with an error naming the line and the problem.
+
+use super::{
+    EventKind, Trace, TraceError, TraceErrorKind, TraceEvent, TraceHeader, TRACE_FORMAT,
+    TRACE_VERSION,
+};
+
+/// A push parser: feed it lines (without their `\n`) in order. It checks
+/// the header, `seq` continuity and non-decreasing `time`, and ignores
+/// unknown fields. Use it directly to stream from a file; `TraceReader`
+/// wraps it for text already in memory.
+#[derive(Clone, Debug, Default)]
+pub struct TraceParser {
+    header: Option<TraceHeader>,
+    line: usize,
+    next_seq: u64,
+    last_time: u64,
+}
+
+impl TraceParser {
+    /// A parser expecting the header line first.
+    pub fn new() -> Self {
+        TraceParser {
+            header: None,
+            line: 0,
+            next_seq: 1,
+            last_time: 0,
+        }
+    }
+
+    /// The header, once line 1 has been read.
+    pub fn header(&self) -> Option<&TraceHeader> {
+        self.header.as_ref()
+    }
+
+    /// Lines fed so far.
+    pub fn lines_read(&self) -> usize {
+        self.line
+    }
+
+    /// Reads the next line: `Ok(None)` for the header, `Ok(Some(event))`
+    /// for an event.
+    pub fn push_line(&mut self, text: &str) -> Result<Option<TraceEvent>, TraceError> {
+        self.line += 1;
+        let line = self.line;
+        let err = |kind| TraceError { line, kind };
+        if text.trim().is_empty() {
+            return Err(err(TraceErrorKind::BlankLine));
+        }
+        if self.header.is_none() {
+            self.header = Some(parse_header(text).map_err(err)?);
+            return Ok(None);
+        }
+        let event: TraceEvent = serde_json::from_str(text).map_err(|e| err(classify(text, e)))?;
+        if event.seq != self.next_seq {
+            return Err(err(TraceErrorKind::SeqGap {
+                expected: self.next_seq,
+                found: event.seq,
+            }));
+        }
+        if event.time < self.last_time {
+            return Err(err(TraceErrorKind::TimeDecreasing {
+                previous: self.last_time,
+                found: event.time,
+            }));
+        }
+        self.next_seq = self.next_seq.saturating_add(1);
+        self.last_time = event.time;
+        Ok(Some(event))
+    }
+}
+
+fn parse_header(text: &str) -> Result<TraceHeader, TraceErrorKind> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| TraceErrorKind::BadJson(e.to_string()))?;
+    let Some(obj) = value.as_object() else {
+        return Err(TraceErrorKind::MissingHeader);
+    };
+    if obj.get("type").and_then(|t| t.as_str()) != Some("header") {
+        return Err(TraceErrorKind::MissingHeader);
+    }
+    match obj.get("format") {
+        Some(serde_json::Value::String(f)) if f == TRACE_FORMAT => {}
+        Some(other) => return Err(TraceErrorKind::UnknownFormat(display(other))),
+        None => return Err(TraceErrorKind::BadHeader("missing field `format`".into())),
+    }
+    match obj.get("version") {
+        Some(v) if v.as_u64() == Some(TRACE_VERSION) => {}
+        Some(other) => return Err(TraceErrorKind::UnsupportedVersion(display(other))),
+        None => return Err(TraceErrorKind::BadHeader("missing field `version`".into())),
+    }
+    serde_json::from_value(value).map_err(|e| TraceErrorKind::BadHeader(e.to_string()))
+}
+
+fn display(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Turns a failed typed parse into the most useful explanation: only on the
+/// error path is the line parsed a second time, untyped.
+fn classify(text: &str, typed: serde_json::Error) -> TraceErrorKind {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return TraceErrorKind::BadJson(e.to_string()),
+    };
+    let Some(obj) = value.as_object() else {
+        return TraceErrorKind::BadJson("expected a JSON object".into());
+    };
+    match obj.get("type") {
+        None => TraceErrorKind::BadEvent("missing field `type`".into()),
+        Some(serde_json::Value::String(t)) if t == "header" => {
+            TraceErrorKind::BadEvent("a second header (only line 1 is a header)".into())
+        }
+        Some(serde_json::Value::String(t)) if !EventKind::TYPES.contains(&t.as_str()) => {
+            TraceErrorKind::UnknownEventType(t.clone())
+        }
+        Some(serde_json::Value::String(_)) => TraceErrorKind::BadEvent(typed.to_string()),
+        Some(other) => TraceErrorKind::UnknownEventType(other.to_string()),
+    }
+}
+
+/// Streams the events of a trace held in memory. The header is read by
+/// `new`; iteration yields each event or the first error, then stops.
+#[derive(Debug)]
+pub struct TraceReader<'a> {
+    lines: std::str::Lines<'a>,
+    parser: TraceParser,
+    failed: bool,
+}
+
+impl<'a> TraceReader<'a> {
+    /// Reads the header of `text`.
+    pub fn new(text: &'a str) -> Result<Self, TraceError> {
+        let mut lines = text.lines();
+        let mut parser = TraceParser::new();
+        let Some(first) = lines.next() else {
+            return Err(TraceError {
+                line: 0,
+                kind: TraceErrorKind::Empty,
+            });
+        };
+        parser.push_line(first)?;
+        Ok(TraceReader {
+            lines,
+            parser,
+            failed: false,
+        })
+    }
+
+    /// The trace's header.
+    pub fn header(&self) -> &TraceHeader {
+        // `new` only succeeds after the header parsed; this cannot be None,
+        // but a fallback keeps the code free of panics.
+        match self.parser.header() {
+            Some(h) => h,
+            None => &FALLBACK_HEADER,
+        }
+    }
+
+    /// Lines read so far, the header included.
+    pub fn lines_read(&self) -> usize {
+        self.parser.lines_read()
+    }
+}
+
+static FALLBACK_HEADER: TraceHeader = TraceHeader {
+    format: String::new(),
+    version: 0,
+    seed: 0,
+    nodes: Vec::new(),
+    config: serde_json::Value::Null,
+};
+
+impl Iterator for TraceReader<'_> {
+    type Item = Result<TraceEvent, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let text = self.lines.next()?;
+        match self.parser.push_line(text) {
+            Ok(Some(event)) => Some(Ok(event)),
+            // The parser returns None only for the header, already read.
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Reads a whole trace into memory.
+pub fn read_trace(text: &str) -> Result<Trace, TraceError> {
+    let mut reader = TraceReader::new(text)?;
+    let mut events = Vec::new();
+    for event in reader.by_ref() {
+        events.push(event?);
+    }
+    Ok(Trace {
+        header: reader.header().clone(),
+        events,
+    })
+}
