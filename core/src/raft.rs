@@ -216,9 +216,10 @@ pub struct RaftServer<S: Storage, L: LogStore, M: StateMachine, N: Network> {
 
 impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N> {
     /// Starts a server, or restarts one from what its storage and log store
-    /// persisted. `initial` is the configuration the cluster was created with
-    /// (empty for a node that will be added later); a snapshot or membership
-    /// entries in the log override it. The RNG draws election timeouts; the
+    /// persisted. `initial` is the configuration the cluster was bootstrapped
+    /// with, the same on every server, including ones added later (it is in
+    /// no log, and the membership entries after it only make sense on top of
+    /// it); a snapshot or membership entries in the log override it. The RNG draws election timeouts; the
     /// owner seeds it.
     pub fn new(
         cfg: Config,

@@ -1,1 +1,1266 @@
-//! The deterministic cluster simulator.
+//! The deterministic cluster simulator: real `RaftServer`s over an in-memory
+//! network with latency, loss, duplication, reordering, partitions and cut
+//! links, on a simulated millisecond clock, with crashes, restarts,
+//! membership changes, snapshots and KV clients. One seed plus the timed
+//! actions gives the same run, event for event, natively and in wasm.
+//!
+//! The run advances in *micro-steps*. Within one millisecond they come in a
+//! fixed order: message arrivals (by message id), client timers (by client),
+//! node ticks (by node id), then actions (in the order they were made). Each
+//! micro-step may emit trace events; the page steps, rewinds and scrubs by
+//! micro-step, and `goto_step` rebuilds any earlier one exactly from a
+//! checkpoint and replay.
+
+pub mod chaos;
+mod clients;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::check::{Checker, Violation};
+use crate::config::{Bug, Bugs, Config};
+use crate::harness::Server;
+use crate::kv::{KvOp, KvStore};
+use crate::log::MemLogStore;
+use crate::network::{MemNetwork, Output, RaftEvent};
+use crate::quorum::Membership;
+use crate::raft::ConfChange;
+use crate::storage::MemStorage;
+use crate::trace::{DropReason, EventKind, TraceEvent, TraceHeader};
+use crate::types::{Message, NodeId, Role};
+
+pub use clients::{ClientOp, ClientState, ClientView};
+
+/// Everything that shapes a run besides the seed and the actions. It is the
+/// trace header's `config`, so a trace can be re-run from its header alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    /// `[min, max]` of the randomized election timeout, in ms (one tick = 1 ms).
+    pub election_timeout_ms: [u64; 2],
+    /// Heartbeat interval in ms.
+    pub heartbeat_ms: u64,
+    /// Snapshot chunk size in bytes.
+    pub snapshot_chunk_bytes: usize,
+    /// Run PreVote before elections (thesis §9.6).
+    pub prevote: bool,
+    /// Leaders step down without a majority (thesis §6.2); also enables leader stickiness.
+    pub check_quorum: bool,
+    /// `[min, max]` one-way latency in ms.
+    pub latency_ms: [u64; 2],
+    /// Chance that a message is lost, in [0, 1].
+    pub loss: f64,
+    /// Chance that a message is duplicated, in [0, 1].
+    pub duplicate: f64,
+    /// Chance that a message is held back by extra latency (reordering), in [0, 1].
+    pub reorder: f64,
+    /// Take a snapshot on a node when this many applied entries can be compacted (0: never).
+    pub snapshot_every: u64,
+    /// Most entries per AppendEntries.
+    pub max_entries_per_msg: usize,
+    /// Most AppendEntries in flight per follower.
+    pub max_inflight: usize,
+    /// How long a client waits for one attempt before retrying, in ms.
+    pub client_retry_ms: u64,
+    /// How long a client tries in all before giving up (outcome unknown), in ms.
+    pub client_timeout_ms: u64,
+    /// Deliberate bugs switched on in every node's core.
+    pub bugs: Vec<Bug>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            election_timeout_ms: [150, 300],
+            heartbeat_ms: 50,
+            snapshot_chunk_bytes: 1024,
+            prevote: true,
+            check_quorum: true,
+            latency_ms: [5, 25],
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            snapshot_every: 0,
+            max_entries_per_msg: 64,
+            max_inflight: 8,
+            client_retry_ms: 400,
+            client_timeout_ms: 3000,
+            bugs: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Checks the settings and says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        self.core_config(1).validate()?;
+        if self.latency_ms[0] > self.latency_ms[1] {
+            return Err(format!(
+                "latency range is empty: min {} > max {}",
+                self.latency_ms[0], self.latency_ms[1]
+            ));
+        }
+        if self.latency_ms[1] > 60_000 {
+            return Err("latency above 60 s is not supported".into());
+        }
+        for (name, p) in [
+            ("loss", self.loss),
+            ("duplicate", self.duplicate),
+            ("reorder", self.reorder),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("{name} must be between 0 and 1, not {p}"));
+            }
+        }
+        if self.client_retry_ms == 0 || self.client_timeout_ms < self.client_retry_ms {
+            return Err("client retry must be positive and below the client timeout".into());
+        }
+        Ok(())
+    }
+
+    /// The core settings for node `id`.
+    pub fn core_config(&self, id: NodeId) -> Config {
+        let mut c = Config::new(id);
+        c.election_timeout_min = self.election_timeout_ms[0];
+        c.election_timeout_max = self.election_timeout_ms[1];
+        c.heartbeat_interval = self.heartbeat_ms;
+        c.prevote = self.prevote;
+        c.check_quorum = self.check_quorum;
+        c.snapshot_chunk_bytes = self.snapshot_chunk_bytes;
+        c.max_entries_per_msg = self.max_entries_per_msg;
+        c.max_inflight = self.max_inflight;
+        c.snapshot_retry_ticks = (self.latency_ms[1] * 2 + 20).max(self.heartbeat_ms);
+        c.bugs = Bugs(self.bugs.clone());
+        c
+    }
+}
+
+/// Something from outside the Raft core acting on the cluster. Serialised
+/// with a string `kind`, as the trace's `action` event holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Crash a node.
+    Crash {
+        /// The node.
+        node: NodeId,
+    },
+    /// Restart a crashed node.
+    Restart {
+        /// The node.
+        node: NodeId,
+    },
+    /// Fire a node's election timeout now.
+    Timeout {
+        /// The node.
+        node: NodeId,
+    },
+    /// Split the network into groups.
+    Partition {
+        /// The groups.
+        groups: Vec<Vec<NodeId>>,
+    },
+    /// Remove every partition and cut.
+    Heal,
+    /// Cut the one-way link `from -> to`.
+    Cut {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Restore the one-way link `from -> to`.
+    Restore {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Start a new empty node and add it as a learner (through the leader).
+    AddLearner {
+        /// The new node's id.
+        node: NodeId,
+    },
+    /// Add a voter, or promote a learner (through the leader).
+    AddVoter {
+        /// The node.
+        node: NodeId,
+    },
+    /// Remove a member (through the leader).
+    Remove {
+        /// The node.
+        node: NodeId,
+    },
+    /// Replace the voters through joint consensus.
+    Joint {
+        /// The new voters.
+        voters: Vec<NodeId>,
+    },
+    /// Hand leadership to a node.
+    Transfer {
+        /// The new leader.
+        to: NodeId,
+    },
+    /// Take a snapshot on a node now.
+    Snapshot {
+        /// The node.
+        node: NodeId,
+    },
+    /// A client operation.
+    Client {
+        /// The client id.
+        client: u64,
+        /// put, get or delete.
+        op: KvOp,
+        /// The key.
+        key: String,
+        /// The value (put only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+    },
+    /// Lose one message in flight.
+    DropMessage {
+        /// The message's id.
+        id: u64,
+    },
+    /// Change network settings from now on.
+    Network {
+        /// New latency range, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<[u64; 2]>,
+        /// New loss chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loss: Option<f64>,
+        /// New duplication chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate: Option<f64>,
+        /// New reordering chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reorder: Option<f64>,
+    },
+}
+
+/// An action at a simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimedAction {
+    /// Simulated ms; it runs after everything else of that millisecond.
+    pub time: u64,
+    /// What to do.
+    pub action: Action,
+}
+
+/// A message on the wire, drawn at its exact position from these times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flight {
+    /// The trace id of its `send`.
+    pub id: u64,
+    /// The message.
+    pub msg: Message,
+    /// When it was sent.
+    pub sent_at: u64,
+    /// When it arrives (or is lost, for `lost`).
+    pub arrive_at: u64,
+    /// True when the network will lose it on the way (at `arrive_at`).
+    pub lost: bool,
+}
+
+/// A message the network lost, remembered briefly so the page can fade it
+/// out where it vanished.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dropped {
+    /// The flight as it was.
+    pub flight: Flight,
+    /// When it vanished.
+    pub at: u64,
+    /// Why.
+    pub reason: DropReason,
+}
+
+/// A node of the simulation.
+#[derive(Clone)]
+pub enum SimNode {
+    /// Running.
+    Up(Box<Server>),
+    /// Crashed; its disk remains.
+    Down(MemStorage, MemLogStore),
+}
+
+/// How long dropped messages are remembered for drawing, in ms.
+const DROP_MEMORY_MS: u64 = 400;
+/// Micro-steps between checkpoints at first (the spacing doubles as the
+/// list is thinned).
+const CHECKPOINT_EVERY: u64 = 512;
+/// Most checkpoints kept.
+const MAX_CHECKPOINTS: usize = 64;
+
+/// The cloneable part of a run: everything but the event history.
+#[derive(Clone)]
+struct State {
+    cfg: SimConfig,
+    rng: ChaCha8Rng,
+    /// Time of the latest micro-step.
+    now: u64,
+    /// Micro-steps taken.
+    step: u64,
+    nodes: BTreeMap<NodeId, SimNode>,
+    initial: Membership,
+    flights: BTreeMap<u64, Flight>,
+    /// Arrival order: (arrive_at, id).
+    arrivals: BTreeSet<(u64, u64)>,
+    dropped: Vec<Dropped>,
+    next_msg_id: u64,
+    groups: Option<Vec<Vec<NodeId>>>,
+    cut: BTreeSet<(NodeId, NodeId)>,
+    /// Node ticks still due in the current ms: the next node to tick.
+    tick_cursor: Option<(u64, NodeId)>,
+    /// How many actions of the script have run.
+    actions_done: usize,
+    clients: clients::Clients,
+    checker: Checker,
+    /// Number of events emitted so far (the next seq is this + 1).
+    emitted: u64,
+}
+
+/// A micro-step's kind, in the order they run within one millisecond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    Arrival(u64, u64),
+    ClientTimer(u64, u64),
+    Tick(u64, NodeId),
+    Action(u64, usize),
+}
+
+impl Due {
+    fn key(self) -> (u64, u8, u64, u64) {
+        match self {
+            Due::Arrival(t, id) => (t, 0, id, 0),
+            Due::ClientTimer(t, c) => (t, 1, c, 0),
+            Due::Tick(t, n) => (t, 2, n, 0),
+            Due::Action(t, i) => (t, 3, i as u64, 0),
+        }
+    }
+}
+
+/// A deterministic simulated cluster with its trace, checker and history.
+pub struct Sim {
+    seed: u64,
+    header: TraceHeader,
+    state: State,
+    events: Vec<TraceEvent>,
+    /// Where each micro-step's events start: `step_starts[k]` is the number
+    /// of events before micro-step k+1. Lets the page map steps to events.
+    step_starts: Vec<u64>,
+    checkpoints: Vec<State>,
+    checkpoint_every: u64,
+    /// Every action taken, in order (the session's script).
+    script: Vec<TimedAction>,
+}
+
+impl Sim {
+    /// A cluster of voters `1..=nodes` for `seed` and `cfg`.
+    pub fn new(seed: u64, nodes: u64, cfg: SimConfig) -> Result<Sim, String> {
+        if nodes == 0 || nodes > 9 {
+            return Err(format!("a cluster has 1 to 9 nodes, not {nodes}"));
+        }
+        cfg.validate()?;
+        let voters: Vec<NodeId> = (1..=nodes).collect();
+        let mut header = TraceHeader::new(seed, voters.clone());
+        header.config = serde_json::to_value(&cfg).map_err(|e| e.to_string())?;
+        let checker = Checker::new(&header);
+        let state = State {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now: 0,
+            step: 0,
+            nodes: BTreeMap::new(),
+            initial: Membership::with_voters(voters.iter().copied()),
+            flights: BTreeMap::new(),
+            arrivals: BTreeSet::new(),
+            dropped: Vec::new(),
+            next_msg_id: 1,
+            groups: None,
+            cut: BTreeSet::new(),
+            tick_cursor: None,
+            actions_done: 0,
+            clients: clients::Clients::default(),
+            checker,
+            emitted: 0,
+            cfg,
+        };
+        let mut sim = Sim {
+            seed,
+            header,
+            state,
+            events: Vec::new(),
+            step_starts: Vec::new(),
+            checkpoints: Vec::new(),
+            checkpoint_every: CHECKPOINT_EVERY,
+            script: Vec::new(),
+        };
+        for id in voters {
+            sim.boot(id, MemStorage::new(), MemLogStore::new())?;
+        }
+        sim.checkpoints.push(sim.state.clone());
+        Ok(sim)
+    }
+
+    /// Re-creates the run a trace header describes, with its actions
+    /// scheduled at their times.
+    pub fn from_header(header: &TraceHeader, actions: &[TimedAction]) -> Result<Sim, String> {
+        let cfg: SimConfig = serde_json::from_value(header.config.clone())
+            .map_err(|e| format!("trace header config unreadable: {e}"))?;
+        let n = header.nodes.len() as u64;
+        if header.nodes != (1..=n).collect::<Vec<_>>() {
+            return Err("raftlab replays clusters whose nodes are 1..=n".into());
+        }
+        let mut sim = Sim::new(header.seed, n, cfg)?;
+        for a in actions {
+            sim.schedule(a.time, a.action.clone());
+        }
+        Ok(sim)
+    }
+
+    /// Starts (or restarts) a node. Every node gets the cluster's bootstrap
+    /// configuration: it is not in any log, so a node added later needs it
+    /// to read the membership entries that follow it correctly.
+    fn boot(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) -> Result<(), String> {
+        let initial = self.state.initial.clone();
+        let node_seed = self.state.rng.next_u64();
+        let server = Server::new(
+            self.state.cfg.core_config(id),
+            initial,
+            st,
+            log,
+            KvStore::new(),
+            MemNetwork::default(),
+            ChaCha8Rng::seed_from_u64(node_seed),
+        )?;
+        self.state.nodes.insert(id, SimNode::Up(Box::new(server)));
+        self.drain(id);
+        Ok(())
+    }
+
+    // ----- reading the run -----
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// The settings.
+    pub fn config(&self) -> &SimConfig {
+        &self.state.cfg
+    }
+    /// The trace header.
+    pub fn header(&self) -> &TraceHeader {
+        &self.header
+    }
+    /// Simulated time of the latest micro-step, in ms.
+    pub fn now(&self) -> u64 {
+        self.state.now
+    }
+    /// Micro-steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.state.step
+    }
+    /// Every event so far.
+    pub fn events(&self) -> &[TraceEvent] {
+        &self.events
+    }
+    /// Number of events emitted before micro-step `step` ran.
+    pub fn events_before_step(&self, step: u64) -> u64 {
+        if step == 0 {
+            return 0;
+        }
+        self.step_starts
+            .get((step - 1) as usize)
+            .copied()
+            .unwrap_or(self.state.emitted)
+    }
+    /// The micro-step that emitted event `seq`.
+    pub fn step_of_event(&self, seq: u64) -> u64 {
+        // step_starts is non-decreasing: find the last step starting before seq.
+        let idx = self.step_starts.partition_point(|&before| before < seq);
+        idx as u64
+    }
+    /// The nodes, by id.
+    pub fn nodes(&self) -> &BTreeMap<NodeId, SimNode> {
+        &self.state.nodes
+    }
+    /// The live server `id`, if running.
+    pub fn server(&self, id: NodeId) -> Option<&Server> {
+        match self.state.nodes.get(&id) {
+            Some(SimNode::Up(s)) => Some(s),
+            _ => None,
+        }
+    }
+    /// Messages in flight, by id.
+    pub fn flights(&self) -> impl Iterator<Item = &Flight> {
+        self.state.flights.values()
+    }
+    /// Messages lost recently (for fading them out).
+    pub fn dropped(&self) -> &[Dropped] {
+        &self.state.dropped
+    }
+    /// The partition in force, if any.
+    pub fn groups(&self) -> Option<&Vec<Vec<NodeId>>> {
+        self.state.groups.as_ref()
+    }
+    /// Cut one-way links.
+    pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
+        &self.state.cut
+    }
+    /// Whether the link `from -> to` carries messages now.
+    pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
+        self.state.link_up(from, to)
+    }
+    /// Every action, run or scheduled, in order: with the seed and the
+    /// settings, this reproduces the run.
+    pub fn script(&self) -> &[TimedAction] {
+        &self.script
+    }
+    /// How many actions of the script have run.
+    pub fn actions_done(&self) -> usize {
+        self.state.actions_done
+    }
+    /// Events emitted up to the present (the rest of `events` is a known
+    /// future, after stepping back).
+    pub fn position(&self) -> u64 {
+        self.state.emitted
+    }
+    /// The live checker's violations so far.
+    pub fn violations(&self) -> &[Violation] {
+        self.state.checker.violations()
+    }
+    /// The live checker.
+    pub fn checker(&self) -> &Checker {
+        &self.state.checker
+    }
+    /// The clients and their operations.
+    pub fn clients(&self) -> Vec<ClientView> {
+        self.state.clients.views()
+    }
+    /// The current leader: the live leader with the highest term.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.state.leader()
+    }
+    /// The trace so far as JSON Lines (header first).
+    pub fn trace_jsonl(&self) -> String {
+        let mut out = crate::trace::header_line(&self.header);
+        out.push('\n');
+        for e in &self.events {
+            out.push_str(&e.to_line());
+            out.push('\n');
+        }
+        out
+    }
+
+    // ----- driving the run -----
+
+    /// Schedules `action` at `time` (at the end of that millisecond, after
+    /// actions already scheduled then). A time in the past means now.
+    pub fn schedule(&mut self, time: u64, action: Action) {
+        let time = time.max(self.state.now);
+        let done = self.state.actions_done;
+        let at = self.script[done..].partition_point(|a| a.time <= time) + done;
+        self.script.insert(at, TimedAction { time, action });
+    }
+
+    /// Acts now. Any known future is discarded (a new branch starts here);
+    /// the action runs at the end of the current millisecond. Returns
+    /// whether it took effect, and why not.
+    pub fn act(&mut self, action: Action) -> Result<(), String> {
+        self.branch_here();
+        let now = self.state.now;
+        self.schedule(now, action);
+        let target = self.state.actions_done + 1;
+        loop {
+            let Some(due) = self.next_due() else {
+                return Err("nothing to run".into());
+            };
+            let result = self.run_due(due);
+            if self.state.actions_done >= target {
+                return result;
+            }
+        }
+    }
+
+    /// Forgets everything after the present: scheduled actions, the known
+    /// future of events, and checkpoints past now.
+    fn branch_here(&mut self) {
+        self.script.truncate(self.state.actions_done);
+        self.events.truncate(self.state.emitted as usize);
+        self.step_starts.truncate(self.state.step as usize);
+        let now = self.state.step;
+        self.checkpoints.retain(|c| c.step <= now);
+    }
+
+    /// Runs one micro-step; returns how many events it emitted.
+    pub fn step(&mut self) -> u64 {
+        let before = self.state.emitted;
+        if let Some(due) = self.next_due() {
+            let _ = self.run_due(due);
+        }
+        self.state.emitted - before
+    }
+
+    /// Runs micro-steps until one emits an event (or `limit` steps pass);
+    /// returns whether one did.
+    pub fn step_event(&mut self, limit: u64) -> bool {
+        (0..limit).any(|_| self.step() > 0)
+    }
+
+    /// Runs every micro-step due at or before `time`.
+    pub fn run_until(&mut self, time: u64) {
+        while let Some(due) = self.next_due() {
+            if due.key().0 > time {
+                break;
+            }
+            let _ = self.run_due(due);
+        }
+    }
+
+    /// Rebuilds the run as it was after micro-step `step`: backwards from
+    /// the nearest checkpoint by replay, forwards by running. The known
+    /// future is kept, so stepping forward again gives the same states.
+    pub fn goto_step(&mut self, step: u64) {
+        if step < self.state.step {
+            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.step <= step) else {
+                return;
+            };
+            self.state = cp.clone();
+        }
+        while self.state.step < step {
+            if self.next_due().is_none() {
+                break;
+            }
+            self.step();
+        }
+    }
+
+    /// Goes to just after the micro-step that emitted event `seq`.
+    pub fn goto_event(&mut self, seq: u64) {
+        let step = self.step_of_event(seq);
+        self.goto_step(step);
+    }
+
+    /// The next micro-step, in the order the module docs give.
+    fn next_due(&self) -> Option<Due> {
+        let mut best = self.state.next_due();
+        if let Some(a) = self.script.get(self.state.actions_done) {
+            let d = Due::Action(a.time.max(self.state.now), self.state.actions_done);
+            if best.is_none_or(|b| d.key() < b.key()) {
+                best = Some(d);
+            }
+        }
+        best
+    }
+
+    fn maybe_checkpoint(&mut self) {
+        let last = self.checkpoints.last().map(|c| c.step).unwrap_or(0);
+        if self.state.step >= last + self.checkpoint_every {
+            self.checkpoints.push(self.state.clone());
+            if self.checkpoints.len() > MAX_CHECKPOINTS {
+                // Thin: keep every other one (the first stays).
+                let mut i = 0;
+                self.checkpoints.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+                self.checkpoint_every *= 2;
+            }
+        }
+    }
+
+    fn run_due(&mut self, due: Due) -> Result<(), String> {
+        let (time, ..) = due.key();
+        if time > self.state.now {
+            self.state.now = time;
+        }
+        self.state.step += 1;
+        let k = (self.state.step - 1) as usize;
+        if k < self.step_starts.len() {
+            self.step_starts[k] = self.state.emitted;
+        } else {
+            self.step_starts.push(self.state.emitted);
+        }
+        let result = match due {
+            Due::Arrival(_, id) => {
+                self.arrive(id);
+                Ok(())
+            }
+            Due::ClientTimer(_, client) => {
+                self.client_timer(client);
+                Ok(())
+            }
+            Due::Tick(t, id) => {
+                self.state.advance_tick_cursor(t, id);
+                if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&id) {
+                    s.tick();
+                }
+                self.drain(id);
+                self.after_node_step(id);
+                Ok(())
+            }
+            Due::Action(_, i) => {
+                self.state.actions_done = i + 1;
+                match self.script.get(i).map(|a| a.action.clone()) {
+                    Some(a) => self.apply_action(a),
+                    None => Ok(()),
+                }
+            }
+        };
+        let now = self.state.now;
+        self.state.dropped.retain(|d| d.at + DROP_MEMORY_MS >= now);
+        self.maybe_checkpoint();
+        result
+    }
+
+    // ----- events -----
+
+    fn emit(&mut self, kind: EventKind) {
+        self.state.emitted += 1;
+        let event = TraceEvent {
+            seq: self.state.emitted,
+            time: self.state.now,
+            kind,
+        };
+        self.state.checker.observe(&event);
+        let idx = (event.seq - 1) as usize;
+        if idx < self.events.len() {
+            // Replaying known history: it must agree with what is stored.
+            self.events[idx] = event;
+        } else {
+            self.events.push(event);
+        }
+    }
+
+    /// Moves a node's output into the network and the trace.
+    fn drain(&mut self, id: NodeId) {
+        let outputs = match self.state.nodes.get_mut(&id) {
+            Some(SimNode::Up(s)) => s.net_mut().drain(),
+            _ => return,
+        };
+        for out in outputs {
+            match out {
+                Output::Send(m) => self.send(m),
+                Output::Event(e) => self.node_event(id, e),
+            }
+        }
+    }
+
+    fn node_event(&mut self, node: NodeId, e: RaftEvent) {
+        let kind = match e {
+            RaftEvent::Role {
+                role,
+                term,
+                leader,
+                reason,
+            } => EventKind::Role {
+                node,
+                role,
+                term,
+                leader,
+                reason: Some(reason),
+            },
+            RaftEvent::Vote {
+                candidate,
+                term,
+                prevote,
+                granted,
+                reason,
+            } => EventKind::Vote {
+                node,
+                candidate,
+                term,
+                prevote,
+                granted,
+                reason: Some(reason),
+            },
+            RaftEvent::Append(entry) => EventKind::append(node, &entry),
+            RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
+            RaftEvent::Commit { index } => EventKind::Commit { node, index },
+            RaftEvent::Apply {
+                index,
+                term,
+                output,
+            } => {
+                let text = String::from_utf8_lossy(&output).into_owned();
+                self.emit(EventKind::Apply {
+                    node,
+                    index,
+                    term,
+                    output: (!text.is_empty()).then_some(text),
+                });
+                self.client_applied(node, index, term, &output);
+                return;
+            }
+            RaftEvent::Snapshot {
+                index,
+                term,
+                source,
+            } => EventKind::Snapshot {
+                node,
+                index,
+                term,
+                source,
+            },
+            RaftEvent::Config(m) => EventKind::config(node, &m),
+            RaftEvent::ReadReady { read_id, index } => {
+                self.client_read_ready(node, read_id, index);
+                return;
+            }
+            RaftEvent::ReadFailed { read_id, .. } => {
+                self.client_read_failed(node, read_id);
+                return;
+            }
+            RaftEvent::Rejected { reason, .. } => {
+                // Attach the reason to the delivery being handled, if any.
+                if let Some(TraceEvent {
+                    kind: EventKind::Deliver { outcome, .. },
+                    ..
+                }) = self
+                    .events
+                    .iter_mut()
+                    .rev()
+                    .take(64)
+                    .find(|e| matches!(e.kind, EventKind::Deliver { .. }))
+                {
+                    if outcome.is_none() {
+                        *outcome = Some(reason);
+                    }
+                }
+                return;
+            }
+        };
+        self.emit(kind);
+    }
+
+    // ----- network -----
+
+    fn send(&mut self, msg: Message) {
+        let copies = if self.state.chance(self.state.cfg.duplicate) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let id = self.state.next_msg_id;
+            self.state.next_msg_id += 1;
+            self.emit(EventKind::send(id, &msg));
+            let [lo, hi] = self.state.cfg.latency_ms;
+            let mut latency = lo + self.state.below(hi - lo + 1);
+            if self.state.chance(self.state.cfg.reorder) {
+                latency += hi.max(1) * (1 + self.state.below(3));
+            }
+            let latency = latency.max(1);
+            let lost = self.state.chance(self.state.cfg.loss);
+            let arrive_at = if lost {
+                // Lost somewhere along the way.
+                self.state.now + 1 + self.state.below(latency)
+            } else {
+                self.state.now + latency
+            };
+            self.state.flights.insert(
+                id,
+                Flight {
+                    id,
+                    msg: msg.clone(),
+                    sent_at: self.state.now,
+                    arrive_at,
+                    lost,
+                },
+            );
+            self.state.arrivals.insert((arrive_at, id));
+        }
+    }
+
+    fn lose(&mut self, flight: Flight, reason: DropReason) {
+        self.emit(EventKind::Drop {
+            id: flight.id,
+            reason,
+        });
+        let at = self.state.now;
+        self.state.dropped.push(Dropped { flight, at, reason });
+    }
+
+    fn arrive(&mut self, id: NodeId) {
+        let Some(flight) = self.state.flights.remove(&id) else {
+            return;
+        };
+        self.state.arrivals.remove(&(flight.arrive_at, id));
+        let (from, to) = (flight.msg.from, flight.msg.to);
+        if flight.lost {
+            return self.lose(flight, DropReason::Loss);
+        }
+        if !self.state.link_up(from, to) {
+            return self.lose(flight, DropReason::Partition);
+        }
+        if !matches!(self.state.nodes.get(&to), Some(SimNode::Up(_))) {
+            return self.lose(flight, DropReason::Crashed);
+        }
+        self.emit(EventKind::Deliver { id, outcome: None });
+        if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&to) {
+            s.step(flight.msg);
+        }
+        self.drain(to);
+        self.after_node_step(to);
+    }
+
+    /// Automatic snapshots every `snapshot_every` applied entries.
+    fn after_node_step(&mut self, id: NodeId) {
+        let every = self.state.cfg.snapshot_every;
+        if every == 0 {
+            return;
+        }
+        if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&id) {
+            if s.logs_count_can_snapshot() >= every {
+                let _ = s.take_snapshot();
+            }
+        }
+        self.drain(id);
+    }
+
+    // ----- actions -----
+
+    fn apply_action(&mut self, action: Action) -> Result<(), String> {
+        self.check_action(&action)?;
+        let value = serde_json::to_value(&action).map_err(|e| e.to_string())?;
+        self.emit(EventKind::Action { action: value });
+        match action {
+            Action::Crash { node } => {
+                if let Some(SimNode::Up(s)) = self.state.nodes.remove(&node) {
+                    let (st, log) = s.into_persistent();
+                    self.state.nodes.insert(node, SimNode::Down(st, log));
+                }
+                self.emit(EventKind::Crash { node });
+            }
+            Action::Restart { node } => {
+                if let Some(SimNode::Down(st, log)) = self.state.nodes.remove(&node) {
+                    self.emit(EventKind::Restart { node });
+                    self.boot(node, st, log)?;
+                }
+            }
+            Action::Timeout { node } => {
+                let r = self.with_server(node, |s| s.force_timeout().map_err(|e| e.to_string()));
+                self.drain(node);
+                r?;
+            }
+            Action::Partition { groups } => {
+                self.emit(EventKind::Partition {
+                    groups: groups.clone(),
+                });
+                self.state.groups = Some(groups);
+            }
+            Action::Heal => {
+                self.state.groups = None;
+                self.state.cut.clear();
+                self.emit(EventKind::Heal {});
+            }
+            Action::Cut { from, to } => {
+                self.state.cut.insert((from, to));
+                self.emit(EventKind::Link {
+                    from,
+                    to,
+                    up: false,
+                });
+            }
+            Action::Restore { from, to } => {
+                self.state.cut.remove(&(from, to));
+                self.emit(EventKind::Link { from, to, up: true });
+            }
+            Action::AddLearner { node } => {
+                if !self.state.nodes.contains_key(&node) {
+                    self.boot(node, MemStorage::new(), MemLogStore::new())?;
+                }
+                self.via_leader(|s| s.propose_conf_change(ConfChange::AddLearner(node)))?;
+            }
+            Action::AddVoter { node } => {
+                if !self.state.nodes.contains_key(&node) {
+                    self.boot(node, MemStorage::new(), MemLogStore::new())?;
+                }
+                self.via_leader(|s| s.propose_conf_change(ConfChange::AddVoter(node)))?;
+            }
+            Action::Remove { node } => {
+                self.via_leader(|s| s.propose_conf_change(ConfChange::Remove(node)))?;
+            }
+            Action::Joint { voters } => {
+                for &v in &voters {
+                    if !self.state.nodes.contains_key(&v) {
+                        self.boot(v, MemStorage::new(), MemLogStore::new())?;
+                    }
+                }
+                self.via_leader(|s| s.propose_conf_change(ConfChange::Joint(voters.clone())))?;
+            }
+            Action::Transfer { to } => {
+                self.via_leader(|s| s.transfer_leadership(to).map(|_| (0, 0)))?;
+            }
+            Action::Snapshot { node } => {
+                let r = self.with_server(node, |s| s.take_snapshot().map(|_| ()));
+                self.drain(node);
+                r?;
+            }
+            Action::Client {
+                client,
+                op,
+                key,
+                value,
+            } => {
+                self.client_invoke(client, op, key, value);
+            }
+            Action::DropMessage { id } => {
+                if let Some(f) = self.state.flights.remove(&id) {
+                    self.state.arrivals.remove(&(f.arrive_at, id));
+                    self.lose(f, DropReason::Loss);
+                }
+            }
+            Action::Network {
+                latency_ms,
+                loss,
+                duplicate,
+                reorder,
+            } => {
+                if let Some(l) = latency_ms {
+                    self.state.cfg.latency_ms = l;
+                }
+                if let Some(l) = loss {
+                    self.state.cfg.loss = l;
+                }
+                if let Some(d) = duplicate {
+                    self.state.cfg.duplicate = d;
+                }
+                if let Some(r) = reorder {
+                    self.state.cfg.reorder = r;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses actions that cannot take effect, before anything is recorded.
+    fn check_action(&self, action: &Action) -> Result<(), String> {
+        let up = |n: NodeId| matches!(self.state.nodes.get(&n), Some(SimNode::Up(_)));
+        let exists = |n: NodeId| self.state.nodes.contains_key(&n);
+        let valid_id = |n: NodeId| (1..=9).contains(&n);
+        let leader_needed = || {
+            self.state
+                .leader()
+                .map(|_| ())
+                .ok_or_else(|| "there is no leader to ask right now".to_string())
+        };
+        match action {
+            Action::Crash { node } | Action::Timeout { node } | Action::Snapshot { node } => {
+                if !up(*node) {
+                    return Err(format!("S{node} is not running"));
+                }
+            }
+            Action::Restart { node } => {
+                if !exists(*node) || up(*node) {
+                    return Err(format!("S{node} is not crashed"));
+                }
+            }
+            Action::Partition { groups } => {
+                let all: Vec<NodeId> = groups.iter().flatten().copied().collect();
+                let set: BTreeSet<NodeId> = all.iter().copied().collect();
+                if groups.len() < 2 || set.len() != all.len() || all.iter().any(|n| !exists(*n)) {
+                    return Err(
+                        "a partition needs two or more disjoint groups of known nodes".into(),
+                    );
+                }
+            }
+            Action::Cut { from, to } | Action::Restore { from, to } => {
+                if from == to || !exists(*from) || !exists(*to) {
+                    return Err("a link joins two different known nodes".into());
+                }
+            }
+            Action::AddLearner { node } | Action::AddVoter { node } => {
+                if !valid_id(*node) {
+                    return Err("node ids run from 1 to 9".into());
+                }
+                leader_needed()?;
+            }
+            Action::Joint { voters } => {
+                if voters.is_empty() || voters.iter().any(|v| !valid_id(*v)) {
+                    return Err("a joint change needs voters with ids 1 to 9".into());
+                }
+                leader_needed()?;
+            }
+            Action::Remove { .. } | Action::Transfer { .. } => leader_needed()?,
+            Action::Client {
+                client,
+                key,
+                op,
+                value,
+            } => {
+                if self.state.clients.busy(*client) {
+                    return Err(format!(
+                        "client {client} is still waiting for its last operation"
+                    ));
+                }
+                if key.is_empty() {
+                    return Err("a key cannot be empty".into());
+                }
+                if *op == KvOp::Put && value.is_none() {
+                    return Err("put needs a value".into());
+                }
+            }
+            Action::DropMessage { id } => {
+                if !self.state.flights.contains_key(id) {
+                    return Err(format!("message {id} is not in flight"));
+                }
+            }
+            Action::Network {
+                latency_ms,
+                loss,
+                duplicate,
+                reorder,
+            } => {
+                let mut c = self.state.cfg.clone();
+                if let Some(l) = latency_ms {
+                    c.latency_ms = *l;
+                }
+                c.loss = loss.unwrap_or(c.loss);
+                c.duplicate = duplicate.unwrap_or(c.duplicate);
+                c.reorder = reorder.unwrap_or(c.reorder);
+                c.validate()?;
+            }
+            Action::Heal => {}
+        }
+        Ok(())
+    }
+
+    fn with_server<T>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut Server) -> Result<T, String>,
+    ) -> Result<T, String> {
+        match self.state.nodes.get_mut(&id) {
+            Some(SimNode::Up(s)) => f(s),
+            _ => Err(format!("S{id} is not running")),
+        }
+    }
+
+    fn via_leader(
+        &mut self,
+        f: impl FnOnce(&mut Server) -> Result<(u64, u64), crate::raft::ProposeError>,
+    ) -> Result<(), String> {
+        let leader = self
+            .state
+            .leader()
+            .ok_or("there is no leader to ask right now")?;
+        let r = self.with_server(leader, |s| f(s).map_err(|e| e.to_string()));
+        self.drain(leader);
+        r.map(|_| ())
+    }
+}
+
+/// The actions recorded in a trace's events, with their times: with the
+/// header, what `Sim::from_header` needs to replay the run.
+pub fn actions_of(events: &[TraceEvent]) -> Vec<TimedAction> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Action { action } => serde_json::from_value::<Action>(action.clone())
+                .ok()
+                .map(|action| TimedAction {
+                    time: e.time,
+                    action,
+                }),
+            _ => None,
+        })
+        .collect()
+}
+
+impl State {
+    fn chance(&mut self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        // 53 random bits as a fraction in [0, 1): same on every platform.
+        let x = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        x < p
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            0
+        } else {
+            self.rng.next_u64() % n
+        }
+    }
+
+    fn link_up(&self, from: NodeId, to: NodeId) -> bool {
+        if self.cut.contains(&(from, to)) {
+            return false;
+        }
+        match &self.groups {
+            None => true,
+            Some(groups) => {
+                let g = |n: NodeId| groups.iter().position(|g| g.contains(&n));
+                g(from) == g(to)
+            }
+        }
+    }
+
+    fn leader(&self) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .filter_map(|(&id, n)| match n {
+                SimNode::Up(s) if s.state() == Role::Leader => Some((s.current_term(), id)),
+                _ => None,
+            })
+            .max()
+            .map(|(_, id)| id)
+    }
+
+    /// The first live node after `after` in id order at time `t`, for ticks.
+    fn next_live_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .filter(|(&id, n)| matches!(n, SimNode::Up(_)) && after.is_none_or(|a| id > a))
+            .map(|(&id, _)| id)
+            .next()
+    }
+
+    fn advance_tick_cursor(&mut self, t: u64, id: NodeId) {
+        self.tick_cursor = match self.next_live_after(Some(id)) {
+            Some(next) => Some((t, next)),
+            None => Some((t + 1, 0)),
+        };
+    }
+
+    /// The next micro-step of the cluster itself (actions aside).
+    fn next_due(&self) -> Option<Due> {
+        let mut best: Option<Due> = None;
+        let mut consider = |d: Due| {
+            if best.is_none_or(|b| d.key() < b.key()) {
+                best = Some(d);
+            }
+        };
+        if let Some(&(t, id)) = self.arrivals.iter().next() {
+            consider(Due::Arrival(t, id));
+        }
+        if let Some((t, c)) = self.clients.next_timer() {
+            consider(Due::ClientTimer(t, c));
+        }
+        // Ticks: continue this ms's round, or start the next ms's.
+        let tick = match self.tick_cursor {
+            Some((t, 0)) => self.next_live_after(None).map(|id| Due::Tick(t, id)),
+            Some((t, id)) => match self.nodes.get(&id) {
+                Some(SimNode::Up(_)) => Some(Due::Tick(t, id)),
+                _ => self
+                    .next_live_after(Some(id))
+                    .map(|n| Due::Tick(t, n))
+                    .or_else(|| self.next_live_after(None).map(|n| Due::Tick(t + 1, n))),
+            },
+            None => self
+                .next_live_after(None)
+                .map(|id| Due::Tick(self.now + 1, id)),
+        };
+        if let Some(t) = tick {
+            consider(t);
+        }
+        best
+    }
+}

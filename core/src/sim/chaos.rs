@@ -1,0 +1,265 @@
+//! The chaos generator: random faults and load, chosen from the cluster's
+//! current state so that every feature gets exercised (crashes and restarts,
+//! partitions, cut links, loss, duplication and reordering, learners,
+//! promotions, removals, joint changes, transfers, snapshots in small chunks,
+//! ReadIndex reads, client writes). It acts through `Sim::act`, so every
+//! fault is an `action` in the trace and a replay needs no generator.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::kv::KvOp;
+use crate::types::{NodeId, Role};
+
+use super::{Action, Sim, SimNode};
+
+/// How hard chaos pushes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosOptions {
+    /// Mean ms between faults.
+    pub fault_every_ms: u64,
+    /// Number of clients sending operations.
+    pub clients: u64,
+    /// Mean ms between a client's operations.
+    pub client_every_ms: u64,
+    /// Include membership changes.
+    pub membership: bool,
+    /// Keys clients use (small, so histories interleave).
+    pub keys: u64,
+}
+
+impl Default for ChaosOptions {
+    fn default() -> Self {
+        ChaosOptions {
+            fault_every_ms: 400,
+            clients: 3,
+            client_every_ms: 150,
+            membership: true,
+            keys: 4,
+        }
+    }
+}
+
+/// A seeded source of faults, separate from the simulator's own RNG.
+pub struct Chaos {
+    rng: ChaCha8Rng,
+    opts: ChaosOptions,
+    next_fault: u64,
+    next_client: Vec<u64>,
+    counter: u64,
+}
+
+impl Chaos {
+    /// Chaos for `seed`.
+    pub fn new(seed: u64, opts: ChaosOptions) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c4a0_5eed_c4a0);
+        let next_client = (0..opts.clients)
+            .map(|_| 100 + rng.next_u64() % opts.client_every_ms.max(1))
+            .collect();
+        Chaos {
+            next_fault: 300 + rng.next_u64() % opts.fault_every_ms.max(1),
+            rng,
+            opts,
+            next_client,
+            counter: 0,
+        }
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            0
+        } else {
+            self.rng.next_u64() % n
+        }
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(items[self.below(items.len() as u64) as usize])
+        }
+    }
+
+    /// Runs `sim` to `until` ms, acting at random times. Calm after 80% of
+    /// the time (heal, restart everyone) so that the run can converge.
+    pub fn drive(&mut self, sim: &mut Sim, until: u64) {
+        let calm_at = until * 4 / 5;
+        let mut calmed = false;
+        loop {
+            let next_client = self.next_client.iter().copied().min().unwrap_or(u64::MAX);
+            let next = self.next_fault.min(next_client).min(until);
+            sim.run_until(next);
+            if next >= until {
+                return;
+            }
+            let now = sim.now();
+            if now >= calm_at && !calmed {
+                calmed = true;
+                self.calm(sim);
+            }
+            if self.next_fault <= next {
+                if now < calm_at {
+                    self.fault(sim);
+                }
+                self.next_fault = now + 1 + self.below(self.opts.fault_every_ms * 2);
+            }
+            for c in 0..self.next_client.len() {
+                if self.next_client[c] <= next {
+                    self.client_op(sim, c as u64 + 1);
+                    self.next_client[c] = now + 1 + self.below(self.opts.client_every_ms * 2);
+                }
+            }
+        }
+    }
+
+    /// Heals the network and restarts every crashed node.
+    fn calm(&mut self, sim: &mut Sim) {
+        let _ = sim.act(Action::Heal);
+        let _ = sim.act(Action::Network {
+            latency_ms: None,
+            loss: Some(0.0),
+            duplicate: Some(0.0),
+            reorder: Some(0.0),
+        });
+        let down: Vec<NodeId> = sim
+            .nodes()
+            .iter()
+            .filter(|(_, n)| matches!(n, SimNode::Down(..)))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in down {
+            let _ = sim.act(Action::Restart { node: id });
+        }
+    }
+
+    fn client_op(&mut self, sim: &mut Sim, client: u64) {
+        if sim.state.clients.busy(client) {
+            return;
+        }
+        self.counter += 1;
+        let key = format!("k{}", self.below(self.opts.keys.max(1)));
+        let (op, value) = match self.below(10) {
+            0..=4 => (KvOp::Put, Some(format!("v{}", self.counter))),
+            5..=8 => (KvOp::Get, None),
+            _ => (KvOp::Delete, None),
+        };
+        let _ = sim.act(Action::Client {
+            client,
+            op,
+            key,
+            value,
+        });
+    }
+
+    fn fault(&mut self, sim: &mut Sim) {
+        let up: Vec<NodeId> = sim
+            .nodes()
+            .iter()
+            .filter(|(_, n)| matches!(n, SimNode::Up(_)))
+            .map(|(&id, _)| id)
+            .collect();
+        let down: Vec<NodeId> = sim
+            .nodes()
+            .iter()
+            .filter(|(_, n)| matches!(n, SimNode::Down(..)))
+            .map(|(&id, _)| id)
+            .collect();
+        let all: Vec<NodeId> = sim.nodes().keys().copied().collect();
+        let leader = sim.leader();
+        let config = leader
+            .and_then(|l| sim.server(l))
+            .map(|s| s.config().clone());
+        let action = match self.below(20) {
+            0..=2 => {
+                // Crash, preferring the leader now and then.
+                let node = if self.below(2) == 0 { leader } else { None };
+                node.or_else(|| self.pick(&up))
+                    .map(|node| Action::Crash { node })
+            }
+            3..=5 => self.pick(&down).map(|node| Action::Restart { node }),
+            6 => self.pick(&up).map(|node| Action::Timeout { node }),
+            7 | 8 => {
+                let mut shuffled = all.clone();
+                for i in (1..shuffled.len()).rev() {
+                    let j = self.below(i as u64 + 1) as usize;
+                    shuffled.swap(i, j);
+                }
+                let cut = 1 + self.below((shuffled.len() as u64).saturating_sub(1).max(1)) as usize;
+                let (a, b) = shuffled.split_at(cut.min(shuffled.len()));
+                (!a.is_empty() && !b.is_empty()).then(|| Action::Partition {
+                    groups: vec![a.to_vec(), b.to_vec()],
+                })
+            }
+            9 | 10 => Some(Action::Heal),
+            11 => {
+                let from = self.pick(&all);
+                let to = self.pick(&all);
+                match (from, to) {
+                    (Some(from), Some(to)) if from != to => Some(Action::Cut { from, to }),
+                    _ => None,
+                }
+            }
+            12 => {
+                let p = |x: u64| x as f64 / 100.0;
+                let loss = p(self.below(15));
+                let duplicate = p(self.below(10));
+                let reorder = p(self.below(20));
+                let lo = 1 + self.below(10);
+                let hi = lo + self.below(40);
+                Some(Action::Network {
+                    latency_ms: Some([lo, hi]),
+                    loss: Some(loss),
+                    duplicate: Some(duplicate),
+                    reorder: Some(reorder),
+                })
+            }
+            13 | 14 => self.pick(&up).map(|node| Action::Snapshot { node }),
+            15 => leader.and_then(|l| {
+                let others: Vec<NodeId> = config
+                    .as_ref()
+                    .map(|c| c.voters.iter().copied().filter(|&v| v != l).collect())
+                    .unwrap_or_default();
+                self.pick(&others).map(|to| Action::Transfer { to })
+            }),
+            _ if !self.opts.membership => None,
+            16 | 17 => config.as_ref().and_then(|c| {
+                // Grow: add a learner with a fresh id, or promote one.
+                if let Some(&l) = c.learners.iter().next() {
+                    return Some(Action::AddVoter { node: l });
+                }
+                let fresh: Vec<NodeId> = (1..=9).filter(|id| !all.contains(id)).collect();
+                if c.voters.len() >= 7 {
+                    return None;
+                }
+                self.pick(&fresh).map(|node| Action::AddLearner { node })
+            }),
+            18 => config.as_ref().and_then(|c| {
+                // Shrink, keeping at least three voters.
+                if c.voters.len() <= 3 {
+                    return None;
+                }
+                let voters: Vec<NodeId> = c.voters.iter().copied().collect();
+                self.pick(&voters).map(|node| Action::Remove { node })
+            }),
+            _ => config.as_ref().and_then(|c| {
+                // Joint: swap one voter for another known node.
+                let voters: Vec<NodeId> = c.voters.iter().copied().collect();
+                let outsiders: Vec<NodeId> = all
+                    .iter()
+                    .copied()
+                    .filter(|n| !c.voters.contains(n) && up.contains(n))
+                    .collect();
+                let out = self.pick(&voters)?;
+                let inn = self.pick(&outsiders)?;
+                let mut next: Vec<NodeId> = voters.into_iter().filter(|&v| v != out).collect();
+                next.push(inn);
+                Some(Action::Joint { voters: next })
+            }),
+        };
+        if let Some(a) = action {
+            let _ = sim.act(a);
+        }
+        let _ = Role::Leader;
+    }
+}

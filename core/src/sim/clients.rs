@@ -1,0 +1,325 @@
+//! Simulated KV clients: each sends one operation at a time to the node it
+//! believes leads, follows redirects, retries with the same sequence number
+//! (so the KV sessions apply a write once), reads through ReadIndex, and
+//! reports `ok`, `fail` (certainly not applied) or `timeout` (unknown).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::kv::{KvCommand, KvOp, KvResult};
+use crate::raft::ProposeError;
+use crate::trace::{ClientPhase, EventKind};
+use crate::types::{Index, NodeId, Term};
+
+use super::{Sim, SimNode};
+
+/// One operation of a client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientOp {
+    /// Sequence number within the client's session.
+    pub seq: u64,
+    /// put, get or delete.
+    pub op: KvOp,
+    /// The key.
+    pub key: String,
+    /// The value (put).
+    pub value: Option<String>,
+    /// When it was invoked.
+    pub invoked_at: u64,
+    /// When it ended (None while in flight).
+    pub ended_at: Option<u64>,
+    /// How it ended.
+    pub phase: Option<ClientPhase>,
+    /// For a get that succeeded: the value read (None: absent).
+    pub result: Option<Option<String>>,
+    /// Nodes tried, in order.
+    pub tried: Vec<NodeId>,
+}
+
+/// The state of one client.
+#[derive(Clone, Debug, Default)]
+pub struct ClientState {
+    next_seq: u64,
+    leader_guess: Option<NodeId>,
+    current: Option<InFlight>,
+    done: VecDeque<ClientOp>,
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    op: ClientOp,
+    deadline: u64,
+    timer: u64,
+    /// Where a write was appended: (node, index, term).
+    appended: Vec<(NodeId, Index, Term)>,
+    /// A read waiting at (node, read id).
+    read: Option<(NodeId, u64)>,
+    rotate: u64,
+}
+
+/// What the page shows of a client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientView {
+    /// The client id.
+    pub id: u64,
+    /// The node it will try first.
+    pub leader_guess: Option<NodeId>,
+    /// Its operation in flight.
+    pub current: Option<ClientOp>,
+    /// Its latest finished operations, newest last.
+    pub done: Vec<ClientOp>,
+}
+
+/// All clients.
+#[derive(Clone, Debug, Default)]
+pub struct Clients {
+    map: BTreeMap<u64, ClientState>,
+    next_read_id: u64,
+}
+
+/// Finished operations remembered per client.
+const DONE_KEPT: usize = 16;
+
+impl Clients {
+    /// The earliest client timer: (time, client).
+    pub fn next_timer(&self) -> Option<(u64, u64)> {
+        self.map
+            .iter()
+            .filter_map(|(&id, c)| c.current.as_ref().map(|f| (f.timer, id)))
+            .min()
+    }
+
+    /// Whether `client` has an operation in flight.
+    pub fn busy(&self, client: u64) -> bool {
+        self.map.get(&client).is_some_and(|c| c.current.is_some())
+    }
+
+    /// Views for the page.
+    pub fn views(&self) -> Vec<ClientView> {
+        self.map
+            .iter()
+            .map(|(&id, c)| ClientView {
+                id,
+                leader_guess: c.leader_guess,
+                current: c.current.as_ref().map(|f| f.op.clone()),
+                done: c.done.iter().cloned().collect(),
+            })
+            .collect()
+    }
+}
+
+impl Sim {
+    pub(super) fn client_invoke(
+        &mut self,
+        client: u64,
+        op: KvOp,
+        key: String,
+        value: Option<String>,
+    ) {
+        let now = self.state.now;
+        let c = self.state.clients.map.entry(client).or_default();
+        c.next_seq += 1;
+        let value = if op == KvOp::Put { value } else { None };
+        let flight = InFlight {
+            op: ClientOp {
+                seq: c.next_seq,
+                op: op.clone(),
+                key: key.clone(),
+                value: value.clone(),
+                invoked_at: now,
+                ended_at: None,
+                phase: None,
+                result: None,
+                tried: Vec::new(),
+            },
+            deadline: now + self.state.cfg.client_timeout_ms,
+            timer: now,
+            appended: Vec::new(),
+            read: None,
+            rotate: 0,
+        };
+        c.current = Some(flight);
+        self.emit(EventKind::Client {
+            client,
+            op,
+            key,
+            value,
+            phase: ClientPhase::Invoke,
+            result: None,
+        });
+        self.client_attempt(client);
+    }
+
+    pub(super) fn client_timer(&mut self, client: u64) {
+        let now = self.state.now;
+        let Some(f) = self
+            .state
+            .clients
+            .map
+            .get(&client)
+            .and_then(|c| c.current.as_ref())
+        else {
+            return;
+        };
+        if now >= f.deadline {
+            // Give up. A write that reached some log may still commit.
+            let phase = if f.appended.is_empty() {
+                ClientPhase::Fail
+            } else {
+                ClientPhase::Timeout
+            };
+            self.client_finish(client, phase, None);
+            return;
+        }
+        self.client_attempt(client);
+    }
+
+    /// Sends the operation to the node the client believes leads.
+    fn client_attempt(&mut self, client: u64) {
+        let now = self.state.now;
+        let retry = self.state.cfg.client_retry_ms;
+        let ids: Vec<NodeId> = self.state.nodes.keys().copied().collect();
+        let Some(c) = self.state.clients.map.get_mut(&client) else {
+            return;
+        };
+        let Some(f) = c.current.as_mut() else {
+            return;
+        };
+        let target = match c.leader_guess {
+            Some(l) if ids.contains(&l) => l,
+            _ => {
+                f.rotate += 1;
+                ids[(f.rotate as usize + client as usize) % ids.len().max(1)]
+            }
+        };
+        f.op.tried.push(target);
+        let op = f.op.clone();
+        let read_id = self.state.clients.next_read_id + 1;
+        let outcome: Result<Option<(Index, Term)>, ProposeError> =
+            match self.state.nodes.get_mut(&target) {
+                Some(SimNode::Up(s)) => {
+                    if op.op == KvOp::Get {
+                        s.propose_read(read_id).map(|_| None)
+                    } else {
+                        let cmd = KvCommand {
+                            client,
+                            seq: op.seq,
+                            op: op.op.clone(),
+                            key: op.key.clone(),
+                            value: op.value.clone(),
+                        };
+                        s.propose_entry(cmd.encode()).map(Some)
+                    }
+                }
+                _ => Err(ProposeError::NotLeader(None)),
+            };
+        let Some(c) = self.state.clients.map.get_mut(&client) else {
+            return;
+        };
+        let Some(f) = c.current.as_mut() else {
+            return;
+        };
+        match outcome {
+            Ok(Some((index, term))) => {
+                f.appended.push((target, index, term));
+                f.timer = now + retry;
+                c.leader_guess = Some(target);
+            }
+            Ok(None) => {
+                self.state.clients.next_read_id = read_id;
+                f.read = Some((target, read_id));
+                f.timer = now + retry;
+                c.leader_guess = Some(target);
+            }
+            Err(ProposeError::NotLeader(Some(l))) if l != target => {
+                c.leader_guess = Some(l);
+                f.timer = now + 1;
+            }
+            Err(_) => {
+                c.leader_guess = None;
+                f.timer = now + 25;
+            }
+        }
+        self.drain(target);
+    }
+
+    fn client_finish(&mut self, client: u64, phase: ClientPhase, result: Option<Option<String>>) {
+        let now = self.state.now;
+        let Some(c) = self.state.clients.map.get_mut(&client) else {
+            return;
+        };
+        let Some(mut f) = c.current.take() else {
+            return;
+        };
+        f.op.ended_at = Some(now);
+        f.op.phase = Some(phase);
+        f.op.result = result.clone();
+        let ev = EventKind::Client {
+            client,
+            op: f.op.op.clone(),
+            key: f.op.key.clone(),
+            value: f.op.value.clone(),
+            phase,
+            result,
+        };
+        c.done.push_back(f.op);
+        if c.done.len() > DONE_KEPT {
+            c.done.pop_front();
+        }
+        self.emit(ev);
+    }
+
+    /// A node applied `(index, term)`: completes the write waiting for it.
+    pub(super) fn client_applied(&mut self, node: NodeId, index: Index, term: Term, output: &[u8]) {
+        let waiting = self.state.clients.map.iter().find_map(|(&id, c)| {
+            c.current
+                .as_ref()
+                .filter(|f| f.appended.contains(&(node, index, term)))
+                .map(|_| id)
+        });
+        if let Some(client) = waiting {
+            let ok = KvResult::decode(output).is_some_and(|r| r.ok);
+            let phase = if ok {
+                ClientPhase::Ok
+            } else {
+                ClientPhase::Fail
+            };
+            self.client_finish(client, phase, None);
+        }
+    }
+
+    /// A ReadIndex read is safe at `node`: answer the get from its state machine.
+    pub(super) fn client_read_ready(&mut self, node: NodeId, read_id: u64, _index: Index) {
+        let waiting = self.state.clients.map.iter().find_map(|(&id, c)| {
+            c.current
+                .as_ref()
+                .filter(|f| f.read == Some((node, read_id)))
+                .map(|f| (id, f.op.key.clone()))
+        });
+        let Some((client, key)) = waiting else {
+            return;
+        };
+        let value = match self.state.nodes.get(&node) {
+            Some(SimNode::Up(s)) => {
+                KvResult::decode(&s.read_state_machine(key.as_bytes())).and_then(|r| r.value)
+            }
+            _ => return,
+        };
+        self.client_finish(client, ClientPhase::Ok, Some(value));
+    }
+
+    /// A read failed at `node`: retry soon elsewhere.
+    pub(super) fn client_read_failed(&mut self, node: NodeId, read_id: u64) {
+        let now = self.state.now;
+        for c in self.state.clients.map.values_mut() {
+            if let Some(f) = c.current.as_mut() {
+                if f.read == Some((node, read_id)) {
+                    f.read = None;
+                    f.timer = now + 1;
+                    c.leader_guess = None;
+                }
+            }
+        }
+    }
+}
