@@ -110,26 +110,20 @@ impl Cluster {
 
     /// Starts (or restarts) `id` from the persistent state given, replacing
     /// whatever ran there: lets a test build a log entry by entry (Figure 7)
-    /// and bring a server up on it. The initial configuration is the
-    /// cluster's if `id` is in it, empty otherwise.
+    /// and bring a server up on it. Every node, even one added later, starts
+    /// from the cluster's bootstrap configuration: the membership entries in
+    /// the log are changes relative to it.
     pub fn start_from(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) {
         self.nodes.remove(&id);
-        let initial = if self.initial.contains(id) {
-            self.initial.clone()
-        } else {
-            Membership::default()
-        };
+        let initial = self.initial.clone();
         self.start(id, initial, st, log);
     }
 
     /// Adds a brand-new empty node (to be joined by a membership change).
+    /// It knows the bootstrap configuration, in which it is not a member,
+    /// so it neither campaigns nor votes until a change adds it.
     pub fn add_node(&mut self, id: NodeId) {
-        self.start(
-            id,
-            Membership::default(),
-            MemStorage::new(),
-            MemLogStore::new(),
-        );
+        self.start_from(id, MemStorage::new(), MemLogStore::new());
     }
 
     /// The live server `id`; panics in tests if it is down.
