@@ -26,6 +26,9 @@ pub struct ChaosOptions {
     pub membership: bool,
     /// Keys clients use (small, so histories interleave).
     pub keys: u64,
+    /// Inject faults at all. Off, chaos is only a client load generator
+    /// (`raftlab run --clients N` without `--chaos`): no faults, no calm.
+    pub faults: bool,
 }
 
 impl Default for ChaosOptions {
@@ -36,6 +39,7 @@ impl Default for ChaosOptions {
             client_every_ms: 150,
             membership: true,
             keys: 4,
+            faults: true,
         }
     }
 }
@@ -84,21 +88,33 @@ impl Chaos {
     /// Runs `sim` to `until` ms, acting at random times. Calm after 80% of
     /// the time (heal, restart everyone) so that the run can converge.
     pub fn drive(&mut self, sim: &mut Sim, until: u64) {
+        self.drive_observed(sim, until, &mut |_| {});
+    }
+
+    /// `drive`, calling `progress` with the simulated time now and then, so
+    /// a long run can show how far it got without changing what it does.
+    pub fn drive_observed(&mut self, sim: &mut Sim, until: u64, progress: &mut dyn FnMut(u64)) {
         let calm_at = until * 4 / 5;
         let mut calmed = false;
         loop {
             let next_client = self.next_client.iter().copied().min().unwrap_or(u64::MAX);
-            let next = self.next_fault.min(next_client).min(until);
+            let next_fault = if self.opts.faults {
+                self.next_fault
+            } else {
+                u64::MAX
+            };
+            let next = next_fault.min(next_client).min(until);
             sim.run_until(next);
+            progress(sim.now());
             if next >= until {
                 return;
             }
             let now = sim.now();
-            if now >= calm_at && !calmed {
+            if self.opts.faults && now >= calm_at && !calmed {
                 calmed = true;
                 self.calm(sim);
             }
-            if self.next_fault <= next {
+            if next_fault <= next {
                 if now < calm_at {
                     self.fault(sim);
                 }
@@ -262,4 +278,45 @@ impl Chaos {
         }
         let _ = Role::Leader;
     }
+}
+
+/// The settings of a standard chaos run: every fault (membership included),
+/// automatic snapshots every 50 entries sent in 64-byte chunks so installs
+/// take many messages, and client load. `raftlab chaos`, `raftlab run
+/// --chaos` and the chaos test suites all build their runs here, so a seed
+/// reported by one reproduces exactly in the others.
+pub fn standard_setup(bugs: &[crate::config::Bug]) -> (super::SimConfig, ChaosOptions) {
+    let cfg = super::SimConfig {
+        snapshot_every: 50,
+        snapshot_chunk_bytes: 64,
+        bugs: bugs.to_vec(),
+        ..super::SimConfig::default()
+    };
+    (cfg, ChaosOptions::default())
+}
+
+/// A node count in `min..=max` picked from `seed` alone (mixed, so nearby
+/// seeds get different sizes), for sweeps over cluster sizes.
+pub fn nodes_for_seed(seed: u64, min: u64, max: u64) -> u64 {
+    let (lo, hi) = (min.min(max), min.max(max));
+    // splitmix64's finaliser: cheap and well spread.
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    lo + z % (hi - lo + 1)
+}
+
+/// Runs the standard chaos scenario (`standard_setup`) for `seed` on
+/// `nodes` voters up to `until` ms, and returns the finished simulation.
+pub fn run_standard(
+    seed: u64,
+    nodes: u64,
+    until: u64,
+    bugs: &[crate::config::Bug],
+) -> Result<Sim, String> {
+    let (cfg, opts) = standard_setup(bugs);
+    let mut sim = Sim::new(seed, nodes, cfg)?;
+    Chaos::new(seed, opts).drive(&mut sim, until);
+    Ok(sim)
 }
