@@ -283,7 +283,7 @@ pub fn settle(c: &mut Cluster, budget: usize) -> Result<(), String> {
 pub fn settle_losing(
     c: &mut Cluster,
     budget: usize,
-    lose: impl Fn(&Cluster, &Message) -> bool,
+    mut lose: impl FnMut(&Cluster, &Message) -> bool,
 ) -> Result<(), String> {
     for _ in 0..budget {
         let mut next = c.hold_queued(|_| true);
