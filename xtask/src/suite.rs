@@ -424,14 +424,69 @@ fn summarise(records: &[Record], total: Duration) -> i32 {
             records.len(),
             fmt_duration(total)
         );
-        0
     } else {
         println!(
             "xtask test: {bad} of {} steps FAILED or did not run, in {}",
             records.len(),
             fmt_duration(total)
         );
-        1
+    }
+    let counts = records
+        .iter()
+        .flat_map(|r| &r.closing)
+        .fold(Counts::default(), |acc, line| acc.add(line));
+    let skipped = if counts.skipped > 0 {
+        format!(", {} skipped", counts.skipped)
+    } else {
+        String::new()
+    };
+    // The test runners' totals, added up, as the very last line.
+    println!(
+        "tests: {} passed, {} failed{skipped}",
+        counts.passed, counts.failed
+    );
+    i32::from(bad > 0)
+}
+
+/// Test counts added up from closing lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+impl Counts {
+    /// Adds the counts of one closing line: cargo's `test result: ok. 8
+    /// passed; 0 failed; 1 ignored; ...` or node's `ℹ pass 7`.
+    fn add(mut self, line: &str) -> Counts {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("test result:") {
+            for part in rest.split(['.', ';']) {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (words.next(), words.next()) {
+                    if let Ok(n) = n.parse::<u64>() {
+                        match what {
+                            "passed" => self.passed += n,
+                            "failed" => self.failed += n,
+                            "ignored" => self.skipped += n,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("ℹ ") {
+            let mut words = rest.split_whitespace();
+            if let (Some(what), Some(Ok(n))) = (words.next(), words.next().map(str::parse::<u64>)) {
+                match what {
+                    "pass" => self.passed += n,
+                    "fail" | "cancelled" => self.failed += n,
+                    "skipped" => self.skipped += n,
+                    _ => {}
+                }
+            }
+        }
+        self
     }
 }
 
@@ -484,6 +539,28 @@ mod tests {
         assert!(parse_strs(&["--frobnicate"]).is_err());
         assert!(parse_strs(&["--only"]).is_err());
         assert!(parse_strs(&["--quick", "--only", "e2e"]).is_err());
+    }
+
+    #[test]
+    fn closing_lines_add_up() {
+        let lines = [
+            "test result: ok. 8 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out",
+            "ℹ tests 9",
+            "ℹ pass 7",
+            "ℹ fail 1",
+            "ℹ cancelled 1",
+            "ℹ skipped 2",
+        ];
+        let counts = lines.iter().fold(Counts::default(), |acc, l| acc.add(l));
+        assert_eq!(
+            counts,
+            Counts {
+                passed: 18,
+                failed: 4,
+                skipped: 3
+            }
+        );
     }
 
     #[test]
