@@ -825,3 +825,151 @@ fn every_rule_name_is_distinct_and_snake_case() {
         .iter()
         .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use raftlab_core::kv::KvOp;
+    use raftlab_core::trace::{ClientPhase, TraceEvent};
+
+    fn num() -> impl Strategy<Value = u64> {
+        prop_oneof![0..6u64, Just(u64::MAX), Just(u64::MAX - 1), any::<u64>()]
+    }
+
+    fn role() -> impl Strategy<Value = Role> {
+        prop::sample::select(vec![
+            Role::Follower,
+            Role::PreCandidate,
+            Role::Candidate,
+            Role::Leader,
+        ])
+    }
+
+    fn event() -> impl Strategy<Value = EventKind> {
+        prop_oneof![
+            (num(), role(), num(), prop::option::of(num())).prop_map(
+                |(node, role, term, leader)| {
+                    EventKind::Role {
+                        node,
+                        role,
+                        term,
+                        leader,
+                        reason: None,
+                    }
+                }
+            ),
+            (num(), num(), num(), any::<bool>(), any::<bool>()).prop_map(
+                |(node, candidate, term, prevote, granted)| {
+                    EventKind::Vote {
+                        node,
+                        candidate,
+                        term,
+                        prevote,
+                        granted,
+                        reason: None,
+                    }
+                }
+            ),
+            (num(), num(), num(), "[ab]").prop_map(|(node, index, term, data)| EventKind::Append {
+                node,
+                index,
+                term,
+                kind: EntryKind::Normal,
+                data,
+            }),
+            (num(), num()).prop_map(|(node, from)| EventKind::Truncate { node, from }),
+            (num(), num()).prop_map(|(node, index)| EventKind::Commit { node, index }),
+            (num(), num(), num()).prop_map(|(node, index, term)| EventKind::Apply {
+                node,
+                index,
+                term,
+                output: None
+            }),
+            (num(), num(), num(), any::<bool>()).prop_map(|(node, index, term, local)| {
+                EventKind::Snapshot {
+                    node,
+                    index,
+                    term,
+                    source: if local {
+                        SnapshotSource::Local
+                    } else {
+                        SnapshotSource::Install
+                    },
+                }
+            }),
+            (num(), num(), num(), num(), any::<bool>(), any::<bool>()).prop_map(
+                |(id, from, to, term, pre, granted)| {
+                    let body = if pre {
+                        MessageBody::RequestVote(RequestVoteReq {
+                            prevote: granted,
+                            term,
+                            candidate_id: from,
+                            last_log_idx: id,
+                            last_log_term: term,
+                            transfer: false,
+                        })
+                    } else {
+                        MessageBody::RequestVoteResp(RequestVoteResp {
+                            prevote: true,
+                            request_term: id,
+                            term,
+                            vote_granted: granted,
+                        })
+                    };
+                    EventKind::send(id, &Message { from, to, body })
+                }
+            ),
+            num().prop_map(|id| EventKind::Deliver { id, outcome: None }),
+            num().prop_map(|id| EventKind::Drop {
+                id,
+                reason: DropReason::Loss
+            }),
+            num().prop_map(|node| EventKind::Crash { node }),
+            num().prop_map(|node| EventKind::Restart { node }),
+            prop::collection::vec(prop::collection::vec(num(), 0..3), 0..3)
+                .prop_map(|groups| EventKind::Partition { groups }),
+            Just(EventKind::Heal {}),
+            (num(), num(), any::<bool>()).prop_map(|(from, to, up)| EventKind::Link {
+                from,
+                to,
+                up
+            }),
+            (
+                0..3u64,
+                0..3u8,
+                "[xy]",
+                0..4u8,
+                prop::option::of(prop::option::of("[ab]"))
+            )
+                .prop_map(|(client, op, key, phase, result)| EventKind::Client {
+                    client,
+                    op: [KvOp::Put, KvOp::Get, KvOp::Delete][usize::from(op)].clone(),
+                    key,
+                    value: Some("a".into()),
+                    phase: [
+                        ClientPhase::Invoke,
+                        ClientPhase::Ok,
+                        ClientPhase::Fail,
+                        ClientPhase::Timeout
+                    ][usize::from(phase)],
+                    result,
+                },),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any sequence of events, with extreme numbers, never panics the
+        /// checker (no overflow, no indexing, no unwrap on input).
+        #[test]
+        fn random_event_sequences_never_panic_the_checker(kinds in prop::collection::vec(event(), 0..40)) {
+            let mut checker = Checker::new(&TraceHeader::new(1, vec![1, 2, 3]));
+            for (i, kind) in kinds.into_iter().enumerate() {
+                let ev = TraceEvent { seq: i as u64 + 1, time: 0, kind };
+                let _ = checker.observe(&ev);
+            }
+            let _ = checker.finish();
+        }
+    }
+}

@@ -445,7 +445,7 @@ impl State {
                 vec![n.term_seq],
             );
         } else if n.seen_role && term > old {
-            let own_election = role == Role::Candidate && term == old + 1;
+            let own_election = role == Role::Candidate && Some(term) == old.checked_add(1);
             let by_message = delivered
                 .as_ref()
                 .filter(|d| d.msg.to == node && d.msg.term >= term);
@@ -732,7 +732,7 @@ impl State {
             if index <= n.log.base {
                 n.log.reset(index - 1, None);
             }
-        } else if index > last + 1 {
+        } else if index > last.saturating_add(1) {
             v(
                 LOG_WELL_FORMED,
                 format!(
@@ -873,7 +873,7 @@ impl State {
                 format!(
                     "{} truncated from index {from}, outside its log (entries {}..={last}); a truncate deletes entries the log holds (spec rule 6)",
                     s(node),
-                    base + 1
+                    base.saturating_add(1)
                 ),
                 vec![],
             );
@@ -932,13 +932,13 @@ impl State {
         let start = n.verified.saturating_add(1).max(n.log.base).max(1);
         let commit_term = n.term;
         let mut newly: Vec<(Index, Term, u64)> = Vec::new();
-        let mut i = start;
-        while i <= upto {
-            if let Some(t) = n.log.term_at(i) {
-                let aseq = n.log.slot(i).map(|e| e.1).unwrap_or(0);
-                newly.push((i, t, aseq));
+        if start <= upto {
+            for i in start..=upto {
+                if let Some(t) = n.log.term_at(i) {
+                    let aseq = n.log.slot(i).map(|e| e.1).unwrap_or(0);
+                    newly.push((i, t, aseq));
+                }
             }
-            i += 1;
         }
         n.verified = n.verified.max(upto);
         n.commit = index;
