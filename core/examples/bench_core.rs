@@ -129,12 +129,10 @@ fn throughput(n: u64, batch: u64, total: u64) {
     let secs = start.elapsed().as_secs_f64();
     // Every node applied the sequence numbers in order.
     for node in &nodes {
-        let mut expect = 0u64;
-        for i in base + 1..=target {
+        for (expect, i) in (base + 1..=target).enumerate() {
             let e: Entry = node.log().get(i).expect("entry");
             let got = u64::from_be_bytes(e.data[..8].try_into().expect("8 bytes"));
-            assert_eq!(got, expect);
-            expect += 1;
+            assert_eq!(got, expect as u64);
         }
     }
     println!(
