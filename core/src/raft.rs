@@ -1393,15 +1393,16 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         let Some((index, term, _)) = self.storage.incoming_snapshot() else {
             return Err("no snapshot being received".into());
         };
-        // Validate before committing to it.
-        let data = {
-            let Some(snap) = self.storage.finish_incoming_snapshot() else {
-                return Err("no snapshot being received".into());
-            };
-            snap.data
+        // Validate before committing to it: a malformed image must not
+        // become the persisted snapshot, or the next restart fails.
+        let Some(data) = self.storage.incoming_snapshot_data() else {
+            return Err("no snapshot being received".into());
         };
         let (config, state) = parse_snapshot(&data)?;
         self.sm.restore(state)?;
+        if self.storage.finish_incoming_snapshot().is_none() {
+            return Err("no snapshot being received".into());
+        }
         if self.log.term_at(index) == Some(term) && index >= self.log.first_index() {
             let _ = self.log.compact_to(index);
         } else if self.log.term_at(index) != Some(term) {

@@ -55,6 +55,9 @@ pub trait Storage {
     ) -> Result<u64, ChunkError>;
     /// The snapshot being received: `(index, term, bytes so far)`.
     fn incoming_snapshot(&self) -> Option<(Index, Term, u64)>;
+    /// The bytes received so far, so the core can validate the image before
+    /// `finish_incoming_snapshot` makes it the complete snapshot.
+    fn incoming_snapshot_data(&self) -> Option<Vec<u8>>;
     /// Makes the received snapshot the complete one and returns it.
     fn finish_incoming_snapshot(&mut self) -> Option<Snapshot>;
     /// Forgets a partly received snapshot.
@@ -162,6 +165,10 @@ impl Storage for MemStorage {
         self.incoming
             .as_ref()
             .map(|s| (s.index, s.term, s.data.len() as u64))
+    }
+
+    fn incoming_snapshot_data(&self) -> Option<Vec<u8>> {
+        self.incoming.as_ref().map(|s| s.data.clone())
     }
 
     fn finish_incoming_snapshot(&mut self) -> Option<Snapshot> {

@@ -279,7 +279,7 @@ fn leader_outside_the_new_configuration_steps_down_after_the_joint_change() {
 fn new_leader_starts_no_change_before_an_entry_of_its_term_commits() {
     let mut c = Cluster::new(3, config(&none(), |_| {}));
     c.add_node(4);
-    c.drop_if(|m| carries_entries(m));
+    c.drop_if(carries_entries);
     c.elect(1);
     assert_eq!(c.node(1).state(), Role::Leader);
     let err = c

@@ -387,3 +387,26 @@ fn append_reaching_into_the_snapshot_is_accepted() {
     assert_eq!(answers, vec![(true, 7), (true, 3)]);
     assert_eq!((s.log().first_index(), s.log().last_index()), (6, 7));
 }
+
+/// A snapshot whose image does not parse is refused and never becomes the
+/// persisted snapshot, so the server still restarts (found by the
+/// property tests: it used to be persisted before being checked).
+#[test]
+fn malformed_snapshot_is_refused_and_not_persisted() {
+    let mut s = lone(
+        &classic(&none()),
+        3,
+        &[1, 2, 3],
+        storage_at(1, 0),
+        log_of(&[1]),
+    );
+    s.step(snapshot_msg(1, 3, 1, 1, (5, 1), b"no header here"));
+    let (msgs, _) = drain(&mut s);
+    assert!(!snapshot_answers(&msgs)[0].success);
+    assert_eq!(s.storage().load_snapshot(), None);
+    assert_eq!(s.incoming_snapshot(), None);
+    assert_eq!((s.log().base_index(), s.commit_idx()), (0, 0));
+    let (st, log) = s.into_persistent();
+    let s = lone(&classic(&none()), 3, &[1, 2, 3], st, log);
+    assert_eq!(s.log().last_index(), 1);
+}
