@@ -12,6 +12,7 @@ pub mod config;
 pub mod harness;
 pub mod kv;
 pub mod log;
+pub mod meta;
 pub mod network;
 pub mod quorum;
 pub mod raft;
