@@ -187,3 +187,97 @@ impl StateMachine for KvStore {
         .encode()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::EntryKind;
+
+    fn cmd(client: u64, seq: u64, op: KvOp, key: &str, value: Option<&str>) -> KvCommand {
+        KvCommand {
+            client,
+            seq,
+            op,
+            key: key.into(),
+            value: value.map(String::from),
+        }
+    }
+
+    fn entry(data: Vec<u8>) -> Entry {
+        Entry {
+            term: 1,
+            index: 1,
+            kind: EntryKind::Normal,
+            data,
+        }
+    }
+
+    #[test]
+    fn put_get_delete() {
+        let mut kv = KvStore::new();
+        kv.execute(&cmd(1, 1, KvOp::Put, "a", Some("1")));
+        let got = kv.execute(&cmd(1, 2, KvOp::Get, "a", None));
+        assert_eq!(got.value.as_deref(), Some("1"));
+        kv.execute(&cmd(1, 3, KvOp::Delete, "a", None));
+        assert_eq!(kv.execute(&cmd(1, 4, KvOp::Get, "a", None)).value, None);
+    }
+
+    /// Thesis §6.3: a retried command (same or older sequence number) is
+    /// answered from the session and not applied again.
+    #[test]
+    fn a_retry_is_answered_from_the_session_and_applied_once() {
+        let mut kv = KvStore::new();
+        let first = kv.execute(&cmd(1, 1, KvOp::Put, "a", Some("1")));
+        kv.execute(&cmd(2, 1, KvOp::Put, "a", Some("2")));
+        let again = kv.execute(&cmd(1, 1, KvOp::Put, "a", Some("1")));
+        assert!(again.duplicate && !first.duplicate);
+        assert_eq!(
+            kv.data["a"], "2",
+            "the retry did not overwrite client 2's write"
+        );
+        let older = kv.execute(&cmd(2, 0, KvOp::Delete, "a", None));
+        assert!(older.duplicate);
+        assert_eq!(kv.data["a"], "2");
+        assert_eq!(kv.sessions[&2].last_seq, 1);
+    }
+
+    #[test]
+    fn malformed_entries_are_answered_not_applied() {
+        let mut kv = KvStore::new();
+        let out = kv.apply(&entry(b"not json".to_vec()));
+        assert!(!KvResult::decode(&out).unwrap().ok);
+        assert!(kv.data.is_empty() && kv.sessions.is_empty());
+        let out = kv.apply(&entry(cmd(1, 1, KvOp::Put, "k", Some("v")).encode()));
+        assert!(KvResult::decode(&out).unwrap().ok);
+    }
+
+    #[test]
+    fn snapshot_and_restore_round_trip_with_sessions() {
+        let mut kv = KvStore::new();
+        kv.execute(&cmd(1, 5, KvOp::Put, "a", Some("1")));
+        let image = kv.snapshot();
+        let mut other = KvStore::new();
+        other.restore(&image).unwrap();
+        assert_eq!(other, kv);
+        assert!(
+            other
+                .execute(&cmd(1, 5, KvOp::Put, "a", Some("9")))
+                .duplicate
+        );
+        assert!(other.restore(b"{broken").is_err());
+        assert_eq!(other.data["a"], "1", "a failed restore leaves the state");
+        other.restore(b"").unwrap();
+        assert_eq!(other, KvStore::new());
+    }
+
+    #[test]
+    fn reads_do_not_change_the_state() {
+        let mut kv = KvStore::new();
+        kv.execute(&cmd(1, 1, KvOp::Put, "a", Some("1")));
+        let before = kv.clone();
+        let out = KvResult::decode(&kv.read(b"a")).unwrap();
+        assert_eq!(out.value.as_deref(), Some("1"));
+        assert_eq!(KvResult::decode(&kv.read(b"zz")).unwrap().value, None);
+        assert_eq!(kv, before);
+    }
+}

@@ -136,7 +136,12 @@ impl LogStore for MemLogStore {
             return Vec::new();
         }
         let start = (first - self.base_index - 1) as usize;
-        self.entries.iter().skip(start).take(count).cloned().collect()
+        self.entries
+            .iter()
+            .skip(start)
+            .take(count)
+            .cloned()
+            .collect()
     }
 
     fn first_index(&self) -> Index {
@@ -319,5 +324,161 @@ impl<L: LogStore> RaftLog<L> {
     /// Makes appended entries durable.
     pub fn sync(&mut self) {
         self.store.sync();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::EntryKind;
+
+    fn e(index: Index, term: Term) -> Entry {
+        Entry {
+            term,
+            index,
+            kind: EntryKind::Normal,
+            data: Vec::new(),
+        }
+    }
+
+    fn store(n: Index) -> MemLogStore {
+        let mut s = MemLogStore::new();
+        for i in 1..=n {
+            s.append(e(i, i / 3 + 1)).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn mem_store_appends_only_at_last_index_plus_one() {
+        let mut s = store(2);
+        assert_eq!(
+            s.append(e(4, 1)),
+            Err(LogError::NotContiguous {
+                expected: 3,
+                got: 4
+            })
+        );
+        assert_eq!(
+            s.append(e(2, 1)),
+            Err(LogError::NotContiguous {
+                expected: 3,
+                got: 2
+            })
+        );
+        assert!(s.append(e(3, 1)).is_ok());
+        assert_eq!((s.first_index(), s.last_index(), s.count()), (1, 3, 3));
+    }
+
+    #[test]
+    fn mem_store_erase_before_keeps_the_base_index_and_term() {
+        let mut s = store(6);
+        s.erase_before(4).unwrap();
+        assert_eq!(s.base(), (3, 2));
+        assert_eq!((s.first_index(), s.last_index(), s.count()), (4, 6, 3));
+        assert_eq!(s.get(3), None);
+        assert_eq!(s.get(4), Some(e(4, 2)));
+        // Erasing everything keeps the last entry as the base.
+        s.erase_before(7).unwrap();
+        assert_eq!(s.base(), (6, 3));
+        assert_eq!((s.first_index(), s.last_index()), (7, 6));
+        assert_eq!(s.erase_before(9), Err(LogError::OutOfRange(9)));
+        assert!(s.append(e(7, 3)).is_ok(), "appends continue after the base");
+    }
+
+    #[test]
+    fn mem_store_erase_after_truncates_but_never_below_the_base() {
+        let mut s = store(6);
+        s.erase_after(4).unwrap();
+        assert_eq!(s.last_index(), 3);
+        s.erase_after(10).unwrap();
+        assert_eq!(s.last_index(), 3, "past the end: nothing to drop");
+        s.erase_before(3).unwrap();
+        assert_eq!(s.erase_after(2), Err(LogError::OutOfRange(2)));
+        assert_eq!(s.last_index(), 3);
+    }
+
+    #[test]
+    fn mem_store_reads_out_of_range_give_nothing() {
+        let mut s = store(5);
+        s.erase_before(3).unwrap();
+        assert_eq!(s.get(0), None);
+        assert_eq!(s.get(2), None);
+        assert_eq!(s.get(6), None);
+        assert_eq!(s.get(Index::MAX), None);
+        assert!(s.gets(2, 3).is_empty());
+        assert!(s.gets(Index::MAX, 3).is_empty());
+        assert_eq!(s.gets(4, 10), vec![e(4, 2), e(5, 2)]);
+    }
+
+    #[test]
+    fn mem_store_reset_starts_over_at_a_new_base() {
+        let mut s = store(5);
+        s.reset(10, 4);
+        assert_eq!(s.base(), (10, 4));
+        assert_eq!((s.first_index(), s.last_index(), s.count()), (11, 10, 0));
+        assert!(s.append(e(11, 4)).is_ok());
+    }
+
+    #[test]
+    fn raft_log_knows_terms_at_zero_the_base_and_held_entries_only() {
+        let mut log = RaftLog::new(store(6));
+        assert_eq!(log.term_at(0), Some(0));
+        assert_eq!(log.term_at(6), Some(3));
+        assert_eq!(log.term_at(7), None);
+        log.compact_to(4).unwrap();
+        assert_eq!(log.term_at(4), Some(2), "the base keeps its term");
+        assert_eq!(log.term_at(3), None, "compacted");
+        assert_eq!((log.base_index(), log.base_term()), (4, 2));
+        assert_eq!(log.last_term(), 3);
+        log.compact_to(6).unwrap();
+        assert_eq!(log.count(), 0);
+        assert_eq!(log.last_term(), 3, "an empty log's last term is the base's");
+        assert_eq!(log.compact_to(6), Err(LogError::OutOfRange(6)));
+        assert_eq!(log.compact_to(9), Err(LogError::OutOfRange(9)));
+    }
+
+    /// The cache must always agree with the store, across appends past its
+    /// size, truncation and compaction.
+    #[test]
+    fn raft_log_cache_agrees_with_the_store() {
+        let n = CACHE_ENTRIES as Index + 50;
+        let mut log = RaftLog::new(MemLogStore::new());
+        for i in 1..=n {
+            log.append(e(i, i / 10 + 1)).unwrap();
+        }
+        let agree = |log: &RaftLog<MemLogStore>| {
+            for i in 0..=log.last_index() + 1 {
+                assert_eq!(log.get(i), log.store().get(i), "index {i}");
+            }
+            let first = log.first_index();
+            assert_eq!(log.entries(first, 1000), log.store().gets(first, 1000));
+            assert_eq!(log.entries(first + 20, 7), log.store().gets(first + 20, 7));
+        };
+        agree(&log);
+        log.truncate_from(n - 10).unwrap();
+        assert_eq!(log.last_index(), n - 11);
+        agree(&log);
+        log.compact_to(100).unwrap();
+        agree(&log);
+        log.truncate_from(101).unwrap();
+        assert_eq!(log.last_index(), 100);
+        agree(&log);
+        log.append(e(101, 99)).unwrap();
+        assert_eq!(log.cached(101).map(|x| x.term), Some(99));
+        agree(&log);
+        assert_eq!(log.truncate_from(100), Err(LogError::OutOfRange(100)));
+        log.reset(500, 7);
+        assert_eq!((log.last_index(), log.last_term()), (500, 7));
+        agree(&log);
+    }
+
+    #[test]
+    fn raft_log_rebuilt_over_a_store_sees_its_entries() {
+        let log = RaftLog::new(store(5));
+        assert_eq!((log.first_index(), log.last_index()), (1, 5));
+        assert_eq!(log.cached(5).map(|x| x.index), Some(5));
+        let store = log.into_store();
+        assert_eq!(store.count(), 5);
     }
 }

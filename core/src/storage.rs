@@ -181,3 +181,114 @@ impl Storage for MemStorage {
         self.incoming = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(offset: u64, data: &[u8], last: bool) -> SnapshotBlock {
+        SnapshotBlock {
+            offset,
+            data: data.to_vec(),
+            block_size: data.len() as u64,
+            is_last_chunk: last,
+        }
+    }
+
+    #[test]
+    fn meta_is_saved_loaded_and_counted() {
+        let mut st = MemStorage::new();
+        assert_eq!(st.load_meta(), (0, NO_NODE));
+        st.save_meta(3, 2);
+        st.save_meta(4, NO_NODE);
+        assert_eq!(st.load_meta(), (4, NO_NODE));
+        assert_eq!(st.meta_writes, 2);
+    }
+
+    #[test]
+    fn complete_snapshot_is_read_back_in_chunks() {
+        let mut st = MemStorage::new();
+        assert_eq!(st.get_snapshot_block(0, 4), None);
+        st.create_snapshot(Snapshot {
+            index: 5,
+            term: 2,
+            data: b"0123456789".to_vec(),
+        });
+        assert_eq!(st.get_snapshot_block(0, 4), Some(block(0, b"0123", false)));
+        assert_eq!(st.get_snapshot_block(4, 4), Some(block(4, b"4567", false)));
+        assert_eq!(st.get_snapshot_block(8, 4), Some(block(8, b"89", true)));
+        assert_eq!(st.get_snapshot_block(10, 4), None);
+        assert_eq!(st.get_snapshot_block(u64::MAX, 4), None);
+        assert_eq!(st.get_snapshot_block(0, 0), Some(block(0, b"0", false)));
+        st.create_snapshot(Snapshot::default());
+        assert_eq!(st.get_snapshot_block(0, 4), Some(block(0, b"", true)));
+    }
+
+    #[test]
+    fn chunks_must_arrive_at_the_expected_offset() {
+        let mut st = MemStorage::new();
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &block(3, b"abc", false)),
+            Err(ChunkError::WrongOffset {
+                expected: 0,
+                got: 3
+            })
+        );
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &block(0, b"abc", false)),
+            Ok(3)
+        );
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &block(0, b"abc", false)),
+            Err(ChunkError::WrongOffset {
+                expected: 3,
+                got: 0
+            }),
+            "a duplicate"
+        );
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &block(6, b"ghi", false)),
+            Err(ChunkError::WrongOffset {
+                expected: 3,
+                got: 6
+            }),
+            "a gap"
+        );
+        let mut lying = block(3, b"def", false);
+        lying.block_size = 9;
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &lying),
+            Err(ChunkError::BadSize)
+        );
+        assert_eq!(st.incoming_snapshot(), Some((5, 2, 3)));
+        assert_eq!(
+            st.store_snapshot_block(5, 2, &block(3, b"def", true)),
+            Ok(6)
+        );
+        assert_eq!(st.incoming_snapshot_data(), Some(b"abcdef".to_vec()));
+        assert_eq!(st.load_snapshot(), None, "not complete until finished");
+        let snap = st.finish_incoming_snapshot().unwrap();
+        assert_eq!(
+            (snap.index, snap.term, snap.data.clone()),
+            (5, 2, b"abcdef".to_vec())
+        );
+        assert_eq!(st.load_snapshot(), Some(snap));
+        assert_eq!(st.incoming_snapshot(), None);
+        assert_eq!(st.finish_incoming_snapshot(), None);
+    }
+
+    #[test]
+    fn a_chunk_of_another_snapshot_starts_over() {
+        let mut st = MemStorage::new();
+        st.store_snapshot_block(5, 2, &block(0, b"abc", false))
+            .unwrap();
+        assert_eq!(
+            st.store_snapshot_block(7, 3, &block(0, b"xy", false)),
+            Ok(2)
+        );
+        assert_eq!(st.incoming_snapshot(), Some((7, 3, 2)));
+        st.clear_snapshot();
+        assert_eq!(st.incoming_snapshot(), None);
+        assert_eq!(st.incoming_snapshot_data(), None);
+    }
+}
