@@ -1,110 +1,316 @@
-//! raftlab in the browser: the page shell that the simulator will drive.
+//! raftlab in the browser: real Raft nodes (`raftlab-core`) run in the
+//! deterministic simulator, drawn as they are at every moment. The page
+//! owns one simulator (`lab::Lab`) behind the reducer in `state`; an
+//! animation-frame loop advances its visual clock while playing, and every
+//! picture is computed from (simulator state, visual time), so pausing,
+//! stepping and rewinding are exact.
 //!
-//! For now it draws the initial state of a five-node cluster built from
-//! `raftlab_core`: every node a follower in term 0 with nothing committed.
-//! Nothing moves yet; the simulator wiring replaces this state later.
+//! URL parameters set up the first run: `seed`, `nodes`, `speed` (simulated
+//! ms per wall ms), `paused=1`, `present=1`, `prevote=0`, `checkquorum=0`,
+//! `snapshot_every`, `chunk`, `latency` (max ms).
 
+mod components;
+mod lab;
+mod model;
+mod narrate;
 mod ring;
+mod state;
 
-use raftlab_core::{Membership, NodeId};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_render::{request_animation_frame, AnimationFrame};
+use raftlab_core::sim::Action;
 use yew::prelude::*;
 
-/// Side of the square SVG drawing area, in user units.
-const VIEW: f64 = 400.0;
-/// Radius of the ring the nodes sit on.
-const RING_RADIUS: f64 = 140.0;
-/// Radius of one node's circle.
-const NODE_RADIUS: f64 = 40.0;
+use components::cluster::Cluster;
+use components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
+use components::feed::Feed;
+use components::inspector::Inspector;
+use components::logs::Logs;
+use components::panels::{Help, Quorums, Safety, Settings};
+use components::timeline::Timeline;
+use state::{Msg, NodeVerb, Setup, UiState, SPEED_DEFAULT};
 
-/// What the page shows of one node. The `data-*` attributes that the browser
-/// tests read are rendered from these fields.
-#[derive(Clone, Debug, PartialEq)]
-struct NodeView {
-    id: NodeId,
-    role: &'static str,
-    term: u64,
-    commit: u64,
-    alive: bool,
-}
-
-impl NodeView {
-    /// A node as it starts: a live follower in term 0 with nothing committed.
-    fn initial(id: NodeId) -> Self {
-        NodeView {
-            id,
-            role: "follower",
-            term: 0,
-            commit: 0,
-            alive: true,
-        }
+/// The first run's settings and clock, from the page's URL.
+fn from_url() -> (Setup, f64, bool, bool) {
+    let mut setup = Setup::default();
+    let mut speed = SPEED_DEFAULT;
+    let mut playing = true;
+    let mut present = false;
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return (setup, speed, playing, present);
+    };
+    let num = |k: &str| params.get(k).and_then(|v| v.parse::<u64>().ok());
+    if let Some(v) = num("seed") {
+        setup.seed = v;
     }
-}
-
-#[derive(Properties, PartialEq)]
-struct ClusterProps {
-    nodes: Vec<NodeView>,
-}
-
-/// The nodes drawn as a ring, node 1 at the top, clockwise.
-#[function_component(Cluster)]
-fn cluster(props: &ClusterProps) -> Html {
-    let centre = VIEW / 2.0;
-    let points = ring::positions(props.nodes.len(), centre, centre, RING_RADIUS);
-    let nodes = props.nodes.iter().zip(points).map(|(node, (x, y))| {
-        let label = format!("S{}", node.id);
-        let detail = format!("{} · term {}", node.role, node.term);
-        html! {
-            <g class={classes!("node", node.role)} key={node.id.to_string()}>
-                <circle
-                    cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()}
-                    data-testid={format!("node-{}", node.id)}
-                    data-role={node.role}
-                    data-term={node.term.to_string()}
-                    data-alive={node.alive.to_string()}
-                    data-commit={node.commit.to_string()}
-                >
-                    <title>{ format!("{label}: {detail}, commit index {}", node.commit) }</title>
-                </circle>
-                <text class="label" x={x.to_string()} y={y.to_string()}>{ label }</text>
-                <text class="detail" x={x.to_string()} y={(y + NODE_RADIUS + 20.0).to_string()}>
-                    { detail }
-                </text>
-            </g>
-        }
-    });
-    html! {
-        <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
-            aria-label={format!("A cluster of {} Raft nodes", props.nodes.len())}>
-            <circle class="ring" cx={centre.to_string()} cy={centre.to_string()}
-                r={RING_RADIUS.to_string()} />
-            { for nodes }
-        </svg>
+    if let Some(v) = num("nodes") {
+        setup.nodes = v;
     }
+    if let Some(v) = params.get("speed").and_then(|v| v.parse::<f64>().ok()) {
+        speed = v;
+    }
+    if params.get("paused").is_some_and(|v| v != "0") {
+        playing = false;
+    }
+    if params.get("present").is_some_and(|v| v != "0") {
+        present = true;
+    }
+    if params.get("prevote").is_some_and(|v| v == "0") {
+        setup.cfg.prevote = false;
+    }
+    if params.get("checkquorum").is_some_and(|v| v == "0") {
+        setup.cfg.check_quorum = false;
+    }
+    if let Some(v) = num("snapshot_every") {
+        setup.cfg.snapshot_every = v;
+    }
+    if let Some(v) = num("chunk") {
+        setup.cfg.snapshot_chunk_bytes = v as usize;
+    }
+    if let Some(v) = num("latency") {
+        setup.cfg.latency_ms = [(v / 5).max(1), v];
+    }
+    (setup, speed, playing, present)
+}
+
+/// What the keyboard handler needs to know of the current state.
+#[derive(Clone, Copy, Default)]
+struct KeyView {
+    help: bool,
+    present: bool,
+    speed: f64,
+}
+
+/// Keyboard shortcuts; `None` for keys the page leaves alone.
+fn key_msg(key: &str, view: &KeyView) -> Option<Msg> {
+    Some(match key {
+        " " => Msg::TogglePlay,
+        "ArrowRight" => Msg::Step,
+        "ArrowLeft" => Msg::StepBack,
+        "f" => Msg::Forward(100),
+        "?" => Msg::Help(!view.help),
+        "Escape" => {
+            if view.help {
+                Msg::Help(false)
+            } else {
+                Msg::Select(None)
+            }
+        }
+        "p" => Msg::Present(!view.present),
+        "c" => Msg::Node(NodeVerb::Crash),
+        "r" => Msg::Node(NodeVerb::Restart),
+        "t" => Msg::Node(NodeVerb::Timeout),
+        "s" => Msg::Node(NodeVerb::Snapshot),
+        "h" => Msg::Act(Action::Heal),
+        "+" | "=" => Msg::SetSpeed(view.speed * 2.0),
+        "-" | "_" => Msg::SetSpeed(view.speed / 2.0),
+        k if k.len() == 1 && ("1"..="9").contains(&k) => {
+            let id: u64 = k.parse().ok()?;
+            Msg::Select(Some(id))
+        }
+        _ => return None,
+    })
 }
 
 #[function_component(App)]
-fn app() -> Html {
-    let membership = Membership::with_voters(1..=5);
-    let nodes: Vec<NodeView> = membership
-        .voters
-        .iter()
-        .copied()
-        .map(NodeView::initial)
-        .collect();
-    let count = nodes.len();
+pub fn app() -> Html {
+    let state = use_reducer(|| {
+        let (setup, speed, playing, present) = from_url();
+        UiState::new(setup, speed, playing, present)
+    });
+    let onmsg = {
+        let state = state.clone();
+        Callback::from(move |m: Msg| state.dispatch(m))
+    };
+
+    // The render loop: one frame after another while playing.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with(state.playing, move |&playing| {
+            let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+            if playing {
+                fn schedule(
+                    handle: Rc<RefCell<Option<AnimationFrame>>>,
+                    last: Option<f64>,
+                    dispatch: UseReducerDispatcher<UiState>,
+                ) {
+                    let next = handle.clone();
+                    let frame = request_animation_frame(move |now| {
+                        if let Some(last) = last {
+                            dispatch.dispatch(Msg::Frame(now - last));
+                        }
+                        schedule(next, Some(now), dispatch);
+                    });
+                    *handle.borrow_mut() = Some(frame);
+                }
+                schedule(handle.clone(), None, dispatch);
+            }
+            move || {
+                handle.borrow_mut().take();
+            }
+        });
+    }
+
+    // Keyboard shortcuts, on the whole document. The listener lives as long
+    // as the page and reads the current state through `latest`.
+    let latest = use_mut_ref(KeyView::default);
+    *latest.borrow_mut() = KeyView {
+        help: state.help,
+        present: state.present,
+        speed: state.speed,
+    };
+    {
+        let dispatch = state.dispatcher();
+        let latest = latest.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+                gloo_events::EventListener::new(&doc, "keydown", move |event| {
+                    let Some(e) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
+                    else {
+                        return;
+                    };
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
+                    }
+                    let typing = e
+                        .target()
+                        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+                        .unwrap_or(false);
+                    if typing && e.key() != "Escape" {
+                        return;
+                    }
+                    let view = *latest.borrow();
+                    if let Some(msg) = key_msg(&e.key(), &view) {
+                        e.prevent_default();
+                        dispatch.dispatch(msg);
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    let lab = state.lab.clone();
+    let (vt, now, step, position, leader, in_past, branches, events_len) = {
+        let l = lab.0.borrow();
+        let sim = l.sim();
+        (
+            l.vt(),
+            sim.now(),
+            sim.step_count(),
+            sim.position(),
+            sim.leader(),
+            l.in_past(),
+            l.branches().len(),
+            sim.events().len(),
+        )
+    };
+    let revision = (position, branches, events_len);
+    let version = state.version;
+    let ongoto = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |seq| onmsg.emit(Msg::GotoEvent(seq)))
+    };
+    let onselect = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |id| onmsg.emit(Msg::Select(id)))
+    };
+    let onlink = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
+    };
+    let ondrop = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
+    };
+    let onscrub = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |t| onmsg.emit(Msg::Scrub(t)))
+    };
+    let notice = state.notice.clone().map(|n| {
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
+        html! {
+            <div class={classes!("notice", n.error.then_some("error"))} data-testid="notice" role="status">
+                <span>{ n.text }</span>
+                <button type="button" class="close" {onclick} title="dismiss">{ "×" }</button>
+            </div>
+        }
+    });
+    let branch_note = (branches > 0).then(|| {
+        html! {
+            <span class="branch-note" data-testid="branch" data-branches={branches.to_string()}
+                title="you acted in the past: the old future was discarded">
+                { format!("⑂ branch {}", branches + 1) }
+            </span>
+        }
+    });
+    let toggle = |msg: fn(bool) -> Msg, on: bool| {
+        let onmsg = onmsg.clone();
+        Callback::from(move |_| onmsg.emit(msg(!on)))
+    };
+
     html! {
-        <>
+        <div class={classes!("app", state.present.then_some("present"))}>
             <header class="masthead">
                 <h1>{ "raftlab" }</h1>
-                <p class="tagline">{ "A laboratory for the Raft consensus algorithm" }</p>
+                <p class="tagline">{ "Raft, running for real" }</p>
+                <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
+                { for branch_note }
+                <div class="view-buttons">
+                    <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
+                        onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "⛶ Present" }</button>
+                    <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+                </div>
             </header>
-            <main class="stage">
-                <Cluster nodes={nodes} />
-                <p class="status" data-testid="cluster-status">
-                    { format!("{count} voters · term 0 · no leader yet · commit index 0") }
-                </p>
+            <div class="status" data-testid="status" aria-live="off"
+                data-now={now.to_string()} data-step={step.to_string()}
+                data-position={position.to_string()} data-events={events_len.to_string()}
+                data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
+                data-playing={state.playing.to_string()} data-branches={branches.to_string()}
+                data-in-past={in_past.to_string()} data-version={version.to_string()}>
+                { match leader {
+                    Some(l) => format!("S{l} leads"),
+                    None => "no leader".to_string(),
+                } }
+                { format!(" · seed {} · {} events", state.setup.seed, position) }
+            </div>
+            { for notice }
+            <main class="layout">
+                <aside class="col controls-col">
+                    <NodePanel lab={lab.clone()} version={version} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                    <NetworkPanel lab={lab.clone()} version={version} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                    <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
+                    <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
+                </aside>
+                <section class="col stage">
+                    <Cluster lab={lab.clone()} version={version} selected={state.selected}
+                        onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
+                    <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
+                    <Quorums lab={lab.clone()} version={version} />
+                </section>
+                <aside class="col side-col">
+                    <Inspector lab={lab.clone()} version={version} selected={state.selected}
+                        onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Select(None))) }} />
+                    <Safety lab={lab.clone()} version={version} ongoto={ongoto.clone()} />
+                    <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
+                        ongoto={ongoto}
+                        onmessages={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedMessages(on))) }}
+                        onheartbeats={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedHeartbeats(on))) }} />
+                </aside>
+                <section class="logs-row">
+                    <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect} />
+                </section>
             </main>
-        </>
+            if state.help {
+                <Help onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Help(false))) }} />
+            }
+        </div>
     }
 }
 

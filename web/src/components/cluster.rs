@@ -1,0 +1,438 @@
+//! The cluster drawn as a ring: nodes with role, term, election timer,
+//! vote tally and crown; one-way links that can be cut by a click; and
+//! every message in flight at its exact position for the visual time.
+
+use std::collections::BTreeMap;
+use std::f64::consts::TAU;
+
+use raftlab_core::raft::ReplicaState;
+use raftlab_core::sim::{Flight, Sim, SimNode};
+use raftlab_core::types::{MessageBody, NodeId, Role};
+use yew::prelude::*;
+
+use crate::model::{self, Standing};
+use crate::narrate;
+use crate::ring;
+use crate::state::LabHandle;
+
+/// Side of the square drawing, in user units.
+const VIEW: f64 = 600.0;
+/// Radius of the ring of nodes.
+const RING: f64 = 218.0;
+/// How far the two directions of a link sit apart (half).
+const LANE: f64 = 7.0;
+/// How long a lost message stays drawn, simulated ms (the sim's memory).
+const FADE_MS: f64 = 400.0;
+
+fn node_radius(count: usize) -> f64 {
+    if count <= 7 {
+        44.0
+    } else {
+        36.0
+    }
+}
+
+fn f(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ClusterProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub selected: Option<NodeId>,
+    pub onselect: Callback<Option<NodeId>>,
+    pub onlink: Callback<(NodeId, NodeId)>,
+    pub ondrop: Callback<u64>,
+}
+
+#[function_component(Cluster)]
+pub fn cluster(props: &ClusterProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let vt = lab.vt();
+    let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
+    let r = node_radius(ids.len());
+    let c = VIEW / 2.0;
+    let centres: BTreeMap<NodeId, (f64, f64)> = ids
+        .iter()
+        .copied()
+        .zip(ring::positions(ids.len(), c, c, RING))
+        .collect();
+    let config = model::cluster_config(sim);
+
+    let links = draw_links(sim, &centres, r, &props.onlink);
+    let nodes = ids.iter().map(|&id| {
+        let node = &sim.nodes()[&id];
+        draw_node(
+            sim,
+            id,
+            node,
+            centres[&id],
+            r,
+            vt,
+            Standing::of(&config, id),
+            props.selected == Some(id),
+            &props.onselect,
+        )
+    });
+    let flights = sim
+        .flights()
+        .filter_map(|fl| draw_flight(sim, fl, &centres, r, vt, &props.ondrop));
+    let dropped = sim.dropped().iter().filter_map(|d| {
+        let at = d.at as f64;
+        if vt < at {
+            return None;
+        }
+        let age = vt - at;
+        if age > FADE_MS {
+            return None;
+        }
+        let fl = &d.flight;
+        let a = *centres.get(&fl.msg.from)?;
+        let b = *centres.get(&fl.msg.to)?;
+        let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
+        let frac = (at - fl.sent_at as f64) / span;
+        let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
+        let opacity = 1.0 - age / FADE_MS;
+        Some(html! {
+            <g class="dropped" data-testid="dropped" data-kind={fl.msg.body.kind()}
+                transform={format!("translate({} {})", f(x), f(y))} opacity={format!("{opacity:.2}")}>
+                <title>{ format!("lost: {:?}", d.reason) }</title>
+                <path class="drop-x" d="M-8,-8 L8,8 M8,-8 L-8,8" />
+            </g>
+        })
+    });
+    let partition = sim.groups().map(|groups| {
+        let text = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|n| format!("S{n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("  |  ");
+        html! { <text class="partition-label" x="12" y="24">{ format!("partition: {text}") }</text> }
+    });
+    let joint = config.is_joint().then(|| {
+        let list = |s: &std::collections::BTreeSet<NodeId>| {
+            s.iter()
+                .map(|n| format!("S{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        html! {
+            <text class="joint-label" x="12" y={f(VIEW - 14.0)}>
+                { format!("joint consensus: old {{{}}} + new {{{}}}", list(&config.outgoing), list(&config.voters)) }
+            </text>
+        }
+    });
+    let clock = html! {
+        <text class="clock" x={f(VIEW - 12.0)} y="24">{ format!("t = {:.1} ms", vt) }</text>
+    };
+
+    html! {
+        <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
+            aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
+            <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
+            <g class="links">{ for links }</g>
+            <g class="nodes">{ for nodes }</g>
+            <g class="flights">{ for flights }{ for dropped }</g>
+            { for partition }
+            { for joint }
+            { clock }
+        </svg>
+    }
+}
+
+fn draw_links(
+    sim: &Sim,
+    centres: &BTreeMap<NodeId, (f64, f64)>,
+    r: f64,
+    onlink: &Callback<(NodeId, NodeId)>,
+) -> Vec<Html> {
+    let mut out = Vec::new();
+    for (&a, &pa) in centres {
+        for (&b, &pb) in centres {
+            if a == b {
+                continue;
+            }
+            let ((x0, y0), (x1, y1)) = ring::lane(pa, pb, r + 4.0, LANE);
+            let cut = sim.cut_links().contains(&(a, b));
+            let up = sim.link_up(a, b);
+            let class = classes!("link", (!up).then_some("down"), cut.then_some("cut"));
+            let onclick = {
+                let onlink = onlink.clone();
+                Callback::from(move |e: MouseEvent| {
+                    e.stop_propagation();
+                    onlink.emit((a, b));
+                })
+            };
+            let title = if cut {
+                format!("S{a} → S{b} is cut: click to restore")
+            } else if !up {
+                format!("S{a} → S{b} crosses the partition")
+            } else {
+                format!("S{a} → S{b}: click to cut this direction")
+            };
+            out.push(html! {
+                <g class={class} key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
+                    data-up={up.to_string()} {onclick}>
+                    <title>{ title }</title>
+                    <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+                    <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+                </g>
+            });
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_node(
+    sim: &Sim,
+    id: NodeId,
+    node: &SimNode,
+    (x, y): (f64, f64),
+    r: f64,
+    vt: f64,
+    standing: Standing,
+    selected: bool,
+    onselect: &Callback<Option<NodeId>>,
+) -> Html {
+    let server = model::up(node);
+    let alive = server.is_some();
+    let role = server.map(|s| s.state()).unwrap_or(Role::Follower);
+    let term = model::term_of(node);
+    let commit = server.map(|s| s.commit_idx()).unwrap_or(0);
+    let now = sim.now() as f64;
+    let frac_tick = (vt - now).clamp(0.0, 1.0);
+
+    // Election timer: what is left of it, as a shrinking arc.
+    let timer = server.and_then(|s| {
+        if s.state() == Role::Leader {
+            let hb = s.settings().heartbeat_interval.max(1) as f64;
+            let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
+            return Some(("heartbeat-arc", left));
+        }
+        if standing == Standing::Learner || standing == Standing::Outside {
+            return None;
+        }
+        let (elapsed, timeout) = s.election_timer();
+        let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
+        Some(("timer-arc", left))
+    });
+    let timer = timer.map(|(class, left)| {
+        let rr = r + 8.0;
+        let circ = TAU * rr;
+        html! {
+            <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
+                stroke-dasharray={format!("{:.1} {:.1}", circ * left, circ)}
+                transform={format!("rotate(-90 {} {})", f(x), f(y))} />
+        }
+    });
+
+    let crown = (alive && role == Role::Leader).then(|| {
+        let cy = y - r - 18.0;
+        html! {
+            <path class="crown" transform={format!("translate({} {})", f(x), f(cy))}
+                d="M-15,7 L-15,-5 L-7.5,1 L0,-10 L7.5,1 L15,-5 L15,7 Z" />
+        }
+    });
+
+    // Vote tally while (pre)candidate: one dot per voter.
+    let tally = server
+        .filter(|s| matches!(s.state(), Role::PreCandidate | Role::Candidate))
+        .map(|s| {
+            let cfg = s.config();
+            let voters: Vec<NodeId> = cfg.voters.union(&cfg.outgoing).copied().collect();
+            let n = voters.len() as f64;
+            let dots = voters.iter().enumerate().map(|(i, v)| {
+                let dx = (i as f64 - (n - 1.0) / 2.0) * 17.0;
+                let (class, mark) = match s.votes().get(v) {
+                    Some(true) => ("vote granted", "✓"),
+                    Some(false) => ("vote refused", "✗"),
+                    None => ("vote pending", ""),
+                };
+                html! {
+                    <g class={class} transform={format!("translate({} {})", f(x + dx), f(y + r + 40.0))}>
+                        <title>{ format!("S{v}: {}", if mark.is_empty() { "no answer yet" } else if mark == "✓" { "granted" } else { "refused" }) }</title>
+                        <circle r="7.5" />
+                        <text>{ if mark.is_empty() { v.to_string() } else { mark.to_string() } }</text>
+                    </g>
+                }
+            });
+            html! { <g class="tally">{ for dots }</g> }
+        });
+
+    let role_word = if !alive {
+        "crashed".to_string()
+    } else {
+        match (role, standing) {
+            (Role::Leader, _) => "leader".into(),
+            (Role::Candidate, _) => "candidate".into(),
+            (Role::PreCandidate, _) => "pre-candidate".into(),
+            (Role::Follower, Standing::Learner) => "learner".into(),
+            (Role::Follower, Standing::Outside) => "not a member".into(),
+            (Role::Follower, Standing::Voter) => "follower".into(),
+        }
+    };
+    let snapshot_note = server
+        .and_then(|s| s.incoming_snapshot())
+        .map(|(idx, _, bytes)| {
+            html! {
+                <text class="snapnote" x={f(x)} y={f(y + r + 40.0)}>
+                    { format!("receiving snapshot ≤{idx}: {bytes} B") }
+                </text>
+            }
+        });
+
+    let onclick = {
+        let onselect = onselect.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            onselect.emit(if selected { None } else { Some(id) });
+        })
+    };
+    let class = classes!(
+        "node",
+        role.as_str(),
+        (!alive).then_some("crashed"),
+        (standing == Standing::Learner).then_some("learner"),
+        (standing == Standing::Outside).then_some("outside"),
+        selected.then_some("selected"),
+    );
+    let group = sim.groups().and_then(|gs| {
+        gs.iter()
+            .position(|g| g.contains(&id))
+            .map(|i| (b'A' + i as u8) as char)
+    });
+    let group_badge = group.map(|g| {
+        html! {
+            <g class="group-badge" transform={format!("translate({} {})", f(x + r * 0.8), f(y - r * 0.8))}>
+                <circle r="11" />
+                <text>{ g.to_string() }</text>
+            </g>
+        }
+    });
+    html! {
+        <g class={class} key={id.to_string()} {onclick}>
+            { for timer }
+            if selected {
+                <circle class="select-ring" cx={f(x)} cy={f(y)} r={f(r + 15.0)} />
+            }
+            <circle class="body"
+                cx={f(x)} cy={f(y)} r={f(r)}
+                data-testid={format!("node-{id}")}
+                data-role={role.as_str()}
+                data-term={term.to_string()}
+                data-alive={alive.to_string()}
+                data-commit={commit.to_string()}
+                data-standing={match standing { Standing::Voter => "voter", Standing::Learner => "learner", Standing::Outside => "outside" }}
+                data-selected={selected.to_string()}
+            >
+                <title>{ format!("S{id}: {role_word}, term {term}, commit index {commit} — click to inspect") }</title>
+            </circle>
+            <text class="label" x={f(x)} y={f(y - 8.0)}>{ format!("S{id}") }</text>
+            <text class="term" x={f(x)} y={f(y + 17.0)}>{ format!("term {term}") }</text>
+            <text class="detail" x={f(x)} y={f(y + r + 20.0)}>{ role_word }</text>
+            { for crown }
+            { for tally }
+            { for snapshot_note }
+            { for group_badge }
+        </g>
+    }
+}
+
+/// What a message looks like: its css class and the short text on it.
+fn glyph(sim: &Sim, fl: &Flight) -> (&'static str, String) {
+    match &fl.msg.body {
+        MessageBody::RequestVote(r) if r.prevote => ("m-prevote", "PV".into()),
+        MessageBody::RequestVote(_) => ("m-vote", "V".into()),
+        MessageBody::RequestVoteResp(r) => (
+            if r.vote_granted { "m-yes" } else { "m-no" },
+            format!(
+                "{}{}",
+                if r.prevote { "p" } else { "" },
+                if r.vote_granted { "✓" } else { "✗" }
+            ),
+        ),
+        MessageBody::AppendEntries(a) if a.timeout_now => ("m-timeoutnow", "TN".into()),
+        MessageBody::AppendEntries(a) if a.entries.is_empty() => ("m-heartbeat", String::new()),
+        MessageBody::AppendEntries(a) => ("m-append", a.entries.len().to_string()),
+        MessageBody::AppendEntriesResp(r) => {
+            (if r.success { "m-ack" } else { "m-nack" }, String::new())
+        }
+        MessageBody::Snapshot(s) => {
+            let chunk = sim.config().snapshot_chunk_bytes.max(1) as u64;
+            let number = s.block.offset / chunk + 1;
+            let total = sim
+                .server(fl.msg.from)
+                .and_then(|srv| srv.progress().get(&fl.msg.to))
+                .and_then(|p| match p.state {
+                    ReplicaState::Snapshot { total, .. } => Some(total.div_ceil(chunk)),
+                    _ => None,
+                });
+            let text = match total {
+                Some(t) if t >= number => format!("{number}/{t}"),
+                _ => format!("#{number}"),
+            };
+            ("m-snapshot", text)
+        }
+        MessageBody::SnapshotResp(r) => {
+            (if r.success { "m-snapack" } else { "m-no" }, String::new())
+        }
+    }
+}
+
+fn draw_flight(
+    sim: &Sim,
+    fl: &Flight,
+    centres: &BTreeMap<NodeId, (f64, f64)>,
+    r: f64,
+    vt: f64,
+    ondrop: &Callback<u64>,
+) -> Option<Html> {
+    let a = *centres.get(&fl.msg.from)?;
+    let b = *centres.get(&fl.msg.to)?;
+    let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
+    let frac = (vt - fl.sent_at as f64) / span;
+    let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
+    let (class, text) = glyph(sim, fl);
+    let id = fl.id;
+    let onclick = {
+        let ondrop = ondrop.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            ondrop.emit(id);
+        })
+    };
+    let shape = match class {
+        "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle r="11" /> },
+        "m-heartbeat" => html! { <rect x="-7" y="-5" width="14" height="10" rx="2" /> },
+        "m-ack" | "m-snapack" => html! { <rect x="-6" y="-6" width="12" height="12" rx="6" /> },
+        "m-nack" => html! { <rect x="-7" y="-7" width="14" height="14" rx="3" /> },
+        "m-snapshot" => html! { <rect x="-17" y="-10" width="34" height="20" rx="3" /> },
+        _ => html! { <rect x="-12" y="-9" width="24" height="18" rx="3" /> },
+    };
+    let title = format!(
+        "#{id} S{} → S{}: {} — click to drop it",
+        fl.msg.from,
+        fl.msg.to,
+        narrate::message_label(&fl.msg.body)
+    );
+    Some(html! {
+        <g class={classes!("msg", class)} key={id.to_string()} data-testid="msg"
+            data-kind={fl.msg.body.kind()} data-id={id.to_string()}
+            data-from={fl.msg.from.to_string()} data-to={fl.msg.to.to_string()}
+            transform={format!("translate({} {})", f(x), f(y))} {onclick}>
+            <title>{ title }</title>
+            { shape }
+            if !text.is_empty() {
+                <text>{ text }</text>
+            }
+        </g>
+    })
+}

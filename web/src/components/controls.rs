@@ -1,0 +1,370 @@
+//! The controls: the clock (play, pause, step, speed), the selected node's
+//! actions, membership changes, the network and the clients. Each control
+//! has a `data-testid` named after what it does.
+
+use raftlab_core::kv::KvOp;
+use raftlab_core::sim::Action;
+use raftlab_core::trace::ClientPhase;
+use raftlab_core::types::{NodeId, Role};
+use yew::prelude::*;
+
+use crate::model::{self, Standing};
+use crate::narrate;
+use crate::state::{LabHandle, Msg, NodeVerb, SPEED_MAX, SPEED_MIN};
+
+fn input_value(e: &Event) -> String {
+    e.target_dyn_into::<web_sys::HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+fn input_text(e: &InputEvent) -> String {
+    e.target_dyn_into::<web_sys::HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+/// A button that sends `msg()` when clicked.
+fn button(
+    testid: &str,
+    label: &str,
+    title: &str,
+    disabled: bool,
+    onmsg: &Callback<Msg>,
+    msg: impl Fn() -> Msg + 'static,
+) -> Html {
+    let onmsg = onmsg.clone();
+    let onclick = Callback::from(move |_| onmsg.emit(msg()));
+    html! {
+        <button type="button" data-testid={testid.to_string()} title={title.to_string()}
+            {disabled} {onclick}>{ label.to_string() }</button>
+    }
+}
+
+/// Formats a speed as a ratio people read: "1/20 of real time".
+pub fn speed_label(speed: f64) -> String {
+    if speed >= 0.999 {
+        "real time".into()
+    } else {
+        format!("1/{:.0} of real time", 1.0 / speed)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TransportProps {
+    pub playing: bool,
+    pub speed: f64,
+    pub vt: f64,
+    pub in_past: bool,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Play, pause, step, jump ahead, speed, and the clock.
+#[function_component(Transport)]
+pub fn transport(props: &TransportProps) -> Html {
+    let onmsg = &props.onmsg;
+    let onspeed = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = input_text(&e).parse::<f64>() {
+                onmsg.emit(Msg::SetSpeed(10f64.powf(v)));
+            }
+        })
+    };
+    let log_speed = props.speed.log10();
+    html! {
+        <div class="transport" role="toolbar" aria-label="clock">
+            { button("step-back", "⏮", "back one event (←)", false, onmsg, || Msg::StepBack) }
+            if props.playing {
+                { button("pause", "⏸ Pause", "pause (space)", false, onmsg, || Msg::Pause) }
+            } else {
+                { button("play", "▶ Play", "play (space)", false, onmsg, || Msg::Play) }
+            }
+            { button("step", "⏭", "to the next event (→)", false, onmsg, || Msg::Step) }
+            { button("forward-10", "+10 ms", "jump 10 simulated ms ahead", false, onmsg, || Msg::Forward(10)) }
+            { button("forward-100", "+100 ms", "jump 100 simulated ms ahead", false, onmsg, || Msg::Forward(100)) }
+            { button("forward-1000", "+1 s", "jump 1 simulated second ahead", false, onmsg, || Msg::Forward(1000)) }
+            <label class="speed">
+                <span>{ "speed" }</span>
+                <input type="range" data-testid="speed" min={SPEED_MIN.log10().to_string()} max={SPEED_MAX.log10().to_string()}
+                    step="0.05" value={format!("{log_speed:.2}")} oninput={onspeed}
+                    aria-valuetext={speed_label(props.speed)} />
+                <span class="speed-value" data-testid="speed-value">{ speed_label(props.speed) }</span>
+            </label>
+            <span class={classes!("time", props.in_past.then_some("past"))} data-testid="time"
+                title="simulated time">{ format!("{:.0} ms", props.vt.floor()) }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NodePanelProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub selected: Option<NodeId>,
+    pub joint: std::collections::BTreeSet<NodeId>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// What can be done to the selected node, and to the membership.
+#[function_component(NodePanel)]
+pub fn node_panel(props: &NodePanelProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let onmsg = &props.onmsg;
+    let node = props
+        .selected
+        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)));
+    let config = model::cluster_config(sim);
+    let (alive, role, standing) = match node {
+        Some((id, n)) => (
+            model::up(n).is_some(),
+            model::up(n).map(|s| s.state()),
+            Some(Standing::of(&config, id)),
+        ),
+        None => (false, None, None),
+    };
+    let none = node.is_none();
+    let heading = match node {
+        Some((id, _)) => format!("Selected: S{id}"),
+        None => "No node selected".into(),
+    };
+    let free = model::free_id(sim);
+    let chips = (1..=9u64).map(|id| {
+        let on = props.joint.contains(&id);
+        let known = sim.nodes().contains_key(&id);
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::ToggleJoint(id)));
+        html! {
+            <button type="button" class={classes!("chip", on.then_some("on"), (!known).then_some("new"))}
+                data-testid={format!("joint-{id}")} aria-pressed={on.to_string()} {onclick}
+                title={if known { format!("S{id} in the new voter set") } else { format!("a new node S{id} in the new voter set") }}>
+                { format!("S{id}") }
+            </button>
+        }
+    });
+    html! {
+        <section class="panel node-panel" aria-label="node controls">
+            <h2>{ heading }</h2>
+            if none {
+                <p class="hint">{ "Click a node to act on it." }</p>
+            }
+            <div class="buttons">
+                { button("crash", "Crash", "crash the selected node (c)", none || !alive, onmsg, || Msg::Node(NodeVerb::Crash)) }
+                { button("restart", "Restart", "restart the selected node from its disk (r)", none || alive, onmsg, || Msg::Node(NodeVerb::Restart)) }
+                { button("timeout", "Time out", "fire its election timeout now (t)", none || !alive, onmsg, || Msg::Node(NodeVerb::Timeout)) }
+                { button("transfer", "Make leader", "hand leadership to it (thesis §3.10)", none || role == Some(Role::Leader), onmsg, || Msg::Node(NodeVerb::Transfer)) }
+                { button("snapshot", "Snapshot", "compact its log into a snapshot now (s)", none || !alive, onmsg, || Msg::Node(NodeVerb::Snapshot)) }
+                { button("remove", "Remove", "remove it from the configuration", none || standing == Some(Standing::Outside), onmsg, || Msg::Node(NodeVerb::Remove)) }
+                { button("promote", "Promote", "promote the learner to voter", none || standing != Some(Standing::Learner), onmsg, || Msg::Node(NodeVerb::Promote)) }
+            </div>
+            <h3>{ "Membership" }</h3>
+            <div class="buttons">
+                { button("add-learner", &free.map(|i| format!("Add S{i} as learner")).unwrap_or_else(|| "Add learner".into()),
+                    "boot a new empty node and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, || Msg::AddNode { voter: false }) }
+                { button("add-voter", &free.map(|i| format!("Add S{i} as voter")).unwrap_or_else(|| "Add voter".into()),
+                    "boot a new node and add it straight as a voter", free.is_none(), onmsg, || Msg::AddNode { voter: true }) }
+            </div>
+            <div class="chips" aria-label="new voter set">{ for chips }</div>
+            { button("joint", "Change voters (joint)", "move to the picked voter set through joint consensus (thesis §4.3)", props.joint.is_empty(), onmsg, || Msg::Joint) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NetworkProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub groups: std::collections::BTreeMap<NodeId, u8>,
+    pub latency: u64,
+    pub loss: u64,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Partitions, healing, latency and loss.
+#[function_component(NetworkPanel)]
+pub fn network_panel(props: &NetworkProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let onmsg = &props.onmsg;
+    let chips = sim.nodes().keys().map(|&id| {
+        let g = props.groups.get(&id).copied().unwrap_or(0);
+        let letter = (b'A' + g) as char;
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::CycleGroup(id)));
+        html! {
+            <button type="button" class={classes!("chip", format!("g{g}"))} data-testid={format!("part-{id}")}
+                data-group={letter.to_string()} {onclick} title="click to move to the next group">
+                { format!("S{id}·{letter}") }
+            </button>
+        }
+    });
+    let onlatency = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = input_value(&e).parse::<u64>() {
+                onmsg.emit(Msg::SetLatency(v));
+            }
+        })
+    };
+    let onloss = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = input_value(&e).parse::<u64>() {
+                onmsg.emit(Msg::SetLoss(v));
+            }
+        })
+    };
+    let [lo, hi] = sim.config().latency_ms;
+    let status = match sim.groups() {
+        Some(_) => "partitioned".to_string(),
+        None if !sim.cut_links().is_empty() => format!("{} link(s) cut", sim.cut_links().len()),
+        None => "all links up".to_string(),
+    };
+    html! {
+        <section class="panel network-panel" aria-label="network">
+            <h2>{ "Network" }<span class="sub" data-testid="network-status">{ status }</span></h2>
+            <div class="chips">{ for chips }</div>
+            <div class="buttons">
+                { button("partition", "Partition A | B | C", "split the network into the groups above", false, onmsg, || Msg::Partition) }
+                { button("heal", "Heal", "reconnect everything (h)", false, onmsg, || Msg::Act(Action::Heal)) }
+            </div>
+            <p class="hint">{ "Click a link in the drawing to cut one direction; click a message to drop it." }</p>
+            <label class="slider">
+                <span>{ format!("latency {lo}–{hi} ms") }</span>
+                <input type="range" data-testid="latency" min="1" max="200" step="1"
+                    value={props.latency.to_string()} onchange={onlatency} />
+            </label>
+            <label class="slider">
+                <span>{ format!("loss {:.0}%", sim.config().loss * 100.0) }</span>
+                <input type="range" data-testid="loss" min="0" max="50" step="1"
+                    value={props.loss.to_string()} onchange={onloss} />
+            </label>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ClientProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub last: Option<(u64, u64)>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Put, get and delete through simulated clients; reads use ReadIndex.
+#[function_component(ClientPanel)]
+pub fn client_panel(props: &ClientProps) -> Html {
+    let key = use_state(|| "x".to_string());
+    let value = use_state(|| "1".to_string());
+    let lab = props.lab.0.borrow();
+    let views = lab.sim().clients();
+    let send = |op: KvOp| {
+        let onmsg = props.onmsg.clone();
+        let key = key.clone();
+        let value = value.clone();
+        Callback::from(move |_| {
+            onmsg.emit(Msg::Client(
+                op.clone(),
+                (*key).clone(),
+                Some((*value).clone()),
+            ))
+        })
+    };
+    let onkey = {
+        let key = key.clone();
+        Callback::from(move |e: InputEvent| key.set(input_text(&e)))
+    };
+    let onvalue = {
+        let value = value.clone();
+        Callback::from(move |e: InputEvent| value.set(input_text(&e)))
+    };
+    // The latest operation's fate.
+    let (phase, result) = match props.last {
+        None => ("none", "—".to_string()),
+        Some((client, seq)) => {
+            let view = views.iter().find(|v| v.id == client);
+            let current = view
+                .and_then(|v| v.current.as_ref())
+                .filter(|op| op.seq == seq);
+            let done = view.and_then(|v| v.done.iter().find(|op| op.seq == seq));
+            match (current, done) {
+                (Some(op), _) => (
+                    "pending",
+                    format!(
+                        "{} … waiting (tried {})",
+                        op_label(op),
+                        op.tried
+                            .iter()
+                            .map(|n| format!("S{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                (None, Some(op)) => match op.phase {
+                    Some(ClientPhase::Ok) => (
+                        "ok",
+                        match &op.result {
+                            Some(Some(v)) => format!("{} → {v}", op_label(op)),
+                            Some(None) => format!("{} → (absent)", op_label(op)),
+                            None => format!("{} → ok", op_label(op)),
+                        },
+                    ),
+                    Some(ClientPhase::Fail) => {
+                        ("fail", format!("{} → failed, not applied", op_label(op)))
+                    }
+                    Some(ClientPhase::Timeout) => (
+                        "timeout",
+                        format!("{} → timed out: outcome unknown", op_label(op)),
+                    ),
+                    _ => ("pending", op_label(op)),
+                },
+                (None, None) => ("none", "— (not in this branch)".to_string()),
+            }
+        }
+    };
+    let mut recent: Vec<_> = views
+        .iter()
+        .flat_map(|v| v.done.iter().map(move |op| (v.id, op)))
+        .collect();
+    recent.sort_by_key(|(_, op)| std::cmp::Reverse(op.ended_at));
+    let recent = recent.into_iter().take(5).map(|(c, op)| {
+        let outcome = match (&op.phase, &op.result) {
+            (Some(ClientPhase::Ok), Some(Some(v))) => v.clone(),
+            (Some(ClientPhase::Ok), Some(None)) => "(absent)".into(),
+            (Some(ClientPhase::Ok), None) => "ok".into(),
+            (Some(ClientPhase::Fail), _) => "failed".into(),
+            (Some(ClientPhase::Timeout), _) => "unknown".into(),
+            _ => "…".into(),
+        };
+        html! {
+            <li>{ format!("c{c} · {} → {outcome} ({}–{} ms)", op_label(op), op.invoked_at, op.ended_at.unwrap_or(0)) }</li>
+        }
+    });
+    html! {
+        <section class="panel client-panel" aria-label="clients">
+            <h2>{ "Clients" }<span class="sub">{ "reads use ReadIndex" }</span></h2>
+            <div class="client-form">
+                <label>{ "key" }<input type="text" data-testid="client-key" value={(*key).clone()} oninput={onkey} size="6" /></label>
+                <label>{ "value" }<input type="text" data-testid="client-value" value={(*value).clone()} oninput={onvalue} size="6" /></label>
+            </div>
+            <div class="buttons">
+                <button type="button" data-testid="put" onclick={send(KvOp::Put)}>{ "Put" }</button>
+                <button type="button" data-testid="get" onclick={send(KvOp::Get)}>{ "Get" }</button>
+                <button type="button" data-testid="delete" onclick={send(KvOp::Delete)}>{ "Delete" }</button>
+            </div>
+            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>{ result }</p>
+            <ul class="recent">{ for recent }</ul>
+        </section>
+    }
+}
+
+fn op_label(op: &raftlab_core::sim::ClientOp) -> String {
+    narrate::command_label(&raftlab_core::kv::KvCommand {
+        client: 0,
+        seq: op.seq,
+        op: op.op.clone(),
+        key: op.key.clone(),
+        value: op.value.clone(),
+    })
+}

@@ -1,0 +1,100 @@
+//! The event feed: what happened, newest first, in plain words with the
+//! reason the core gave. Clicking an event moves the clock there.
+
+use raftlab_core::trace::EventKind;
+use yew::prelude::*;
+
+use crate::narrate::{self, Tone};
+use crate::state::LabHandle;
+
+/// Most events listed.
+const SHOWN: usize = 120;
+/// Most events looked at to fill the list (heartbeats are skipped).
+const SCANNED: usize = 6000;
+
+#[derive(Properties, PartialEq)]
+pub struct FeedProps {
+    pub lab: LabHandle,
+    pub revision: (u64, usize, usize),
+    pub messages: bool,
+    pub heartbeats: bool,
+    pub ongoto: Callback<u64>,
+    pub onmessages: Callback<bool>,
+    pub onheartbeats: Callback<bool>,
+}
+
+#[function_component(Feed)]
+pub fn feed(props: &FeedProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let past = lab.past();
+    let send_of = |id| lab.send_of(id);
+    let mut items = Vec::new();
+    for e in past.iter().rev().take(SCANNED) {
+        if items.len() >= SHOWN {
+            break;
+        }
+        let traffic = matches!(e.kind, EventKind::Send { .. } | EventKind::Deliver { .. });
+        // A delivery the receiver rejected says why: keep it with the rest.
+        let rejected = matches!(
+            &e.kind,
+            EventKind::Deliver {
+                outcome: Some(_),
+                ..
+            }
+        );
+        if traffic && !rejected && !props.messages {
+            continue;
+        }
+        let (tone, text) = narrate::narrate(e, send_of);
+        if tone == Tone::Heartbeat && !props.heartbeats {
+            continue;
+        }
+        let seq = e.seq;
+        let onclick = {
+            let ongoto = props.ongoto.clone();
+            Callback::from(move |_| ongoto.emit(seq))
+        };
+        items.push(html! {
+            <li key={seq.to_string()} class={classes!("ev", tone.class())}>
+                <button type="button" data-testid={format!("event-{seq}")} {onclick}
+                    title="go to this moment">
+                    <span class="ev-time">{ format!("{} ms", e.time) }</span>
+                    <span class="ev-seq">{ format!("#{seq}") }</span>
+                    <span class="ev-text">{ text }</span>
+                </button>
+            </li>
+        });
+    }
+    let ahead = lab.future_len();
+    let onmessages = {
+        let cb = props.onmessages.clone();
+        Callback::from(move |e: Event| cb.emit(checked(&e)))
+    };
+    let onheartbeats = {
+        let cb = props.onheartbeats.clone();
+        Callback::from(move |e: Event| cb.emit(checked(&e)))
+    };
+    html! {
+        <section class="panel feed-panel" aria-label="event feed">
+            <h2>{ "What happened" }</h2>
+            <div class="feed-filters">
+                <label><input type="checkbox" data-testid="feed-messages" checked={props.messages} onchange={onmessages} />{ " messages" }</label>
+                <label><input type="checkbox" data-testid="feed-heartbeats" checked={props.heartbeats} onchange={onheartbeats} />{ " heartbeats" }</label>
+            </div>
+            if ahead > 0 {
+                <p class="ahead" data-testid="future">
+                    { format!("You are in the past: {ahead} known events lie ahead. Step or play to replay them; acting now starts a new branch.") }
+                </p>
+            }
+            <ol class="feed" data-testid="event-feed" reversed=true>
+                { for items }
+            </ol>
+        </section>
+    }
+}
+
+fn checked(e: &Event) -> bool {
+    e.target_dyn_into::<web_sys::HtmlInputElement>()
+        .map(|i| i.checked())
+        .unwrap_or(false)
+}

@@ -1,0 +1,331 @@
+//! The node inspector: every field of the paper's Figure 2 for the selected
+//! node, its configuration, snapshots, key-value store and latest messages.
+
+use std::collections::BTreeSet;
+
+use raftlab_core::raft::ReplicaState;
+use raftlab_core::storage::Storage;
+use raftlab_core::trace::{EventKind, SendBody};
+use raftlab_core::types::{NodeId, Role, NO_NODE};
+use yew::prelude::*;
+
+use crate::model;
+use crate::narrate;
+use crate::state::LabHandle;
+
+/// Events looked back through for a node's latest messages.
+const LOOK_BACK: usize = 4000;
+/// Messages listed each way.
+const LAST_MESSAGES: usize = 5;
+
+#[derive(Properties, PartialEq)]
+pub struct InspectorProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub selected: Option<NodeId>,
+    pub onclose: Callback<()>,
+}
+
+fn set(s: &BTreeSet<NodeId>) -> String {
+    if s.is_empty() {
+        "—".into()
+    } else {
+        s.iter()
+            .map(|n| format!("S{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn row(name: &str, value: String) -> Html {
+    html! { <tr><th scope="row">{ name.to_string() }</th><td>{ value }</td></tr> }
+}
+
+#[function_component(Inspector)]
+pub fn inspector(props: &InspectorProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let Some((id, node)) = props
+        .selected
+        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)))
+    else {
+        return html! {
+            <section class="panel inspector empty" data-testid="inspector" aria-label="node inspector">
+                <h2>{ "Inspector" }</h2>
+                <p class="hint">{ "Click a node in the cluster (or press 1–9) to see its Raft state: every field of Figure 2, its configuration, snapshot and key-value store." }</p>
+            </section>
+        };
+    };
+    let onclose = {
+        let cb = props.onclose.clone();
+        Callback::from(move |_| cb.emit(()))
+    };
+    let server = model::up(node);
+    let (base, base_term, last) = model::log_bounds(node);
+    let term = model::term_of(node);
+    let vote = model::vote_of(node);
+    let vote = if vote == NO_NODE {
+        "nobody".to_string()
+    } else {
+        format!("S{vote}")
+    };
+
+    let mut persistent = vec![
+        row("currentTerm", term.to_string()),
+        row("votedFor", vote),
+        row(
+            "log[]",
+            if last > base {
+                format!("entries {}..={last} (last term {})", base + 1, {
+                    model::entry_at(node, last)
+                        .map(|e| e.term)
+                        .unwrap_or(base_term)
+                })
+            } else {
+                "empty".into()
+            },
+        ),
+        row(
+            "snapshot base",
+            if base > 0 {
+                format!("index {base}, term {base_term}")
+            } else {
+                "none".into()
+            },
+        ),
+    ];
+    let mut volatile = Vec::new();
+    let mut leader_rows = Vec::new();
+    let mut extra = Vec::new();
+    match server {
+        None => volatile.push(row(
+            "state",
+            "crashed: commitIndex, lastApplied and the state machine are lost until it restarts"
+                .into(),
+        )),
+        Some(s) => {
+            volatile.push(row("state", s.state().as_str().into()));
+            volatile.push(row("commitIndex", s.commit_idx().to_string()));
+            volatile.push(row(
+                "lastApplied",
+                format!("{} (term {})", s.last_applied_idx(), s.last_applied_term()),
+            ));
+            volatile.push(row(
+                "leader known",
+                s.leader_id()
+                    .map(|l| format!("S{l}"))
+                    .unwrap_or_else(|| "none".into()),
+            ));
+            let (elapsed, timeout) = s.election_timer();
+            if s.state() == Role::Leader {
+                volatile.push(row(
+                    "heartbeat",
+                    format!(
+                        "{} / {} ms since the last round",
+                        s.heartbeat_elapsed(),
+                        s.settings().heartbeat_interval
+                    ),
+                ));
+            } else {
+                volatile.push(row(
+                    "election timer",
+                    format!("{elapsed} of {timeout} ms elapsed"),
+                ));
+            }
+            if matches!(s.state(), Role::Candidate | Role::PreCandidate) {
+                let granted: BTreeSet<NodeId> = s
+                    .votes()
+                    .iter()
+                    .filter(|(_, g)| **g)
+                    .map(|(n, _)| *n)
+                    .collect();
+                let refused: BTreeSet<NodeId> = s
+                    .votes()
+                    .iter()
+                    .filter(|(_, g)| !**g)
+                    .map(|(n, _)| *n)
+                    .collect();
+                volatile.push(row(
+                    "votes",
+                    format!("granted {} · refused {}", set(&granted), set(&refused)),
+                ));
+            }
+            if s.state() == Role::Leader {
+                let by: BTreeSet<NodeId> = s.elected_by().iter().copied().collect();
+                volatile.push(row("elected by", set(&by)));
+                for (peer, p) in s.progress() {
+                    let mode = match &p.state {
+                        ReplicaState::Probe => "probe".to_string(),
+                        ReplicaState::Replicate => "replicate".to_string(),
+                        ReplicaState::Snapshot {
+                            index,
+                            offset,
+                            total,
+                            ..
+                        } => format!("snapshot ≤{index}: {offset} of {total} bytes"),
+                    };
+                    leader_rows.push(html! {
+                        <tr>
+                            <th scope="row">{ format!("S{peer}") }</th>
+                            <td>{ p.next_index }</td>
+                            <td>{ p.match_index }</td>
+                            <td>{ mode }</td>
+                            <td>{ p.inflight.len() }</td>
+                        </tr>
+                    });
+                }
+                if let Some((to, ticks)) = s.transfer_target() {
+                    volatile.push(row(
+                        "transfer",
+                        format!("handing over to S{to} ({ticks} ms so far)"),
+                    ));
+                }
+                if !s.pending_reads().is_empty() {
+                    volatile.push(row(
+                        "ReadIndex",
+                        s.pending_reads()
+                            .iter()
+                            .map(|r| {
+                                format!(
+                                    "read at {}{}",
+                                    r.index,
+                                    if r.confirmed {
+                                        " (confirmed)"
+                                    } else {
+                                        " (confirming leadership)"
+                                    }
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ));
+                }
+            }
+            let cfg = s.config();
+            extra.push(row("voters", set(&cfg.voters)));
+            if cfg.is_joint() {
+                extra.push(row("old voters (joint)", set(&cfg.outgoing)));
+            }
+            extra.push(row("learners", set(&cfg.learners)));
+            extra.push(row("config entry", s.config_index().to_string()));
+            if let Some(snap) = s.storage().load_snapshot() {
+                extra.push(row(
+                    "snapshot held",
+                    format!(
+                        "up to {} (term {}), {} bytes",
+                        snap.index,
+                        snap.term,
+                        snap.data.len()
+                    ),
+                ));
+            }
+            if let Some((idx, t, bytes)) = s.incoming_snapshot() {
+                let total = sim
+                    .leader()
+                    .and_then(|l| sim.server(l))
+                    .and_then(|l| l.progress().get(&id))
+                    .and_then(|p| match p.state {
+                        ReplicaState::Snapshot { total, .. } => Some(total),
+                        _ => None,
+                    });
+                extra.push(row(
+                    "receiving snapshot",
+                    match total {
+                        Some(total) => format!("≤{idx} (term {t}): {bytes} of {total} bytes"),
+                        None => format!("≤{idx} (term {t}): {bytes} bytes so far"),
+                    },
+                ));
+            }
+        }
+    }
+    persistent.shrink_to_fit();
+
+    let kv = server.map(|s| {
+        let data = &s.state_machine().data;
+        if data.is_empty() {
+            html! { <p class="hint">{ "The key-value store is empty." }</p> }
+        } else {
+            html! {
+                <table class="kv" data-testid="kv">
+                    <thead><tr><th>{ "key" }</th><th>{ "value" }</th></tr></thead>
+                    <tbody>
+                        { for data.iter().map(|(k, v)| html! { <tr><td>{ k }</td><td>{ v }</td></tr> }) }
+                    </tbody>
+                </table>
+            }
+        }
+    });
+
+    // Latest messages in and out.
+    let mut sent = Vec::new();
+    let mut received = Vec::new();
+    for e in lab.past().iter().rev().take(LOOK_BACK) {
+        if let EventKind::Send {
+            from,
+            to,
+            body: SendBody::Message(b),
+            ..
+        } = &e.kind
+        {
+            if *from == id && sent.len() < LAST_MESSAGES {
+                sent.push(format!(
+                    "{} ms → S{to}: {}",
+                    e.time,
+                    narrate::message_label(b)
+                ));
+            }
+            if *to == id && received.len() < LAST_MESSAGES {
+                received.push(format!(
+                    "{} ms ← S{from}: {}",
+                    e.time,
+                    narrate::message_label(b)
+                ));
+            }
+        }
+        if sent.len() >= LAST_MESSAGES && received.len() >= LAST_MESSAGES {
+            break;
+        }
+    }
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            html! { <p class="hint">{ "none lately" }</p> }
+        } else {
+            html! { <ul class="msgs">{ for items.into_iter().map(|m| html! { <li>{ m }</li> }) }</ul> }
+        }
+    };
+
+    let title = match server {
+        Some(s) => format!("S{id} · {} · term {term}", s.state().as_str()),
+        None => format!("S{id} · crashed · term {term}"),
+    };
+    html! {
+        <section class="panel inspector" data-testid="inspector" data-node={id.to_string()} aria-label="node inspector">
+            <h2>{ title }
+                <button type="button" class="close" onclick={onclose} title="close (Esc)">{ "×" }</button>
+            </h2>
+            <h3>{ "Persistent state" }</h3>
+            <table class="fields">{ for persistent }</table>
+            <h3>{ "Volatile state" }</h3>
+            <table class="fields">{ for volatile }</table>
+            if !leader_rows.is_empty() {
+                <h3>{ "Leader state" }</h3>
+                <table class="fields progress">
+                    <thead><tr><th>{ "peer" }</th><th>{ "nextIndex" }</th><th>{ "matchIndex" }</th><th>{ "mode" }</th><th>{ "in flight" }</th></tr></thead>
+                    <tbody>{ for leader_rows }</tbody>
+                </table>
+            }
+            if !extra.is_empty() {
+                <h3>{ "Configuration and snapshot" }</h3>
+                <table class="fields">{ for extra }</table>
+            }
+            if let Some(kv) = kv {
+                <h3>{ "Key-value store" }</h3>
+                { kv }
+            }
+            <h3>{ "Last messages out" }</h3>
+            { list(sent) }
+            <h3>{ "Last messages in" }</h3>
+            { list(received) }
+        </section>
+    }
+}

@@ -1,0 +1,187 @@
+//! The timeline under the cluster: terms as bands, leader changes, crashes,
+//! partitions, branches and violations marked; click or drag to scrub.
+
+use yew::prelude::*;
+
+use crate::components::logs::term_class;
+use crate::lab::MarkKind;
+use crate::state::LabHandle;
+
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    pub lab: LabHandle,
+    pub version: u64,
+    pub onscrub: Callback<f64>,
+}
+
+fn pct(t: f64, end: f64) -> String {
+    format!("{:.3}%", (t / end * 100.0).clamp(0.0, 100.0))
+}
+
+#[function_component(Timeline)]
+pub fn timeline(props: &TimelineProps) -> Html {
+    let track = use_node_ref();
+    let dragging = use_mut_ref(|| false);
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let vt = lab.vt();
+    let known = lab.known_end() as f64;
+    let end = (known.max(vt) * 1.02).max(500.0);
+
+    // Term bands: from each new leader to the next.
+    let leaders: Vec<(u64, u64, u64)> = lab
+        .marks()
+        .iter()
+        .filter_map(|m| match m.kind {
+            MarkKind::Leader { node, term } => Some((m.time, node, term)),
+            _ => None,
+        })
+        .collect();
+    let bands = leaders.iter().enumerate().map(|(i, &(t, node, term))| {
+        let until = leaders
+            .get(i + 1)
+            .map(|l| l.0 as f64)
+            .unwrap_or(known.max(vt));
+        let width = ((until - t as f64) / end * 100.0).max(0.15);
+        html! {
+            <div class={classes!("band", term_class(term))}
+                style={format!("left:{};width:{width:.3}%", pct(t as f64, end))}
+                title={format!("term {term}: S{node} leads from {t} ms")}>
+                <span>{ format!("T{term} S{node}") }</span>
+            </div>
+        }
+    });
+    // Partitions: from each split to the next heal.
+    let mut splits = Vec::new();
+    let mut open: Option<u64> = None;
+    for m in lab.marks() {
+        match m.kind {
+            MarkKind::Partition if open.is_none() => open = Some(m.time),
+            MarkKind::Heal => {
+                if let Some(s) = open.take() {
+                    splits.push((s, m.time as f64));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = open {
+        splits.push((s, known.max(vt)));
+    }
+    let splits = splits.into_iter().map(|(s, e)| {
+        let width = ((e - s as f64) / end * 100.0).max(0.3);
+        html! {
+            <div class="split" style={format!("left:{};width:{width:.3}%", pct(s as f64, end))}
+                title={format!("network partitioned from {s} ms")} />
+        }
+    });
+    let ticks = lab.marks().iter().filter_map(|m| {
+        let (class, text, title) = match m.kind {
+            MarkKind::Crash(n) => (
+                "tick crash",
+                format!("✝{n}"),
+                format!("S{n} crashed at {} ms", m.time),
+            ),
+            MarkKind::Restart(n) => (
+                "tick restart",
+                format!("↻{n}"),
+                format!("S{n} restarted at {} ms", m.time),
+            ),
+            MarkKind::Leader { node, term } => (
+                "tick leader",
+                "♛".to_string(),
+                format!("S{node} became leader of term {term} at {} ms", m.time),
+            ),
+            _ => return None,
+        };
+        Some(html! {
+            <div class={class} style={format!("left:{}", pct(m.time as f64, end))} title={title}>
+                <span>{ text }</span>
+            </div>
+        })
+    });
+    let branches = lab.branches().iter().map(|b| {
+        html! {
+            <div class="tick branch" style={format!("left:{}", pct(b.time as f64, end))}
+                title={format!("a new branch started here ({} ms)", b.time)}>
+                <span>{ "⑂" }</span>
+            </div>
+        }
+    });
+    let violations = sim.violations().iter().filter_map(|v| {
+        let e = sim.events().get(v.seq.checked_sub(1)? as usize)?;
+        Some(html! {
+            <div class="tick violation" style={format!("left:{}", pct(e.time as f64, end))}
+                title={format!("{}: {}", v.rule, v.message)}>
+                <span>{ "!" }</span>
+            </div>
+        })
+    });
+    let future = (known > vt).then(|| {
+        html! {
+            <div class="future" style={format!("left:{};width:{:.3}%", pct(vt, end), (known - vt) / end * 100.0)}
+                title="known future: replayed exactly if you step or play; acting discards it" />
+        }
+    });
+
+    let scrub_at = {
+        let track = track.clone();
+        let onscrub = props.onscrub.clone();
+        move |client_x: i32| {
+            if let Some(el) = track.cast::<web_sys::Element>() {
+                let rect = el.get_bounding_client_rect();
+                if rect.width() > 0.0 {
+                    let f = ((client_x as f64 - rect.left()) / rect.width()).clamp(0.0, 1.0);
+                    onscrub.emit(f * end);
+                }
+            }
+        }
+    };
+    let onpointerdown = {
+        let scrub_at = scrub_at.clone();
+        let dragging = dragging.clone();
+        Callback::from(move |e: PointerEvent| {
+            *dragging.borrow_mut() = true;
+            if let Some(el) = e.target_dyn_into::<web_sys::Element>() {
+                let _ = el.set_pointer_capture(e.pointer_id());
+            }
+            scrub_at(e.client_x());
+        })
+    };
+    let onpointermove = {
+        let scrub_at = scrub_at.clone();
+        let dragging = dragging.clone();
+        Callback::from(move |e: PointerEvent| {
+            if *dragging.borrow() && e.buttons() != 0 {
+                scrub_at(e.client_x());
+            }
+        })
+    };
+    let onpointerup = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: PointerEvent| *dragging.borrow_mut() = false)
+    };
+    let scale = [0.0, 0.25, 0.5, 0.75, 1.0].map(|q| {
+        let t = q * end;
+        html! { <span class="scale-label" style={format!("left:{}", pct(t, end))}>{ format!("{:.0} ms", t) }</span> }
+    });
+
+    html! {
+        <section class="panel timeline-panel" aria-label="timeline">
+            <div class="timeline" ref={track} data-testid="timeline"
+                data-end={format!("{end:.0}")}
+                {onpointerdown} {onpointermove} {onpointerup}
+                role="slider" aria-label="simulated time"
+                aria-valuemin="0" aria-valuemax={format!("{end:.0}")} aria-valuenow={format!("{vt:.0}")}>
+                <div class="lane-terms">{ for bands }</div>
+                <div class="lane-splits">{ for splits }</div>
+                { for future }
+                { for ticks }
+                { for branches }
+                { for violations }
+                <div class="cursor" style={format!("left:{}", pct(vt, end))} />
+            </div>
+            <div class="scale">{ for scale.into_iter() }</div>
+        </section>
+    }
+}

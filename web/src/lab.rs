@@ -1,0 +1,362 @@
+//! The laboratory behind the page: one simulator, the visual clock that
+//! animates it, and what the page remembers about the run (timeline marks,
+//! branches, where each message was sent).
+//!
+//! Everything here is plain Rust over `raftlab_core::sim::Sim`, so it is
+//! tested natively. The visual clock `vt` is in simulated milliseconds and
+//! may sit between two milliseconds: the simulator has run every micro-step
+//! at or before `floor(vt)`, and messages are drawn at their exact position
+//! for `vt`. Pausing, stepping and rewinding only move `vt` and the
+//! simulator, so the picture is always a function of (sim state, `vt`).
+
+use raftlab_core::sim::{Action, Sim, SimConfig};
+use raftlab_core::trace::{EventKind, TraceEvent};
+use raftlab_core::types::{NodeId, Role};
+
+/// Most micro-steps a single "step" runs looking for the next event.
+const STEP_LIMIT: u64 = 200_000;
+
+/// Something worth marking on the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// The event it comes from.
+    pub seq: u64,
+    /// Its simulated time.
+    pub time: u64,
+    /// What happened.
+    pub kind: MarkKind,
+}
+
+/// The kinds of timeline marks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MarkKind {
+    /// A node became leader of `term`.
+    Leader {
+        /// The new leader.
+        node: NodeId,
+        /// Its term.
+        term: u64,
+    },
+    /// A node crashed.
+    Crash(NodeId),
+    /// A node restarted.
+    Restart(NodeId),
+    /// The network was split.
+    Partition,
+    /// The network was healed.
+    Heal,
+}
+
+/// A point where the user acted in the past and discarded the known future.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Branch {
+    /// Simulated time of the branch point.
+    pub time: u64,
+    /// Events kept before it.
+    pub position: u64,
+}
+
+/// The simulator and its visual clock.
+pub struct Lab {
+    sim: Sim,
+    /// Visual time, simulated ms.
+    vt: f64,
+    marks: Vec<Mark>,
+    /// Events scanned into `marks` and `send_seq`.
+    scanned: usize,
+    /// `send_seq[id - 1]`: the seq of message `id`'s send event.
+    send_seq: Vec<u64>,
+    branches: Vec<Branch>,
+}
+
+impl Lab {
+    /// A fresh cluster of `nodes` voters.
+    pub fn new(seed: u64, nodes: u64, cfg: SimConfig) -> Result<Lab, String> {
+        let sim = Sim::new(seed, nodes, cfg)?;
+        let mut lab = Lab {
+            sim,
+            vt: 0.0,
+            marks: Vec::new(),
+            scanned: 0,
+            send_seq: Vec::new(),
+            branches: Vec::new(),
+        };
+        lab.refresh();
+        Ok(lab)
+    }
+
+    /// The simulator, to read.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// Visual time in simulated ms.
+    pub fn vt(&self) -> f64 {
+        self.vt
+    }
+
+    /// Timeline marks of the known history (present and known future).
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
+    }
+
+    /// Branch points, oldest first.
+    pub fn branches(&self) -> &[Branch] {
+        &self.branches
+    }
+
+    /// The events up to the present.
+    pub fn past(&self) -> &[TraceEvent] {
+        let p = self.sim.position() as usize;
+        &self.sim.events()[..p.min(self.sim.events().len())]
+    }
+
+    /// Events known beyond the present (after stepping back).
+    pub fn future_len(&self) -> u64 {
+        self.sim.events().len() as u64 - self.sim.position()
+    }
+
+    /// The simulated time the known history reaches.
+    pub fn known_end(&self) -> u64 {
+        let last = self.sim.events().last().map(|e| e.time).unwrap_or(0);
+        last.max(self.sim.now())
+    }
+
+    /// The send event of message `id`, if it is in the known history.
+    pub fn send_of(&self, id: u64) -> Option<&TraceEvent> {
+        let seq = *self.send_seq.get(id.checked_sub(1)? as usize)?;
+        self.sim.events().get(seq.checked_sub(1)? as usize)
+    }
+
+    /// Advances the visual clock by `dt` simulated ms while playing.
+    pub fn advance(&mut self, dt: f64) {
+        if !(dt.is_finite() && dt > 0.0) {
+            return;
+        }
+        self.vt += dt;
+        self.sim.run_until(self.vt.floor() as u64);
+        self.refresh();
+    }
+
+    /// Jumps `ms` simulated ms ahead at once.
+    pub fn forward(&mut self, ms: u64) {
+        self.vt = self.vt.floor() + ms as f64;
+        self.sim.run_until(self.vt as u64);
+        self.refresh();
+    }
+
+    /// Runs to the next micro-step that emits events.
+    pub fn step(&mut self) {
+        self.sim.step_event(STEP_LIMIT);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+    }
+
+    /// Goes back to just before the latest micro-step that emitted events.
+    pub fn step_back(&mut self) {
+        let p = self.sim.position();
+        let target = if p == 0 {
+            0
+        } else {
+            self.sim.step_of_event(p).saturating_sub(1)
+        };
+        self.sim.goto_step(target);
+        self.vt = self.sim.now() as f64;
+    }
+
+    /// Goes to just after the micro-step that emitted event `seq`.
+    pub fn goto_event(&mut self, seq: u64) {
+        self.sim.goto_event(seq);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+    }
+
+    /// Moves the clock to simulated time `t`, backwards or forwards.
+    pub fn scrub(&mut self, t: f64) {
+        let t = t.max(0.0);
+        let ms = t.floor() as u64;
+        if ms < self.sim.now() {
+            // The last event at or before `ms` marks a micro-step at or before it.
+            let events = self.sim.events();
+            let k = events.partition_point(|e| e.time <= ms);
+            if k == 0 {
+                self.sim.goto_step(0);
+            } else {
+                self.sim.goto_event(events[k - 1].seq);
+            }
+        }
+        self.sim.run_until(ms);
+        self.vt = t;
+        self.refresh();
+    }
+
+    /// Whether acting now would discard a known future.
+    pub fn in_past(&self) -> bool {
+        self.future_len() > 0
+    }
+
+    /// Acts on the cluster now. Acting in the past starts a new branch.
+    pub fn act(&mut self, action: Action) -> Result<(), String> {
+        if self.in_past() {
+            let position = self.sim.position();
+            self.branches.push(Branch {
+                time: self.sim.now(),
+                position,
+            });
+            self.marks.retain(|m| m.seq <= position);
+            let keep = self.send_seq.partition_point(|&s| s <= position);
+            self.send_seq.truncate(keep);
+            self.scanned = position as usize;
+        }
+        let result = self.sim.act(action);
+        self.vt = self.vt.max(self.sim.now() as f64);
+        self.refresh();
+        result
+    }
+
+    /// Scans events not yet seen into the marks and the send index.
+    fn refresh(&mut self) {
+        let events = self.sim.events();
+        if events.len() < self.scanned {
+            // Defensive: history shrank without a branch being recorded.
+            let len = events.len() as u64;
+            self.marks.retain(|m| m.seq <= len);
+            let keep = self.send_seq.partition_point(|&s| s <= len);
+            self.send_seq.truncate(keep);
+            self.scanned = events.len();
+        }
+        for e in &events[self.scanned..] {
+            let kind = match &e.kind {
+                EventKind::Role {
+                    node,
+                    role: Role::Leader,
+                    term,
+                    ..
+                } => Some(MarkKind::Leader {
+                    node: *node,
+                    term: *term,
+                }),
+                EventKind::Crash { node } => Some(MarkKind::Crash(*node)),
+                EventKind::Restart { node } => Some(MarkKind::Restart(*node)),
+                EventKind::Partition { .. } => Some(MarkKind::Partition),
+                EventKind::Heal {} => Some(MarkKind::Heal),
+                EventKind::Send { id, .. } => {
+                    let idx = id.saturating_sub(1) as usize;
+                    if idx >= self.send_seq.len() {
+                        self.send_seq.resize(idx + 1, 0);
+                    }
+                    self.send_seq[idx] = e.seq;
+                    None
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                self.marks.push(Mark {
+                    seq: e.seq,
+                    time: e.time,
+                    kind,
+                });
+            }
+        }
+        self.scanned = events.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> Lab {
+        Lab::new(7, 5, SimConfig::default()).expect("valid")
+    }
+
+    fn fingerprint(lab: &Lab) -> String {
+        let sim = lab.sim();
+        let mut out = format!("t{} s{} p{} ", sim.now(), sim.step_count(), sim.position());
+        for id in sim.nodes().keys() {
+            if let Some(s) = sim.server(*id) {
+                out.push_str(&format!(
+                    "{}:{:?}/{}/{}/{} ",
+                    id,
+                    s.state(),
+                    s.current_term(),
+                    s.commit_idx(),
+                    s.log().last_index()
+                ));
+            }
+        }
+        out.push_str(&format!("f{}", sim.flights().count()));
+        out
+    }
+
+    #[test]
+    fn a_leader_is_elected_within_a_second() {
+        let mut lab = lab();
+        lab.forward(1000);
+        assert!(lab.sim().leader().is_some());
+        assert!(lab
+            .marks()
+            .iter()
+            .any(|m| matches!(m.kind, MarkKind::Leader { .. })));
+    }
+
+    #[test]
+    fn advancing_by_frames_equals_forwarding() {
+        let mut a = lab();
+        let mut b = lab();
+        for _ in 0..800 {
+            a.advance(0.625);
+        }
+        b.forward(500);
+        assert_eq!(a.sim().now(), b.sim().now());
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+    }
+
+    #[test]
+    fn step_back_then_forward_is_exact() {
+        let mut lab = lab();
+        lab.forward(700);
+        lab.step();
+        let here = fingerprint(&lab);
+        lab.step_back();
+        assert_ne!(fingerprint(&lab), here);
+        lab.step();
+        assert_eq!(fingerprint(&lab), here);
+        assert!(!lab.in_past());
+    }
+
+    #[test]
+    fn acting_in_the_past_branches() {
+        let mut lab = lab();
+        lab.forward(800);
+        let leader = lab.sim().leader().expect("leader");
+        lab.scrub(400.0);
+        assert!(lab.in_past());
+        let _ = lab.act(Action::Crash { node: leader });
+        assert_eq!(lab.branches().len(), 1);
+        assert!(!lab.in_past());
+        assert!(lab.marks().iter().all(|m| m.seq <= lab.sim().position()));
+    }
+
+    #[test]
+    fn scrub_back_and_forth_lands_on_the_same_state() {
+        let mut lab = lab();
+        lab.forward(900);
+        let end = fingerprint(&lab);
+        lab.scrub(300.0);
+        assert_eq!(lab.sim().now(), 300);
+        lab.scrub(900.0);
+        assert_eq!(fingerprint(&lab), end);
+    }
+
+    #[test]
+    fn send_index_finds_sends() {
+        let mut lab = lab();
+        lab.forward(400);
+        let id = lab.sim().flights().next().map(|f| f.id);
+        if let Some(id) = id {
+            let e = lab.send_of(id).expect("send known");
+            assert!(matches!(e.kind, EventKind::Send { id: i, .. } if i == id));
+        }
+    }
+}

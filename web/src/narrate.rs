@@ -1,0 +1,554 @@
+//! Trace events told in plain language for the event feed: who did what,
+//! and why, in the words the core gives (turned from "my log" into "S3's
+//! log" so the sentence reads from outside the node).
+
+use raftlab_core::kv::KvCommand;
+use raftlab_core::network::SnapshotSource;
+use raftlab_core::sim::Action;
+use raftlab_core::trace::{ClientPhase, DropReason, EventKind, SendBody, TraceEvent};
+use raftlab_core::types::{EntryKind, MessageBody, NodeId, Role};
+
+/// How the feed groups an event, for its icon and colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Elections: roles and votes.
+    Election,
+    /// The log: appends, commits, applies, snapshots, configuration.
+    Log,
+    /// Messages on the wire.
+    Message,
+    /// Heartbeats and their answers.
+    Heartbeat,
+    /// Faults: crashes, partitions, lost messages.
+    Fault,
+    /// What the user (or a client) did.
+    User,
+}
+
+impl Tone {
+    /// CSS class name.
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Election => "tone-election",
+            Tone::Log => "tone-log",
+            Tone::Message => "tone-message",
+            Tone::Heartbeat => "tone-heartbeat",
+            Tone::Fault => "tone-fault",
+            Tone::User => "tone-user",
+        }
+    }
+}
+
+/// Rewrites a node's first-person reason ("my log", "I am") in the third
+/// person ("S3's log", "S3 is").
+pub fn third_person(node: NodeId, reason: &str) -> String {
+    let name = format!("S{node}");
+    let mut out = String::with_capacity(reason.len() + 8);
+    let words: Vec<&str> = reason.split(' ').collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let (core, tail) = split_punct(w);
+        let replaced = match core {
+            "I" | "i" if words.get(i + 1).map(|n| split_punct(n).0) == Some("am") => {
+                i += 1;
+                let (_, am_tail) = split_punct(words[i]);
+                format!("{name} is{am_tail}")
+            }
+            "I" => name.clone(),
+            "my" => format!("{name}'s"),
+            "My" => format!("{name}'s"),
+            "me" => name.clone(),
+            _ => core.to_string(),
+        };
+        if i > 0 && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&replaced);
+        out.push_str(tail);
+        i += 1;
+    }
+    out
+}
+
+fn split_punct(word: &str) -> (&str, &str) {
+    let end = word
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| matches!(c, ',' | '.' | ';' | ':' | ')'))
+        .last()
+        .map(|(i, _)| i)
+        .unwrap_or(word.len());
+    word.split_at(end)
+}
+
+/// A short description of a log entry's payload.
+pub fn entry_label(kind: EntryKind, data: &[u8]) -> String {
+    let ids = || {
+        raftlab_core::types::parse_ids(data)
+            .iter()
+            .map(|i| format!("S{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match kind {
+        EntryKind::NoOp => "no-op".into(),
+        EntryKind::Normal => match KvCommand::decode(data) {
+            Ok(cmd) => command_label(&cmd),
+            Err(_) => String::from_utf8_lossy(data).chars().take(16).collect(),
+        },
+        EntryKind::JoinNoVoteNode => format!("+learner {}", ids()),
+        EntryKind::JoinNode => format!("+voter {}", ids()),
+        EntryKind::LeaveNode => format!("remove {}", ids()),
+        EntryKind::JointEnter => format!("joint → {{{}}}", ids()),
+        EntryKind::JointLeave => "leave joint".into(),
+    }
+}
+
+/// A KV command as `put k=v`, `get k`, `delete k`.
+pub fn command_label(cmd: &KvCommand) -> String {
+    match (&cmd.op, &cmd.value) {
+        (raftlab_core::kv::KvOp::Put, Some(v)) => format!("put {}={}", cmd.key, v),
+        (raftlab_core::kv::KvOp::Put, None) => format!("put {}", cmd.key),
+        (raftlab_core::kv::KvOp::Get, _) => format!("get {}", cmd.key),
+        (raftlab_core::kv::KvOp::Delete, _) => format!("delete {}", cmd.key),
+    }
+}
+
+/// A message described for people: "AppendEntries with 3 entries",
+/// "PreVote request for term 4", "heartbeat".
+pub fn message_label(body: &MessageBody) -> String {
+    match body {
+        MessageBody::RequestVote(r) => format!(
+            "{} request for term {} (last log {}@t{})",
+            if r.prevote { "PreVote" } else { "Vote" },
+            r.term,
+            r.last_log_idx,
+            r.last_log_term
+        ),
+        MessageBody::RequestVoteResp(r) => format!(
+            "{} {} (term {})",
+            if r.prevote { "prevote" } else { "vote" },
+            if r.vote_granted { "granted" } else { "refused" },
+            r.request_term
+        ),
+        MessageBody::AppendEntries(a) if a.timeout_now => "TimeoutNow (leadership transfer)".into(),
+        MessageBody::AppendEntries(a) if a.entries.is_empty() => {
+            format!("heartbeat (commit {})", a.leader_commit)
+        }
+        MessageBody::AppendEntries(a) => format!(
+            "AppendEntries with {} entr{} from index {} (commit {})",
+            a.entries.len(),
+            if a.entries.len() == 1 { "y" } else { "ies" },
+            a.prev_log_idx + 1,
+            a.leader_commit
+        ),
+        MessageBody::AppendEntriesResp(r) if r.success => {
+            format!("append ok up to {}", r.curr_index)
+        }
+        MessageBody::AppendEntriesResp(r) => {
+            format!("append refused (last index {})", r.curr_index)
+        }
+        MessageBody::Snapshot(s) => format!(
+            "snapshot chunk at byte {} ({} bytes{}) of snapshot ≤{}",
+            s.block.offset,
+            s.block.data.len(),
+            if s.block.is_last_chunk { ", last" } else { "" },
+            s.snapshot_index
+        ),
+        MessageBody::SnapshotResp(r) if r.is_last_chunk => "snapshot installed".into(),
+        MessageBody::SnapshotResp(r) if r.success => format!("chunk ok, next byte {}", r.offset),
+        MessageBody::SnapshotResp(r) => format!("chunk refused, expects byte {}", r.offset),
+    }
+}
+
+/// Whether a message is heartbeat traffic (an empty append or its answer
+/// that only confirms what was already known).
+pub fn is_heartbeat(body: &MessageBody) -> bool {
+    match body {
+        MessageBody::AppendEntries(a) => a.entries.is_empty() && !a.timeout_now,
+        _ => false,
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::PreCandidate => "pre-candidate",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}
+
+/// Describes a user action.
+pub fn action_label(action: &Action) -> String {
+    match action {
+        Action::Crash { node } => format!("crash S{node}"),
+        Action::Restart { node } => format!("restart S{node}"),
+        Action::Timeout { node } => format!("fire S{node}'s election timeout"),
+        Action::Partition { groups } => format!(
+            "partition the network into {}",
+            groups
+                .iter()
+                .map(|g| format!(
+                    "{{{}}}",
+                    g.iter()
+                        .map(|n| format!("S{n}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+        Action::Heal => "heal the network".into(),
+        Action::Cut { from, to } => format!("cut the link S{from} → S{to}"),
+        Action::Restore { from, to } => format!("restore the link S{from} → S{to}"),
+        Action::AddLearner { node } => format!("add S{node} as a learner"),
+        Action::AddVoter { node } => format!("make S{node} a voter"),
+        Action::Remove { node } => format!("remove S{node} from the cluster"),
+        Action::Joint { voters } => format!(
+            "change the voters to {{{}}} (joint consensus)",
+            voters
+                .iter()
+                .map(|n| format!("S{n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Action::Transfer { to } => format!("hand leadership to S{to}"),
+        Action::Snapshot { node } => format!("snapshot S{node}'s state"),
+        Action::Client {
+            client,
+            op,
+            key,
+            value,
+        } => {
+            let cmd = KvCommand {
+                client: *client,
+                seq: 0,
+                op: op.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            };
+            format!("client {client}: {}", command_label(&cmd))
+        }
+        Action::DropMessage { id } => format!("drop message #{id}"),
+        Action::Network {
+            latency_ms, loss, ..
+        } => {
+            let mut parts = Vec::new();
+            if let Some([lo, hi]) = latency_ms {
+                parts.push(format!("latency {lo}–{hi} ms"));
+            }
+            if let Some(l) = loss {
+                parts.push(format!("loss {:.0}%", l * 100.0));
+            }
+            format!("set the network: {}", parts.join(", "))
+        }
+    }
+}
+
+/// An event in words, and how the feed shows it. `send_of` finds a
+/// message's send event by id, to say which message a delivery was.
+pub fn narrate<'a>(
+    e: &TraceEvent,
+    send_of: impl Fn(u64) -> Option<&'a TraceEvent>,
+) -> (Tone, String) {
+    let named = |id: u64| -> Option<(NodeId, NodeId, &'a MessageBody)> {
+        match &send_of(id)?.kind {
+            EventKind::Send {
+                from,
+                to,
+                body: SendBody::Message(b),
+                ..
+            } => Some((*from, *to, b)),
+            _ => None,
+        }
+    };
+    match &e.kind {
+        EventKind::Role {
+            node,
+            role,
+            term,
+            reason,
+            ..
+        } => {
+            let why = reason
+                .as_deref()
+                .map(|r| format!(": {}", third_person(*node, r)))
+                .unwrap_or_default();
+            (
+                Tone::Election,
+                format!("S{node} is {} in term {term}{why}", role_name(*role)),
+            )
+        }
+        EventKind::Vote {
+            node,
+            candidate,
+            term,
+            prevote,
+            granted,
+            reason,
+        } => {
+            let what = if *prevote { "prevote" } else { "vote" };
+            let why = reason
+                .as_deref()
+                .map(|r| format!(": {}", third_person(*node, r)))
+                .unwrap_or_default();
+            let text = if *granted {
+                format!("S{node} granted S{candidate} its {what} for term {term}{why}")
+            } else {
+                format!("S{node} refused S{candidate}'s {what} for term {term}{why}")
+            };
+            (Tone::Election, text)
+        }
+        EventKind::Append {
+            node,
+            index,
+            term,
+            kind,
+            data,
+        } => (
+            Tone::Log,
+            format!(
+                "S{node} appended entry {index} of term {term}: {}",
+                entry_label(*kind, data.as_bytes())
+            ),
+        ),
+        EventKind::Truncate { node, from } => (
+            Tone::Fault,
+            format!("S{node} deleted its conflicting entries from index {from} on (§5.3)"),
+        ),
+        EventKind::Commit { node, index } => {
+            (Tone::Log, format!("S{node} committed up to index {index}"))
+        }
+        EventKind::Apply {
+            node,
+            index,
+            output,
+            ..
+        } => {
+            let out = output
+                .as_deref()
+                .map(|o| format!(" → {o}"))
+                .unwrap_or_default();
+            (
+                Tone::Log,
+                format!("S{node} applied entry {index} to its state machine{out}"),
+            )
+        }
+        EventKind::Snapshot {
+            node,
+            index,
+            term,
+            source,
+        } => (
+            Tone::Log,
+            match source {
+                SnapshotSource::Local => format!(
+                    "S{node} took a snapshot up to index {index} (term {term}) and compacted its log"
+                ),
+                SnapshotSource::Install => format!(
+                    "S{node} installed the leader's snapshot up to index {index} (term {term})"
+                ),
+            },
+        ),
+        EventKind::Config {
+            node,
+            voters,
+            learners,
+            outgoing,
+        } => {
+            let list = |s: &std::collections::BTreeSet<NodeId>| {
+                s.iter()
+                    .map(|n| format!("S{n}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let mut text = format!("S{node} now uses voters {{{}}}", list(voters));
+            if !outgoing.is_empty() {
+                text.push_str(&format!(" jointly with {{{}}}", list(outgoing)));
+            }
+            if !learners.is_empty() {
+                text.push_str(&format!(", learners {{{}}}", list(learners)));
+            }
+            (Tone::Log, text)
+        }
+        EventKind::Send {
+            id,
+            from,
+            to,
+            body,
+            msg,
+            ..
+        } => match body {
+            SendBody::Message(b) => (
+                if is_heartbeat(b) {
+                    Tone::Heartbeat
+                } else {
+                    Tone::Message
+                },
+                format!("S{from} → S{to}: {} (#{id})", message_label(b)),
+            ),
+            SendBody::Other(_) => (Tone::Message, format!("S{from} → S{to}: {msg} (#{id})")),
+        },
+        EventKind::Deliver { id, outcome } => {
+            let (tone, what) = match named(*id) {
+                Some((from, to, b)) => (
+                    if is_heartbeat(b) {
+                        Tone::Heartbeat
+                    } else {
+                        Tone::Message
+                    },
+                    format!("S{to} received S{from}'s {}", message_label(b)),
+                ),
+                None => (Tone::Message, format!("message #{id} arrived")),
+            };
+            match (outcome, named(*id)) {
+                (Some(o), Some((_, to, _))) => (
+                    Tone::Message,
+                    format!("{what} and rejected it: {}", third_person(to, o)),
+                ),
+                (Some(o), None) => (Tone::Message, format!("{what}, rejected: {o}")),
+                _ => (tone, what),
+            }
+        }
+        EventKind::Drop { id, reason } => {
+            let why = match reason {
+                DropReason::Partition => "the link is cut",
+                DropReason::Loss => "lost on the way",
+                DropReason::Crashed => "its receiver is down",
+            };
+            let what = match named(*id) {
+                Some((from, to, b)) => format!("S{from} → S{to} {}", message_label(b)),
+                None => format!("message #{id}"),
+            };
+            (Tone::Fault, format!("dropped {what}: {why}"))
+        }
+        EventKind::Crash { node } => (
+            Tone::Fault,
+            format!("S{node} crashed: only its term, vote and log survive on disk"),
+        ),
+        EventKind::Restart { node } => (
+            Tone::Fault,
+            format!("S{node} restarted from its disk as a follower"),
+        ),
+        EventKind::Partition { groups } => (
+            Tone::Fault,
+            format!(
+                "the network split into {}",
+                groups
+                    .iter()
+                    .map(|g| format!(
+                        "{{{}}}",
+                        g.iter().map(|n| format!("S{n}")).collect::<Vec<_>>().join(",")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        ),
+        EventKind::Heal {} => (Tone::Fault, "the network healed: every link is up".into()),
+        EventKind::Link { from, to, up } => (
+            Tone::Fault,
+            format!(
+                "the link S{from} → S{to} is {}",
+                if *up { "restored" } else { "cut" }
+            ),
+        ),
+        EventKind::Action { action } => {
+            let text = match serde_json::from_value::<Action>(action.clone()) {
+                Ok(a) => action_label(&a),
+                Err(_) => action.to_string(),
+            };
+            (Tone::User, format!("you: {text}"))
+        }
+        EventKind::Client {
+            client,
+            op,
+            key,
+            value,
+            phase,
+            result,
+        } => {
+            let cmd = KvCommand {
+                client: *client,
+                seq: 0,
+                op: op.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            };
+            let what = command_label(&cmd);
+            let text = match phase {
+                ClientPhase::Invoke => format!("client {client} sends {what}"),
+                ClientPhase::Ok => match result {
+                    Some(Some(v)) => format!("client {client}: {what} → {v}"),
+                    Some(None) => format!("client {client}: {what} → (absent)"),
+                    None => format!("client {client}: {what} → ok"),
+                },
+                ClientPhase::Fail => format!("client {client}: {what} failed (not applied)"),
+                ClientPhase::Timeout => {
+                    format!("client {client}: {what} timed out (outcome unknown)")
+                }
+            };
+            (Tone::User, text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_person_becomes_third() {
+        assert_eq!(
+            third_person(3, "my log is more up to date (last term 7 > 6) (§5.4.1)"),
+            "S3's log is more up to date (last term 7 > 6) (§5.4.1)"
+        );
+        assert_eq!(
+            third_person(
+                2,
+                "I am the leader and a majority is still with me (thesis §4.2.3)"
+            ),
+            "S2 is the leader and a majority is still with S2 (thesis §4.2.3)"
+        );
+        assert_eq!(
+            third_person(4, "I already voted for S1 in term 3 (§5.2)"),
+            "S4 already voted for S1 in term 3 (§5.2)"
+        );
+    }
+
+    #[test]
+    fn punctuation_stays() {
+        assert_eq!(third_person(1, "not me, you"), "not S1, you");
+    }
+
+    #[test]
+    fn membership_entries_read_well() {
+        assert_eq!(entry_label(EntryKind::JoinNoVoteNode, b"6"), "+learner S6");
+        assert_eq!(entry_label(EntryKind::NoOp, b""), "no-op");
+        let cmd = KvCommand {
+            client: 1,
+            seq: 1,
+            op: raftlab_core::kv::KvOp::Put,
+            key: "x".into(),
+            value: Some("1".into()),
+        };
+        assert_eq!(entry_label(EntryKind::Normal, &cmd.encode()), "put x=1");
+    }
+
+    #[test]
+    fn every_event_of_a_run_has_words() {
+        let mut sim =
+            raftlab_core::sim::Sim::new(3, 5, raftlab_core::sim::SimConfig::default()).unwrap();
+        sim.run_until(1200);
+        let events = sim.events().to_vec();
+        for e in &events {
+            let (_, text) = narrate(e, |id| {
+                events
+                    .iter()
+                    .find(|x| matches!(x.kind, EventKind::Send { id: i, .. } if i == id))
+            });
+            assert!(!text.is_empty());
+        }
+    }
+}
