@@ -282,7 +282,9 @@ impl MetaStore {
 
 /// A command in a KV group's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+// Externally tagged: an internally tagged enum cannot read back maps with
+// integer keys (the sessions), serde buffers them as strings.
+#[serde(rename_all = "snake_case")]
 pub enum ShardCommand {
     /// A client's operation, served only for an owned, unfrozen slot.
     Kv(KvCommand),
@@ -501,7 +503,8 @@ impl ShardKv {
 /// The state machine of a node in sharded mode: the meta group's or a KV
 /// group's, so that one server type runs every group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Externally tagged, for the same reason as `ShardCommand`.
+#[serde(rename_all = "snake_case")]
 pub enum GroupMachine {
     /// The meta group.
     Meta(MetaStore),
@@ -651,14 +654,18 @@ mod tests {
         let mut m = MetaStore::bootstrap(groups, vec![1; 1024]);
         assert!(!m.execute(&MetaCommand::Leave { group: 1 }).ok);
         assert!(m.execute(&MetaCommand::Leave { group: 2 }).ok);
-        assert!(m
-            .execute(&MetaCommand::Join {
+        assert!(
+            m.execute(&MetaCommand::Join {
                 group: 3,
                 members: vec![31]
             })
-            .ok);
+            .ok
+        );
         let a = m.execute(&MetaCommand::QueryMembers);
-        assert_eq!(a.groups.map(|g| g.keys().copied().collect::<Vec<_>>()), Some(vec![1, 3]));
+        assert_eq!(
+            a.groups.map(|g| g.keys().copied().collect::<Vec<_>>()),
+            Some(vec![1, 3])
+        );
     }
 
     #[test]
@@ -667,9 +674,22 @@ mod tests {
         let mut a = ShardKv::bootstrap(1, BTreeSet::from([s]));
         let mut b = ShardKv::bootstrap(2, BTreeSet::new());
         assert!(a.execute(&put(7, 1, "x", "1")).ok);
-        assert_eq!(b.execute(&put(7, 2, "x", "2")).error, Some(ShardError::WrongGroup));
-        assert!(a.execute(&ShardCommand::Freeze { slot: s, to: 2, mig: 1 }).ok);
-        assert_eq!(a.execute(&put(7, 2, "x", "2")).error, Some(ShardError::Frozen));
+        assert_eq!(
+            b.execute(&put(7, 2, "x", "2")).error,
+            Some(ShardError::WrongGroup)
+        );
+        assert!(
+            a.execute(&ShardCommand::Freeze {
+                slot: s,
+                to: 2,
+                mig: 1
+            })
+            .ok
+        );
+        assert_eq!(
+            a.execute(&put(7, 2, "x", "2")).error,
+            Some(ShardError::Frozen)
+        );
         let import = ShardCommand::Import {
             slot: s,
             from: 1,
@@ -695,13 +715,41 @@ mod tests {
             sessions: BTreeMap::new(),
         };
         assert!(a.execute(&back).ok);
-        assert!(a.execute(&ShardCommand::Freeze { slot: s, to: 2, mig: 1 }).duplicate);
+        assert!(
+            a.execute(&ShardCommand::Freeze {
+                slot: s,
+                to: 2,
+                mig: 1
+            })
+            .duplicate
+        );
         assert!(a.serves(s));
     }
 
     #[test]
+    fn import_with_sessions_survives_the_log_encoding() {
+        let mut a = ShardKv::bootstrap(1, BTreeSet::from([slot_of("x")]));
+        a.execute(&put(7, 1, "x", "1"));
+        let import = ShardCommand::Import {
+            slot: slot_of("x"),
+            from: 1,
+            mig: 3,
+            data: a.slot_data(slot_of("x")),
+            sessions: a.kv.sessions.clone(),
+        };
+        assert_eq!(ShardCommand::decode(&import.encode()), Ok(import));
+    }
+
+    #[test]
     fn group_machine_snapshot_round_trips_and_rejects_garbage() {
-        let mut m = GroupMachine::Kv(ShardKv::bootstrap(1, BTreeSet::from([1, 2])));
+        let mut k = ShardKv::bootstrap(1, BTreeSet::from([1, 2, slot_of("x")]));
+        k.execute(&put(7, 1, "x", "1"));
+        k.execute(&ShardCommand::Freeze {
+            slot: 1,
+            to: 2,
+            mig: 4,
+        });
+        let mut m = GroupMachine::Kv(k);
         let snap = m.snapshot();
         let mut other = GroupMachine::Kv(ShardKv::bootstrap(1, BTreeSet::new()));
         other.restore(&snap).unwrap();

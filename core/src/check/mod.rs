@@ -11,6 +11,7 @@
 
 mod linearizability;
 mod safety;
+pub mod sharded;
 
 use std::collections::BTreeMap;
 

@@ -13,6 +13,7 @@
 
 pub mod chaos;
 mod clients;
+pub mod sharded;
 
 use std::collections::{BTreeMap, BTreeSet};
 

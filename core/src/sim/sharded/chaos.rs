@@ -1,0 +1,264 @@
+//! Chaos in sharded mode: crashes (leaders preferred), restarts, partitions
+//! across all groups, cut links, forced elections, transfers, snapshots and
+//! slot moves, under client load on a few keys spread over the groups. It
+//! acts through `ShardedSim::act`, so every fault is an `action` in the
+//! trace. Calm after 80% of the time (heal, restart everyone) so that the
+//! migrations and operations in progress can finish.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::kv::KvOp;
+use crate::meta::{slot_of, GroupId};
+use crate::types::NodeId;
+
+use super::{ShardNode, ShardedAction, ShardedSim};
+
+/// How hard sharded chaos pushes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardedChaosOptions {
+    /// Mean ms between faults.
+    pub fault_every_ms: u64,
+    /// Mean ms between slot moves.
+    pub move_every_ms: u64,
+    /// Number of clients.
+    pub clients: u64,
+    /// Mean ms between a client's operations.
+    pub client_every_ms: u64,
+    /// Keys clients use (`k0`, `k1`, ...).
+    pub keys: u64,
+}
+
+impl Default for ShardedChaosOptions {
+    fn default() -> Self {
+        ShardedChaosOptions {
+            fault_every_ms: 300,
+            move_every_ms: 700,
+            clients: 4,
+            client_every_ms: 120,
+            keys: 6,
+        }
+    }
+}
+
+/// A seeded source of sharded faults, separate from the simulator's RNG.
+pub struct ShardedChaos {
+    rng: ChaCha8Rng,
+    opts: ShardedChaosOptions,
+    next_fault: u64,
+    next_move: u64,
+    next_client: Vec<u64>,
+    counter: u64,
+}
+
+impl ShardedChaos {
+    /// Chaos for `seed`.
+    pub fn new(seed: u64, opts: ShardedChaosOptions) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x54a2_dc4a_05ee_d5ad);
+        let next_client = (0..opts.clients)
+            .map(|_| 100 + rng.next_u64() % opts.client_every_ms.max(1))
+            .collect();
+        ShardedChaos {
+            next_fault: 300 + rng.next_u64() % opts.fault_every_ms.max(1),
+            next_move: 200 + rng.next_u64() % opts.move_every_ms.max(1),
+            rng,
+            opts,
+            next_client,
+            counter: 0,
+        }
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            0
+        } else {
+            self.rng.next_u64() % n
+        }
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(items[self.below(items.len() as u64) as usize])
+        }
+    }
+
+    /// Runs `sim` to `until` ms, acting at random times.
+    pub fn drive(&mut self, sim: &mut ShardedSim, until: u64) {
+        let calm_at = until * 4 / 5;
+        let mut calmed = false;
+        loop {
+            let next_client = self.next_client.iter().copied().min().unwrap_or(u64::MAX);
+            let next = self
+                .next_fault
+                .min(self.next_move)
+                .min(next_client)
+                .min(until);
+            sim.run_until(next);
+            if next >= until {
+                return;
+            }
+            let now = sim.now();
+            if now >= calm_at && !calmed {
+                calmed = true;
+                calm(sim);
+            }
+            if self.next_fault <= next {
+                if now < calm_at {
+                    self.fault(sim);
+                }
+                self.next_fault = now + 1 + self.below(self.opts.fault_every_ms * 2);
+            }
+            if self.next_move <= next {
+                if now < calm_at {
+                    self.move_slot(sim);
+                }
+                self.next_move = now + 1 + self.below(self.opts.move_every_ms * 2);
+            }
+            for c in 0..self.next_client.len() {
+                if self.next_client[c] <= next {
+                    self.client_op(sim, c as u64 + 1);
+                    self.next_client[c] = now + 1 + self.below(self.opts.client_every_ms * 2);
+                }
+            }
+        }
+    }
+
+    fn client_op(&mut self, sim: &mut ShardedSim, client: u64) {
+        if sim.client_busy(client) {
+            return;
+        }
+        self.counter += 1;
+        let key = format!("k{}", self.below(self.opts.keys.max(1)));
+        let (op, value) = match self.below(10) {
+            0..=4 => (KvOp::Put, Some(format!("v{}", self.counter))),
+            5..=8 => (KvOp::Get, None),
+            _ => (KvOp::Delete, None),
+        };
+        let _ = sim.act(ShardedAction::Client {
+            client,
+            op,
+            key,
+            value,
+        });
+    }
+
+    /// Moves the slot of one of the clients' keys to another group.
+    fn move_slot(&mut self, sim: &mut ShardedSim) {
+        let key = format!("k{}", self.below(self.opts.keys.max(1)));
+        let slot = slot_of(&key);
+        let owner = sim.settled_owner(slot);
+        let others: Vec<GroupId> = sim
+            .groups()
+            .iter()
+            .map(|g| g.id)
+            .filter(|&g| g != 0 && g != owner)
+            .collect();
+        if let Some(to) = self.pick(&others) {
+            let _ = sim.act(ShardedAction::MoveSlot { slot, to });
+        }
+    }
+
+    fn fault(&mut self, sim: &mut ShardedSim) {
+        let up: Vec<NodeId> = sim
+            .nodes()
+            .iter()
+            .filter(|(_, n)| matches!(n, ShardNode::Up(_)))
+            .map(|(&id, _)| id)
+            .collect();
+        let down: Vec<NodeId> = sim
+            .nodes()
+            .iter()
+            .filter(|(_, n)| matches!(n, ShardNode::Down(..)))
+            .map(|(&id, _)| id)
+            .collect();
+        let all: Vec<NodeId> = sim.nodes().keys().copied().collect();
+        let group_ids: Vec<GroupId> = sim.groups().iter().map(|g| g.id).collect();
+        let Some(g) = self.pick(&group_ids) else {
+            return;
+        };
+        let leader = sim.leader(g);
+        let members = sim.group_nodes(g).to_vec();
+        let action = match self.below(20) {
+            0..=3 => {
+                // Crash, the group's leader half of the time; keep a
+                // majority of each group up most of the time.
+                let down_here = members.iter().filter(|n| down.contains(n)).count();
+                if down_here * 2 + 2 > members.len() && self.below(4) != 0 {
+                    None
+                } else {
+                    let node = if self.below(2) == 0 { leader } else { None };
+                    let live: Vec<NodeId> =
+                        members.iter().copied().filter(|n| up.contains(n)).collect();
+                    node.or_else(|| self.pick(&live))
+                        .map(|node| ShardedAction::Crash { node })
+                }
+            }
+            4..=7 => self.pick(&down).map(|node| ShardedAction::Restart { node }),
+            8 => {
+                let live: Vec<NodeId> =
+                    members.iter().copied().filter(|n| up.contains(n)).collect();
+                self.pick(&live).map(|node| ShardedAction::Timeout { node })
+            }
+            9 | 10 => {
+                // Split everything in two at random.
+                let mut shuffled = all.clone();
+                for i in (1..shuffled.len()).rev() {
+                    let j = self.below(i as u64 + 1) as usize;
+                    shuffled.swap(i, j);
+                }
+                let cut = 1 + self.below(shuffled.len() as u64 - 1) as usize;
+                let (a, b) = shuffled.split_at(cut);
+                Some(ShardedAction::Partition {
+                    groups: vec![a.to_vec(), b.to_vec()],
+                })
+            }
+            11 => {
+                // Isolate this group's leader.
+                leader.map(|l| ShardedAction::Partition {
+                    groups: vec![vec![l], all.iter().copied().filter(|&n| n != l).collect()],
+                })
+            }
+            12..=14 => Some(ShardedAction::Heal),
+            15 => {
+                let from = self.pick(&members);
+                let to = self.pick(&members);
+                match (from, to) {
+                    (Some(from), Some(to)) if from != to => Some(ShardedAction::Cut { from, to }),
+                    _ => None,
+                }
+            }
+            16 => {
+                let target = self.pick(&members);
+                match (leader, target) {
+                    (Some(l), Some(t)) if l != t => Some(ShardedAction::Transfer { to: t }),
+                    _ => None,
+                }
+            }
+            _ => {
+                let live: Vec<NodeId> =
+                    members.iter().copied().filter(|n| up.contains(n)).collect();
+                self.pick(&live)
+                    .map(|node| ShardedAction::Snapshot { node })
+            }
+        };
+        if let Some(a) = action {
+            let _ = sim.act(a);
+        }
+    }
+}
+
+/// Heals the network and restarts every crashed node.
+pub fn calm(sim: &mut ShardedSim) {
+    let _ = sim.act(ShardedAction::Heal);
+    let down: Vec<NodeId> = sim
+        .nodes()
+        .iter()
+        .filter(|(_, n)| matches!(n, ShardNode::Down(..)))
+        .map(|(&id, _)| id)
+        .collect();
+    for id in down {
+        let _ = sim.act(ShardedAction::Restart { node: id });
+    }
+}

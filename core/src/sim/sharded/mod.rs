@@ -1,0 +1,1333 @@
+//! Sharded mode: one meta group and two or three KV groups, each a Raft
+//! group of its own (own nodes, terms and logs), on one in-memory network,
+//! one simulated clock, one message-id space and one trace. Clients ask the
+//! meta group for the slot table and send each operation to the leader of
+//! the group owning its key's slot; a coordinator moves slots between
+//! groups (freeze, import, record, drop: see [`crate::meta`]) with retries.
+//!
+//! The engine mirrors [`super::Sim`]: micro-steps in a fixed order within a
+//! millisecond (arrivals by message id, client timers by client, migration
+//! timers by migration, node ticks by node id, then actions), checkpoints,
+//! `goto_step` by replay. Every event carries a `group` (see
+//! `docs/sharding.md`), and is checked live by a [`ShardedChecker`]: one
+//! checker per group plus one over all client events, so each key is
+//! checked for linearizability across slot moves.
+//!
+//! Node ids are global: the meta group has 1..=m, KV group g has
+//! 10g+1..=10g+n.
+
+pub mod chaos;
+mod clients;
+mod migrate;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::check::sharded::{GroupSpec, GroupViolation, ShardedChecker, GROUP_ALL, GROUP_CLIENTS};
+use crate::kv::KvOp;
+use crate::log::MemLogStore;
+use crate::meta::{even_table, group_name, GroupId, GroupMachine, MetaStore, ShardKv, Slot, SLOTS};
+use crate::network::{MemNetwork, Output, RaftEvent};
+use crate::quorum::Membership;
+use crate::raft::RaftServer;
+use crate::storage::MemStorage;
+use crate::trace::{DropReason, EventKind, TraceEvent, TraceHeader};
+use crate::types::{Message, NodeId, Role};
+
+use super::{Dropped, Flight, SimConfig};
+
+pub use clients::ShardClientView;
+pub use migrate::{Migration, MigrationPhase};
+
+/// The server every node of a sharded run is: a `RaftServer` whose state
+/// machine is the meta store or a slot-aware KV store.
+pub type ShardServer = RaftServer<MemStorage, MemLogStore, GroupMachine, MemNetwork>;
+
+/// A node of a sharded run.
+#[derive(Clone)]
+pub enum ShardNode {
+    /// Running.
+    Up(Box<ShardServer>),
+    /// Crashed; its disk remains.
+    Down(MemStorage, MemLogStore),
+}
+
+/// The shape of a sharded run besides the seed and the actions. It is the
+/// trace header's `config` (with `groups` added), so a trace can be re-run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShardedConfig {
+    /// Timing, network and client settings, as for one group.
+    #[serde(flatten)]
+    pub sim: SimConfig,
+    /// KV groups (1 to 3).
+    pub kv_groups: u32,
+    /// Voters per KV group (1 to 9).
+    pub nodes_per_group: u64,
+    /// Voters of the meta group (1 to 9).
+    pub meta_nodes: u64,
+    /// How long the coordinator waits before proposing a migration step
+    /// again, in ms.
+    pub migration_retry_ms: u64,
+}
+
+impl Default for ShardedConfig {
+    fn default() -> Self {
+        ShardedConfig {
+            sim: SimConfig::default(),
+            kv_groups: 2,
+            nodes_per_group: 3,
+            meta_nodes: 3,
+            migration_retry_ms: 300,
+        }
+    }
+}
+
+impl ShardedConfig {
+    /// Checks the settings and says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        self.sim.validate()?;
+        if !(1..=3).contains(&self.kv_groups) {
+            return Err(format!("1 to 3 KV groups, not {}", self.kv_groups));
+        }
+        for (what, n) in [
+            ("a KV group", self.nodes_per_group),
+            ("the meta group", self.meta_nodes),
+        ] {
+            if !(1..=9).contains(&n) {
+                return Err(format!("{what} has 1 to 9 nodes, not {n}"));
+            }
+        }
+        if self.migration_retry_ms == 0 {
+            return Err("the migration retry must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// One group of the run, for the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupInfo {
+    /// 0 for meta, 1.. for KV groups.
+    pub id: GroupId,
+    /// "meta", "g1", ...
+    pub name: String,
+    /// Its nodes.
+    pub nodes: Vec<NodeId>,
+}
+
+/// An event of a sharded trace: a version-1 event plus the group it
+/// belongs to ("meta", "g1", ..., "all" or "clients").
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardedEvent {
+    /// The group's name.
+    pub group: String,
+    /// The event.
+    pub event: TraceEvent,
+}
+
+impl ShardedEvent {
+    /// The event as one JSON line with `group` first.
+    pub fn to_line(&self) -> String {
+        let line = self.event.to_line();
+        let group = serde_json::to_string(&self.group).unwrap_or_default();
+        match line.strip_prefix('{') {
+            Some(rest) => format!("{{\"group\":{group},{rest}"),
+            None => line,
+        }
+    }
+}
+
+/// Something acting on a sharded cluster from outside. Serialised with a
+/// string `kind`, as the trace's `action` event holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShardedAction {
+    /// Crash a node.
+    Crash {
+        /// The node.
+        node: NodeId,
+    },
+    /// Restart a crashed node.
+    Restart {
+        /// The node.
+        node: NodeId,
+    },
+    /// Fire a node's election timeout now.
+    Timeout {
+        /// The node.
+        node: NodeId,
+    },
+    /// Split the network (of all groups) into sides.
+    Partition {
+        /// The sides.
+        groups: Vec<Vec<NodeId>>,
+    },
+    /// Remove every partition and cut.
+    Heal,
+    /// Cut the one-way link `from -> to`.
+    Cut {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Restore the one-way link `from -> to`.
+    Restore {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Hand leadership of `to`'s group to `to`.
+    Transfer {
+        /// The new leader.
+        to: NodeId,
+    },
+    /// Take a snapshot on a node now.
+    Snapshot {
+        /// The node.
+        node: NodeId,
+    },
+    /// A client operation (routed by the key's slot).
+    Client {
+        /// The client id.
+        client: u64,
+        /// put, get or delete.
+        op: KvOp,
+        /// The key.
+        key: String,
+        /// The value (put only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+    },
+    /// Start moving `slot` to KV group `to`.
+    MoveSlot {
+        /// The slot.
+        slot: Slot,
+        /// The destination group.
+        to: GroupId,
+    },
+    /// Lose one message in flight.
+    DropMessage {
+        /// The message's id.
+        id: u64,
+    },
+    /// Change network settings from now on.
+    Network {
+        /// New latency range, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<[u64; 2]>,
+        /// New loss chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loss: Option<f64>,
+        /// New duplication chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate: Option<f64>,
+        /// New reordering chance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reorder: Option<f64>,
+    },
+}
+
+/// A sharded action at a simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardedTimedAction {
+    /// Simulated ms; it runs after everything else of that millisecond.
+    pub time: u64,
+    /// What to do.
+    pub action: ShardedAction,
+}
+
+const DROP_MEMORY_MS: u64 = 400;
+const CHECKPOINT_EVERY: u64 = 1024;
+const MAX_CHECKPOINTS: usize = 48;
+
+/// The cloneable part of a run: everything but the event history.
+#[derive(Clone)]
+struct State {
+    cfg: ShardedConfig,
+    rng: ChaCha8Rng,
+    now: u64,
+    step: u64,
+    nodes: BTreeMap<NodeId, ShardNode>,
+    flights: BTreeMap<u64, Flight>,
+    arrivals: BTreeSet<(u64, u64)>,
+    dropped: Vec<Dropped>,
+    next_msg_id: u64,
+    partition: Option<Vec<Vec<NodeId>>>,
+    cut: BTreeSet<(NodeId, NodeId)>,
+    tick_cursor: Option<(u64, NodeId)>,
+    actions_done: usize,
+    clients: clients::Clients,
+    migrations: migrate::Migrations,
+    checker: ShardedChecker,
+    emitted: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Due {
+    Arrival(u64, u64),
+    ClientTimer(u64, u64),
+    Migration(u64, u64),
+    Tick(u64, NodeId),
+    Action(u64, usize),
+}
+
+impl Due {
+    fn key(self) -> (u64, u8, u64) {
+        match self {
+            Due::Arrival(t, id) => (t, 0, id),
+            Due::ClientTimer(t, c) => (t, 1, c),
+            Due::Migration(t, m) => (t, 2, m),
+            Due::Tick(t, n) => (t, 3, n),
+            Due::Action(t, i) => (t, 4, i as u64),
+        }
+    }
+}
+
+/// A deterministic sharded cluster with its trace, checkers and history.
+pub struct ShardedSim {
+    seed: u64,
+    header: TraceHeader,
+    groups: Vec<GroupInfo>,
+    /// Node -> group id.
+    group_of: BTreeMap<NodeId, GroupId>,
+    bootstrap_table: Vec<GroupId>,
+    state: State,
+    events: Vec<ShardedEvent>,
+    step_starts: Vec<u64>,
+    checkpoints: Vec<State>,
+    checkpoint_every: u64,
+    script: Vec<ShardedTimedAction>,
+}
+
+impl ShardedSim {
+    /// A sharded cluster for `seed` and `cfg`: the meta group, then KV
+    /// groups g1.., with the slots spread evenly in contiguous ranges.
+    pub fn new(seed: u64, cfg: ShardedConfig) -> Result<ShardedSim, String> {
+        cfg.validate()?;
+        let mut groups = vec![GroupInfo {
+            id: 0,
+            name: group_name(0),
+            nodes: (1..=cfg.meta_nodes).collect(),
+        }];
+        for g in 1..=cfg.kv_groups {
+            let base = u64::from(g) * 10;
+            groups.push(GroupInfo {
+                id: g,
+                name: group_name(g),
+                nodes: (base + 1..=base + cfg.nodes_per_group).collect(),
+            });
+        }
+        let group_of: BTreeMap<NodeId, GroupId> = groups
+            .iter()
+            .flat_map(|g| g.nodes.iter().map(move |&n| (n, g.id)))
+            .collect();
+        let specs: Vec<GroupSpec> = groups
+            .iter()
+            .map(|g| GroupSpec {
+                name: g.name.clone(),
+                nodes: g.nodes.clone(),
+            })
+            .collect();
+        let all: Vec<NodeId> = group_of.keys().copied().collect();
+        let mut header = TraceHeader::new(seed, all.clone());
+        let mut config = serde_json::to_value(&cfg).map_err(|e| e.to_string())?;
+        if let Some(obj) = config.as_object_mut() {
+            obj.insert(
+                "groups".into(),
+                serde_json::to_value(&specs).map_err(|e| e.to_string())?,
+            );
+        }
+        header.config = config;
+        let state = State {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now: 0,
+            step: 0,
+            nodes: BTreeMap::new(),
+            flights: BTreeMap::new(),
+            arrivals: BTreeSet::new(),
+            dropped: Vec::new(),
+            next_msg_id: 1,
+            partition: None,
+            cut: BTreeSet::new(),
+            tick_cursor: None,
+            actions_done: 0,
+            clients: clients::Clients::default(),
+            migrations: migrate::Migrations::default(),
+            checker: ShardedChecker::new(seed, &specs),
+            emitted: 0,
+            cfg: cfg.clone(),
+        };
+        let mut sim = ShardedSim {
+            seed,
+            header,
+            groups,
+            group_of,
+            bootstrap_table: even_table(cfg.kv_groups),
+            state,
+            events: Vec::new(),
+            step_starts: Vec::new(),
+            checkpoints: Vec::new(),
+            checkpoint_every: CHECKPOINT_EVERY,
+            script: Vec::new(),
+        };
+        for id in all {
+            sim.boot(id, MemStorage::new(), MemLogStore::new())?;
+        }
+        sim.checkpoints.push(sim.state.clone());
+        Ok(sim)
+    }
+
+    /// Re-creates the run a sharded trace header describes, with its
+    /// actions scheduled at their times.
+    pub fn from_header(
+        header: &TraceHeader,
+        actions: &[ShardedTimedAction],
+    ) -> Result<ShardedSim, String> {
+        let cfg: ShardedConfig = serde_json::from_value(header.config.clone())
+            .map_err(|e| format!("trace header config unreadable: {e}"))?;
+        let mut sim = ShardedSim::new(header.seed, cfg)?;
+        if sim.header.nodes != header.nodes {
+            return Err("the header's nodes do not match its sharded settings".into());
+        }
+        for a in actions {
+            sim.schedule(a.time, a.action.clone());
+        }
+        Ok(sim)
+    }
+
+    /// The state machine a node of `group` starts from (it is in no log).
+    fn bootstrap_machine(&self, group: GroupId) -> GroupMachine {
+        if group == 0 {
+            let members = self
+                .groups
+                .iter()
+                .filter(|g| g.id != 0)
+                .map(|g| (g.id, g.nodes.clone()))
+                .collect();
+            GroupMachine::Meta(MetaStore::bootstrap(members, self.bootstrap_table.clone()))
+        } else {
+            let owned = (0..SLOTS)
+                .filter(|&s| self.bootstrap_table[usize::from(s)] == group)
+                .collect();
+            GroupMachine::Kv(ShardKv::bootstrap(group, owned))
+        }
+    }
+
+    fn boot(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) -> Result<(), String> {
+        let group = self
+            .group_of
+            .get(&id)
+            .copied()
+            .ok_or(format!("S{id} belongs to no group"))?;
+        let initial = Membership::with_voters(self.group_nodes(group).iter().copied());
+        let node_seed = self.state.rng.next_u64();
+        let server = RaftServer::new(
+            self.state.cfg.sim.core_config(id),
+            initial,
+            st,
+            log,
+            self.bootstrap_machine(group),
+            MemNetwork::default(),
+            ChaCha8Rng::seed_from_u64(node_seed),
+        )?;
+        self.state.nodes.insert(id, ShardNode::Up(Box::new(server)));
+        self.drain(id);
+        Ok(())
+    }
+
+    // ----- reading the run -----
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// The settings.
+    pub fn config(&self) -> &ShardedConfig {
+        &self.state.cfg
+    }
+    /// The trace header (its `config` lists the groups).
+    pub fn header(&self) -> &TraceHeader {
+        &self.header
+    }
+    /// The groups: meta first, then g1, g2, ...
+    pub fn groups(&self) -> &[GroupInfo] {
+        &self.groups
+    }
+    /// The group node `id` belongs to.
+    pub fn group_of(&self, id: NodeId) -> Option<GroupId> {
+        self.group_of.get(&id).copied()
+    }
+    /// The nodes of group `g` (empty for an unknown group).
+    pub fn group_nodes(&self, g: GroupId) -> &[NodeId] {
+        self.groups
+            .iter()
+            .find(|i| i.id == g)
+            .map(|i| i.nodes.as_slice())
+            .unwrap_or(&[])
+    }
+    /// Simulated time of the latest micro-step, in ms.
+    pub fn now(&self) -> u64 {
+        self.state.now
+    }
+    /// Micro-steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.state.step
+    }
+    /// Every event so far (plus the known future after stepping back; see
+    /// `position`).
+    pub fn events(&self) -> &[ShardedEvent] {
+        &self.events
+    }
+    /// Events emitted up to the present.
+    pub fn position(&self) -> u64 {
+        self.state.emitted
+    }
+    /// Number of events emitted before micro-step `step` ran.
+    pub fn events_before_step(&self, step: u64) -> u64 {
+        if step == 0 {
+            return 0;
+        }
+        self.step_starts
+            .get((step - 1) as usize)
+            .copied()
+            .unwrap_or(self.state.emitted)
+    }
+    /// The micro-step that emitted event `seq`.
+    pub fn step_of_event(&self, seq: u64) -> u64 {
+        self.step_starts.partition_point(|&before| before < seq) as u64
+    }
+    /// Every node, by id.
+    pub fn nodes(&self) -> &BTreeMap<NodeId, ShardNode> {
+        &self.state.nodes
+    }
+    /// The live server `id`, if running.
+    pub fn server(&self, id: NodeId) -> Option<&ShardServer> {
+        match self.state.nodes.get(&id) {
+            Some(ShardNode::Up(s)) => Some(s),
+            _ => None,
+        }
+    }
+    /// The leader of group `g`: its live leader with the highest term.
+    pub fn leader(&self, g: GroupId) -> Option<NodeId> {
+        self.state.leader_of(self.group_nodes(g))
+    }
+    /// Messages in flight, by id.
+    pub fn flights(&self) -> impl Iterator<Item = &Flight> {
+        self.state.flights.values()
+    }
+    /// Messages lost recently (for fading them out).
+    pub fn dropped(&self) -> &[Dropped] {
+        &self.state.dropped
+    }
+    /// The partition in force, if any.
+    pub fn partition(&self) -> Option<&Vec<Vec<NodeId>>> {
+        self.state.partition.as_ref()
+    }
+    /// Cut one-way links.
+    pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
+        &self.state.cut
+    }
+    /// Whether the link `from -> to` carries messages now.
+    pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
+        self.state.link_up(from, to)
+    }
+    /// The slot table as the meta group holds it: the table of the live
+    /// meta node that applied the most (committed state, possibly a little
+    /// behind the leader's), or the bootstrap table when every meta node is
+    /// down.
+    pub fn slot_table(&self) -> Vec<GroupId> {
+        self.meta_store()
+            .map(|m| m.slots.clone())
+            .unwrap_or_else(|| self.bootstrap_table.clone())
+    }
+    /// The owner of `slot` per `slot_table`.
+    pub fn slot_owner(&self, slot: Slot) -> GroupId {
+        self.meta_store().map(|m| m.owner(slot)).unwrap_or_else(|| {
+            self.bootstrap_table
+                .get(usize::from(slot))
+                .copied()
+                .unwrap_or(0)
+        })
+    }
+    /// The most advanced live meta node's state.
+    pub fn meta_store(&self) -> Option<&MetaStore> {
+        self.group_nodes(0)
+            .iter()
+            .filter_map(|&n| self.server(n))
+            .max_by_key(|s| (s.last_applied_idx(), std::cmp::Reverse(s.id())))
+            .and_then(|s| s.state_machine().meta())
+    }
+    /// The owner of `slot` as the coordinator knows it: the destination of
+    /// the last finished move, else the bootstrap owner. Exact, since every
+    /// move goes through the coordinator.
+    pub fn settled_owner(&self, slot: Slot) -> GroupId {
+        self.state
+            .migrations
+            .settled
+            .get(&slot)
+            .copied()
+            .unwrap_or_else(|| {
+                self.bootstrap_table
+                    .get(usize::from(slot))
+                    .copied()
+                    .unwrap_or(0)
+            })
+    }
+    /// Migrations, in progress and finished (oldest first; the finished
+    /// ones are trimmed to the latest few).
+    pub fn migrations(&self) -> Vec<Migration> {
+        self.state.migrations.views()
+    }
+    /// Migrations still in progress.
+    pub fn migrations_in_progress(&self) -> Vec<Migration> {
+        self.migrations()
+            .into_iter()
+            .filter(|m| m.phase.in_progress())
+            .collect()
+    }
+    /// The clients and their operations.
+    pub fn clients(&self) -> Vec<ShardClientView> {
+        self.state.clients.views()
+    }
+    /// Whether `client` has an operation in flight.
+    pub fn client_busy(&self, client: u64) -> bool {
+        self.state.clients.busy(client)
+    }
+    /// Violations found so far, by group ("clients" for linearizability).
+    pub fn violations(&self) -> &[GroupViolation] {
+        self.state.checker.violations()
+    }
+    /// The live checkers.
+    pub fn checker(&self) -> &ShardedChecker {
+        &self.state.checker
+    }
+    /// Every action, run or scheduled, in order.
+    pub fn script(&self) -> &[ShardedTimedAction] {
+        &self.script
+    }
+    /// The trace so far as JSON Lines (header first, then the events of
+    /// the present, each with its `group`).
+    pub fn trace_jsonl(&self) -> String {
+        let mut out = crate::trace::header_line(&self.header);
+        out.push('\n');
+        for e in &self.events[..self.state.emitted as usize] {
+            out.push_str(&e.to_line());
+            out.push('\n');
+        }
+        out
+    }
+
+    // ----- driving the run -----
+
+    /// Schedules `action` at `time` (at the end of that millisecond).
+    pub fn schedule(&mut self, time: u64, action: ShardedAction) {
+        let time = time.max(self.state.now);
+        let done = self.state.actions_done;
+        let at = self.script[done..].partition_point(|a| a.time <= time) + done;
+        self.script.insert(at, ShardedTimedAction { time, action });
+    }
+
+    /// Acts now (discarding any known future). Returns whether it took
+    /// effect, and why not.
+    pub fn act(&mut self, action: ShardedAction) -> Result<(), String> {
+        self.branch_here();
+        let now = self.state.now;
+        self.schedule(now, action);
+        let target = self.state.actions_done + 1;
+        loop {
+            let Some(due) = self.next_due() else {
+                return Err("nothing to run".into());
+            };
+            let result = self.run_due(due);
+            if self.state.actions_done >= target {
+                return result;
+            }
+        }
+    }
+
+    fn branch_here(&mut self) {
+        self.script.truncate(self.state.actions_done);
+        self.events.truncate(self.state.emitted as usize);
+        self.step_starts.truncate(self.state.step as usize);
+        let now = self.state.step;
+        self.checkpoints.retain(|c| c.step <= now);
+    }
+
+    /// Runs one micro-step; returns how many events it emitted.
+    pub fn step(&mut self) -> u64 {
+        let before = self.state.emitted;
+        if let Some(due) = self.next_due() {
+            let _ = self.run_due(due);
+        }
+        self.state.emitted - before
+    }
+
+    /// Runs every micro-step due at or before `time`.
+    pub fn run_until(&mut self, time: u64) {
+        while let Some(due) = self.next_due() {
+            if due.key().0 > time {
+                break;
+            }
+            let _ = self.run_due(due);
+        }
+    }
+
+    /// Rebuilds the run as it was after micro-step `step` (from the nearest
+    /// checkpoint, by replay); the known future is kept.
+    pub fn goto_step(&mut self, step: u64) {
+        if step < self.state.step {
+            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.step <= step) else {
+                return;
+            };
+            self.state = cp.clone();
+        }
+        while self.state.step < step {
+            if self.next_due().is_none() {
+                break;
+            }
+            self.step();
+        }
+    }
+
+    fn next_due(&self) -> Option<Due> {
+        let mut best = self.state.next_due();
+        if let Some(a) = self.script.get(self.state.actions_done) {
+            let d = Due::Action(a.time.max(self.state.now), self.state.actions_done);
+            if best.is_none_or(|b| d.key() < b.key()) {
+                best = Some(d);
+            }
+        }
+        best
+    }
+
+    fn maybe_checkpoint(&mut self) {
+        let last = self.checkpoints.last().map(|c| c.step).unwrap_or(0);
+        if self.state.step >= last + self.checkpoint_every {
+            self.checkpoints.push(self.state.clone());
+            if self.checkpoints.len() > MAX_CHECKPOINTS {
+                let mut i = 0;
+                self.checkpoints.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+                self.checkpoint_every *= 2;
+            }
+        }
+    }
+
+    fn run_due(&mut self, due: Due) -> Result<(), String> {
+        let (time, ..) = due.key();
+        if time > self.state.now {
+            self.state.now = time;
+        }
+        self.state.step += 1;
+        let k = (self.state.step - 1) as usize;
+        if k < self.step_starts.len() {
+            self.step_starts[k] = self.state.emitted;
+        } else {
+            self.step_starts.push(self.state.emitted);
+        }
+        let result = match due {
+            Due::Arrival(_, id) => {
+                self.arrive(id);
+                Ok(())
+            }
+            Due::ClientTimer(_, client) => {
+                self.client_timer(client);
+                Ok(())
+            }
+            Due::Migration(_, id) => {
+                self.migration_timer(id);
+                Ok(())
+            }
+            Due::Tick(t, id) => {
+                self.state.advance_tick_cursor(t, id);
+                if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
+                    s.tick();
+                }
+                self.drain(id);
+                self.after_node_step(id);
+                Ok(())
+            }
+            Due::Action(_, i) => {
+                self.state.actions_done = i + 1;
+                match self.script.get(i).map(|a| a.action.clone()) {
+                    Some(a) => self.apply_action(a),
+                    None => Ok(()),
+                }
+            }
+        };
+        let now = self.state.now;
+        self.state.dropped.retain(|d| d.at + DROP_MEMORY_MS >= now);
+        self.maybe_checkpoint();
+        result
+    }
+
+    // ----- events -----
+
+    fn name_of(&self, node: NodeId) -> String {
+        self.group_of
+            .get(&node)
+            .map(|&g| group_name(g))
+            .unwrap_or_else(|| GROUP_ALL.to_string())
+    }
+
+    fn emit(&mut self, group: String, kind: EventKind) {
+        self.state.emitted += 1;
+        let event = TraceEvent {
+            seq: self.state.emitted,
+            time: self.state.now,
+            kind,
+        };
+        self.state.checker.observe(&group, &event);
+        let idx = (event.seq - 1) as usize;
+        let e = ShardedEvent { group, event };
+        if idx < self.events.len() {
+            self.events[idx] = e;
+        } else {
+            self.events.push(e);
+        }
+    }
+
+    fn drain(&mut self, id: NodeId) {
+        let outputs = match self.state.nodes.get_mut(&id) {
+            Some(ShardNode::Up(s)) => s.net_mut().drain(),
+            _ => return,
+        };
+        for out in outputs {
+            match out {
+                Output::Send(m) => self.send(m),
+                Output::Event(e) => self.node_event(id, e),
+            }
+        }
+    }
+
+    fn node_event(&mut self, node: NodeId, e: RaftEvent) {
+        let group = self.name_of(node);
+        let kind = match e {
+            RaftEvent::Role {
+                role,
+                term,
+                leader,
+                reason,
+            } => EventKind::Role {
+                node,
+                role,
+                term,
+                leader,
+                reason: Some(reason),
+            },
+            RaftEvent::Vote {
+                candidate,
+                term,
+                prevote,
+                granted,
+                reason,
+            } => EventKind::Vote {
+                node,
+                candidate,
+                term,
+                prevote,
+                granted,
+                reason: Some(reason),
+            },
+            RaftEvent::Append(entry) => EventKind::append(node, &entry),
+            RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
+            RaftEvent::Commit { index } => EventKind::Commit { node, index },
+            RaftEvent::Apply {
+                index,
+                term,
+                output,
+            } => {
+                let text = String::from_utf8_lossy(&output).into_owned();
+                self.emit(
+                    group,
+                    EventKind::Apply {
+                        node,
+                        index,
+                        term,
+                        output: (!text.is_empty()).then_some(text),
+                    },
+                );
+                self.client_applied(node, index, term, &output);
+                self.migration_applied(node, index, term, &output);
+                return;
+            }
+            RaftEvent::Snapshot {
+                index,
+                term,
+                source,
+            } => EventKind::Snapshot {
+                node,
+                index,
+                term,
+                source,
+            },
+            RaftEvent::Config(m) => EventKind::config(node, &m),
+            RaftEvent::ReadReady { read_id, .. } => {
+                self.client_read_ready(node, read_id);
+                return;
+            }
+            RaftEvent::ReadFailed { read_id, .. } => {
+                self.client_read_failed(node, read_id);
+                return;
+            }
+            RaftEvent::Rejected { reason, .. } => {
+                if let Some(ShardedEvent {
+                    event:
+                        TraceEvent {
+                            kind: EventKind::Deliver { outcome, .. },
+                            ..
+                        },
+                    ..
+                }) = self.events[..self.state.emitted as usize]
+                    .iter_mut()
+                    .rev()
+                    .take(64)
+                    .find(|e| matches!(e.event.kind, EventKind::Deliver { .. }))
+                {
+                    if outcome.is_none() {
+                        *outcome = Some(reason);
+                    }
+                }
+                return;
+            }
+        };
+        self.emit(group, kind);
+    }
+
+    // ----- network -----
+
+    fn send(&mut self, msg: Message) {
+        let group = self.name_of(msg.from);
+        let copies = if self.state.chance(self.state.cfg.sim.duplicate) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let id = self.state.next_msg_id;
+            self.state.next_msg_id += 1;
+            self.emit(group.clone(), EventKind::send(id, &msg));
+            let [lo, hi] = self.state.cfg.sim.latency_ms;
+            let mut latency = lo + self.state.below(hi - lo + 1);
+            if self.state.chance(self.state.cfg.sim.reorder) {
+                latency += hi.max(1) * (1 + self.state.below(3));
+            }
+            let latency = latency.max(1);
+            let lost = self.state.chance(self.state.cfg.sim.loss);
+            let arrive_at = if lost {
+                self.state.now + 1 + self.state.below(latency)
+            } else {
+                self.state.now + latency
+            };
+            self.state.flights.insert(
+                id,
+                Flight {
+                    id,
+                    msg: msg.clone(),
+                    sent_at: self.state.now,
+                    arrive_at,
+                    lost,
+                },
+            );
+            self.state.arrivals.insert((arrive_at, id));
+        }
+    }
+
+    fn lose(&mut self, flight: Flight, reason: DropReason) {
+        let group = self.name_of(flight.msg.from);
+        self.emit(
+            group,
+            EventKind::Drop {
+                id: flight.id,
+                reason,
+            },
+        );
+        let at = self.state.now;
+        self.state.dropped.push(Dropped { flight, at, reason });
+    }
+
+    fn arrive(&mut self, id: u64) {
+        let Some(flight) = self.state.flights.remove(&id) else {
+            return;
+        };
+        self.state.arrivals.remove(&(flight.arrive_at, id));
+        let (from, to) = (flight.msg.from, flight.msg.to);
+        if flight.lost {
+            return self.lose(flight, DropReason::Loss);
+        }
+        if !self.state.link_up(from, to) {
+            return self.lose(flight, DropReason::Partition);
+        }
+        if !matches!(self.state.nodes.get(&to), Some(ShardNode::Up(_))) {
+            return self.lose(flight, DropReason::Crashed);
+        }
+        let group = self.name_of(from);
+        self.emit(group, EventKind::Deliver { id, outcome: None });
+        if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&to) {
+            s.step(flight.msg);
+        }
+        self.drain(to);
+        self.after_node_step(to);
+    }
+
+    fn after_node_step(&mut self, id: NodeId) {
+        let every = self.state.cfg.sim.snapshot_every;
+        if every == 0 {
+            return;
+        }
+        if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
+            if s.logs_count_can_snapshot() >= every {
+                let _ = s.take_snapshot();
+            }
+        }
+        self.drain(id);
+    }
+
+    // ----- actions -----
+
+    /// The group an action's event belongs to.
+    fn action_group(&self, action: &ShardedAction) -> String {
+        match action {
+            ShardedAction::Crash { node }
+            | ShardedAction::Restart { node }
+            | ShardedAction::Timeout { node }
+            | ShardedAction::Snapshot { node }
+            | ShardedAction::Transfer { to: node } => self.name_of(*node),
+            ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
+                if self.group_of(*from) == self.group_of(*to) {
+                    self.name_of(*from)
+                } else {
+                    GROUP_ALL.into()
+                }
+            }
+            ShardedAction::DropMessage { id } => self
+                .state
+                .flights
+                .get(id)
+                .map(|f| self.name_of(f.msg.from))
+                .unwrap_or_else(|| GROUP_ALL.into()),
+            ShardedAction::Client { .. } => GROUP_CLIENTS.into(),
+            ShardedAction::Partition { .. }
+            | ShardedAction::Heal
+            | ShardedAction::MoveSlot { .. }
+            | ShardedAction::Network { .. } => GROUP_ALL.into(),
+        }
+    }
+
+    fn apply_action(&mut self, action: ShardedAction) -> Result<(), String> {
+        self.check_action(&action)?;
+        let value = serde_json::to_value(&action).map_err(|e| e.to_string())?;
+        let group = self.action_group(&action);
+        self.emit(group.clone(), EventKind::Action { action: value });
+        match action {
+            ShardedAction::Crash { node } => {
+                if let Some(ShardNode::Up(s)) = self.state.nodes.remove(&node) {
+                    let (st, log) = s.into_persistent();
+                    self.state.nodes.insert(node, ShardNode::Down(st, log));
+                }
+                self.emit(group, EventKind::Crash { node });
+            }
+            ShardedAction::Restart { node } => {
+                if let Some(ShardNode::Down(st, log)) = self.state.nodes.remove(&node) {
+                    self.emit(group, EventKind::Restart { node });
+                    self.boot(node, st, log)?;
+                }
+            }
+            ShardedAction::Timeout { node } => {
+                let r = match self.state.nodes.get_mut(&node) {
+                    Some(ShardNode::Up(s)) => s.force_timeout().map_err(|e| e.to_string()),
+                    _ => Err(format!("S{node} is not running")),
+                };
+                self.drain(node);
+                r?;
+            }
+            ShardedAction::Partition { groups } => {
+                self.emit(
+                    group,
+                    EventKind::Partition {
+                        groups: groups.clone(),
+                    },
+                );
+                self.state.partition = Some(groups);
+            }
+            ShardedAction::Heal => {
+                self.state.partition = None;
+                self.state.cut.clear();
+                self.emit(group, EventKind::Heal {});
+            }
+            ShardedAction::Cut { from, to } => {
+                self.state.cut.insert((from, to));
+                self.emit(
+                    group,
+                    EventKind::Link {
+                        from,
+                        to,
+                        up: false,
+                    },
+                );
+            }
+            ShardedAction::Restore { from, to } => {
+                self.state.cut.remove(&(from, to));
+                self.emit(group, EventKind::Link { from, to, up: true });
+            }
+            ShardedAction::Transfer { to } => {
+                let g = self.group_of(to).unwrap_or(0);
+                let leader = self.leader(g).ok_or("that group has no leader right now")?;
+                let r = match self.state.nodes.get_mut(&leader) {
+                    Some(ShardNode::Up(s)) => s.transfer_leadership(to).map_err(|e| e.to_string()),
+                    _ => Err("the leader is not running".into()),
+                };
+                self.drain(leader);
+                r?;
+            }
+            ShardedAction::Snapshot { node } => {
+                let r = match self.state.nodes.get_mut(&node) {
+                    Some(ShardNode::Up(s)) => s.take_snapshot().map(|_| ()),
+                    _ => Err(format!("S{node} is not running")),
+                };
+                self.drain(node);
+                r?;
+            }
+            ShardedAction::Client {
+                client,
+                op,
+                key,
+                value,
+            } => self.client_invoke(client, op, key, value),
+            ShardedAction::MoveSlot { slot, to } => self.migration_start(slot, to),
+            ShardedAction::DropMessage { id } => {
+                if let Some(f) = self.state.flights.remove(&id) {
+                    self.state.arrivals.remove(&(f.arrive_at, id));
+                    self.lose(f, DropReason::Loss);
+                }
+            }
+            ShardedAction::Network {
+                latency_ms,
+                loss,
+                duplicate,
+                reorder,
+            } => {
+                let c = &mut self.state.cfg.sim;
+                if let Some(l) = latency_ms {
+                    c.latency_ms = l;
+                }
+                c.loss = loss.unwrap_or(c.loss);
+                c.duplicate = duplicate.unwrap_or(c.duplicate);
+                c.reorder = reorder.unwrap_or(c.reorder);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses actions that cannot take effect, before anything is recorded.
+    fn check_action(&self, action: &ShardedAction) -> Result<(), String> {
+        let up = |n: NodeId| matches!(self.state.nodes.get(&n), Some(ShardNode::Up(_)));
+        let exists = |n: NodeId| self.state.nodes.contains_key(&n);
+        match action {
+            ShardedAction::Crash { node }
+            | ShardedAction::Timeout { node }
+            | ShardedAction::Snapshot { node } => {
+                if !up(*node) {
+                    return Err(format!("S{node} is not running"));
+                }
+            }
+            ShardedAction::Restart { node } => {
+                if !exists(*node) || up(*node) {
+                    return Err(format!("S{node} is not crashed"));
+                }
+            }
+            ShardedAction::Partition { groups } => {
+                let all: Vec<NodeId> = groups.iter().flatten().copied().collect();
+                let set: BTreeSet<NodeId> = all.iter().copied().collect();
+                if groups.len() < 2 || set.len() != all.len() || all.iter().any(|n| !exists(*n)) {
+                    return Err(
+                        "a partition needs two or more disjoint groups of known nodes".into(),
+                    );
+                }
+            }
+            ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
+                if from == to || !exists(*from) || !exists(*to) {
+                    return Err("a link joins two different known nodes".into());
+                }
+            }
+            ShardedAction::Transfer { to } => {
+                let g = self.group_of(*to).ok_or(format!("S{to} is in no group"))?;
+                if self.leader(g).is_none() {
+                    return Err(format!("{} has no leader right now", group_name(g)));
+                }
+            }
+            ShardedAction::Client {
+                client,
+                key,
+                op,
+                value,
+            } => {
+                if self.state.clients.busy(*client) {
+                    return Err(format!(
+                        "client {client} is still waiting for its last operation"
+                    ));
+                }
+                if key.is_empty() {
+                    return Err("a key cannot be empty".into());
+                }
+                if *op == KvOp::Put && value.is_none() {
+                    return Err("put needs a value".into());
+                }
+            }
+            ShardedAction::MoveSlot { slot, to } => {
+                if *slot >= SLOTS {
+                    return Err(format!("slots run from 0 to {}", SLOTS - 1));
+                }
+                if *to == 0 || !self.groups.iter().any(|g| g.id == *to) {
+                    return Err(format!("{} is not a KV group", group_name(*to)));
+                }
+                if self.state.migrations.active_for(*slot) {
+                    return Err(format!("slot {slot} is already moving"));
+                }
+                if self.settled_owner(*slot) == *to {
+                    return Err(format!("slot {slot} is already {}'s", group_name(*to)));
+                }
+            }
+            ShardedAction::DropMessage { id } => {
+                if !self.state.flights.contains_key(id) {
+                    return Err(format!("message {id} is not in flight"));
+                }
+            }
+            ShardedAction::Network {
+                latency_ms,
+                loss,
+                duplicate,
+                reorder,
+            } => {
+                let mut c = self.state.cfg.sim.clone();
+                if let Some(l) = latency_ms {
+                    c.latency_ms = *l;
+                }
+                c.loss = loss.unwrap_or(c.loss);
+                c.duplicate = duplicate.unwrap_or(c.duplicate);
+                c.reorder = reorder.unwrap_or(c.reorder);
+                c.validate()?;
+            }
+            ShardedAction::Heal => {}
+        }
+        Ok(())
+    }
+}
+
+/// The actions recorded in a sharded trace's events, with their times.
+pub fn sharded_actions_of(events: &[ShardedEvent]) -> Vec<ShardedTimedAction> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event.kind {
+            EventKind::Action { action } => serde_json::from_value::<ShardedAction>(action.clone())
+                .ok()
+                .map(|action| ShardedTimedAction {
+                    time: e.event.time,
+                    action,
+                }),
+            _ => None,
+        })
+        .collect()
+}
+
+impl State {
+    fn chance(&mut self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        let x = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        x < p
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            0
+        } else {
+            self.rng.next_u64() % n
+        }
+    }
+
+    fn link_up(&self, from: NodeId, to: NodeId) -> bool {
+        if self.cut.contains(&(from, to)) {
+            return false;
+        }
+        match &self.partition {
+            None => true,
+            Some(groups) => {
+                let g = |n: NodeId| groups.iter().position(|g| g.contains(&n));
+                g(from) == g(to)
+            }
+        }
+    }
+
+    fn leader_of(&self, nodes: &[NodeId]) -> Option<NodeId> {
+        nodes
+            .iter()
+            .filter_map(|id| match self.nodes.get(id) {
+                Some(ShardNode::Up(s)) if s.state() == Role::Leader => {
+                    Some((s.current_term(), *id))
+                }
+                _ => None,
+            })
+            .max()
+            .map(|(_, id)| id)
+    }
+
+    fn next_live_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .filter(|(&id, n)| matches!(n, ShardNode::Up(_)) && after.is_none_or(|a| id > a))
+            .map(|(&id, _)| id)
+            .next()
+    }
+
+    fn advance_tick_cursor(&mut self, t: u64, id: NodeId) {
+        self.tick_cursor = match self.next_live_after(Some(id)) {
+            Some(next) => Some((t, next)),
+            None => Some((t + 1, 0)),
+        };
+    }
+
+    fn next_due(&self) -> Option<Due> {
+        let mut best: Option<Due> = None;
+        let mut consider = |d: Due| {
+            if best.is_none_or(|b| d.key() < b.key()) {
+                best = Some(d);
+            }
+        };
+        if let Some(&(t, id)) = self.arrivals.iter().next() {
+            consider(Due::Arrival(t, id));
+        }
+        if let Some((t, c)) = self.clients.next_timer() {
+            consider(Due::ClientTimer(t, c));
+        }
+        if let Some((t, m)) = self.migrations.next_timer() {
+            consider(Due::Migration(t, m));
+        }
+        let tick = match self.tick_cursor {
+            Some((t, 0)) => self.next_live_after(None).map(|id| Due::Tick(t, id)),
+            Some((t, id)) => match self.nodes.get(&id) {
+                Some(ShardNode::Up(_)) => Some(Due::Tick(t, id)),
+                _ => self
+                    .next_live_after(Some(id))
+                    .map(|n| Due::Tick(t, n))
+                    .or_else(|| self.next_live_after(None).map(|n| Due::Tick(t + 1, n))),
+            },
+            None => self
+                .next_live_after(None)
+                .map(|id| Due::Tick(self.now + 1, id)),
+        };
+        if let Some(t) = tick {
+            consider(t);
+        }
+        best
+    }
+}
