@@ -1828,8 +1828,23 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             data,
         });
         self.maybe_commit();
-        self.bcast_append();
+        self.bcast_new_entries();
         Ok((index, term))
+    }
+
+    /// Sends a new proposal to followers with nothing in flight. Busy
+    /// pipelines take it with their next answer, so proposals made in quick
+    /// succession travel together: batching without a timer.
+    fn bcast_new_entries(&mut self) {
+        let idle: Vec<NodeId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.inflight.is_empty())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in idle {
+            self.send_append(id);
+        }
     }
 
     /// Proposes a membership change (ERaftKV `JoinNode`/`RemoveNode`). One

@@ -239,7 +239,9 @@ fn rejection_with_curr_index_makes_the_leader_jump_next_index() {
 }
 
 /// Pipelining: while replicating, the leader keeps several appends in
-/// flight to a follower, but never more than `max_inflight`.
+/// flight to a follower, but never more than `max_inflight`. (A proposal
+/// goes out at once only to an idle follower; a backlog fills the window
+/// when the answer comes back.)
 #[test]
 fn pipelining_keeps_at_most_max_inflight_appends_per_follower() {
     let cfg = config(&none(), |c| {
@@ -253,6 +255,12 @@ fn pipelining_keeps_at_most_max_inflight_appends_per_follower() {
         c.node_mut(1)
             .propose_entry(put_cmd(i + 1, "k", "v"))
             .unwrap();
+    }
+    for m in c.take_queue() {
+        c.deliver(m); // the first proposal reaches the followers
+    }
+    for m in c.take_queue() {
+        c.deliver(m); // their answers reach the leader, which fills the window
     }
     let queued = c.take_queue();
     let to2 = queued
@@ -300,6 +308,15 @@ fn leader_with_two_pipelined_answers() -> (Cluster, Message, Message) {
     c.run_ticks(1);
     c.node_mut(1).propose_entry(put_cmd(1, "a", "1")).unwrap();
     c.node_mut(1).propose_entry(put_cmd(2, "b", "2")).unwrap();
+    c.node_mut(1).propose_entry(put_cmd(3, "c", "3")).unwrap();
+    // The first proposal goes out alone; its answers make the leader send
+    // the other two as two pipelined appends.
+    for m in c.take_queue() {
+        c.deliver(m);
+    }
+    for m in c.take_queue() {
+        c.deliver(m);
+    }
     for m in c.take_queue() {
         c.deliver(m);
     }
@@ -316,7 +333,7 @@ fn stale_append_response_with_an_older_token_is_ignored() {
     let (mut c, older, newer) = leader_with_two_pipelined_answers();
     c.deliver(newer);
     let before = c.node(1).progress()[&2].clone();
-    assert_eq!(before.match_index, 3);
+    assert_eq!(before.match_index, 4);
     let MessageBody::AppendEntriesResp(r) = &older.body else {
         unreachable!()
     };
@@ -332,7 +349,7 @@ fn stale_append_response_with_an_older_token_is_ignored() {
     c.deliver(older);
     c.deliver(forged);
     let after = &c.node(1).progress()[&2];
-    assert_eq!(after.match_index, 3);
+    assert_eq!(after.match_index, 4);
     assert_eq!(after.next_index, before.next_index);
     assert_eq!(after.state, ReplicaState::Replicate);
     let stale = c
@@ -357,7 +374,7 @@ fn duplicate_append_response_does_not_lower_match_index() {
     let (mut c, older, newer) = leader_with_two_pipelined_answers();
     c.deliver(older);
     c.deliver(newer.clone());
-    assert_eq!(c.node(1).progress()[&2].match_index, 3);
+    assert_eq!(c.node(1).progress()[&2].match_index, 4);
     c.deliver(newer.clone());
     let MessageBody::AppendEntriesResp(r) = &newer.body else {
         unreachable!()
@@ -370,7 +387,7 @@ fn duplicate_append_response_does_not_lower_match_index() {
         ..newer.clone()
     };
     c.deliver(lower);
-    assert_eq!(c.node(1).progress()[&2].match_index, 3);
+    assert_eq!(c.node(1).progress()[&2].match_index, 4);
 }
 
 /// §5.3: followers learn the commit index from later appends or
@@ -398,4 +415,45 @@ fn lost_appends_are_retried_until_the_follower_catches_up() {
     c.recover();
     c.run_ticks(120);
     assert_eq!(log_terms(c.node(2)), log_terms(c.node(1)));
+}
+
+/// Batching without a timer: proposals made while a follower still has an
+/// append in flight wait for its answer and then travel together, so a
+/// burst of proposals costs a few messages, not one per entry.
+#[test]
+fn proposals_made_while_a_follower_is_busy_travel_together() {
+    let mut c = Cluster::new(3, config(&none(), |c| c.max_entries_per_msg = 64));
+    c.elect(1);
+    c.run_ticks(1);
+    for i in 0..10 {
+        c.node_mut(1)
+            .propose_entry(put_cmd(i + 1, "k", "v"))
+            .unwrap();
+    }
+    let first = c.take_queue();
+    let to2: Vec<usize> = first
+        .iter()
+        .filter(|m| is_append_to(m, 2))
+        .map(|m| match &m.body {
+            MessageBody::AppendEntries(r) => r.entries.len(),
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(to2, vec![1], "only the first proposal goes out at once");
+    for m in first {
+        c.deliver(m);
+    }
+    for m in c.take_queue() {
+        c.deliver(m);
+    }
+    let second: Vec<usize> = c
+        .take_queue()
+        .iter()
+        .filter(|m| is_append_to(m, 2))
+        .map(|m| match &m.body {
+            MessageBody::AppendEntries(r) => r.entries.len(),
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(second, vec![9], "the other nine travel in one append");
 }
