@@ -20,7 +20,7 @@ use crate::kv::Session;
 use crate::meta::{GroupId, MetaCommand, ShardAnswer, ShardCommand, Slot};
 use crate::types::{Index, NodeId, Term};
 
-use super::{ShardNode, ShardedSim};
+use super::{ShardBug, ShardNode, ShardedSim};
 
 /// How often an unfinished migration looks at the groups, in ms.
 const POLL_MS: u64 = 10;
@@ -136,6 +136,15 @@ impl ShardedSim {
     pub(super) fn migration_start(&mut self, slot: Slot, to: GroupId) {
         let now = self.state.now;
         let from = self.settled_owner(slot);
+        let no_freeze = self.state.cfg.bugs.contains(&ShardBug::NoFreeze);
+        // The bug: copy whatever the most advanced source node holds now.
+        let payload = no_freeze.then(|| {
+            self.live_kv(from)
+                .into_iter()
+                .max_by_key(|k| k.kv.sessions.values().map(|s| s.last_seq).sum::<u64>())
+                .map(|k| (k.slot_data(slot), k.kv.sessions.clone()))
+                .unwrap_or_default()
+        });
         let m = &mut self.state.migrations;
         m.next_id += 1;
         m.list.push(Mig {
@@ -144,16 +153,20 @@ impl ShardedSim {
                 slot,
                 from,
                 to,
-                phase: MigrationPhase::Freeze,
+                phase: if no_freeze {
+                    MigrationPhase::Import
+                } else {
+                    MigrationPhase::Freeze
+                },
                 started_at: now,
                 ended_at: None,
                 proposals: 0,
-                keys: 0,
+                keys: payload.as_ref().map_or(0, |p| p.0.len()),
                 note: None,
             },
             timer: now,
             next_propose: now,
-            payload: None,
+            payload,
             proposed: Vec::new(),
         });
         let id = m.next_id;
@@ -174,7 +187,18 @@ impl ShardedSim {
         let m = &self.state.migrations.list[idx];
         let (id, slot, from, to) = (m.view.id, m.view.slot, m.view.from, m.view.to);
         let done_at = |last: Option<&u64>| last.is_some_and(|l| *l >= id);
+        let no_freeze = self.state.cfg.bugs.contains(&ShardBug::NoFreeze);
         match m.view.phase {
+            MigrationPhase::Freeze if no_freeze => {
+                if !self
+                    .live_kv(from)
+                    .iter()
+                    .any(|k| k.frozen.get(&slot) == Some(&id))
+                {
+                    return false;
+                }
+                self.state.migrations.list[idx].view.phase = MigrationPhase::Drop;
+            }
             MigrationPhase::Freeze => {
                 let Some(kv) = self
                     .live_kv(from)
@@ -209,7 +233,11 @@ impl ShardedSim {
                 if !recorded {
                     return false;
                 }
-                self.state.migrations.list[idx].view.phase = MigrationPhase::Drop;
+                self.state.migrations.list[idx].view.phase = if no_freeze {
+                    MigrationPhase::Freeze
+                } else {
+                    MigrationPhase::Drop
+                };
             }
             MigrationPhase::Drop => {
                 if !self

@@ -72,6 +72,20 @@ pub struct ShardedConfig {
     /// How long the coordinator waits before proposing a migration step
     /// again, in ms.
     pub migration_retry_ms: u64,
+    /// Deliberate migration bugs, for lessons and to show the checker
+    /// catching them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bugs: Vec<ShardBug>,
+}
+
+/// A deliberate mistake in the migration protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShardBug {
+    /// Copy the slot to the destination without freezing it first (the
+    /// freeze comes only after the meta group recorded the move): writes
+    /// the source accepts after the copy are lost.
+    NoFreeze,
 }
 
 impl Default for ShardedConfig {
@@ -82,6 +96,7 @@ impl Default for ShardedConfig {
             nodes_per_group: 3,
             meta_nodes: 3,
             migration_retry_ms: 300,
+            bugs: Vec::new(),
         }
     }
 }
