@@ -24,7 +24,8 @@ test('the page loads without console errors or failed requests', async () => {
 });
 
 test('renders one node per voter, S1 to S5, each a live follower in term 0', async () => {
-  const { page, assertNoProblems } = await app.open();
+  // Paused, so the clock cannot start an election before the check.
+  const { page, assertNoProblems } = await app.open({ path: '?paused=1' });
   assert.equal(await page.locator('[data-testid^="node-"]').count(), VOTERS.length);
   for (const id of VOTERS) {
     const node = page.locator(`[data-testid="node-${id}"]`);

@@ -169,28 +169,38 @@ pub fn app() -> Html {
         let latest = latest.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                gloo_events::EventListener::new(&doc, "keydown", move |event| {
-                    let Some(e) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
-                    else {
-                        return;
-                    };
-                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                        return;
-                    }
-                    let typing = e
-                        .target()
-                        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-                        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
-                        .unwrap_or(false);
-                    if typing && e.key() != "Escape" {
-                        return;
-                    }
-                    let view = *latest.borrow();
-                    if let Some(msg) = key_msg(&e.key(), &view) {
-                        e.prevent_default();
-                        dispatch.dispatch(msg);
-                    }
-                })
+                gloo_events::EventListener::new_with_options(
+                    &doc,
+                    "keydown",
+                    gloo_events::EventListenerOptions::enable_prevent_default(),
+                    move |event| {
+                        let Some(e) =
+                            wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
+                        else {
+                            return;
+                        };
+                        if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                            return;
+                        }
+                        let typing = e
+                            .target()
+                            .and_then(|t| {
+                                wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()
+                            })
+                            .map(|el| {
+                                matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                            })
+                            .unwrap_or(false);
+                        if typing && e.key() != "Escape" {
+                            return;
+                        }
+                        let view = *latest.borrow();
+                        if let Some(msg) = key_msg(&e.key(), &view) {
+                            e.prevent_default();
+                            dispatch.dispatch(msg);
+                        }
+                    },
+                )
             });
             move || drop(listener)
         });
@@ -256,62 +266,62 @@ pub fn app() -> Html {
     };
 
     html! {
-        <div class={classes!("app", state.present.then_some("present"))}>
-            <header class="masthead">
-                <h1>{ "raftlab" }</h1>
-                <p class="tagline">{ "Raft, running for real" }</p>
-                <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
-                { for branch_note }
-                <div class="view-buttons">
-                    <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
-                        onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "⛶ Present" }</button>
-                    <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+            <div class={classes!("app", state.present.then_some("present"))}>
+                <header class="masthead">
+                    <h1>{ "raftlab" }</h1>
+                    <p class="tagline">{ "Raft, running for real" }</p>
+                    <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
+                    { for branch_note }
+                    <div class="view-buttons">
+                        <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
+                            onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
+                        <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+                    </div>
+                </header>
+                <div class="status" data-testid="status" aria-live="off"
+                    data-now={now.to_string()} data-step={step.to_string()}
+                    data-position={position.to_string()} data-events={events_len.to_string()}
+                    data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
+                    data-playing={state.playing.to_string()} data-branches={branches.to_string()}
+                    data-in-past={in_past.to_string()} data-version={version.to_string()}>
+                    { match leader {
+                        Some(l) => format!("S{l} leads"),
+                        None => "no leader".to_string(),
+                    } }
+                    { format!(" · seed {} · {} events", state.setup.seed, position) }
                 </div>
-            </header>
-            <div class="status" data-testid="status" aria-live="off"
-                data-now={now.to_string()} data-step={step.to_string()}
-                data-position={position.to_string()} data-events={events_len.to_string()}
-                data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
-                data-playing={state.playing.to_string()} data-branches={branches.to_string()}
-                data-in-past={in_past.to_string()} data-version={version.to_string()}>
-                { match leader {
-                    Some(l) => format!("S{l} leads"),
-                    None => "no leader".to_string(),
-                } }
-                { format!(" · seed {} · {} events", state.setup.seed, position) }
+                { for notice }
+                <main class="layout">
+                    <aside class="col controls-col">
+                        <NodePanel lab={lab.clone()} version={version} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                        <NetworkPanel lab={lab.clone()} version={version} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
+                        <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
+                    </aside>
+                    <section class="col stage">
+                        <Cluster lab={lab.clone()} version={version} selected={state.selected}
+                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
+                        <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
+                        <Quorums lab={lab.clone()} version={version} />
+                        <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
+                            ongoto={ongoto.clone()}
+                            onmessages={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedMessages(on))) }}
+                            onheartbeats={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedHeartbeats(on))) }} />
+                    </section>
+                    <aside class="col side-col">
+                        <Inspector lab={lab.clone()} version={version} selected={state.selected}
+                            onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Select(None))) }} />
+                        <Safety lab={lab.clone()} version={version} ongoto={ongoto} />
+    </aside>
+                    <section class="logs-row">
+                        <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect} />
+                    </section>
+                </main>
+                if state.help {
+                    <Help onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Help(false))) }} />
+                }
             </div>
-            { for notice }
-            <main class="layout">
-                <aside class="col controls-col">
-                    <NodePanel lab={lab.clone()} version={version} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
-                    <NetworkPanel lab={lab.clone()} version={version} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
-                    <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
-                    <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
-                </aside>
-                <section class="col stage">
-                    <Cluster lab={lab.clone()} version={version} selected={state.selected}
-                        onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
-                    <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
-                    <Quorums lab={lab.clone()} version={version} />
-                </section>
-                <aside class="col side-col">
-                    <Inspector lab={lab.clone()} version={version} selected={state.selected}
-                        onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Select(None))) }} />
-                    <Safety lab={lab.clone()} version={version} ongoto={ongoto.clone()} />
-                    <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
-                        ongoto={ongoto}
-                        onmessages={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedMessages(on))) }}
-                        onheartbeats={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedHeartbeats(on))) }} />
-                </aside>
-                <section class="logs-row">
-                    <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect} />
-                </section>
-            </main>
-            if state.help {
-                <Help onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Help(false))) }} />
-            }
-        </div>
-    }
+        }
 }
 
 fn main() {

@@ -2,7 +2,7 @@
 //! and why, in the words the core gives (turned from "my log" into "S3's
 //! log" so the sentence reads from outside the node).
 
-use raftlab_core::kv::KvCommand;
+use raftlab_core::kv::{KvCommand, KvResult};
 use raftlab_core::network::SnapshotSource;
 use raftlab_core::sim::Action;
 use raftlab_core::trace::{ClientPhase, DropReason, EventKind, SendBody, TraceEvent};
@@ -43,43 +43,35 @@ impl Tone {
 /// person ("S3's log", "S3 is").
 pub fn third_person(node: NodeId, reason: &str) -> String {
     let name = format!("S{node}");
-    let mut out = String::with_capacity(reason.len() + 8);
-    let words: Vec<&str> = reason.split(' ').collect();
+    let words: Vec<(&str, &str, &str)> = reason.split(' ').map(split_punct).collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
-        let w = words[i];
-        let (core, tail) = split_punct(w);
+        let (lead, core, tail) = words[i];
+        let next = words.get(i + 1).map(|w| w.1);
         let replaced = match core {
-            "I" | "i" if words.get(i + 1).map(|n| split_punct(n).0) == Some("am") => {
+            "I" if next == Some("am") => {
                 i += 1;
-                let (_, am_tail) = split_punct(words[i]);
-                format!("{name} is{am_tail}")
+                format!("{name} is{}", words[i].2)
             }
             "I" => name.clone(),
-            "my" => format!("{name}'s"),
-            "My" => format!("{name}'s"),
+            "my" | "My" | "mine" => format!("{name}'s"),
             "me" => name.clone(),
-            _ => core.to_string(),
+            other => other.to_string(),
         };
-        if i > 0 && !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&replaced);
-        out.push_str(tail);
+        out.push(format!("{lead}{replaced}{tail}"));
         i += 1;
     }
-    out
+    out.join(" ")
 }
 
-fn split_punct(word: &str) -> (&str, &str) {
-    let end = word
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| matches!(c, ',' | '.' | ';' | ':' | ')'))
-        .last()
-        .map(|(i, _)| i)
-        .unwrap_or(word.len());
-    word.split_at(end)
+/// Splits leading "(" and trailing punctuation off a word.
+fn split_punct(word: &str) -> (&str, &str, &str) {
+    let start = word.len() - word.trim_start_matches(['(', '"']).len();
+    let (lead, rest) = word.split_at(start);
+    let core_len = rest.trim_end_matches([',', '.', ';', ':', ')', '"']).len();
+    let (core, tail) = rest.split_at(core_len);
+    (lead, core, tail)
 }
 
 /// A short description of a log entry's payload.
@@ -177,6 +169,18 @@ fn role_name(role: Role) -> &'static str {
         Role::PreCandidate => "pre-candidate",
         Role::Candidate => "candidate",
         Role::Leader => "leader",
+    }
+}
+
+/// What a state machine answered, for people: `ok`, the value read, or a
+/// note that a retried command was answered from the client's session.
+pub fn apply_output(output: &str) -> String {
+    match KvResult::decode(output.as_bytes()) {
+        Some(r) if r.duplicate => "already applied: answered from the session (§6.3)".into(),
+        Some(r) if !r.ok => "malformed command".into(),
+        Some(KvResult { value: Some(v), .. }) => format!("value {v}"),
+        Some(_) => "ok".into(),
+        None => output.to_string(),
     }
 }
 
@@ -329,7 +333,7 @@ pub fn narrate<'a>(
         } => {
             let out = output
                 .as_deref()
-                .map(|o| format!(" → {o}"))
+                .map(|o| format!(" → {}", apply_output(o)))
                 .unwrap_or_default();
             (
                 Tone::Log,
@@ -518,8 +522,24 @@ mod tests {
     }
 
     #[test]
+    fn apply_outputs_read_well() {
+        assert_eq!(apply_output(r#"{"ok":true,"value":null}"#), "ok");
+        assert_eq!(apply_output(r#"{"ok":true,"value":"7"}"#), "value 7");
+        assert!(apply_output(r#"{"ok":true,"value":null,"duplicate":true}"#).contains("session"));
+        assert_eq!(apply_output("hello"), "hello");
+    }
+
+    #[test]
     fn punctuation_stays() {
         assert_eq!(third_person(1, "not me, you"), "not S1, you");
+        assert_eq!(
+            third_person(1, "stale answer (I am candidate in term 1)"),
+            "stale answer (S1 is candidate in term 1)"
+        );
+        assert_eq!(
+            third_person(2, "a term above mine (1 <= 1)"),
+            "a term above S2's (1 <= 1)"
+        );
     }
 
     #[test]

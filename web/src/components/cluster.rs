@@ -250,16 +250,16 @@ fn draw_node(
             let voters: Vec<NodeId> = cfg.voters.union(&cfg.outgoing).copied().collect();
             let n = voters.len() as f64;
             let dots = voters.iter().enumerate().map(|(i, v)| {
-                let dx = (i as f64 - (n - 1.0) / 2.0) * 17.0;
+                let dx = (i as f64 - (n - 1.0) / 2.0) * 21.0;
                 let (class, mark) = match s.votes().get(v) {
                     Some(true) => ("vote granted", "✓"),
                     Some(false) => ("vote refused", "✗"),
                     None => ("vote pending", ""),
                 };
                 html! {
-                    <g class={class} transform={format!("translate({} {})", f(x + dx), f(y + r + 40.0))}>
+                    <g class={class} transform={format!("translate({} {})", f(x + dx), f(y + r + 42.0))}>
                         <title>{ format!("S{v}: {}", if mark.is_empty() { "no answer yet" } else if mark == "✓" { "granted" } else { "refused" }) }</title>
-                        <circle r="7.5" />
+                        <circle r="9.5" />
                         <text>{ if mark.is_empty() { v.to_string() } else { mark.to_string() } }</text>
                     </g>
                 }
@@ -410,12 +410,18 @@ fn draw_flight(
         })
     };
     let shape = match class {
-        "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle r="11" /> },
-        "m-heartbeat" => html! { <rect x="-7" y="-5" width="14" height="10" rx="2" /> },
-        "m-ack" | "m-snapack" => html! { <rect x="-6" y="-6" width="12" height="12" rx="6" /> },
-        "m-nack" => html! { <rect x="-7" y="-7" width="14" height="14" rx="3" /> },
-        "m-snapshot" => html! { <rect x="-17" y="-10" width="34" height="20" rx="3" /> },
-        _ => html! { <rect x="-12" y="-9" width="24" height="18" rx="3" /> },
+        "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle class="shape" r="11" /> },
+        "m-heartbeat" => {
+            html! { <rect class="shape" x="-7" y="-5" width="14" height="10" rx="2" /> }
+        }
+        "m-ack" | "m-snapack" => {
+            html! { <rect class="shape" x="-6" y="-6" width="12" height="12" rx="6" /> }
+        }
+        "m-nack" => html! { <rect class="shape" x="-8" y="-8" width="16" height="16" rx="3" /> },
+        "m-snapshot" => {
+            html! { <rect class="shape" x="-17" y="-10" width="34" height="20" rx="3" /> }
+        }
+        _ => html! { <rect class="shape" x="-12" y="-9" width="24" height="18" rx="3" /> },
     };
     let title = format!(
         "#{id} S{} → S{}: {} — click to drop it",

@@ -74,13 +74,13 @@ pub fn transport(props: &TransportProps) -> Html {
     let log_speed = props.speed.log10();
     html! {
         <div class="transport" role="toolbar" aria-label="clock">
-            { button("step-back", "⏮", "back one event (←)", false, onmsg, || Msg::StepBack) }
+            { button("step-back", "◀ Back", "back one event (←)", false, onmsg, || Msg::StepBack) }
             if props.playing {
-                { button("pause", "⏸ Pause", "pause (space)", false, onmsg, || Msg::Pause) }
+                { button("pause", "Pause", "pause (space)", false, onmsg, || Msg::Pause) }
             } else {
                 { button("play", "▶ Play", "play (space)", false, onmsg, || Msg::Play) }
             }
-            { button("step", "⏭", "to the next event (→)", false, onmsg, || Msg::Step) }
+            { button("step", "Step ▶", "to the next event (→)", false, onmsg, || Msg::Step) }
             { button("forward-10", "+10 ms", "jump 10 simulated ms ahead", false, onmsg, || Msg::Forward(10)) }
             { button("forward-100", "+100 ms", "jump 100 simulated ms ahead", false, onmsg, || Msg::Forward(100)) }
             { button("forward-1000", "+1 s", "jump 1 simulated second ahead", false, onmsg, || Msg::Forward(1000)) }
@@ -294,11 +294,7 @@ pub fn client_panel(props: &ClientProps) -> Html {
                     format!(
                         "{} … waiting (tried {})",
                         op_label(op),
-                        op.tried
-                            .iter()
-                            .map(|n| format!("S{n}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        tried_label(&op.tried)
                     ),
                 ),
                 (None, Some(op)) => match op.phase {
@@ -356,6 +352,23 @@ pub fn client_panel(props: &ClientProps) -> Html {
             <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>{ result }</p>
             <ul class="recent">{ for recent }</ul>
         </section>
+    }
+}
+
+/// The nodes a client tried, latest last, at most four.
+fn tried_label(tried: &[NodeId]) -> String {
+    let shown: Vec<String> = tried
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(|n| format!("S{n}"))
+        .collect();
+    let more = tried.len().saturating_sub(4);
+    if more > 0 {
+        format!("… {}", shown.join(", "))
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -1,7 +1,8 @@
 //! The event feed: what happened, newest first, in plain words with the
 //! reason the core gave. Clicking an event moves the clock there.
 
-use raftlab_core::trace::EventKind;
+use raftlab_core::trace::{EventKind, SendBody};
+use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use crate::narrate::{self, Tone};
@@ -33,15 +34,46 @@ pub fn feed(props: &FeedProps) -> Html {
         if items.len() >= SHOWN {
             break;
         }
-        let traffic = matches!(e.kind, EventKind::Send { .. } | EventKind::Deliver { .. });
-        // A delivery the receiver rejected says why: keep it with the rest.
-        let rejected = matches!(
-            &e.kind,
+        // Drops of heartbeats and of answers are traffic too: the feed
+        // keeps the drops of requests that carry something.
+        let traffic = match &e.kind {
+            EventKind::Send { .. } | EventKind::Deliver { .. } => true,
+            EventKind::Drop { id, .. } => match lab.send_of(*id).map(|s| &s.kind) {
+                Some(EventKind::Send {
+                    body: SendBody::Message(b),
+                    ..
+                }) => {
+                    narrate::is_heartbeat(b)
+                        || matches!(
+                            b,
+                            MessageBody::AppendEntriesResp(_)
+                                | MessageBody::RequestVoteResp(_)
+                                | MessageBody::SnapshotResp(_)
+                        )
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        // A request the receiver rejected says why: keep it with the rest
+        // (rejected answers are only stale ones).
+        let rejected = match &e.kind {
             EventKind::Deliver {
+                id,
                 outcome: Some(_),
-                ..
-            }
-        );
+            } => matches!(
+                lab.send_of(*id).map(|s| &s.kind),
+                Some(EventKind::Send {
+                    body: SendBody::Message(
+                        MessageBody::AppendEntries(_)
+                            | MessageBody::RequestVote(_)
+                            | MessageBody::Snapshot(_)
+                    ),
+                    ..
+                })
+            ),
+            _ => false,
+        };
         if traffic && !rejected && !props.messages {
             continue;
         }

@@ -1,0 +1,52 @@
+// Elections for real: a leader emerges, crashing it brings a new leader in
+// a higher term, and the old one restarts as a follower and catches up.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp } from '../lib/index.mjs';
+import { client, clientResult, electLeader, logRow, node, select, status, until } from './raftlab-page.mjs';
+
+let app;
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  await app?.close();
+});
+
+test('a leader is elected, replaced after a crash, and the old one catches up', async () => {
+  const { page, assertNoProblems, screenshot } = await app.open({ path: '?seed=1&paused=1' });
+  const first = await electLeader(page);
+  const firstTerm = Number((await node(page, first)).term);
+  assert.equal((await node(page, first)).role, 'leader');
+  await screenshot('election-leader');
+
+  await select(page, first);
+  await page.click('[data-testid="crash"]');
+  assert.equal((await node(page, first)).alive, 'false');
+
+  const second = await until(page, 'a new leader', async () => {
+    const l = (await status(page)).leader;
+    return l && l !== first ? l : null;
+  });
+  const secondTerm = Number((await node(page, second)).term);
+  assert.ok(secondTerm > firstTerm, `new term ${secondTerm} > ${firstTerm}`);
+
+  // Something for the crashed node to miss.
+  await client(page, 'put', 'x', '42');
+  await until(page, 'the put commits', async () => (await clientResult(page)).phase === 'ok');
+  assert.match((await clientResult(page)).text, /put x=42/);
+  const target = await logRow(page, second);
+
+  await select(page, first);
+  await page.click('[data-testid="restart"]');
+  assert.equal((await node(page, first)).alive, 'true');
+  await until(page, `S${first} catches up`, async () => {
+    const n = await node(page, first);
+    const row = await logRow(page, first);
+    return n.role === 'follower' && Number(row.last) >= Number(target.last) && Number(n.commit) >= Number(target.commit);
+  });
+  assert.equal((await node(page, first)).term, String((await node(page, second)).term));
+  await screenshot('election-caught-up');
+  assertNoProblems();
+  await page.close();
+});

@@ -1,0 +1,102 @@
+// Helpers for driving the raftlab page deterministically: the page opens
+// paused (`?paused=1`), and the tests move the simulated clock with the
+// jump buttons (+10 ms, +100 ms, +1 s) and the step buttons, reading the
+// state back from data-* attributes. Nothing depends on wall-clock speed.
+import assert from 'node:assert/strict';
+
+/** The page's read-only status: now, step, position, leader, branches, ... */
+export async function status(page) {
+  return page.locator('[data-testid="status"]').evaluate((e) => ({ ...e.dataset }));
+}
+
+/** The data-* attributes of node `id` (role, term, alive, commit, standing). */
+export async function node(page, id) {
+  return page.locator(`[data-testid="node-${id}"]`).evaluate((e) => ({ ...e.dataset }));
+}
+
+/** Every node's attributes, by id, plus every log row's and log cell's. */
+export async function snapshotOfPage(page) {
+  return page.evaluate(() => {
+    const pick = (sel) =>
+      [...document.querySelectorAll(sel)].map((e) => {
+        const d = { ...e.dataset };
+        delete d.selected;
+        return d;
+      });
+    return {
+      nodes: pick('[data-testid^="node-"]'),
+      rows: pick('[data-testid^="log-row-"]'),
+      cells: pick('[data-testid^="log-"]:not([data-testid^="log-row-"])'),
+      msgs: pick('[data-testid="msg"]').map((m) => `${m.id}:${m.kind}:${m.from}>${m.to}`),
+      position: document.querySelector('[data-testid="status"]').dataset.position,
+    };
+  });
+}
+
+/** The leader's id (a string), or '' when there is none. */
+export async function leader(page) {
+  return (await status(page)).leader;
+}
+
+/** Ids of the nodes drawn. */
+export async function nodeIds(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid^="node-"]')].map((e) => e.dataset.testid.slice(5)),
+  );
+}
+
+/**
+ * Clicks a jump button (`forward-10`, `forward-100`, `forward-1000`) until
+ * `check()` holds, at most `max` times; fails with `what` otherwise.
+ */
+export async function until(page, what, check, { button = 'forward-100', max = 80 } = {}) {
+  for (let i = 0; i <= max; i++) {
+    const v = await check();
+    if (v) return v;
+    await page.click(`[data-testid="${button}"]`);
+  }
+  const s = await status(page);
+  assert.fail(`never happened: ${what} (sim time ${s.now} ms)`);
+}
+
+/** Jumps ahead until there is a leader; returns its id. */
+export async function electLeader(page) {
+  return until(page, 'a leader is elected', () => leader(page));
+}
+
+/** Selects node `id` (unless it is selected) by clicking it in the cluster drawing. */
+export async function select(page, id) {
+  const el = page.locator(`[data-testid="node-${id}"]`);
+  // Clicking the selected node deselects it.
+  if ((await el.getAttribute('data-selected')) !== 'true') await el.click();
+  await page.waitForSelector(`[data-testid="node-${id}"][data-selected="true"]`);
+}
+
+/** Types a key and value and clicks put/get/delete. */
+export async function client(page, op, key, value = '') {
+  await page.fill('[data-testid="client-key"]', key);
+  await page.fill('[data-testid="client-value"]', value);
+  await page.click(`[data-testid="${op}"]`);
+}
+
+/** The latest client operation: { phase, text }. */
+export async function clientResult(page) {
+  const el = page.locator('[data-testid="client-result"]');
+  return { phase: await el.getAttribute('data-phase'), text: (await el.textContent()).trim() };
+}
+
+/** A node's log row attributes: base, last, commit, applied. */
+export async function logRow(page, id) {
+  return page.locator(`[data-testid="log-row-${id}"]`).evaluate((e) => ({ ...e.dataset }));
+}
+
+/** The terms of node `id`'s log entries drawn, by index. */
+export async function logTerms(page, id) {
+  return page.evaluate((id) => {
+    const out = {};
+    for (const c of document.querySelectorAll(`[data-testid^="log-${id}-"]`)) {
+      out[c.dataset.testid.split('-')[2]] = c.dataset.term;
+    }
+    return out;
+  }, id);
+}
