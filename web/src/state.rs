@@ -228,20 +228,26 @@ impl UiState {
 
     fn changed(&mut self) {
         self.version += 1;
-        let lab = self.lab.0.borrow();
-        let violations = lab.sim().violations();
-        if violations.len() > self.violations_seen {
-            let v = &violations[violations.len() - 1];
+        let first_new = {
+            let lab = self.lab.0.borrow();
+            let violations = lab.sim().violations();
+            (violations.len() > self.violations_seen)
+                .then(|| violations[self.violations_seen].clone())
+        };
+        if let Some(v) = first_new {
+            // Stop the clock exactly at the event that broke the rule.
             self.playing = false;
+            let mut lab = self.lab.0.borrow_mut();
+            lab.goto_event(v.seq);
             self.notice = Some(Notice {
                 text: format!(
-                    "Safety violation ({}) at event #{}: {} — the clock stopped.",
+                    "Safety violation ({}) at event #{}: {} — the clock stopped there.",
                     v.rule, v.seq, v.message
                 ),
                 error: true,
             });
         }
-        self.violations_seen = violations.len();
+        self.violations_seen = self.lab.0.borrow().sim().violations().len();
     }
 
     fn act(&mut self, action: Action) {

@@ -72,7 +72,11 @@ pub fn quorums(props: &QuorumProps) -> Html {
             data-elected-by={names(&elected)} data-acked={names(&acked)}>
             <h2>{ format!("Quorums of S{}, term {}", leader.id(), leader.current_term()) }</h2>
             <h3>{ "Elected by" }</h3>
-            { for halves.iter().map(|(what, voters)| line(what, &elected, voters)) }
+            <div class="qline ok">
+                <span class="qwhat">{ "votes from" }</span>
+                { for elected.iter().map(|v| html! { <span class="qchip yes">{ format!("S{v} ✓") }</span> }) }
+                <span class="qcount">{ format!("{} granted, a majority of the voters at the election", elected.len()) }</span>
+            </div>
             <h3>{ format!("Commit index {commit} acknowledged by") }</h3>
             { for halves.iter().map(|(what, voters)| line(what, &acked, voters)) }
             if !cfg.learners.is_empty() {
