@@ -23,7 +23,7 @@ use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::sim::Action;
 use yew::prelude::*;
 
-use components::cluster::Cluster;
+use components::cluster::{Cluster, Legend};
 use components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
 use components::feed::Feed;
 use components::inspector::Inspector;
@@ -301,7 +301,8 @@ pub fn app() -> Html {
                     <section class="col stage">
                         <Cluster lab={lab.clone()} version={version} selected={state.selected}
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
-                        <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
+                        <Legend />
+                    <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
                         <Quorums lab={lab.clone()} version={version} />
                         <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
                             ongoto={ongoto.clone()}

@@ -147,6 +147,57 @@ pub fn cluster(props: &ClusterProps) -> Html {
     }
 }
 
+/// What the shapes and colours mean.
+#[function_component(Legend)]
+pub fn legend() -> Html {
+    let swatch = |class: &'static str, shape: Html, text: &'static str, label: &'static str| {
+        html! {
+            <span class="key">
+                <svg viewBox="-20 -12 40 24" width="30" height="18" aria-hidden="true">
+                    <g class={classes!("msg", class)}>{ shape }
+                        if !text.is_empty() { <text>{ text }</text> }
+                    </g>
+                </svg>
+                { label }
+            </span>
+        }
+    };
+    let role = |class: &'static str, label: &'static str| {
+        html! {
+            <span class="key">
+                <svg viewBox="-12 -12 24 24" width="18" height="18" aria-hidden="true">
+                    <g class={classes!("node", class)}><circle class="body" r="9" /></g>
+                </svg>
+                { label }
+            </span>
+        }
+    };
+    html! {
+        <div class="legend-keys" aria-label="legend">
+            <div>
+                { role("follower", "follower") }
+                { role("precandidate", "pre-candidate") }
+                { role("candidate", "candidate") }
+                { role("leader", "leader") }
+                { role("learner", "learner") }
+                { role("crashed", "crashed") }
+                <span class="key"><span class="arc-key" />{ "election timer" }</span>
+            </div>
+            <div>
+                { swatch("m-prevote", html! { <circle class="shape" r="10" /> }, "PV", "prevote") }
+                { swatch("m-vote", html! { <circle class="shape" r="10" /> }, "V", "vote") }
+                { swatch("m-yes", html! { <circle class="shape" r="10" /> }, "✓", "granted") }
+                { swatch("m-no", html! { <circle class="shape" r="10" /> }, "✗", "refused") }
+                { swatch("m-heartbeat", html! { <rect class="shape" x="-9" y="-6" width="18" height="12" rx="2" /> }, "", "heartbeat") }
+                { swatch("m-append", html! { <rect class="shape" x="-12" y="-9" width="24" height="18" rx="3" /> }, "3", "entries") }
+                { swatch("m-ack", html! { <rect class="shape" x="-7.5" y="-7.5" width="15" height="15" rx="7.5" /> }, "", "append ok") }
+                { swatch("m-nack", html! { <rect class="shape" x="-8" y="-8" width="16" height="16" rx="3" /> }, "", "append refused") }
+                { swatch("m-snapshot", html! { <rect class="shape" x="-17" y="-10" width="34" height="20" rx="3" /> }, "1/3", "snapshot chunk") }
+            </div>
+        </div>
+    }
+}
+
 fn draw_links(
     sim: &Sim,
     centres: &BTreeMap<NodeId, (f64, f64)>,
