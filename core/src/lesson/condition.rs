@@ -139,6 +139,9 @@ pub enum Condition {
         /// Only this operation.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         op: Option<KvOp>,
+        /// Only a get that read this value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
     },
     /// At least `at_least` messages of kind `msg` were sent during the step.
     Sent {
@@ -196,8 +199,8 @@ pub(crate) struct Facts {
     became: Vec<(NodeId, Role, Term)>,
     /// Snapshots: (node, source, index).
     snapshots: Vec<(NodeId, SnapshotSource, Index)>,
-    /// Client phases: (client, op, phase).
-    clients: Vec<(u64, KvOp, ClientPhase)>,
+    /// Client phases: (client, op, phase, value read).
+    clients: Vec<(u64, KvOp, ClientPhase, Option<String>)>,
     /// Messages sent: (kind, from, to) -> count.
     sent: BTreeMap<(String, NodeId, NodeId), u64>,
     /// Actions seen, as their JSON.
@@ -210,10 +213,8 @@ impl Facts {
         match &e.kind {
             EventKind::Role {
                 node, role, term, ..
-            } => {
-                if !self.became.contains(&(*node, *role, *term)) {
-                    self.became.push((*node, *role, *term));
-                }
+            } if !self.became.contains(&(*node, *role, *term)) => {
+                self.became.push((*node, *role, *term));
             }
             EventKind::Snapshot {
                 node,
@@ -222,8 +223,14 @@ impl Facts {
                 ..
             } => self.snapshots.push((*node, *source, *index)),
             EventKind::Client {
-                client, op, phase, ..
-            } => self.clients.push((*client, op.clone(), *phase)),
+                client,
+                op,
+                phase,
+                result,
+                ..
+            } => self
+                .clients
+                .push((*client, op.clone(), *phase, result.clone().flatten())),
             EventKind::Send { msg, from, to, .. } => {
                 *self.sent.entry((msg.clone(), *from, *to)).or_insert(0) += 1;
             }
@@ -312,11 +319,17 @@ impl Condition {
                         .is_none_or(|l| m.learners == l.iter().copied().collect())
                     && s.config_index() <= s.commit_idx()
             }
-            Condition::Client { phase, client, op } => c
-                .facts
-                .clients
-                .iter()
-                .any(|(cl, o, p)| p == phase && opt_eq(client, cl) && opt_eq(op, o)),
+            Condition::Client {
+                phase,
+                client,
+                op,
+                result,
+            } => c.facts.clients.iter().any(|(cl, o, p, r)| {
+                p == phase
+                    && opt_eq(client, cl)
+                    && opt_eq(op, o)
+                    && result.as_ref().is_none_or(|want| r.as_ref() == Some(want))
+            }),
             Condition::Sent {
                 msg,
                 from,
@@ -501,12 +514,21 @@ impl Condition {
                     ids(voters)
                 )
             }
-            Condition::Client { phase, client, op } => {
+            Condition::Client {
+                phase,
+                client,
+                op,
+                result,
+            } => {
                 let c = client.map_or("a client".to_string(), |c| format!("client {c}"));
                 let o = op
                     .as_ref()
                     .map_or("operation".to_string(), |o| format!("{o:?}").to_lowercase());
-                format!("{c}'s {o} reaches phase {phase:?}").replace("phase Ok", "phase ok")
+                let p = format!("{phase:?}").to_lowercase();
+                let r = result
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(", reading {r:?}"));
+                format!("{c}'s {o} ends with {p}{r}").replace("ends with invoke", "starts")
             }
             Condition::Sent {
                 msg,

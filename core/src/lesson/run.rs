@@ -244,8 +244,8 @@ impl LessonRun {
         }
         self.cursor = position;
         // Delayed actions: each must show up as an action event.
-        for v in self.facts.actions[seen_before..].to_vec() {
-            if let Some(k) = self.pending.iter().position(|(_, p, _)| *p == v) {
+        for v in self.facts.actions.get(seen_before..).unwrap_or(&[]) {
+            if let Some(k) = self.pending.iter().position(|(_, p, _)| p == v) {
                 self.pending.remove(k);
             }
         }
@@ -347,10 +347,7 @@ pub fn run_lesson(lesson: &Lesson, max_ms: u64) -> Result<(LessonReport, Sim), S
     let (mut run, mut sim) = LessonRun::new(lesson.clone())?;
     let mut steps = Vec::new();
     let mut status = run.poll(&sim);
-    loop {
-        let Some(step) = run.current_step().cloned() else {
-            break;
-        };
+    while let Some(step) = run.current_step().cloned() {
         let bound = run.start_time.saturating_add(step.max_ms).min(max_ms);
         if status == StepStatus::Waiting {
             status = run.drive(&mut sim, bound);
