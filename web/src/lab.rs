@@ -45,6 +45,8 @@ pub enum MarkKind {
     Partition,
     /// The network was healed.
     Heal,
+    /// The user asked for a membership change (short label).
+    Membership(String),
 }
 
 /// A point where the user acted in the past and discarded the known future.
@@ -240,6 +242,7 @@ impl Lab {
                 EventKind::Restart { node } => Some(MarkKind::Restart(*node)),
                 EventKind::Partition { .. } => Some(MarkKind::Partition),
                 EventKind::Heal {} => Some(MarkKind::Heal),
+                EventKind::Action { action } => membership_label(action).map(MarkKind::Membership),
                 EventKind::Send { id, .. } => {
                     let idx = id.saturating_sub(1) as usize;
                     if idx >= self.send_seq.len() {
@@ -259,6 +262,18 @@ impl Lab {
             }
         }
         self.scanned = events.len();
+    }
+}
+
+/// A short label for a membership action (`+L6`, `+V6`, `−3`, `joint`).
+fn membership_label(action: &serde_json::Value) -> Option<String> {
+    let node = action.get("node").and_then(|n| n.as_u64());
+    match (action.get("kind")?.as_str()?, node) {
+        ("add_learner", Some(n)) => Some(format!("+L{n}")),
+        ("add_voter", Some(n)) => Some(format!("+V{n}")),
+        ("remove", Some(n)) => Some(format!("−{n}")),
+        ("joint", _) => Some("joint".into()),
+        _ => None,
     }
 }
 
@@ -347,6 +362,17 @@ mod tests {
         assert_eq!(lab.sim().now(), 300);
         lab.scrub(900.0);
         assert_eq!(fingerprint(&lab), end);
+    }
+
+    #[test]
+    fn membership_actions_are_marked() {
+        let mut lab = lab();
+        lab.forward(1000);
+        lab.act(Action::AddLearner { node: 6 }).expect("accepted");
+        assert!(lab
+            .marks()
+            .iter()
+            .any(|m| m.kind == MarkKind::Membership("+L6".into())));
     }
 
     #[test]

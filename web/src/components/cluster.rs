@@ -330,15 +330,26 @@ fn draw_node(
             (Role::Follower, Standing::Voter) => "follower".into(),
         }
     };
-    let snapshot_note = server
-        .and_then(|s| s.incoming_snapshot())
-        .map(|(idx, _, bytes)| {
-            html! {
-                <text class="snapnote" x={f(x)} y={f(y + r + 40.0)}>
-                    { format!("receiving snapshot ≤{idx}: {bytes} B") }
-                </text>
-            }
-        });
+    let snapshot_note = server.and_then(|s| s.incoming_snapshot()).map(|(idx, _, bytes)| {
+        // The total is known to the sender: the leader's progress for this node.
+        let total = sim
+            .leader()
+            .and_then(|l| sim.server(l))
+            .and_then(|l| l.progress().get(&id))
+            .and_then(|p| match p.state {
+                ReplicaState::Snapshot { total, .. } => Some(total),
+                _ => None,
+            });
+        let text = match total {
+            Some(total) => format!("receiving snapshot ≤{idx}: {bytes}/{total} B"),
+            None => format!("receiving snapshot ≤{idx}: {bytes} B"),
+        };
+        html! {
+            <text class="snapnote" x={f(x)} y={f(y + r + 40.0)} data-testid={format!("snapshot-progress-{id}")}>
+                { text }
+            </text>
+        }
+    });
 
     let onclick = {
         let onselect = onselect.clone();

@@ -87,6 +87,11 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 format!("↻{n}"),
                 format!("S{n} restarted at {} ms", m.time),
             ),
+            MarkKind::Membership(ref label) => (
+                "tick membership",
+                label.clone(),
+                format!("membership change asked at {} ms: {label}", m.time),
+            ),
             MarkKind::Leader { node, term } => (
                 "tick leader",
                 "♛".to_string(),
