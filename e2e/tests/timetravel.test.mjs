@@ -35,6 +35,7 @@ test('scrubbing back and acting there starts a new branch', async () => {
   await electLeader(page);
   await page.click('[data-testid="forward-1000"]');
   const end = await status(page);
+  await page.locator('[data-testid="timeline"]').scrollIntoViewIfNeeded();
   const box = await page.locator('[data-testid="timeline"]').boundingBox();
   await page.mouse.click(box.x + box.width * 0.3, box.y + box.height / 2);
   const past = await status(page);

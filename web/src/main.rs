@@ -301,8 +301,8 @@ pub fn app() -> Html {
                     <section class="col stage">
                         <Cluster lab={lab.clone()} version={version} selected={state.selected}
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
+                        <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
                         <Legend />
-                    <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
                         <Quorums lab={lab.clone()} version={version} />
                         <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
                             ongoto={ongoto.clone()}
