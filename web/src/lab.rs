@@ -115,7 +115,7 @@ impl Lab {
 
     /// Events known beyond the present (after stepping back).
     pub fn future_len(&self) -> u64 {
-        self.sim.events().len() as u64 - self.sim.position()
+        (self.sim.events().len() as u64).saturating_sub(self.sim.position())
     }
 
     /// The simulated time the known history reaches.
