@@ -47,6 +47,11 @@ test('a leader is elected, replaced after a crash, and the old one catches up', 
   });
   assert.equal((await node(page, first)).term, String((await node(page, second)).term));
   await screenshot('election-caught-up');
+
+  // Leadership transfer (thesis §3.10) back to the node that caught up.
+  await page.click('[data-testid="transfer"]');
+  await until(page, `S${first} takes over`, async () => (await status(page)).leader === first, { button: 'forward-10' });
+  assert.ok(Number((await node(page, first)).term) > secondTerm);
   assertNoProblems();
   await page.close();
 });
