@@ -146,10 +146,10 @@ pub fn node_packages(ctx: &Ctx, pins: &Pins) -> Result<(), String> {
     }
 }
 
-/// trunk's spelling (`version_132`) of what e2e's wasm-opt says it is.
+/// trunk's spelling (`version_132`) of what the wasm-opt trunk will find
+/// says it is (e2e/node_modules/.bin comes first on xtask's PATH).
 fn wasm_opt_version(ctx: &Ctx) -> Option<String> {
-    let wasm_opt = ctx.root.join("e2e/node_modules/.bin/wasm-opt");
-    let out = ctx.output_of(wasm_opt.to_str()?, &["--version"])?;
+    let out = ctx.output_of("wasm-opt", &["--version"])?;
     // "wasm-opt version 132 (version_132)"
     out.split(' ').nth(2).map(|n| format!("version_{n}"))
 }

@@ -52,8 +52,17 @@ impl Ctx {
 
     /// The first executable called `program` on xtask's PATH.
     pub fn which(&self, program: &str) -> Option<PathBuf> {
+        let suffixes: &[&str] = if cfg!(windows) {
+            &[".exe", ".cmd", ""]
+        } else {
+            &[""]
+        };
         std::env::split_paths(&self.path)
-            .map(|dir| dir.join(program))
+            .flat_map(|dir| {
+                suffixes
+                    .iter()
+                    .map(move |s| dir.join(format!("{program}{s}")))
+            })
             .find(|candidate| is_executable(candidate))
     }
 
@@ -73,10 +82,16 @@ impl Ctx {
     }
 }
 
+#[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
 }
 
 /// Prints a step's headline so the reader knows what is about to happen.
