@@ -70,7 +70,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         format!("S{vote}")
     };
 
-    let mut persistent = vec![
+    let persistent = vec![
         row("currentTerm", term.to_string()),
         row("votedFor", vote),
         row(
@@ -238,7 +238,6 @@ pub fn inspector(props: &InspectorProps) -> Html {
             }
         }
     }
-    persistent.shrink_to_fit();
 
     let kv = server.map(|s| {
         let data = &s.state_machine().data;
