@@ -210,6 +210,7 @@ pub struct RaftServer<S: Storage, L: LogStore, M: StateMachine, N: Network> {
     transfer_sent: bool,
     transfer_requested: Option<NodeId>,
     elected_by: Vec<NodeId>,
+    elected_config: Membership,
     // Local snapshot between begin and end.
     snapshot_in_progress: Option<Snapshot>,
 }
@@ -259,6 +260,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             transfer_sent: false,
             transfer_requested: None,
             elected_by: Vec::new(),
+            elected_config: Membership::default(),
             snapshot_in_progress: None,
             cfg,
         };
@@ -433,6 +435,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     /// Voters whose votes elected this leader (empty unless leader).
     pub fn elected_by(&self) -> &[NodeId] {
         &self.elected_by
+    }
+    /// The configuration whose quorum elected this leader (it may have
+    /// changed since).
+    pub fn elected_config(&self) -> &Membership {
+        &self.elected_config
     }
     /// Ticks since the election timer was reset, and the timeout drawn.
     pub fn election_timer(&self) -> (u64, u64) {
@@ -748,6 +755,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.heartbeat_elapsed = 0;
         self.check_quorum_elapsed = 0;
         self.transfer = None;
+        self.elected_config = self.config().clone();
         self.elected_by = self
             .votes
             .iter()

@@ -89,3 +89,15 @@ fn stepping_back_and_forward_returns_to_the_same_state() {
     sim.act(Action::Timeout { node: 2 }).ok();
     assert!(sim.events().iter().all(|e| e.time <= t + 1));
 }
+
+#[test]
+fn going_to_a_time_back_and_forth_gives_the_same_states() {
+    let mut sim = chaos_run(5, 5, 4000);
+    let at = |s: &Sim| (s.now(), s.position(), s.leader());
+    sim.goto_time(1500);
+    let mid = at(&sim);
+    assert!(mid.0 <= 1500);
+    sim.goto_time(3900);
+    sim.goto_time(1500);
+    assert_eq!(at(&sim), mid);
+}

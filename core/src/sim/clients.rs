@@ -33,7 +33,7 @@ pub struct ClientOp {
     pub phase: Option<ClientPhase>,
     /// For a get that succeeded: the value read (None: absent).
     pub result: Option<Option<String>>,
-    /// Nodes tried, in order.
+    /// Nodes tried, in order (the latest few).
     pub tried: Vec<NodeId>,
 }
 
@@ -77,6 +77,9 @@ pub struct Clients {
     map: BTreeMap<u64, ClientState>,
     next_read_id: u64,
 }
+
+/// Attempts remembered per operation (the latest ones).
+const TRIED_KEPT: usize = 8;
 
 /// Finished operations remembered per client.
 const DONE_KEPT: usize = 16;
@@ -193,6 +196,9 @@ impl Sim {
                 ids[(f.rotate as usize + client as usize) % ids.len().max(1)]
             }
         };
+        if f.op.tried.len() == TRIED_KEPT {
+            f.op.tried.remove(0);
+        }
         f.op.tried.push(target);
         let op = f.op.clone();
         let read_id = self.state.clients.next_read_id + 1;

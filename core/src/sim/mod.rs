@@ -646,6 +646,19 @@ impl Sim {
         self.goto_step(step);
     }
 
+    /// Goes to simulated time `time`: every micro-step due at or before it
+    /// has run, none after. Backwards through a checkpoint, forwards by
+    /// running (and so into the known future, if there is one).
+    pub fn goto_time(&mut self, time: u64) {
+        if time < self.state.now {
+            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.now <= time) else {
+                return;
+            };
+            self.state = cp.clone();
+        }
+        self.run_until(time);
+    }
+
     /// The next micro-step, in the order the module docs give.
     fn next_due(&self) -> Option<Due> {
         let mut best = self.state.next_due();
