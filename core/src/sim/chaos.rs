@@ -29,6 +29,11 @@ pub struct ChaosOptions {
     /// Inject faults at all. Off, chaos is only a client load generator
     /// (`raftlab run --clients N` without `--chaos`): no faults, no calm.
     pub faults: bool,
+    /// Also "bounce" nodes: crash one and restart it a few ms later, as a
+    /// process supervisor would, preferring a node that voted in an election
+    /// still running. Slow restarts rarely land inside an election, so
+    /// without bounces a vote that is not persisted almost never shows.
+    pub bounce: bool,
 }
 
 impl Default for ChaosOptions {
@@ -40,6 +45,7 @@ impl Default for ChaosOptions {
             membership: true,
             keys: 4,
             faults: true,
+            bounce: false,
         }
     }
 }
@@ -51,6 +57,8 @@ pub struct Chaos {
     next_fault: u64,
     next_client: Vec<u64>,
     counter: u64,
+    /// Bounced nodes to restart: (time, node).
+    restarts: Vec<(u64, NodeId)>,
 }
 
 impl Chaos {
@@ -66,6 +74,7 @@ impl Chaos {
             opts,
             next_client,
             counter: 0,
+            restarts: Vec::new(),
         }
     }
 
@@ -103,7 +112,8 @@ impl Chaos {
             } else {
                 u64::MAX
             };
-            let next = next_fault.min(next_client).min(until);
+            let next_restart = self.restarts.iter().map(|r| r.0).min().unwrap_or(u64::MAX);
+            let next = next_fault.min(next_client).min(next_restart).min(until);
             sim.run_until(next);
             progress(sim.now());
             if next >= until {
@@ -113,6 +123,14 @@ impl Chaos {
             if self.opts.faults && now >= calm_at && !calmed {
                 calmed = true;
                 self.calm(sim);
+            }
+            if next_restart <= next {
+                let (due, later) = self.restarts.iter().partition(|r| r.0 <= next);
+                self.restarts = later;
+                let due: Vec<(u64, NodeId)> = due;
+                for (_, node) in due {
+                    let _ = sim.act(Action::Restart { node });
+                }
             }
             if next_fault <= next {
                 if now < calm_at {
@@ -168,6 +186,25 @@ impl Chaos {
         });
     }
 
+    /// Crashes a node now and schedules its restart within 20 ms.
+    fn bounce(&mut self, sim: &mut Sim, up: &[NodeId]) {
+        let voting: Vec<NodeId> = up
+            .iter()
+            .copied()
+            .filter(|&id| {
+                sim.server(id)
+                    .is_some_and(|s| s.voted_for() != 0 && s.leader_id().is_none())
+            })
+            .collect();
+        let Some(node) = self.pick(&voting).or_else(|| self.pick(up)) else {
+            return;
+        };
+        if sim.act(Action::Crash { node }).is_ok() {
+            let at = sim.now() + 1 + self.below(20);
+            self.restarts.push((at, node));
+        }
+    }
+
     fn fault(&mut self, sim: &mut Sim) {
         let up: Vec<NodeId> = sim
             .nodes()
@@ -182,6 +219,10 @@ impl Chaos {
             .map(|(&id, _)| id)
             .collect();
         let all: Vec<NodeId> = sim.nodes().keys().copied().collect();
+        if self.opts.bounce && self.below(4) == 0 {
+            self.bounce(sim, &up);
+            return;
+        }
         let leader = sim.leader();
         let config = leader
             .and_then(|l| sim.server(l))
@@ -280,19 +321,43 @@ impl Chaos {
     }
 }
 
-/// The settings of a standard chaos run: every fault (membership included),
-/// automatic snapshots every 50 entries sent in 64-byte chunks so installs
-/// take many messages, and client load. `raftlab chaos`, `raftlab run
-/// --chaos` and the chaos test suites all build their runs here, so a seed
-/// reported by one reproduces exactly in the others.
-pub fn standard_setup(bugs: &[crate::config::Bug]) -> (super::SimConfig, ChaosOptions) {
+/// The settings of a standard chaos run for `seed`: every fault (membership
+/// included), automatic snapshots every 50 entries sent in 64-byte chunks so
+/// installs take many messages, and client load. The seed also picks a
+/// protocol profile, because some faults only show under some settings: the
+/// Figure 8 commit needs a follower catching up over several small
+/// AppendEntries, a forgotten vote needs two real candidates in one term
+/// (rare with PreVote). So PreVote and CheckQuorum are each on for half the
+/// seeds, and batch size, pipelining depth and fault rate vary.
+///
+/// `raftlab chaos`, `raftlab run --chaos` and the chaos test suites all build
+/// their runs here, so a seed reported by one reproduces exactly in the
+/// others.
+pub fn standard_setup(seed: u64, bugs: &[crate::config::Bug]) -> (super::SimConfig, ChaosOptions) {
+    // Its own stream, so the profile is independent of the node count.
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x9f0f_11e5_ca05_0001);
+    let mut pick = |n: u64| r.next_u64() % n;
+    let prevote = pick(2) == 0;
+    let check_quorum = pick(2) == 0;
+    let max_entries_per_msg = [1, 4, 16, 64][pick(4) as usize];
+    let max_inflight = [2, 8][pick(2) as usize];
+    let fault_every_ms = [150, 300, 500][pick(3) as usize];
     let cfg = super::SimConfig {
         snapshot_every: 50,
         snapshot_chunk_bytes: 64,
+        prevote,
+        check_quorum,
+        max_entries_per_msg,
+        max_inflight,
         bugs: bugs.to_vec(),
         ..super::SimConfig::default()
     };
-    (cfg, ChaosOptions::default())
+    let opts = ChaosOptions {
+        fault_every_ms,
+        bounce: true,
+        ..ChaosOptions::default()
+    };
+    (cfg, opts)
 }
 
 /// A node count in `min..=max` picked from `seed` alone (mixed, so nearby
@@ -315,7 +380,7 @@ pub fn run_standard(
     until: u64,
     bugs: &[crate::config::Bug],
 ) -> Result<Sim, String> {
-    let (cfg, opts) = standard_setup(bugs);
+    let (cfg, opts) = standard_setup(seed, bugs);
     let mut sim = Sim::new(seed, nodes, cfg)?;
     Chaos::new(seed, opts).drive(&mut sim, until);
     Ok(sim)
