@@ -19,7 +19,7 @@ use crate::RunArgs;
 pub fn setup(args: &RunArgs) -> Result<(Sim, Option<Chaos>), String> {
     let bugs = parse_bugs(&args.bugs)?;
     let (mut cfg, mut opts) = if args.chaos {
-        standard_setup(&bugs)
+        standard_setup(args.seed, &bugs)
     } else {
         let cfg = SimConfig {
             bugs: bugs.clone(),
