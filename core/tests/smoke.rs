@@ -12,7 +12,10 @@ fn put(c: &mut Cluster, leader: u64, seq: u64, key: &str, value: &str) -> u64 {
         key: key.into(),
         value: Some(value.into()),
     };
-    let (idx, _) = c.node_mut(leader).propose_entry(cmd.encode()).expect("leader takes it");
+    let (idx, _) = c
+        .node_mut(leader)
+        .propose_entry(cmd.encode())
+        .expect("leader takes it");
     c.deliver_all();
     idx
 }
@@ -70,7 +73,10 @@ fn a_crashed_leader_is_replaced_and_catches_up_after_restart() {
     c.run_ticks(200);
     assert_eq!(c.node(1).state(), Role::Follower);
     assert_eq!(c.node(1).log().last_index(), c.node(l).log().last_index());
-    assert_eq!(c.node(1).state_machine().data.get("b").map(String::as_str), Some("2"));
+    assert_eq!(
+        c.node(1).state_machine().data.get("b").map(String::as_str),
+        Some("2")
+    );
 }
 
 #[test]
@@ -103,19 +109,29 @@ fn membership_learner_promote_remove_leader_and_joint() {
     let mut c = Cluster::new(3, Config::new(1));
     c.elect(1);
     c.add_node(4);
-    c.node_mut(1).propose_conf_change(ConfChange::AddLearner(4)).expect("learner");
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::AddLearner(4))
+        .expect("learner");
     c.deliver_all();
     c.run_ticks(60);
     assert!(c.node(4).config().is_learner(4));
     assert_eq!(c.node(4).log().last_index(), c.node(1).log().last_index());
-    c.node_mut(1).propose_conf_change(ConfChange::AddVoter(4)).expect("promote");
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::AddVoter(4))
+        .expect("promote");
     c.deliver_all();
     c.run_ticks(60);
     assert!(c.node(4).config().is_voter(4));
     // Remove the leader.
-    c.node_mut(1).propose_conf_change(ConfChange::Remove(1)).expect("remove");
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::Remove(1))
+        .expect("remove");
     c.deliver_all();
-    assert_eq!(c.node(1).state(), Role::Follower, "removed leader steps down");
+    assert_eq!(
+        c.node(1).state(),
+        Role::Follower,
+        "removed leader steps down"
+    );
     c.run_ticks(700);
     let leaders = c.leaders();
     assert_eq!(leaders.len(), 1);
@@ -125,13 +141,18 @@ fn membership_learner_promote_remove_leader_and_joint() {
     c.add_node(5);
     c.run_ticks(400);
     let l = c.leaders()[0];
-    c.node_mut(l).propose_conf_change(ConfChange::Joint(vec![2, 3, 5])).expect("joint");
+    c.node_mut(l)
+        .propose_conf_change(ConfChange::Joint(vec![2, 3, 5]))
+        .expect("joint");
     c.deliver_all();
     c.run_ticks(200);
     let l = c.leaders()[0];
     let conf = c.node(l).config().clone();
     assert!(!conf.is_joint(), "left the joint configuration: {conf:?}");
-    assert_eq!(conf.voters.iter().copied().collect::<Vec<_>>(), vec![2, 3, 5]);
+    assert_eq!(
+        conf.voters.iter().copied().collect::<Vec<_>>(),
+        vec![2, 3, 5]
+    );
 }
 
 #[test]
