@@ -271,10 +271,10 @@ fn chaos_without_bugs_exits_0() {
 #[test]
 fn a_chaos_run_trace_has_every_event_type() {
     let dir = Scratch::new("types");
-    let trace = chaos_trace(&dir, 4, "60s");
+    let trace = chaos_trace(&dir, 5, "60s");
     let text = std::fs::read_to_string(&trace).unwrap();
     let counts = type_counts(&text);
-    eprintln!("event counts, seed 4, 5 nodes, 60 s: {counts:?}");
+    eprintln!("event counts, seed 5, 5 nodes, 60 s: {counts:?}");
     for ty in EventKind::TYPES {
         assert!(
             counts.get(ty).copied().unwrap_or(0) > 0,
