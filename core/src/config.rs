@@ -110,13 +110,23 @@ pub struct Config {
     pub snapshot_chunk_bytes: usize,
     /// Ticks a leader waits for a snapshot chunk's answer before resending it.
     pub snapshot_retry_ticks: u64,
+    /// When the leader's commit index rises, tell followers that have
+    /// nothing in flight at once, with an empty AppendEntries, instead of
+    /// with the next append or heartbeat (as etcd does, and raft-rs unless
+    /// `skip_bcast_commit`).
+    #[serde(default = "yes")]
+    pub announce_commit: bool,
     /// Deliberate bugs switched on.
     pub bugs: Bugs,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Config {
     /// Sensible settings for `id`: timeouts 150-300 ticks, heartbeat 50,
-    /// PreVote and CheckQuorum on.
+    /// PreVote, CheckQuorum and commit announcements on.
     pub fn new(id: NodeId) -> Self {
         Config {
             id,
@@ -129,6 +139,7 @@ impl Config {
             max_inflight: 8,
             snapshot_chunk_bytes: 1024,
             snapshot_retry_ticks: 100,
+            announce_commit: true,
             bugs: Bugs::none(),
         }
     }

@@ -76,6 +76,10 @@ pub struct Progress {
     pub acked_token: u64,
     /// Heard from since the last CheckQuorum round (thesis §6.2).
     pub recent_active: bool,
+    /// Highest commit index this follower can have learned from what was
+    /// sent to it (`leader_commit`, capped at the request's last index).
+    #[serde(default)]
+    pub commit_sent: Index,
 }
 
 impl Progress {
@@ -87,6 +91,7 @@ impl Progress {
             inflight: VecDeque::new(),
             acked_token: 0,
             recent_active: true,
+            commit_sent: 0,
         }
     }
 }
@@ -1253,6 +1258,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             return;
         }
         pr.acked_token = resp.message_token;
+        let commit_before = self.commit_idx;
         let record = pr
             .inflight
             .iter()
@@ -1290,6 +1296,14 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.advance_reads();
         self.maybe_send_timeout_now(from);
         self.send_append(from);
+        if self.commit_idx > commit_before {
+            let ids: Vec<NodeId> = self.peers.keys().copied().collect();
+            for id in ids {
+                self.send_commit(id);
+            }
+        } else {
+            self.send_commit(from);
+        }
     }
 
     /// A snapshot chunk (§7): checked against the offset expected next;
@@ -1587,11 +1601,13 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             entries,
             timeout_now,
         };
+        let commit = self.commit_idx;
         if let Some(pr) = self.peers.get_mut(&id) {
             pr.inflight.push_back(Inflight { token, prev, last });
             if pr.state == ReplicaState::Replicate {
                 pr.next_index = last + 1;
             }
+            pr.commit_sent = pr.commit_sent.max(commit.min(last));
         }
         self.net.send_append_entries(me, id, req);
         true
@@ -1627,13 +1643,17 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 }
                 let token = self.new_token();
                 let me = self.id();
+                let commit = self.commit_idx;
+                if let Some(pr) = self.peers.get_mut(&id) {
+                    pr.commit_sent = pr.commit_sent.max(commit.min(prev));
+                }
                 let req = AppendEntriesReq {
                     leader_id: me,
                     message_token: token,
                     term: self.current_term,
                     prev_log_idx: prev,
                     prev_log_term: prev_term,
-                    leader_commit: self.commit_idx,
+                    leader_commit: commit,
                     entries: Vec::new(),
                     timeout_now: false,
                 };
@@ -1641,6 +1661,26 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.send_append(id);
             }
         }
+    }
+
+    /// Tells an idle, caught-up follower a commit index it has not heard
+    /// yet, with an empty append anchored at its match (as etcd does): the
+    /// last entries of a burst then commit everywhere without waiting for
+    /// a heartbeat. A follower with appends in flight hears it with the
+    /// next append its answer triggers.
+    fn send_commit(&mut self, id: NodeId) {
+        let Some(pr) = self.peers.get(&id) else {
+            return;
+        };
+        if !self.cfg.announce_commit
+            || pr.state != ReplicaState::Replicate
+            || !pr.inflight.is_empty()
+            || pr.next_index != pr.match_index + 1
+            || pr.commit_sent >= self.commit_idx.min(pr.match_index)
+        {
+            return;
+        }
+        self.send_append_from(id, false);
     }
 
     fn start_snapshot_transfer(&mut self, id: NodeId) -> bool {

@@ -391,12 +391,15 @@ fn duplicate_append_response_does_not_lower_match_index() {
 }
 
 /// §5.3: followers learn the commit index from later appends or
-/// heartbeats, and apply up to it.
+/// heartbeats, and apply up to it. (The empty append announcing the new
+/// commit index is lost here, so only a heartbeat can tell S2.)
 #[test]
 fn heartbeats_carry_the_commit_index_to_followers() {
     let mut c = Cluster::new(3, config(&none(), |_| {}));
     c.elect(1);
+    c.drop_if(|m| m.to == 2 && !carries_entries(m));
     let idx = propose_n(&mut c, 1, 1);
+    c.recover();
     assert_eq!(c.node(1).commit_idx(), idx);
     assert!(c.node(2).commit_idx() < idx, "nothing told S2 yet");
     c.run_ticks(c.config.heartbeat_interval);
@@ -456,4 +459,51 @@ fn proposals_made_while_a_follower_is_busy_travel_together() {
         })
         .collect();
     assert_eq!(second, vec![9], "the other nine travel in one append");
+}
+
+/// Figure 2 (followers learn `leaderCommit` from AppendEntries): once the
+/// commit index rises, an idle follower hears it at once from an empty
+/// append, as etcd does, not at the next heartbeat. With no tick at all,
+/// a new leader's NoOp and a burst of proposals end up committed and
+/// applied on every server, and the announcement is sent once.
+#[test]
+fn a_rising_commit_index_reaches_idle_followers_without_a_heartbeat() {
+    let mut c = Cluster::new(5, classic(&none()));
+    c.elect(1);
+    let noop = c.node(1).log().last_index();
+    for id in 1..=5 {
+        assert_eq!(c.node(id).last_applied_idx(), noop, "S{id} applied the NoOp");
+    }
+    for seq in 0..10 {
+        let cmd = put_cmd(seq + 1, &format!("k{seq}"), "v");
+        c.node_mut(1).propose_entry(cmd).unwrap();
+    }
+    c.deliver_all();
+    let last = c.node(1).log().last_index();
+    assert_eq!(last, noop + 10);
+    for id in 1..=5 {
+        assert_eq!(c.node(id).commit_idx(), last, "S{id} commit");
+        assert_eq!(c.node(id).last_applied_idx(), last, "S{id} applied");
+    }
+    ok(check_applied_agree(&c));
+    // Nothing is left to say: the queue is quiet until the next heartbeat.
+    c.deliver_all();
+    assert!(c.queue.is_empty());
+    for id in 2..=5 {
+        let pr = &c.node(1).progress()[&id];
+        assert_eq!(pr.commit_sent, last, "S{id} was told the commit once");
+    }
+}
+
+/// With commit announcements off (the simulator's setting), followers
+/// learn the new commit index only with the next append or heartbeat.
+#[test]
+fn without_announcements_followers_learn_the_commit_at_the_next_heartbeat() {
+    let mut c = Cluster::new(3, config(&none(), |c| c.announce_commit = false));
+    c.elect(1);
+    let idx = propose_n(&mut c, 1, 1);
+    assert_eq!(c.node(1).commit_idx(), idx);
+    assert!(c.node(2).commit_idx() < idx, "nothing told S2 yet");
+    c.run_ticks(c.config.heartbeat_interval);
+    assert_eq!(c.node(2).last_applied_idx(), idx);
 }
