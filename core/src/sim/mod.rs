@@ -256,6 +256,17 @@ pub struct TimedAction {
     pub action: Action,
 }
 
+/// Where a simulator's kept history starts (see `Sim::set_history_limit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryStart {
+    /// The first micro-step that can be returned to.
+    pub step: u64,
+    /// Its simulated time, ms.
+    pub time: u64,
+    /// The seq of the first event kept.
+    pub seq: u64,
+}
+
 /// A message on the wire, drawn at its exact position from these times.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Flight {
@@ -361,6 +372,13 @@ pub struct Sim {
     checkpoint_every: u64,
     /// Every action taken, in order (the session's script).
     script: Vec<TimedAction>,
+    /// Keep about this many events of history (None: all of them).
+    history_limit: Option<u64>,
+    /// Events and micro-steps dropped from the front of the history:
+    /// `events[0]` has seq `dropped_events + 1`, and `step_starts[0]`
+    /// belongs to micro-step `dropped_steps + 1`.
+    dropped_events: u64,
+    dropped_steps: u64,
 }
 
 impl Sim {
@@ -402,6 +420,9 @@ impl Sim {
             checkpoints: Vec::new(),
             checkpoint_every: CHECKPOINT_EVERY,
             script: Vec::new(),
+            history_limit: None,
+            dropped_events: 0,
+            dropped_steps: 0,
         };
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -468,25 +489,58 @@ impl Sim {
     pub fn step_count(&self) -> u64 {
         self.state.step
     }
-    /// Every event so far.
+    /// Every event of the history kept (all of them unless a history
+    /// limit is set): `events()[0]` has seq `history_start().seq`.
     pub fn events(&self) -> &[TraceEvent] {
         &self.events
     }
-    /// Number of events emitted before micro-step `step` ran.
+    /// Number of events emitted before micro-step `step` ran (for a step
+    /// before the history kept: the events before the history).
     pub fn events_before_step(&self, step: u64) -> u64 {
-        if step == 0 {
-            return 0;
+        if step <= self.dropped_steps {
+            return if step == 0 { 0 } else { self.dropped_events };
         }
         self.step_starts
-            .get((step - 1) as usize)
+            .get((step - 1 - self.dropped_steps) as usize)
             .copied()
             .unwrap_or(self.state.emitted)
     }
-    /// The micro-step that emitted event `seq`.
+    /// The micro-step that emitted event `seq` (for an event before the
+    /// history kept: where the history starts).
     pub fn step_of_event(&self, seq: u64) -> u64 {
         // step_starts is non-decreasing: find the last step starting before seq.
         let idx = self.step_starts.partition_point(|&before| before < seq);
-        idx as u64
+        idx as u64 + self.dropped_steps
+    }
+
+    /// Bounds the history to about `limit` events (None: keep everything,
+    /// the default). Older events, their micro-steps and checkpoints are
+    /// dropped a checkpoint at a time, keeping at least `limit` events
+    /// and at most about 1.5 times as many; the run then starts at
+    /// `history_start()`, and going to an earlier step or time lands there.
+    /// A long run at full speed needs this to stay in bounded memory.
+    pub fn set_history_limit(&mut self, limit: Option<u64>) {
+        self.history_limit = limit.map(|l| l.max(1));
+        self.prune_history();
+    }
+    /// The history limit in force.
+    pub fn history_limit(&self) -> Option<u64> {
+        self.history_limit
+    }
+    /// Where the history kept starts: its first micro-step, simulated time
+    /// and event seq (step 0, time 0, seq 1 unless history was dropped).
+    pub fn history_start(&self) -> HistoryStart {
+        let first = self.checkpoints.first();
+        HistoryStart {
+            step: first.map_or(0, |c| c.step),
+            time: first.map_or(0, |c| c.now),
+            seq: self.dropped_events + 1,
+        }
+    }
+    /// The kept event with sequence number `seq`, if any.
+    pub fn event(&self, seq: u64) -> Option<&TraceEvent> {
+        let idx = seq.checked_sub(self.dropped_events + 1)?;
+        self.events.get(idx as usize)
     }
     /// The nodes, by id.
     pub fn nodes(&self) -> &BTreeMap<NodeId, SimNode> {
@@ -594,8 +648,10 @@ impl Sim {
     /// future of events, and checkpoints past now.
     fn branch_here(&mut self) {
         self.script.truncate(self.state.actions_done);
-        self.events.truncate(self.state.emitted as usize);
-        self.step_starts.truncate(self.state.step as usize);
+        self.events
+            .truncate((self.state.emitted - self.dropped_events) as usize);
+        self.step_starts
+            .truncate((self.state.step - self.dropped_steps) as usize);
         let now = self.state.step;
         self.checkpoints.retain(|c| c.step <= now);
     }
@@ -630,7 +686,9 @@ impl Sim {
     /// future is kept, so stepping forward again gives the same states.
     pub fn goto_step(&mut self, step: u64) {
         if step < self.state.step {
-            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.step <= step) else {
+            // Before the history kept: its start.
+            let cp = self.checkpoints.iter().rev().find(|c| c.step <= step);
+            let Some(cp) = cp.or(self.checkpoints.first()) else {
                 return;
             };
             self.state = cp.clone();
@@ -654,7 +712,9 @@ impl Sim {
     /// running (and so into the known future, if there is one).
     pub fn goto_time(&mut self, time: u64) {
         if time < self.state.now {
-            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.now <= time) else {
+            // Before the history kept: its start.
+            let cp = self.checkpoints.iter().rev().find(|c| c.now <= time);
+            let Some(cp) = cp.or(self.checkpoints.first()) else {
                 return;
             };
             self.state = cp.clone();
@@ -687,6 +747,45 @@ impl Sim {
                 });
                 self.checkpoint_every *= 2;
             }
+            self.prune_history();
+        }
+    }
+
+    /// Drops history older than the limit allows, at a checkpoint: the
+    /// latest checkpoint that still leaves `limit` events after it becomes
+    /// the first. Only the present's past is dropped (never a known future
+    /// the page is replaying).
+    fn prune_history(&mut self) {
+        let Some(limit) = self.history_limit else {
+            return;
+        };
+        let end = self.state.emitted.max(self.dropped_events + self.events.len() as u64);
+        if end - self.dropped_events <= limit + limit / 2 {
+            return;
+        }
+        let present = self.state.step;
+        let Some(keep_from) = self
+            .checkpoints
+            .iter()
+            .rposition(|c| c.step <= present && end - c.emitted >= limit)
+        else {
+            return;
+        };
+        if keep_from == 0 {
+            return;
+        }
+        self.checkpoints.drain(..keep_from);
+        let first = &self.checkpoints[0];
+        let (events, steps) = (first.emitted, first.step);
+        self.events.drain(..(events - self.dropped_events) as usize);
+        self.step_starts.drain(..(steps - self.dropped_steps) as usize);
+        self.dropped_events = events;
+        self.dropped_steps = steps;
+        // Spacing follows the history kept, so it never grows without end.
+        while self.checkpoint_every > CHECKPOINT_EVERY
+            && self.checkpoints.len() * 2 < MAX_CHECKPOINTS
+        {
+            self.checkpoint_every /= 2;
         }
     }
 
@@ -696,7 +795,7 @@ impl Sim {
             self.state.now = time;
         }
         self.state.step += 1;
-        let k = (self.state.step - 1) as usize;
+        let k = (self.state.step - 1 - self.dropped_steps) as usize;
         if k < self.step_starts.len() {
             self.step_starts[k] = self.state.emitted;
         } else {
@@ -744,7 +843,7 @@ impl Sim {
             kind,
         };
         self.state.checker.observe(&event);
-        let idx = (event.seq - 1) as usize;
+        let idx = (event.seq - 1 - self.dropped_events) as usize;
         if idx < self.events.len() {
             // Replaying known history: it must agree with what is stored.
             self.events[idx] = event;
