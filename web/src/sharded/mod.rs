@@ -1,0 +1,331 @@
+//! Sharded mode (`?mode=sharded`): a meta group holding the slot table and
+//! two or three KV groups, each a real Raft group, on one simulated network
+//! (`raftlab_core::sim::sharded::ShardedSim`). One ring per group side by
+//! side, the slot table as a strip coloured by owner with migrations
+//! animated, clients routed by slot, node and network actions on any group,
+//! the live checkers, and a guided walkthrough.
+//!
+//! URL parameters: `seed`, `groups` (KV groups, 1 to 3), `nodes` (per KV
+//! group), `meta` (meta nodes), `speed`, `paused=1`, `walk=0` (walkthrough
+//! closed), `latency` (max ms).
+
+mod lab;
+mod panels;
+mod ring;
+mod slots;
+mod state;
+mod walk;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_render::{request_animation_frame, AnimationFrame};
+use raftlab_core::kv::KvOp;
+use yew::prelude::*;
+
+use lab::name;
+use panels::{
+    Checker, ClientPanel, Migrations, NetworkPanel, NodePanel, RunPanel, SlotPanel, Transport,
+    WalkPanel,
+};
+use ring::GroupRing;
+use slots::{Moving, SlotStrip};
+use state::{Msg, ShardedSetup, ShardedState, SPEED_DEFAULT};
+
+/// A KV operation's word.
+pub fn op_word(op: &KvOp) -> &'static str {
+    match op {
+        KvOp::Put => "put",
+        KvOp::Get => "get",
+        KvOp::Delete => "delete",
+    }
+}
+
+/// The first run's settings and clock, from the page's URL.
+fn from_url() -> (ShardedSetup, f64, bool, bool) {
+    let mut setup = ShardedSetup::default();
+    let mut speed = SPEED_DEFAULT;
+    let mut playing = true;
+    let mut walk = true;
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return (setup, speed, playing, walk);
+    };
+    let num = |k: &str| params.get(k).and_then(|v| v.parse::<u64>().ok());
+    if let Some(v) = num("seed") {
+        setup.seed = v;
+    }
+    if let Some(v) = num("groups") {
+        setup.cfg.kv_groups = u32::try_from(v).unwrap_or(u32::MAX);
+    }
+    if let Some(v) = num("nodes") {
+        setup.cfg.nodes_per_group = v;
+    }
+    if let Some(v) = num("meta") {
+        setup.cfg.meta_nodes = v;
+    }
+    if let Some(v) = num("latency") {
+        setup.cfg.sim.latency_ms = [(v / 5).max(1), v];
+    }
+    if let Some(v) = params.get("speed").and_then(|v| v.parse::<f64>().ok()) {
+        speed = v;
+    }
+    if params.get("paused").is_some_and(|v| v != "0") {
+        playing = false;
+    }
+    if params.get("walk").is_some_and(|v| v == "0") {
+        walk = false;
+    }
+    (setup, speed, playing, walk)
+}
+
+/// The sharded page.
+#[function_component(ShardedApp)]
+pub fn sharded_app() -> Html {
+    let state = use_reducer(|| {
+        let (setup, speed, playing, walk) = from_url();
+        ShardedState::new(setup, speed, playing, walk)
+    });
+    let onmsg = {
+        let state = state.clone();
+        Callback::from(move |m: Msg| state.dispatch(m))
+    };
+
+    // The render loop: one frame after another while playing.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with(state.playing, move |&playing| {
+            let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+            if playing {
+                fn schedule(
+                    handle: Rc<RefCell<Option<AnimationFrame>>>,
+                    last: Option<f64>,
+                    dispatch: UseReducerDispatcher<ShardedState>,
+                ) {
+                    let next = handle.clone();
+                    let frame = request_animation_frame(move |now| {
+                        if let Some(last) = last {
+                            dispatch.dispatch(Msg::Frame(now - last));
+                        }
+                        schedule(next, Some(now), dispatch);
+                    });
+                    *handle.borrow_mut() = Some(frame);
+                }
+                schedule(handle.clone(), None, dispatch);
+            }
+            move || {
+                handle.borrow_mut().take();
+            }
+        });
+    }
+
+    // Keyboard: space plays or pauses, arrows step (not while typing).
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+                gloo_events::EventListener::new_with_options(
+                    &doc,
+                    "keydown",
+                    gloo_events::EventListenerOptions::enable_prevent_default(),
+                    move |event| {
+                        let Some(e) =
+                            wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
+                        else {
+                            return;
+                        };
+                        if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                            return;
+                        }
+                        let typing = e
+                            .target()
+                            .and_then(|t| {
+                                wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()
+                            })
+                            .is_some_and(|el| {
+                                matches!(
+                                    el.tag_name().as_str(),
+                                    "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                                )
+                            });
+                        if typing {
+                            return;
+                        }
+                        let msg = match e.key().as_str() {
+                            " " => Msg::TogglePlay,
+                            "ArrowRight" => Msg::Step,
+                            "ArrowLeft" => Msg::StepBack,
+                            "Escape" => Msg::Select(None),
+                            _ => return,
+                        };
+                        e.prevent_default();
+                        dispatch.dispatch(msg);
+                    },
+                )
+            });
+            move || drop(listener)
+        });
+    }
+
+    let lab = state.lab.clone();
+    let version = state.version;
+    let (vt, now, step, position, in_past, branches, groups, leaders, table, moving, migrating) = {
+        let l = lab.0.borrow();
+        let sim = l.sim();
+        let groups: Vec<_> = sim.groups().iter().map(|g| g.id).collect();
+        let leaders = sim
+            .groups()
+            .iter()
+            .map(|g| {
+                format!(
+                    "{}={}",
+                    g.name,
+                    sim.leader(g.id).map(|n| n.to_string()).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let in_progress = sim.migrations_in_progress();
+        let moving: Vec<Moving> = in_progress
+            .iter()
+            .map(|m| (m.slot, m.from, m.to, m.phase))
+            .collect();
+        (
+            l.vt(),
+            sim.now(),
+            sim.step_count(),
+            sim.position(),
+            l.in_past(),
+            l.branches(),
+            groups,
+            leaders,
+            Rc::new(sim.slot_table()),
+            moving,
+            in_progress.len(),
+        )
+    };
+    let down = panels::down_count(lab.0.borrow().sim());
+    let onselect = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |id| onmsg.emit(Msg::Select(id)))
+    };
+    let onlink = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
+    };
+    let ondrop = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |id| onmsg.emit(Msg::DropMessage(id)))
+    };
+    let onpick = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |slot| onmsg.emit(Msg::PickSlot(slot)))
+    };
+    let ongoto = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |seq: u64| onmsg.emit(Msg::GotoEvent(seq)))
+    };
+    let rings = groups.iter().map(|&g| {
+        html! {
+            <GroupRing key={g} lab={lab.clone()} version={version} group={g} selected={state.selected}
+                onselect={onselect.clone()} onlink={onlink.clone()} ondrop={ondrop.clone()} />
+        }
+    });
+    let swatches = groups.iter().filter(|&&g| g != 0).map(|&g| {
+        html! { <span class="key"><span class={classes!("swatch", format!("own-{}", name(g)))} />{ name(g) }</span> }
+    });
+    let notice = state.notice.clone().map(|n| {
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
+        html! {
+            <div class={classes!("notice", n.error.then_some("error"))} data-testid="notice" role="status">
+                <span>{ n.text }</span>
+                <button type="button" class="close" {onclick} title="dismiss">{ "×" }</button>
+            </div>
+        }
+    });
+    let walk_toggle = {
+        let onmsg = onmsg.clone();
+        let open = state.walk_open;
+        Callback::from(move |_| onmsg.emit(Msg::WalkOpen(!open)))
+    };
+    let phases_note = moving
+        .iter()
+        .map(|&(slot, from, to, p)| {
+            format!(
+                "slot {slot}: {} → {} · {}",
+                name(from),
+                name(to),
+                slots::phase_word(p)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("   ");
+
+    html! {
+        <div class="app sharded">
+            <header class="masthead">
+                <h1>{ "raftlab" }</h1>
+                <p class="tagline">{ "sharded: one Raft group per ring" }</p>
+                <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
+                if branches > 0 {
+                    <span class="branch-note" data-testid="branch" title="you acted in the past: the old future was discarded">
+                        { format!("⑂ branch {}", branches + 1) }
+                    </span>
+                }
+                <div class="view-buttons">
+                    <button type="button" data-testid="walk-open" aria-pressed={state.walk_open.to_string()}
+                        onclick={walk_toggle} title="the guided walkthrough of sharded mode">{ "Walkthrough" }</button>
+                    <a class="mode-link" href="?" data-testid="mode-switch" title="back to one Raft group">{ "Single group" }</a>
+                </div>
+            </header>
+            <div class="status" data-testid="status" aria-live="off"
+                data-now={now.to_string()} data-step={step.to_string()} data-position={position.to_string()}
+                data-leaders={leaders.clone()} data-playing={state.playing.to_string()}
+                data-migrations={migrating.to_string()} data-version={version.to_string()}
+                data-in-past={in_past.to_string()} data-down={down.to_string()}>
+                { format!("leaders: {leaders} · seed {} · {position} events", state.setup.seed) }
+                if down > 0 { { format!(" · {down} node(s) down") } }
+            </div>
+            { for notice }
+            <main class="sharded-layout">
+                <section class="rings" aria-label="Raft groups">{ for rings }</section>
+                <section class="panel strip-panel" aria-label="slot table">
+                    <h2>
+                        { "Slot table" }
+                        <span class="sub">{ "as the meta group holds it; click a slot" }</span>
+                        <span class="strip-keys">{ for swatches }
+                            <span class="key"><span class="swatch moving-key" />{ "moving" }</span>
+                        </span>
+                    </h2>
+                    <SlotStrip table={table} moving={moving.clone()} picked={state.picked} onpick={onpick.clone()} />
+                    if !phases_note.is_empty() {
+                        <p class="moving-note" data-testid="moving-note">{ phases_note }</p>
+                    }
+                </section>
+                <div class="sharded-cols">
+                    <div class="col">
+                        if state.walk_open {
+                            <WalkPanel lab={lab.clone()} version={version} walk={state.walk.clone()} step={state.walk_step}
+                                since={state.walk_since} lookup={state.lookup.clone()} onmsg={onmsg.clone()} />
+                        }
+                        <SlotPanel lab={lab.clone()} version={version} lookup={state.lookup.clone()} picked={state.picked} onmsg={onmsg.clone()} />
+                        <Migrations lab={lab.clone()} version={version} onpick={onpick} />
+                    </div>
+                    <div class="col">
+                        <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
+                        <NodePanel lab={lab.clone()} version={version} selected={state.selected} onmsg={onmsg.clone()} />
+                    </div>
+                    <div class="col">
+                        <Checker lab={lab.clone()} version={version} ongoto={ongoto} />
+                        <NetworkPanel lab={lab.clone()} version={version} sides={state.sides.clone()}
+                            latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <RunPanel setup={state.setup.clone()} onmsg={onmsg.clone()} />
+                    </div>
+                </div>
+            </main>
+        </div>
+    }
+}

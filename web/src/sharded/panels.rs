@@ -1,0 +1,836 @@
+//! Sharded mode's panels: the clock, node and network actions on any
+//! group, clients, key lookup and slot moves, migrations, the checkers and
+//! the guided walkthrough. Each control has a `data-testid` named after
+//! what it does (the same names as the single-group view where they mean
+//! the same).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use raftlab_core::check::LinStatus;
+use raftlab_core::kv::KvOp;
+use raftlab_core::log::LogStore;
+use raftlab_core::meta::{slot_of, SLOTS};
+use raftlab_core::sim::sharded::{MigrationPhase, ShardNode, ShardedSim};
+use raftlab_core::sim::ClientOp;
+use raftlab_core::trace::ClientPhase;
+use raftlab_core::types::NodeId;
+use yew::prelude::*;
+
+use super::lab::name;
+use super::op_word;
+use super::slots::phase_word;
+use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup, SPEED_MAX, SPEED_MIN};
+use super::walk::{phase_rank, Walkthrough};
+
+fn input_text(e: &InputEvent) -> String {
+    e.target_dyn_into::<web_sys::HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+fn select_value(e: &Event) -> String {
+    e.target_dyn_into::<web_sys::HtmlSelectElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+fn button(
+    testid: &str,
+    label: &str,
+    title: &str,
+    disabled: bool,
+    onmsg: &Callback<Msg>,
+    msg: Msg,
+) -> Html {
+    let onmsg = onmsg.clone();
+    let onclick = Callback::from(move |_| onmsg.emit(msg.clone()));
+    html! {
+        <button type="button" data-testid={testid.to_string()} title={title.to_string()}
+            {disabled} {onclick}>{ label.to_string() }</button>
+    }
+}
+
+fn speed_label(speed: f64) -> String {
+    if speed >= 0.999 {
+        "real time".into()
+    } else {
+        format!("1/{:.0} of real time", 1.0 / speed)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TransportProps {
+    pub playing: bool,
+    pub speed: f64,
+    pub vt: f64,
+    pub in_past: bool,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Play, pause, step, jump ahead, speed and the clock.
+#[function_component(Transport)]
+pub fn transport(props: &TransportProps) -> Html {
+    let onmsg = &props.onmsg;
+    let onspeed = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = input_text(&e).parse::<f64>() {
+                onmsg.emit(Msg::SetSpeed(10f64.powf(v)));
+            }
+        })
+    };
+    html! {
+        <div class="transport" role="toolbar" aria-label="clock">
+            { button("step-back", "◀ Back", "back one event (←)", false, onmsg, Msg::StepBack) }
+            if props.playing {
+                { button("pause", "Pause", "pause (space)", false, onmsg, Msg::Pause) }
+            } else {
+                { button("play", "▶ Play", "play (space)", false, onmsg, Msg::Play) }
+            }
+            { button("step", "Step ▶", "to the next event (→)", false, onmsg, Msg::Step) }
+            { button("forward-10", "+10 ms", "jump 10 simulated ms ahead", false, onmsg, Msg::Forward(10)) }
+            { button("forward-100", "+100 ms", "jump 100 simulated ms ahead", false, onmsg, Msg::Forward(100)) }
+            { button("forward-1000", "+1 s", "jump 1 simulated second ahead", false, onmsg, Msg::Forward(1000)) }
+            <label class="speed">
+                <span>{ "speed" }</span>
+                <input type="range" data-testid="speed" min={SPEED_MIN.log10().to_string()} max={SPEED_MAX.log10().to_string()}
+                    step="0.05" value={format!("{:.2}", props.speed.log10())} oninput={onspeed}
+                    aria-valuetext={speed_label(props.speed)} />
+                <span class="speed-value" data-testid="speed-value">{ speed_label(props.speed) }</span>
+            </label>
+            <span class={classes!("time", props.in_past.then_some("past"))} data-testid="time"
+                title="simulated time">{ format!("{:.0} ms", props.vt.floor()) }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NodePanelProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub selected: Option<NodeId>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// What can be done to the selected node, whatever its group.
+#[function_component(NodePanel)]
+pub fn node_panel(props: &NodePanelProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let onmsg = &props.onmsg;
+    let node = props.selected.filter(|id| sim.nodes().contains_key(id));
+    let alive = node.is_some_and(|id| sim.server(id).is_some());
+    let role = node.and_then(|id| lab.role_of(id));
+    let heading = match node {
+        Some(id) => format!("S{id} of {}", name(sim.group_of(id).unwrap_or_default())),
+        None => "No node selected".into(),
+    };
+    let none = node.is_none();
+    let detail = node.map(|id| {
+        let term = lab.term_of(id);
+        let (commit, applied, last) = match sim.nodes().get(&id) {
+            Some(ShardNode::Up(s)) => (s.commit_idx(), s.last_applied_idx(), s.log().last_index()),
+            Some(ShardNode::Down(_, log)) => (0, 0, log.last_index()),
+            None => (0, 0, 0),
+        };
+        let machine = sim.server(id).map(|s| {
+            if let Some(m) = s.state_machine().meta() {
+                format!("slot table version {}", m.version)
+            } else if let Some(k) = s.state_machine().kv() {
+                format!(
+                    "{} keys · owns {} slots{}",
+                    k.kv.data.len(),
+                    k.owned.len(),
+                    if k.frozen.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · frozen {:?}", k.frozen.keys().collect::<Vec<_>>())
+                    }
+                )
+            } else {
+                String::new()
+            }
+        });
+        let word = match (alive, role) {
+            (false, _) => "crashed".to_string(),
+            (true, Some(r)) => r.as_str().to_string(),
+            _ => String::new(),
+        };
+        html! {
+            <p class="hint" data-testid="node-detail">
+                { if alive {
+                    format!("{word} · term {term} · log ≤{last} · commit {commit} · applied {applied}")
+                } else {
+                    format!("crashed · term {term} · log ≤{last} on disk")
+                } }
+                if let Some(m) = machine { <br />{ m } }
+            </p>
+        }
+    });
+    html! {
+        <section class="panel node-panel" aria-label="node actions">
+            <h2>{ heading }</h2>
+            if none {
+                <p class="hint">{ "Click a node in any ring to act on it." }</p>
+            }
+            { for detail }
+            <div class="buttons">
+                { button("crash", "Crash", "crash it (it keeps its disk)", none || !alive, onmsg, Msg::Node(NodeVerb::Crash)) }
+                { button("restart", "Restart", "restart it from its disk", none || alive, onmsg, Msg::Node(NodeVerb::Restart)) }
+                { button("timeout", "Timeout", "fire its election timeout now", none || !alive, onmsg, Msg::Node(NodeVerb::Timeout)) }
+                { button("transfer", "Make leader", "hand its group's leadership to it", none || !alive, onmsg, Msg::Node(NodeVerb::Transfer)) }
+                { button("snapshot", "Snapshot", "compact its log now", none || !alive, onmsg, Msg::Node(NodeVerb::Snapshot)) }
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NetworkPanelProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub sides: BTreeMap<NodeId, u8>,
+    pub latency: u64,
+    pub loss: u64,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Partition any nodes of any groups, heal, latency and loss.
+#[function_component(NetworkPanel)]
+pub fn network_panel(props: &NetworkPanelProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let onmsg = &props.onmsg;
+    let rows = sim.groups().iter().map(|g| {
+        let chips = g.nodes.iter().map(|&id| {
+            let side = props.sides.get(&id).copied().unwrap_or(0);
+            let onmsg = onmsg.clone();
+            let onclick = Callback::from(move |_| onmsg.emit(Msg::CycleSide(id)));
+            html! {
+                <button type="button" class={classes!("chip", (side > 0).then(|| format!("g{side}")))}
+                    data-testid={format!("part-{id}")} data-side={((b'A' + side) as char).to_string()}
+                    title="click: next side (A, B, C)" {onclick}>
+                    { format!("S{id}·{}", (b'A' + side) as char) }
+                </button>
+            }
+        });
+        let gid = g.id;
+        let all = {
+            let onmsg = onmsg.clone();
+            Callback::from(move |_| onmsg.emit(Msg::GroupSide(gid)))
+        };
+        html! {
+            <div class="part-row">
+                <button type="button" class={classes!("gtag", format!("gc-{}", g.name))} onclick={all}
+                    data-testid={format!("part-group-{}", g.name)} title="move the whole group to the next side">{ g.name.clone() }</button>
+                { for chips }
+            </div>
+        }
+    });
+    let status = match sim.partition() {
+        Some(p) => format!("partitioned into {} sides", p.len()),
+        None if !sim.cut_links().is_empty() => format!("{} links cut", sim.cut_links().len()),
+        None => "healthy".into(),
+    };
+    let onlatency = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = input_text(&e).parse::<u64>() {
+                onmsg.emit(Msg::SetLatency(v));
+            }
+        })
+    };
+    let onloss = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = input_text(&e).parse::<u64>() {
+                onmsg.emit(Msg::SetLoss(v));
+            }
+        })
+    };
+    html! {
+        <section class="panel network-panel" aria-label="network">
+            <h2>{ "Network" }<span class="sub" data-testid="network-status">{ status }</span></h2>
+            <div class="part-rows">{ for rows }</div>
+            <div class="buttons">
+                { button("partition", "Partition", "split the network into the picked sides", false, onmsg, Msg::Partition) }
+                { button("heal", "Heal", "remove partitions and cut links", false, onmsg, Msg::Heal) }
+            </div>
+            <label class="slider">{ format!("latency up to {} ms", props.latency) }
+                <input type="range" data-testid="latency" min="5" max="300" step="5" value={props.latency.to_string()} oninput={onlatency} />
+            </label>
+            <label class="slider">{ format!("loss {}%", props.loss) }
+                <input type="range" data-testid="loss" min="0" max="50" step="1" value={props.loss.to_string()} oninput={onloss} />
+            </label>
+        </section>
+    }
+}
+
+fn op_text(op: &ClientOp) -> String {
+    match (&op.op, &op.value) {
+        (KvOp::Put, Some(v)) => format!("put {}={v}", op.key),
+        (o, _) => format!("{} {}", op_word(o), op.key),
+    }
+}
+
+fn outcome(op: &ClientOp) -> (&'static str, String) {
+    match (&op.phase, &op.result) {
+        (Some(ClientPhase::Ok), Some(Some(v))) => ("ok", format!("→ {v}")),
+        (Some(ClientPhase::Ok), Some(None)) => ("ok", "→ (absent)".into()),
+        (Some(ClientPhase::Ok), None) => ("ok", "→ ok".into()),
+        (Some(ClientPhase::Fail), _) => ("fail", "→ failed, not applied".into()),
+        (Some(ClientPhase::Timeout), _) => ("timeout", "→ timed out: outcome unknown".into()),
+        _ => ("pending", "… waiting".into()),
+    }
+}
+
+/// Where an operation went: its slot and the group of the last node tried.
+fn route_text(sim: &ShardedSim, op: &ClientOp) -> String {
+    let slot = slot_of(&op.key);
+    let group = op.tried.last().and_then(|&n| sim.group_of(n));
+    match (group, op.tried.last()) {
+        (Some(g), Some(n)) => format!("slot {slot} → {} (S{n})", name(g)),
+        _ => format!("slot {slot} → asking meta for the table"),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ClientPanelProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub last: Option<(u64, u64)>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Put, get and delete through routing clients, and what became of them.
+#[function_component(ClientPanel)]
+pub fn client_panel(props: &ClientPanelProps) -> Html {
+    let key = use_state(|| "apple".to_string());
+    let value = use_state(|| "red".to_string());
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let views = sim.clients();
+    let send = |op: KvOp| {
+        let onmsg = props.onmsg.clone();
+        let key = key.clone();
+        let value = value.clone();
+        Callback::from(move |_| {
+            onmsg.emit(Msg::Client(
+                op.clone(),
+                (*key).clone(),
+                Some((*value).clone()),
+            ))
+        })
+    };
+    let onkey = {
+        let key = key.clone();
+        Callback::from(move |e: InputEvent| key.set(input_text(&e)))
+    };
+    let onvalue = {
+        let value = value.clone();
+        Callback::from(move |e: InputEvent| value.set(input_text(&e)))
+    };
+    let find = |(client, seq): (u64, u64)| {
+        let v = views.iter().find(|v| v.id == client)?;
+        v.current
+            .iter()
+            .chain(v.done.iter())
+            .find(|op| op.seq == seq)
+            .cloned()
+            .map(|op| (v.target_group, op))
+    };
+    let (phase, text, route) = match props.last.map(find) {
+        None => ("none", "—".to_string(), String::new()),
+        Some(None) => ("none", "— (not in this branch)".into(), String::new()),
+        Some(Some((target, op))) => {
+            let (phase, out) = outcome(&op);
+            let route = if op.phase.is_none() {
+                match target {
+                    Some(g) => format!("slot {} → {}", slot_of(&op.key), name(g)),
+                    None => format!("slot {} → asking meta for the table", slot_of(&op.key)),
+                }
+            } else {
+                route_text(sim, &op)
+            };
+            (phase, format!("{} {out}", op_text(&op)), route)
+        }
+    };
+    let mut recent: Vec<(u64, &ClientOp)> = views
+        .iter()
+        .flat_map(|v| v.done.iter().map(move |op| (v.id, op)))
+        .collect();
+    recent.sort_by_key(|(_, op)| std::cmp::Reverse((op.ended_at, op.invoked_at)));
+    let recent = recent.into_iter().take(6).map(|(c, op)| {
+        let (cls, out) = outcome(op);
+        html! {
+            <li class={cls}>
+                <span>{ format!("c{c} {} {out}", op_text(op)) }</span>
+                <span class="route">{ format!("{} · {}–{} ms", route_text(sim, op), op.invoked_at, op.ended_at.unwrap_or(0)) }</span>
+            </li>
+        }
+    });
+    html! {
+        <section class="panel client-panel" aria-label="clients">
+            <h2>{ "Clients" }<span class="sub">{ "routed by slot" }</span></h2>
+            <div class="client-form">
+                <label>{ "key" }<input type="text" data-testid="client-key" value={(*key).clone()} oninput={onkey} size="7" /></label>
+                <label>{ "value" }<input type="text" data-testid="client-value" value={(*value).clone()} oninput={onvalue} size="5" /></label>
+            </div>
+            <div class="buttons">
+                <button type="button" data-testid="put" onclick={send(KvOp::Put)}>{ "Put" }</button>
+                <button type="button" data-testid="get" onclick={send(KvOp::Get)}>{ "Get" }</button>
+                <button type="button" data-testid="delete" onclick={send(KvOp::Delete)}>{ "Delete" }</button>
+            </div>
+            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>
+                { text }
+                if !route.is_empty() { <span class="route" data-testid="client-route">{ route }</span> }
+            </p>
+            <ul class="recent">{ for recent }</ul>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SlotPanelProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub lookup: String,
+    pub picked: Option<u16>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// Key → slot → group, any slot's owner, and moving a slot.
+#[function_component(SlotPanel)]
+pub fn slot_panel(props: &SlotPanelProps) -> Html {
+    let to = use_state(String::new);
+    let slot_text = use_state(String::new);
+    {
+        let slot_text = slot_text.clone();
+        use_effect_with(props.picked, move |p| {
+            slot_text.set(p.map(|s| s.to_string()).unwrap_or_default());
+        });
+    }
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let onmsg = &props.onmsg;
+    let onlookup = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: InputEvent| onmsg.emit(Msg::Lookup(input_text(&e))))
+    };
+    let key = props.lookup.trim();
+    let key_route = (!key.is_empty()).then(|| {
+        let slot = slot_of(key);
+        let owner = sim.slot_owner(slot);
+        let leader = sim.leader(owner);
+        html! {
+            <p class="route-line">
+                <span class="kk">{ format!("\"{key}\"") }</span>{ " → slot " }
+                <b data-testid="key-slot">{ slot.to_string() }</b>{ " → " }
+                <b class={classes!("gtag", format!("gc-{}", name(owner)))} data-testid="key-owner">{ name(owner) }</b>
+                { match leader { Some(l) => format!(" (leader S{l})"), None => " (no leader)".into() } }
+            </p>
+        }
+    });
+    let onslot = {
+        let onmsg = onmsg.clone();
+        let slot_text = slot_text.clone();
+        Callback::from(move |e: InputEvent| {
+            let t = input_text(&e);
+            onmsg.emit(Msg::PickSlot(t.trim().parse::<u16>().ok()));
+            slot_text.set(t);
+        })
+    };
+    let picked = props.picked.filter(|&s| s < SLOTS);
+    let owner_line = picked.map(|slot| {
+        let owner = sim.slot_owner(slot);
+        let keys: Vec<String> = sim
+            .leader(owner)
+            .and_then(|l| sim.server(l))
+            .and_then(|s| s.state_machine().kv())
+            .map(|k| k.slot_data(slot).keys().take(5).cloned().collect())
+            .unwrap_or_default();
+        html! {
+            <p class="route-line">
+                { format!("slot {slot} → ") }
+                <b class={classes!("gtag", format!("gc-{}", name(owner)))} data-testid="slot-owner">{ name(owner) }</b>
+                if !keys.is_empty() { <span class="keys">{ format!(" keys: {}", keys.join(", ")) }</span> }
+            </p>
+        }
+    });
+    let groups = lab.kv_groups();
+    let default_to = picked.map(|s| lab.next_group(s));
+    let options = groups.iter().map(|&g| {
+        let selected = if to.is_empty() {
+            default_to == Some(g)
+        } else {
+            *to == name(g)
+        };
+        html! { <option value={name(g)} {selected}>{ name(g) }</option> }
+    });
+    let onto = {
+        let to = to.clone();
+        Callback::from(move |e: Event| to.set(select_value(&e)))
+    };
+    let onmove = {
+        let onmsg = onmsg.clone();
+        let slot_text = slot_text.clone();
+        let to = to.clone();
+        let fallback = default_to.map(name).unwrap_or_default();
+        Callback::from(move |_| {
+            let dest = if to.is_empty() {
+                fallback.clone()
+            } else {
+                (*to).clone()
+            };
+            onmsg.emit(Msg::MoveSlot((*slot_text).clone(), dest));
+        })
+    };
+    html! {
+        <section class="panel slot-panel" aria-label="slots">
+            <h2>{ "Slots" }<span class="sub">{ "slot = fnv1a(key) mod 1024" }</span></h2>
+            <label class="field">{ "key" }
+                <input type="text" data-testid="key-lookup" placeholder="look up a key" value={props.lookup.clone()} oninput={onlookup} size="10" />
+            </label>
+            { for key_route }
+            <label class="field">{ "slot" }
+                <input type="number" min="0" max={(SLOTS - 1).to_string()} data-testid="slot-query"
+                    value={(*slot_text).clone()} oninput={onslot} />
+            </label>
+            { for owner_line }
+            <div class="move-form">
+                <label class="field">{ "move slot" }
+                    <input type="number" min="0" max={(SLOTS - 1).to_string()} data-testid="move-slot-slot"
+                        value={(*slot_text).clone()} oninput={{
+                            let onmsg = onmsg.clone();
+                            let slot_text = slot_text.clone();
+                            Callback::from(move |e: InputEvent| {
+                                let t = input_text(&e);
+                                onmsg.emit(Msg::PickSlot(t.trim().parse::<u16>().ok()));
+                                slot_text.set(t);
+                            })
+                        }} />
+                </label>
+                <label class="field">{ "to" }
+                    <select data-testid="move-slot-to" onchange={onto}>{ for options }</select>
+                </label>
+                <button type="button" class="primary" data-testid="move-slot" onclick={onmove}
+                    title="freeze at the source, import at the destination, record in meta, drop at the source">{ "Move" }</button>
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MigrationsProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub onpick: Callback<Option<u16>>,
+}
+
+const PHASES: [MigrationPhase; 4] = [
+    MigrationPhase::Freeze,
+    MigrationPhase::Import,
+    MigrationPhase::Record,
+    MigrationPhase::Drop,
+];
+
+/// Every slot move, newest first, with its four phases.
+#[function_component(Migrations)]
+pub fn migrations(props: &MigrationsProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let list = sim.migrations();
+    let items = list.iter().rev().take(8).map(|m| {
+        let rank = phase_rank(m.phase);
+        let steps = PHASES.iter().map(|&p| {
+            let group = match p {
+                MigrationPhase::Freeze | MigrationPhase::Drop => m.from,
+                MigrationPhase::Import => m.to,
+                _ => 0,
+            };
+            let class = if m.phase == MigrationPhase::Failed {
+                "skipped"
+            } else if phase_rank(p) < rank {
+                "done"
+            } else if phase_rank(p) == rank {
+                "now"
+            } else {
+                "todo"
+            };
+            html! {
+                <li class={class} title={format!("{} through {}'s log", phase_word(p), name(group))}>
+                    <span class="pword">{ phase_word(p) }</span>
+                    <span class={classes!("pgroup", format!("gc-{}", name(group)))}>{ name(group) }</span>
+                </li>
+            }
+        });
+        let slot = m.slot;
+        let onclick = {
+            let onpick = props.onpick.clone();
+            Callback::from(move |_: MouseEvent| onpick.emit(Some(slot)))
+        };
+        let when = match m.ended_at {
+            Some(t) => format!("{}–{t} ms", m.started_at),
+            None => format!("since {} ms", m.started_at),
+        };
+        html! {
+            <li class={classes!("migration", phase_word(m.phase))} data-testid={format!("migration-{}", m.id)}
+                data-phase={phase_word(m.phase)} data-slot={m.slot.to_string()}
+                data-from={name(m.from)} data-to={name(m.to)} {onclick}>
+                <div class="mhead">
+                    <b>{ format!("#{} slot {}", m.id, m.slot) }</b>
+                    <span class={classes!("gtag", format!("gc-{}", name(m.from)))}>{ name(m.from) }</span>
+                    { "→" }
+                    <span class={classes!("gtag", format!("gc-{}", name(m.to)))}>{ name(m.to) }</span>
+                    <span class="mphase">{ phase_word(m.phase) }</span>
+                </div>
+                <ol class="phases">{ for steps }</ol>
+                <div class="mnote">
+                    { format!("{when} · {} proposals · {} keys", m.proposals, m.keys) }
+                    if let Some(n) = &m.note { <br />{ n.clone() } }
+                </div>
+            </li>
+        }
+    });
+    html! {
+        <section class="panel migrations-panel" aria-label="migrations">
+            <h2>{ "Migrations" }<span class="sub">{ "freeze → import → record → drop" }</span></h2>
+            if list.is_empty() {
+                <p class="hint">{ "No slot has moved yet: pick a slot in the strip and move it." }</p>
+            }
+            <ul class="migrations">{ for items }</ul>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CheckerProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub ongoto: Callback<u64>,
+}
+
+/// The live checkers: one per group, and linearizability per key.
+#[function_component(Checker)]
+pub fn checker(props: &CheckerProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    // The per-key search runs only when some client operation changed.
+    let key_state: Vec<(u64, u64, Option<ClientPhase>)> = sim
+        .clients()
+        .iter()
+        .map(|c| {
+            let op = c.current.as_ref().or(c.done.last());
+            (
+                c.id,
+                op.map(|o| o.seq).unwrap_or(0),
+                op.and_then(|o| o.phase),
+            )
+        })
+        .collect();
+    let keys = {
+        let lab = props.lab.clone();
+        use_memo((props.lab.clone(), key_state), move |_| {
+            lab.0.borrow().sim().checker().linearizability()
+        })
+    };
+    let violations = sim.violations();
+    let groups = sim
+        .groups()
+        .iter()
+        .map(|g| g.name.clone())
+        .chain(std::iter::once("clients".to_string()))
+        .map(|gname| {
+            let mine: Vec<_> = violations.iter().filter(|v| v.group == gname).collect();
+            let ok = mine.is_empty();
+            let first = mine.first().map(|v| {
+                let seq = v.violation.seq;
+                let ongoto = props.ongoto.clone();
+                let onclick = Callback::from(move |_| ongoto.emit(seq));
+                html! {
+                    <button type="button" class="linkish" {onclick}>
+                        { format!("{} at #{seq}: {}", v.violation.rule, v.violation.message) }
+                    </button>
+                }
+            });
+            html! {
+                <li class={if ok { "ok" } else { "bad" }} data-testid={format!("check-{gname}")}
+                    data-ok={ok.to_string()}>
+                    <span class={classes!("gtag", format!("gc-{gname}"))}>{ gname.clone() }</span>
+                    { if ok { "✓ safe so far".to_string() } else { format!("✗ {} violation(s)", mine.len()) } }
+                    { for first }
+                </li>
+            }
+        });
+    let key_items = keys.iter().take(12).map(|k| {
+        let (class, word) = match &k.status {
+            LinStatus::Linearizable => ("ok", "linearizable".to_string()),
+            LinStatus::Violation { .. } => ("bad", "NOT linearizable".to_string()),
+            LinStatus::Unknown { .. } => ("unknown", "undecided".to_string()),
+        };
+        let slot = slot_of(&k.key);
+        html! {
+            <li class={class} data-testid={format!("check-key-{}", k.key)} data-status={class}>
+                <b>{ k.key.clone() }</b>
+                { format!(" · slot {slot} · {} ops · {word}", k.ops) }
+            </li>
+        }
+    });
+    let safe = violations.is_empty();
+    html! {
+        <section class={classes!("panel", "checker-panel", if safe { "safe" } else { "unsafe" })} aria-label="checkers"
+            data-testid="checker" data-safe={safe.to_string()}>
+            <h2>{ "Checker" }<span class="sub">{ "every group's Raft rules, every key across moves" }</span></h2>
+            <ul class="check-groups">{ for groups }</ul>
+            if !keys.is_empty() {
+                <h3>{ "keys" }</h3>
+                <ul class="check-keys">{ for key_items }</ul>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct WalkPanelProps {
+    pub lab: ShardedHandle,
+    pub version: u64,
+    pub walk: Rc<Result<Walkthrough, String>>,
+    pub step: usize,
+    pub since: u64,
+    pub lookup: String,
+    pub onmsg: Callback<Msg>,
+}
+
+/// The guided walkthrough: one step at a time, with its actions and what
+/// to watch for.
+#[function_component(WalkPanel)]
+pub fn walk_panel(props: &WalkPanelProps) -> Html {
+    let onmsg = &props.onmsg;
+    let close = {
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::WalkOpen(false)));
+        html! {
+            <button type="button" class="close" data-testid="walk-close" title="close the walkthrough" {onclick}>{ "×" }</button>
+        }
+    };
+    let w = match props.walk.as_ref() {
+        Ok(w) => w,
+        Err(e) => {
+            return html! {
+                <section class="panel walk-panel" data-testid="walkthrough">
+                    <h2>{ "Walkthrough" }{ close }</h2>
+                    <p class="hint">{ format!("The walkthrough could not be read: {e}") }</p>
+                </section>
+            }
+        }
+    };
+    let n = props.step.min(w.steps.len().saturating_sub(1));
+    let Some(step) = w.steps.get(n) else {
+        return Html::default();
+    };
+    let done = {
+        let lab = props.lab.0.borrow();
+        step.wait.holds(lab.sim(), props.since, &props.lookup)
+    };
+    let dots = (0..w.steps.len()).map(|i| {
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::WalkGo(i)));
+        html! {
+            <button type="button" class={classes!("dot", (i == n).then_some("on"))} {onclick}
+                title={w.steps[i].title.clone()} aria-label={format!("step {}", i + 1)}>{ (i + 1).to_string() }</button>
+        }
+    });
+    let actions = step.actions.iter().enumerate().map(|(i, (label, _))| {
+        button(
+            &format!("walk-action-{i}"),
+            label,
+            label,
+            false,
+            onmsg,
+            Msg::WalkDo(i),
+        )
+    });
+    let last = n + 1 >= w.steps.len();
+    html! {
+        <section class="panel walk-panel" data-testid="walkthrough" aria-label="walkthrough">
+            <h2>{ w.title.clone() }{ close }</h2>
+            <div class="dots">{ for dots }</div>
+            <div class="walk-step" data-testid="walk-step" data-step={(n + 1).to_string()} data-done={done.to_string()}>
+                <h3>{ format!("{}. {}", n + 1, step.title) }</h3>
+                { for step.text.iter().map(|p| html! { <p>{ p.clone() }</p> }) }
+                <div class="buttons">{ for actions }</div>
+                <p class={classes!("waitfor", done.then_some("met"))}>
+                    { if done { format!("✓ {}", step.waiting) } else { format!("… waiting: {}", step.waiting) } }
+                </p>
+            </div>
+            <div class="buttons walk-nav">
+                { button("walk-prev", "◀ Previous", "previous step", n == 0, onmsg, Msg::WalkGo(n.saturating_sub(1))) }
+                { button("walk-next", if last { "Done" } else { "Next ▶" }, "next step", last, onmsg, Msg::WalkGo(n + 1)) }
+            </div>
+        </section>
+    }
+}
+
+/// Nodes that are down, for the header summary.
+pub fn down_count(sim: &ShardedSim) -> usize {
+    sim.nodes()
+        .values()
+        .filter(|n| matches!(n, ShardNode::Down(..)))
+        .count()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RunPanelProps {
+    pub setup: ShardedSetup,
+    pub onmsg: Callback<Msg>,
+}
+
+/// A fresh run: seed, KV groups, nodes per group.
+#[function_component(RunPanel)]
+pub fn run_panel(props: &RunPanelProps) -> Html {
+    let seed = use_state(|| props.setup.seed.to_string());
+    let groups = use_state(|| props.setup.cfg.kv_groups.to_string());
+    let nodes = use_state(|| props.setup.cfg.nodes_per_group.to_string());
+    let field = |h: &UseStateHandle<String>| {
+        let h = h.clone();
+        Callback::from(move |e: InputEvent| h.set(input_text(&e)))
+    };
+    let onreset = {
+        let (seed, groups, nodes) = (seed.clone(), groups.clone(), nodes.clone());
+        let base = props.setup.clone();
+        let onmsg = props.onmsg.clone();
+        Callback::from(move |_| {
+            let parsed = (
+                seed.trim().parse::<u64>(),
+                groups.trim().parse::<u32>(),
+                nodes.trim().parse::<u64>(),
+            );
+            match parsed {
+                (Ok(seed), Ok(kv_groups), Ok(nodes_per_group)) => {
+                    let mut setup = base.clone();
+                    setup.seed = seed;
+                    setup.cfg.kv_groups = kv_groups;
+                    setup.cfg.nodes_per_group = nodes_per_group;
+                    onmsg.emit(Msg::Reset(setup));
+                }
+                _ => onmsg.emit(Msg::Problem(
+                    "Seed, groups and nodes are whole numbers.".into(),
+                )),
+            }
+        })
+    };
+    html! {
+        <section class="panel run-panel" aria-label="new run">
+            <h2>{ "New run" }</h2>
+            <div class="client-form">
+                <label>{ "seed" }<input type="text" data-testid="sharded-seed" value={(*seed).clone()} oninput={field(&seed)} size="5" /></label>
+                <label>{ "KV groups" }<input type="number" min="1" max="3" data-testid="sharded-groups" value={(*groups).clone()} oninput={field(&groups)} /></label>
+                <label>{ "nodes each" }<input type="number" min="1" max="9" data-testid="sharded-nodes" value={(*nodes).clone()} oninput={field(&nodes)} /></label>
+            </div>
+            <div class="buttons">
+                <button type="button" data-testid="reset" onclick={onreset}>{ "Start over" }</button>
+            </div>
+        </section>
+    }
+}

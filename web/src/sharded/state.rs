@@ -1,0 +1,631 @@
+//! Sharded mode's state and reducer. The `ShardedSim` sits behind one
+//! handle (`ShardedHandle`); `version` counts its changes so components can
+//! compare props cheaply.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use raftlab_core::kv::KvOp;
+use raftlab_core::meta::{slot_of, GroupId, Slot, SLOTS};
+use raftlab_core::sim::sharded::{ShardNode, ShardedAction, ShardedConfig};
+use raftlab_core::types::NodeId;
+use yew::prelude::*;
+
+use super::lab::{name, ShardedLab};
+use super::walk::{WalkAction, Walkthrough};
+
+/// Slowest speed: simulated ms per wall ms.
+pub const SPEED_MIN: f64 = 0.001;
+/// Fastest: real time.
+pub const SPEED_MAX: f64 = 1.0;
+/// The speed a page starts at.
+pub const SPEED_DEFAULT: f64 = 0.05;
+/// Longest wall-clock frame counted, ms.
+const MAX_FRAME_MS: f64 = 100.0;
+
+/// The one handle on the simulator. Equal when it is the same lab.
+#[derive(Clone)]
+pub struct ShardedHandle(pub Rc<RefCell<ShardedLab>>);
+
+impl PartialEq for ShardedHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What a reset builds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardedSetup {
+    /// The seed.
+    pub seed: u64,
+    /// Settings (groups, nodes, timing).
+    pub cfg: ShardedConfig,
+}
+
+impl Default for ShardedSetup {
+    fn default() -> Self {
+        ShardedSetup {
+            seed: 1,
+            cfg: ShardedConfig::default(),
+        }
+    }
+}
+
+/// Something for the user to read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// A refusal or a problem.
+    pub error: bool,
+}
+
+/// What can be done to the selected node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeVerb {
+    /// Crash it.
+    Crash,
+    /// Restart it.
+    Restart,
+    /// Fire its election timeout.
+    Timeout,
+    /// Make it its group's leader.
+    Transfer,
+    /// Snapshot it now.
+    Snapshot,
+}
+
+/// Everything that changes the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    /// An animation frame: wall ms since the last.
+    Frame(f64),
+    /// Start the clock.
+    Play,
+    /// Stop the clock.
+    Pause,
+    /// Start or stop.
+    TogglePlay,
+    /// To the next event.
+    Step,
+    /// Back one event.
+    StepBack,
+    /// Jump ahead, simulated ms.
+    Forward(u64),
+    /// Go to just after event `seq` (paused).
+    GotoEvent(u64),
+    /// Simulated ms per wall ms.
+    SetSpeed(f64),
+    /// Select a node (or none).
+    Select(Option<NodeId>),
+    /// Act on the selected node.
+    Node(NodeVerb),
+    /// Move a node to the next partition side.
+    CycleSide(NodeId),
+    /// Put a whole group on one partition side.
+    GroupSide(GroupId),
+    /// Split the network as picked.
+    Partition,
+    /// Remove partitions and cuts.
+    Heal,
+    /// Cut or restore a one-way link.
+    ToggleLink(NodeId, NodeId),
+    /// Lose a message in flight.
+    DropMessage(u64),
+    /// A client operation.
+    Client(KvOp, String, Option<String>),
+    /// Look a key up (its slot is picked).
+    Lookup(String),
+    /// Pick a slot (in the strip or by number).
+    PickSlot(Option<Slot>),
+    /// Move slot (text) to group (name), as typed.
+    MoveSlot(String, String),
+    /// Latency slider, ms (top of the range).
+    SetLatency(u64),
+    /// Loss slider, percent.
+    SetLoss(u64),
+    /// A fresh run.
+    Reset(ShardedSetup),
+    /// Show a problem found by a form.
+    Problem(String),
+    /// Hide the notice.
+    Dismiss,
+    /// Walkthrough: open or close.
+    WalkOpen(bool),
+    /// Walkthrough: go to step n.
+    WalkGo(usize),
+    /// Walkthrough: do action `i` of the current step.
+    WalkDo(usize),
+}
+
+/// The page's state in sharded mode.
+#[derive(Clone, PartialEq)]
+pub struct ShardedState {
+    /// The simulator and its clock.
+    pub lab: ShardedHandle,
+    /// Bumped on every change to the lab.
+    pub version: u64,
+    /// Whether the clock runs.
+    pub playing: bool,
+    /// Simulated ms per wall ms.
+    pub speed: f64,
+    /// The node the node actions are about.
+    pub selected: Option<NodeId>,
+    /// Partition picks: side per node (0 = A).
+    pub sides: BTreeMap<NodeId, u8>,
+    /// The latest message for the user.
+    pub notice: Option<Notice>,
+    /// The latest client operation: (client, seq).
+    pub last_client: Option<(u64, u64)>,
+    /// The key looked up.
+    pub lookup: String,
+    /// The slot picked (strip, lookup or move form).
+    pub picked: Option<Slot>,
+    /// What the run was built from.
+    pub setup: ShardedSetup,
+    /// Violations already reported.
+    pub violations_seen: usize,
+    /// Latency slider (ms).
+    pub latency: u64,
+    /// Loss slider (%).
+    pub loss: u64,
+    /// The walkthrough (or why it could not be read).
+    pub walk: Rc<Result<Walkthrough, String>>,
+    /// The walkthrough panel is open.
+    pub walk_open: bool,
+    /// Current walkthrough step.
+    pub walk_step: usize,
+    /// Simulated time the current step began.
+    pub walk_since: u64,
+}
+
+impl ShardedState {
+    /// The page for `setup`, or the default run and a notice when refused.
+    pub fn new(setup: ShardedSetup, speed: f64, playing: bool, walk_open: bool) -> ShardedState {
+        let (lab, setup, notice) = match ShardedLab::new(setup.seed, setup.cfg.clone()) {
+            Ok(lab) => (Some(lab), setup, None),
+            Err(e) => (
+                None,
+                ShardedSetup::default(),
+                Some(Notice {
+                    text: format!("Those settings were refused ({e}); running the defaults."),
+                    error: true,
+                }),
+            ),
+        };
+        let lab = lab
+            .or_else(|| ShardedLab::new(setup.seed, setup.cfg.clone()).ok())
+            .expect("the default settings are valid");
+        let latency = setup.cfg.sim.latency_ms[1];
+        let loss = (setup.cfg.sim.loss * 100.0).round() as u64;
+        ShardedState {
+            lab: ShardedHandle(Rc::new(RefCell::new(lab))),
+            version: 0,
+            playing,
+            speed: speed.clamp(SPEED_MIN, SPEED_MAX),
+            selected: None,
+            sides: BTreeMap::new(),
+            notice,
+            last_client: None,
+            lookup: String::new(),
+            picked: None,
+            setup,
+            violations_seen: 0,
+            latency,
+            loss,
+            walk: Rc::new(Walkthrough::shipped()),
+            walk_open,
+            walk_step: 0,
+            walk_since: 0,
+        }
+    }
+
+    fn changed(&mut self) {
+        self.version += 1;
+        let first_new = {
+            let lab = self.lab.0.borrow();
+            let v = lab.sim().violations();
+            (v.len() > self.violations_seen).then(|| v[self.violations_seen].clone())
+        };
+        if let Some(v) = first_new {
+            // Stop the clock at the very event that broke the rule.
+            self.playing = false;
+            self.lab.0.borrow_mut().goto_event(v.violation.seq);
+            self.notice = Some(Notice {
+                text: format!(
+                    "Safety violation in {} ({}) at event #{}: {} — the clock stopped there.",
+                    v.group, v.violation.rule, v.violation.seq, v.violation.message
+                ),
+                error: true,
+            });
+        }
+        self.violations_seen = self.lab.0.borrow().sim().violations().len();
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn act(&mut self, action: ShardedAction) -> bool {
+        let result = self.lab.0.borrow_mut().act(action);
+        let ok = result.is_ok();
+        match result {
+            Ok(()) => {
+                if matches!(&self.notice, Some(n) if n.error) {
+                    self.notice = None;
+                }
+            }
+            Err(e) => self.error(format!("Not done: {e}.")),
+        }
+        self.changed();
+        ok
+    }
+
+    fn node_verb(&mut self, verb: NodeVerb) {
+        let Some(node) = self.selected else {
+            return self.error("Select a node first: click it in any ring.");
+        };
+        self.act(match verb {
+            NodeVerb::Crash => ShardedAction::Crash { node },
+            NodeVerb::Restart => ShardedAction::Restart { node },
+            NodeVerb::Timeout => ShardedAction::Timeout { node },
+            NodeVerb::Transfer => ShardedAction::Transfer { to: node },
+            NodeVerb::Snapshot => ShardedAction::Snapshot { node },
+        });
+    }
+
+    fn client(&mut self, op: KvOp, key: String, value: Option<String>) {
+        let key = key.trim().to_string();
+        if key.is_empty() {
+            return self.error("Type a key first.");
+        }
+        if op == KvOp::Put && value.as_deref().is_none_or(str::is_empty) {
+            return self.error("A put needs a value.");
+        }
+        let value = if op == KvOp::Put { value } else { None };
+        // The first client that is not busy sends it.
+        let client = {
+            let lab = self.lab.0.borrow();
+            let views = lab.sim().clients();
+            (1..)
+                .find(|c| !views.iter().any(|v| v.id == *c && v.current.is_some()))
+                .unwrap_or(1)
+        };
+        self.lookup = key.clone();
+        self.picked = Some(slot_of(&key));
+        if !self.act(ShardedAction::Client {
+            client,
+            op,
+            key,
+            value,
+        }) {
+            return;
+        }
+        let seq = {
+            let lab = self.lab.0.borrow();
+            lab.sim()
+                .clients()
+                .into_iter()
+                .find(|v| v.id == client)
+                .and_then(|v| {
+                    v.current
+                        .map(|op| op.seq)
+                        .or_else(|| v.done.last().map(|op| op.seq))
+                })
+        };
+        self.last_client = seq.map(|s| (client, s));
+    }
+
+    fn move_slot(&mut self, slot: &str, to: &str) {
+        let Ok(slot) = slot.trim().parse::<u32>() else {
+            return self.error(format!("Type a slot number from 0 to {}.", SLOTS - 1));
+        };
+        let Some(slot) = u16::try_from(slot).ok().filter(|s| *s < SLOTS) else {
+            return self.error(format!("Slots run from 0 to {}.", SLOTS - 1));
+        };
+        let to = {
+            let lab = self.lab.0.borrow();
+            let to = to.trim();
+            if to.is_empty() {
+                Some(lab.next_group(slot))
+            } else {
+                lab.group_by_name(to)
+            }
+        };
+        let Some(to) = to else {
+            return self.error("Pick a KV group to move the slot to.");
+        };
+        self.picked = Some(slot);
+        self.act(ShardedAction::MoveSlot { slot, to });
+    }
+
+    fn walk_do(&mut self, i: usize) {
+        let action = match self.walk.as_ref() {
+            Ok(w) => w
+                .steps
+                .get(self.walk_step)
+                .and_then(|s| s.actions.get(i))
+                .map(|(_, a)| a.clone()),
+            Err(_) => None,
+        };
+        let Some(action) = action else {
+            return;
+        };
+        match action {
+            WalkAction::Forward(ms) => {
+                self.lab.0.borrow_mut().forward(ms);
+                self.changed();
+            }
+            WalkAction::PickKey(key) => {
+                self.picked = Some(slot_of(&key));
+                self.lookup = key;
+            }
+            WalkAction::Client(op, key, value) => self.client(op, key, value),
+            WalkAction::MoveKey(key) => {
+                let slot = slot_of(&key);
+                self.lookup = key;
+                self.move_slot(&slot.to_string(), "");
+            }
+            WalkAction::CrashLeader(key) => {
+                let slot = slot_of(&key);
+                let leader = {
+                    let lab = self.lab.0.borrow();
+                    let g = lab.sim().settled_owner(slot);
+                    lab.sim().leader(g).ok_or(name(g))
+                };
+                match leader {
+                    Ok(node) => {
+                        self.selected = Some(node);
+                        self.act(ShardedAction::Crash { node });
+                    }
+                    Err(g) => self.error(format!("{g} has no leader right now to crash.")),
+                }
+            }
+            WalkAction::RestartAll => {
+                let down: Vec<NodeId> = {
+                    let lab = self.lab.0.borrow();
+                    lab.sim()
+                        .nodes()
+                        .iter()
+                        .filter(|(_, n)| matches!(n, ShardNode::Down(..)))
+                        .map(|(&id, _)| id)
+                        .collect()
+                };
+                if down.is_empty() {
+                    self.info("Every node is running.");
+                }
+                for node in down {
+                    self.act(ShardedAction::Restart { node });
+                }
+            }
+        }
+    }
+}
+
+impl Reducible for ShardedState {
+    type Action = Msg;
+
+    fn reduce(self: Rc<Self>, msg: Msg) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match msg {
+            Msg::Frame(wall_ms) => {
+                if !s.playing {
+                    return self;
+                }
+                let dt = wall_ms.clamp(0.0, MAX_FRAME_MS) * s.speed;
+                s.lab.0.borrow_mut().advance(dt);
+                s.changed();
+            }
+            Msg::Play => s.playing = true,
+            Msg::Pause => s.playing = false,
+            Msg::TogglePlay => s.playing = !s.playing,
+            Msg::Step => {
+                s.playing = false;
+                s.lab.0.borrow_mut().step();
+                s.changed();
+            }
+            Msg::StepBack => {
+                s.playing = false;
+                s.lab.0.borrow_mut().step_back();
+                s.changed();
+            }
+            Msg::Forward(ms) => {
+                s.lab.0.borrow_mut().forward(ms);
+                s.changed();
+            }
+            Msg::GotoEvent(seq) => {
+                s.playing = false;
+                s.lab.0.borrow_mut().goto_event(seq);
+                s.changed();
+            }
+            Msg::SetSpeed(v) => {
+                if v.is_finite() {
+                    s.speed = v.clamp(SPEED_MIN, SPEED_MAX);
+                }
+            }
+            Msg::Select(id) => s.selected = id,
+            Msg::Node(verb) => s.node_verb(verb),
+            Msg::CycleSide(id) => {
+                let g = s.sides.get(&id).copied().unwrap_or(0);
+                s.sides.insert(id, (g + 1) % 3);
+            }
+            Msg::GroupSide(g) => {
+                let nodes = s.lab.0.borrow().sim().group_nodes(g).to_vec();
+                let side = nodes
+                    .first()
+                    .map(|n| (s.sides.get(n).copied().unwrap_or(0) + 1) % 3)
+                    .unwrap_or(0);
+                for n in nodes {
+                    s.sides.insert(n, side);
+                }
+            }
+            Msg::Partition => {
+                let ids: Vec<NodeId> = s.lab.0.borrow().sim().nodes().keys().copied().collect();
+                let mut sides: Vec<Vec<NodeId>> = vec![Vec::new(); 3];
+                for id in ids {
+                    let g = s.sides.get(&id).copied().unwrap_or(0) as usize;
+                    sides[g.min(2)].push(id);
+                }
+                sides.retain(|g| !g.is_empty());
+                if sides.len() < 2 {
+                    s.error("Put at least one node on side B first (click its chip).");
+                } else {
+                    s.act(ShardedAction::Partition { groups: sides });
+                }
+            }
+            Msg::Heal => {
+                s.act(ShardedAction::Heal);
+                s.sides.clear();
+            }
+            Msg::ToggleLink(from, to) => {
+                let cut = s.lab.0.borrow().sim().cut_links().contains(&(from, to));
+                s.act(if cut {
+                    ShardedAction::Restore { from, to }
+                } else {
+                    ShardedAction::Cut { from, to }
+                });
+            }
+            Msg::DropMessage(id) => {
+                s.act(ShardedAction::DropMessage { id });
+            }
+            Msg::Client(op, key, value) => s.client(op, key, value),
+            Msg::Lookup(key) => {
+                let k = key.trim();
+                s.picked = (!k.is_empty()).then(|| slot_of(k));
+                s.lookup = key;
+            }
+            Msg::PickSlot(slot) => s.picked = slot.filter(|&x| x < SLOTS),
+            Msg::MoveSlot(slot, to) => s.move_slot(&slot, &to),
+            Msg::SetLatency(ms) => {
+                let hi = ms.clamp(1, 1000);
+                s.latency = hi;
+                s.act(ShardedAction::Network {
+                    latency_ms: Some([(hi / 5).max(1), hi]),
+                    loss: None,
+                    duplicate: None,
+                    reorder: None,
+                });
+            }
+            Msg::SetLoss(pct) => {
+                let pct = pct.min(100);
+                s.loss = pct;
+                s.act(ShardedAction::Network {
+                    latency_ms: None,
+                    loss: Some(pct as f64 / 100.0),
+                    duplicate: None,
+                    reorder: None,
+                });
+            }
+            Msg::Reset(setup) => match ShardedLab::new(setup.seed, setup.cfg.clone()) {
+                Ok(lab) => {
+                    s.lab = ShardedHandle(Rc::new(RefCell::new(lab)));
+                    s.latency = setup.cfg.sim.latency_ms[1];
+                    s.loss = (setup.cfg.sim.loss * 100.0).round() as u64;
+                    s.setup = setup;
+                    s.selected = None;
+                    s.sides.clear();
+                    s.last_client = None;
+                    s.violations_seen = 0;
+                    s.notice = None;
+                    s.walk_step = 0;
+                    s.walk_since = 0;
+                    s.changed();
+                }
+                Err(e) => s.error(format!("Cannot reset: {e}.")),
+            },
+            Msg::Problem(text) => s.error(text),
+            Msg::Dismiss => s.notice = None,
+            Msg::WalkOpen(open) => s.walk_open = open,
+            Msg::WalkGo(n) => {
+                let len = s.walk.as_ref().as_ref().map(|w| w.steps.len()).unwrap_or(0);
+                if n < len {
+                    s.walk_step = n;
+                    s.walk_since = s.lab.0.borrow().sim().now();
+                }
+            }
+            Msg::WalkDo(i) => s.walk_do(i),
+        }
+        Rc::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raftlab_core::sim::sharded::MigrationPhase;
+
+    fn state() -> Rc<ShardedState> {
+        Rc::new(ShardedState::new(
+            ShardedSetup::default(),
+            SPEED_DEFAULT,
+            false,
+            false,
+        ))
+    }
+
+    #[test]
+    fn bad_input_is_a_notice_not_a_panic() {
+        let s = state().reduce(Msg::Node(NodeVerb::Crash));
+        assert!(s.notice.as_ref().is_some_and(|n| n.error));
+        for (slot, to) in [
+            ("x", "g1"),
+            ("5000", "g1"),
+            ("-1", ""),
+            ("3", "g9"),
+            ("0", "g1"),
+        ] {
+            let s = state().reduce(Msg::MoveSlot(slot.into(), to.into()));
+            assert!(s.notice.as_ref().is_some_and(|n| n.error), "{slot} {to}");
+        }
+        let s = state().reduce(Msg::Client(KvOp::Put, " ".into(), None));
+        assert!(s.notice.is_some());
+        let s = state().reduce(Msg::PickSlot(Some(9999)));
+        assert_eq!(s.picked, None);
+        let s = state().reduce(Msg::WalkGo(99)).reduce(Msg::WalkDo(42));
+        assert_eq!(s.walk_step, 0);
+    }
+
+    #[test]
+    fn the_walkthrough_can_be_followed_to_its_end() {
+        let mut s = state().reduce(Msg::WalkOpen(true));
+        let steps = s.walk.as_ref().as_ref().expect("parses").steps.clone();
+        for (n, step) in steps.iter().enumerate() {
+            s = s.reduce(Msg::WalkGo(n));
+            for i in 0..step.actions.len() {
+                s = s.reduce(Msg::WalkDo(i));
+                s = s.reduce(Msg::Forward(50));
+            }
+            let mut ok = false;
+            for _ in 0..60 {
+                let held = {
+                    let lab = s.lab.0.borrow();
+                    step.wait.holds(lab.sim(), s.walk_since, &s.lookup)
+                };
+                if held {
+                    ok = true;
+                    break;
+                }
+                s = s.reduce(Msg::Forward(100));
+            }
+            assert!(ok, "step {} ({}) never held", n + 1, step.title);
+        }
+        let lab = s.lab.0.borrow();
+        assert!(lab.sim().violations().is_empty());
+        assert!(lab
+            .sim()
+            .migrations()
+            .iter()
+            .all(|m| m.phase == MigrationPhase::Done));
+    }
+}
