@@ -14,6 +14,7 @@ mod lab;
 mod model;
 mod narrate;
 mod ring;
+mod sharded;
 mod state;
 
 use std::cell::RefCell;
@@ -276,6 +277,7 @@ pub fn app() -> Html {
                         <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
                             onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
                         <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+                        <a class="mode-link" href="?mode=sharded" data-testid="mode-switch" title="several Raft groups sharing the keys">{ "Sharded mode" }</a>
                     </div>
                 </header>
                 <div class="status" data-testid="status" aria-live="off"
@@ -325,6 +327,19 @@ pub fn app() -> Html {
         }
 }
 
+/// Whether the URL asks for sharded mode (`?mode=sharded`).
+fn sharded_mode() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .and_then(|p| p.get("mode"))
+        .is_some_and(|m| m == "sharded")
+}
+
 fn main() {
-    yew::Renderer::<App>::new().render();
+    if sharded_mode() {
+        yew::Renderer::<sharded::ShardedApp>::new().render();
+    } else {
+        yew::Renderer::<App>::new().render();
+    }
 }
