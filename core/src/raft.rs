@@ -895,7 +895,6 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         from: NodeId,
         req: &RequestVoteReq,
     ) -> RequestVoteResp {
-        let me = self.id();
         let refuse = |s: &mut Self, reason: String| {
             let resp = RequestVoteResp {
                 prevote: req.prevote,
@@ -955,9 +954,6 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                     ),
                 );
             }
-            if !self.config().is_voter(me) && !self.cfg.bugs.has(Bug::LearnerInQuorum) {
-                return refuse(self, "I am not a voter (thesis §4.2.1)".into());
-            }
             if let Err(why) = self.log_up_to_date(req.last_log_idx, req.last_log_term) {
                 return refuse(self, why);
             }
@@ -984,9 +980,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 &format!("S{from} asked for votes in a higher term (§5.1)"),
             );
         }
-        if !self.config().is_voter(me) && !self.cfg.bugs.has(Bug::LearnerInQuorum) {
-            return refuse(self, "I am not a voter (thesis §4.2.1)".into());
-        }
+        // Thesis §4.1: a server answers votes without consulting its own
+        // configuration. It may not yet hold the entry that made it a voter;
+        // the candidate's configuration decides whose votes count (learners
+        // are neither asked nor counted), so refusing here only risks an
+        // election no one can win.
         if self.voted_for != NO_NODE && self.voted_for != from {
             let v = self.voted_for;
             return refuse(

@@ -42,9 +42,10 @@ fn learner_receives_the_log_but_neither_votes_nor_counts() {
     ok(common::scenarios::learners_do_not_count(&none()));
 }
 
-/// Thesis §4.2.1: a learner never campaigns and refuses vote requests.
+/// Thesis §4.2.1: a learner never campaigns, and a candidate never asks a
+/// learner for its vote (nor would count it).
 #[test]
-fn learner_never_campaigns_and_refuses_votes() {
+fn learner_never_campaigns_and_is_never_asked_to_vote() {
     let mut conf = Membership::with_voters([1, 2, 3]);
     conf.learners.insert(4);
     let mut s = raftlab_core::harness::Server::new(
@@ -62,21 +63,58 @@ fn learner_never_campaigns_and_refuses_votes() {
         s.tick();
     }
     assert_eq!((s.state(), s.current_term()), (Role::Follower, 0));
-    s.step(vote_req(1, 4, true, 1, (0, 0)));
-    s.step(vote_req(1, 4, false, 1, (0, 0)));
     let (msgs, _) = drain(&mut s);
-    let granted: Vec<bool> = msgs
+    assert!(msgs.is_empty(), "a learner sends nothing on its own");
+    // Candidates ask voters only.
+    let mut c = Cluster::new(3, config(&none(), |_| {}));
+    c.elect(1);
+    c.add_node(4);
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::AddLearner(4))
+        .unwrap();
+    c.deliver_all();
+    c.run_ticks(60);
+    let _ = c.node_mut(2).force_timeout();
+    let asked: Vec<u64> = c
+        .take_queue()
         .iter()
-        .filter_map(|m| match &m.body {
-            MessageBody::RequestVoteResp(r) => Some(r.vote_granted),
-            _ => None,
-        })
+        .filter(|m| m.body.kind() == "request_vote")
+        .map(|m| m.to)
         .collect();
-    assert_eq!(granted, vec![false, false]);
-    assert!(
-        msgs.iter().all(|m| m.body.prevote().is_some()),
-        "it sent only answers"
-    );
+    assert!(!asked.contains(&4), "S4 was asked to vote: {asked:?}");
+}
+
+/// Thesis §4.1: a server votes without consulting its own configuration.
+/// A node promoted to voter before it received the promotion entry is
+/// needed for the new majority; if it refused ("I am not a voter") no one
+/// could ever be elected.
+#[test]
+fn a_voter_that_has_not_yet_seen_its_promotion_still_votes() {
+    let mut c = Cluster::new(3, config(&none(), |_| {}));
+    c.elect(1);
+    c.add_node(4);
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::AddLearner(4))
+        .unwrap();
+    c.deliver_all();
+    c.run_ticks(60);
+    // Promote S4 while it cannot hear: voters {1,2,3,4} commit with S1-S3.
+    c.isolate(4);
+    c.node_mut(1)
+        .propose_conf_change(ConfChange::AddVoter(4))
+        .unwrap();
+    c.deliver_all();
+    c.run_ticks(60);
+    assert!(c.node(1).config().is_voter(4));
+    assert!(c.node(4).config().is_learner(4), "S4 has not seen it");
+    // The leader goes down: of voters {1,2,3,4}, a majority (3) needs S4.
+    c.crash(1);
+    c.recover();
+    c.run_ticks(2_000);
+    let leaders = c.leaders();
+    assert_eq!(leaders.len(), 1, "someone is elected with S4's vote");
+    let l = leaders[0];
+    assert!(c.node(l).elected_by().contains(&4), "S4's vote counted");
 }
 
 /// Thesis §4.2.1: a learner catches up, then is promoted to voter; from
