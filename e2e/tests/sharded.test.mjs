@@ -170,13 +170,19 @@ test('the walkthrough runs from its first step to its last', async () => {
 });
 
 test('node and network actions work on any group; the mode switch goes back', async () => {
-  const { page, assertNoProblems } = await app.open({ path: '?mode=sharded&paused=1&seed=7&groups=3' });
+  const { page, assertNoProblems, screenshot } = await app.open({ path: '?mode=sharded&paused=1&seed=7&groups=3' });
   assert.equal(await page.locator('[data-testid="group-g3"]').count(), 1);
   await until(page, 'every group has a leader', async () => Object.values(await leaders(page)).every((v) => v));
   // Partition g2 away from everything else, then heal.
   await page.click('[data-testid="part-group-g2"]');
   await page.click('[data-testid="partition"]');
   assert.match(await page.locator('[data-testid="network-status"]').textContent(), /partitioned/);
+  assert.match(await page.locator('[data-testid="network-status"]').textContent(), /2 sides/);
+  assert.equal(await attr(page, 'link-21-22', 'up'), 'true', 'g2 still talks to itself');
+  assert.equal((await page.locator('[data-testid="side-g2"]').textContent()).trim(), 'side B');
+  assert.equal((await page.locator('[data-testid="side-g1"]').textContent()).trim(), 'side A');
+  await page.click('[data-testid="forward-100"]');
+  await screenshot('sharded-three-groups');
   await page.click('[data-testid="heal"]');
   assert.match(await page.locator('[data-testid="network-status"]').textContent(), /healthy/);
   // Timeout a follower of the meta group: it campaigns.

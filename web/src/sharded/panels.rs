@@ -459,13 +459,19 @@ pub fn slot_panel(props: &SlotPanelProps) -> Html {
         }
     });
     let groups = lab.kv_groups();
-    let default_to = picked.map(|s| lab.next_group(s));
+    // The destination shown is the one used: the reader's pick, else the
+    // next group after the slot's owner, else the first KV group.
+    let chosen = if to.is_empty() {
+        picked
+            .map(|s| lab.next_group(s))
+            .or(groups.first().copied())
+            .map(name)
+            .unwrap_or_default()
+    } else {
+        (*to).clone()
+    };
     let options = groups.iter().map(|&g| {
-        let selected = if to.is_empty() {
-            default_to == Some(g)
-        } else {
-            *to == name(g)
-        };
+        let selected = chosen == name(g);
         html! { <option value={name(g)} {selected}>{ name(g) }</option> }
     });
     let onto = {
@@ -475,16 +481,8 @@ pub fn slot_panel(props: &SlotPanelProps) -> Html {
     let onmove = {
         let onmsg = onmsg.clone();
         let slot_text = slot_text.clone();
-        let to = to.clone();
-        let fallback = default_to.map(name).unwrap_or_default();
-        Callback::from(move |_| {
-            let dest = if to.is_empty() {
-                fallback.clone()
-            } else {
-                (*to).clone()
-            };
-            onmsg.emit(Msg::MoveSlot((*slot_text).clone(), dest));
-        })
+        let chosen = chosen.clone();
+        Callback::from(move |_| onmsg.emit(Msg::MoveSlot((*slot_text).clone(), chosen.clone())))
     };
     html! {
         <section class="panel slot-panel" aria-label="slots">

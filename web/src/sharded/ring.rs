@@ -205,6 +205,22 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
         html! { <text class={classes!("ask", *class)} x={f(c)} y={f(y)}>{ text.clone() }</text> }
     });
 
+    // Which partition side(s) the group's nodes are on.
+    let side = sim.partition().map(|sides| {
+        let mut letters: Vec<char> = ids
+            .iter()
+            .filter_map(|n| sides.iter().position(|s| s.contains(n)))
+            .map(|i| (b'A' + (i as u8).min(25)) as char)
+            .collect();
+        letters.sort_unstable();
+        letters.dedup();
+        let list: Vec<String> = letters.iter().map(char::to_string).collect();
+        if letters.len() == 1 {
+            format!("side {}", list.join(""))
+        } else {
+            format!("split {}", list.join("/"))
+        }
+    });
     let slots = (g != 0).then(|| lab.slots_owned(g));
     let subtitle = match leader {
         Some(l) => format!("S{l} leads · term {}", leader_term.unwrap_or(0)),
@@ -223,6 +239,9 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
             <figcaption>
                 <span class="gname">{ gname.clone() }</span>
                 <span class="grole">{ role }</span>
+                if let Some(side) = side {
+                    <span class="gside" data-testid={format!("side-{gname}")}>{ side }</span>
+                }
                 <span class="glead">{ subtitle }</span>
             </figcaption>
             <svg class="cluster mini" viewBox={format!("0 {TOP} {VIEW} {}", VIEW - TOP - 36.0)} role="img"
