@@ -9,6 +9,7 @@
 //! for `vt`. Pausing, stepping and rewinding only move `vt` and the
 //! simulator, so the picture is always a function of (sim state, `vt`).
 
+use raftlab_core::lesson::{Breakpoint, BreakpointWatch, Lesson, LessonRun, StepStatus};
 use raftlab_core::sim::{Action, Sim, SimConfig};
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::{NodeId, Role};
@@ -69,22 +70,144 @@ pub struct Lab {
     /// `send_seq[id - 1]`: the seq of message `id`'s send event.
     send_seq: Vec<u64>,
     branches: Vec<Branch>,
+    /// The lesson being played, if any: it drives the simulator while its
+    /// step waits (`LessonRun::drive`), so lessons play the same way at
+    /// any frame rate.
+    lesson: Option<LessonRun>,
+    /// Breakpoints, scanned after the clock runs forward.
+    watch: BreakpointWatch,
 }
 
 impl Lab {
     /// A fresh cluster of `nodes` voters.
     pub fn new(seed: u64, nodes: u64, cfg: SimConfig) -> Result<Lab, String> {
-        let sim = Sim::new(seed, nodes, cfg)?;
+        Ok(Lab::from_sim(Sim::new(seed, nodes, cfg)?))
+    }
+
+    /// A lab around a simulator built elsewhere (a session, a trace), at
+    /// the simulator's present.
+    pub fn from_sim(sim: Sim) -> Lab {
         let mut lab = Lab {
+            vt: sim.now() as f64,
+            watch: BreakpointWatch::new(Vec::new(), &sim),
             sim,
-            vt: 0.0,
             marks: Vec::new(),
             scanned: 0,
             send_seq: Vec::new(),
             branches: Vec::new(),
+            lesson: None,
         };
         lab.refresh();
+        lab
+    }
+
+    /// The lesson's cluster at its first step.
+    pub fn with_lesson(lesson: Lesson) -> Result<Lab, String> {
+        let (run, sim) = LessonRun::new(lesson)?;
+        let mut lab = Lab::from_sim(sim);
+        lab.lesson = Some(run);
         Ok(lab)
+    }
+
+    /// The lesson being played.
+    pub fn lesson(&self) -> Option<&LessonRun> {
+        self.lesson.as_ref()
+    }
+
+    /// Where the lesson's current step stands (`None` without a lesson).
+    pub fn lesson_status(&mut self) -> Option<StepStatus> {
+        let sim = &self.sim;
+        self.lesson.as_mut().map(|run| run.poll(sim))
+    }
+
+    /// Stops playing the lesson; the run stays as it is.
+    pub fn leave_lesson(&mut self) {
+        self.lesson = None;
+    }
+
+    /// Whether the lesson holds the clock: its step waits for an answer.
+    pub fn lesson_holds(&self) -> bool {
+        self.lesson.as_ref().is_some_and(|r| r.needs_answer())
+    }
+
+    /// Whether the lesson's step is waiting for its condition (then the
+    /// lesson drives the simulator).
+    fn lesson_drives(&mut self) -> bool {
+        matches!(self.lesson_status(), Some(StepStatus::Waiting))
+    }
+
+    /// Records the student's answer to the current step's question.
+    pub fn answer(&mut self, choice: usize) -> Option<raftlab_core::lesson::Feedback> {
+        self.lesson.as_mut()?.answer(choice)
+    }
+
+    /// Runs the current step to its end (at most its time bound), as if
+    /// played: the "finish this step" control.
+    pub fn finish_step(&mut self) {
+        let Some(run) = self.lesson.as_mut() else {
+            return;
+        };
+        if run.needs_answer() {
+            return;
+        }
+        let bound = run
+            .step_began_at()
+            .saturating_add(run.current_step().map_or(0, |s| s.max_ms))
+            .saturating_add(1);
+        run.drive(&mut self.sim, bound);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+    }
+
+    /// Moves the lesson to its next step (once the current one is done);
+    /// the new step's immediate actions run now.
+    pub fn next_step(&mut self) -> Option<StepStatus> {
+        if self.lesson_status() != Some(StepStatus::Done) {
+            return self.lesson_status();
+        }
+        self.branch_if_past();
+        let run = self.lesson.as_mut()?;
+        let status = run.advance(&mut self.sim);
+        self.vt = self.vt.max(self.sim.now() as f64);
+        self.refresh();
+        self.watch.reset(&self.sim);
+        Some(status)
+    }
+
+    /// Replaces the breakpoints; they fire from the present on.
+    pub fn set_breakpoints(&mut self, breakpoints: Vec<Breakpoint>) {
+        self.watch = BreakpointWatch::new(breakpoints, &self.sim);
+    }
+
+    /// The breakpoints.
+    pub fn breakpoints(&self) -> &[Breakpoint] {
+        &self.watch.breakpoints
+    }
+
+    /// Looks for a breakpoint among the events the clock just ran through;
+    /// on a hit, goes back to that very event and returns it with the
+    /// breakpoint's description.
+    pub fn check_breakpoints(&mut self) -> Option<(u64, String)> {
+        if self.watch.breakpoints.is_empty() {
+            self.watch.reset(&self.sim);
+            return None;
+        }
+        let hit = self.watch.scan(&self.sim)?;
+        let what = self
+            .watch
+            .breakpoints
+            .get(hit.index)
+            .map(|b| b.describe())
+            .unwrap_or_default();
+        self.sim.goto_event(hit.seq);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+        Some((hit.seq, what))
+    }
+
+    /// After a jump in time: breakpoints look only at what runs from here.
+    fn rewatch(&mut self) {
+        self.watch.reset(&self.sim);
     }
 
     /// The simulator, to read.
@@ -135,20 +258,49 @@ impl Lab {
         if !(dt.is_finite() && dt > 0.0) {
             return;
         }
-        self.vt += dt;
-        self.sim.run_until(self.vt.floor() as u64);
+        if self.lesson_holds() {
+            return;
+        }
+        let target = self.vt + dt;
+        if self.lesson_drives() {
+            let until = target.floor() as u64;
+            let run = self.lesson.as_mut().expect("a lesson drives");
+            if run.drive(&mut self.sim, until) == StepStatus::Waiting {
+                self.vt = target;
+            } else {
+                // The step completed (or failed) here: the clock stops at it.
+                self.vt = self.sim.now() as f64;
+            }
+        } else {
+            self.vt = target;
+            self.sim.run_until(self.vt.floor() as u64);
+        }
         self.refresh();
     }
 
-    /// Jumps `ms` simulated ms ahead at once.
+    /// Jumps `ms` simulated ms ahead at once (stopping where a lesson's
+    /// step completes).
     pub fn forward(&mut self, ms: u64) {
-        self.vt = self.vt.floor() + ms as f64;
-        self.sim.run_until(self.vt as u64);
+        if self.lesson_holds() {
+            return;
+        }
+        let target = self.vt.floor() + ms as f64;
+        if self.lesson_drives() {
+            let run = self.lesson.as_mut().expect("a lesson drives");
+            run.drive(&mut self.sim, target as u64);
+            self.vt = self.sim.now() as f64;
+        } else {
+            self.vt = target;
+            self.sim.run_until(self.vt as u64);
+        }
         self.refresh();
     }
 
     /// Runs to the next micro-step that emits events.
     pub fn step(&mut self) {
+        if self.lesson_holds() {
+            return;
+        }
         self.sim.step_event(STEP_LIMIT);
         self.vt = self.sim.now() as f64;
         self.refresh();
@@ -164,6 +316,7 @@ impl Lab {
         };
         self.sim.goto_step(target);
         self.vt = self.sim.now() as f64;
+        self.rewatch();
     }
 
     /// Goes to just after the micro-step that emitted event `seq`.
@@ -171,6 +324,7 @@ impl Lab {
         self.sim.goto_event(seq);
         self.vt = self.sim.now() as f64;
         self.refresh();
+        self.rewatch();
     }
 
     /// Moves the clock to simulated time `t`, backwards or forwards.
@@ -190,6 +344,7 @@ impl Lab {
         self.sim.run_until(ms);
         self.vt = t;
         self.refresh();
+        self.rewatch();
     }
 
     /// Whether acting now would discard a known future.
@@ -199,6 +354,17 @@ impl Lab {
 
     /// Acts on the cluster now. Acting in the past starts a new branch.
     pub fn act(&mut self, action: Action) -> Result<(), String> {
+        self.branch_if_past();
+        let result = self.sim.act(action);
+        self.vt = self.vt.max(self.sim.now() as f64);
+        self.refresh();
+        self.rewatch();
+        result
+    }
+
+    /// Records a branch when the present is in the past (the simulator
+    /// discards the known future on the next action).
+    fn branch_if_past(&mut self) {
         if self.in_past() {
             let position = self.sim.position();
             self.branches.push(Branch {
@@ -210,10 +376,6 @@ impl Lab {
             self.send_seq.truncate(keep);
             self.scanned = position as usize;
         }
-        let result = self.sim.act(action);
-        self.vt = self.vt.max(self.sim.now() as f64);
-        self.refresh();
-        result
     }
 
     /// Scans events not yet seen into the marks and the send index.
@@ -373,6 +535,87 @@ mod tests {
             .marks()
             .iter()
             .any(|m| m.kind == MarkKind::Membership("+L6".into())));
+    }
+
+    fn lesson(file: &str) -> Lesson {
+        let path = format!("{}/../static/lessons/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).expect("lesson file");
+        raftlab_core::lesson::parse_lesson(&text).expect("valid lesson")
+    }
+
+    /// Plays a lesson the way the page does: answer, finish, next.
+    fn play_to_end(lab: &mut Lab, mut frame: impl FnMut(&mut Lab)) -> usize {
+        let mut steps = 0;
+        loop {
+            if lab.lesson_holds() {
+                assert!(lab.answer(0).is_some());
+            }
+            match lab.lesson_status() {
+                Some(StepStatus::Waiting) => frame(lab),
+                Some(StepStatus::Done) => {
+                    steps += 1;
+                    lab.next_step();
+                }
+                Some(StepStatus::Finished) => return steps,
+                other => panic!("lesson stopped: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_lesson_plays_to_its_end_in_the_lab() {
+        let index = std::fs::read_to_string(format!(
+            "{}/../static/lessons/index.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        for entry in raftlab_core::lesson::parse_index(&index).unwrap() {
+            let l = lesson(&entry.file);
+            let n = l.steps.len();
+            let mut lab = Lab::with_lesson(l).unwrap();
+            assert_eq!(
+                play_to_end(&mut lab, |lab| lab.finish_step()),
+                n,
+                "{}",
+                entry.id
+            );
+        }
+    }
+
+    #[test]
+    fn a_lesson_plays_the_same_at_any_frame_rate() {
+        let mut a = Lab::with_lesson(lesson("06-figure8-broken.json")).unwrap();
+        let mut b = Lab::with_lesson(lesson("06-figure8-broken.json")).unwrap();
+        play_to_end(&mut a, |lab| lab.advance(0.7));
+        play_to_end(&mut b, |lab| lab.advance(13.0));
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert!(!a.sim().violations().is_empty());
+    }
+
+    #[test]
+    fn a_breakpoint_stops_at_its_event() {
+        let mut lab = lab();
+        lab.set_breakpoints(vec![Breakpoint::Leader { node: None }]);
+        let mut hit = None;
+        for _ in 0..100 {
+            lab.forward(20);
+            hit = lab.check_breakpoints();
+            if hit.is_some() {
+                break;
+            }
+        }
+        let (seq, what) = hit.expect("a leader is elected");
+        assert!(what.contains("becomes leader"));
+        let e = &lab.sim().events()[seq as usize - 1];
+        assert!(matches!(
+            e.kind,
+            EventKind::Role {
+                role: Role::Leader,
+                ..
+            }
+        ));
+        assert!(lab.sim().position() >= seq);
+        assert!(lab.sim().leader().is_some());
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //!
 //! URL parameters set up the first run: `seed`, `nodes`, `speed` (simulated
 //! ms per wall ms), `paused=1`, `present=1`, `prevote=0`, `checkquorum=0`,
-//! `snapshot_every`, `chunk`, `latency` (max ms).
+//! `snapshot_every`, `chunk`, `latency` (max ms), `lesson` (a lesson id
+//! from `lessons/index.json`). A fragment `#s=...` opens a shared session.
 
+mod background;
+mod bench;
 mod components;
+mod io;
 mod lab;
 mod model;
 mod narrate;
@@ -24,14 +28,29 @@ use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::sim::Action;
 use yew::prelude::*;
 
+use components::breakit::BreakIt;
+use components::breakpoints::Breakpoints;
 use components::cluster::{Cluster, Legend};
 use components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
+use components::experiments::Experiments;
 use components::feed::Feed;
 use components::inspector::Inspector;
+use components::lesson::{LessonPanel, LessonPicker};
 use components::logs::Logs;
 use components::panels::{Help, Quorums, Safety, Settings};
+use components::share::Share;
+use components::spacetime::Spacetime;
 use components::timeline::Timeline;
-use state::{Msg, NodeVerb, Setup, UiState, SPEED_DEFAULT};
+use state::{Msg, NodeVerb, Selection, Setup, UiState, SPEED_DEFAULT};
+
+/// The lesson the URL asks for (`?lesson=<id>`).
+fn lesson_from_url() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("lesson")
+        .filter(|v| !v.is_empty())
+}
 
 /// The first run's settings and clock, from the page's URL.
 fn from_url() -> (Setup, f64, bool, bool) {
@@ -122,12 +141,47 @@ fn key_msg(key: &str, view: &KeyView) -> Option<Msg> {
 pub fn app() -> Html {
     let state = use_reducer(|| {
         let (setup, speed, playing, present) = from_url();
-        UiState::new(setup, speed, playing, present)
+        let mut s = UiState::new(setup, speed, playing, present);
+        // A shared link: `#s=...` reproduces the run it was made from.
+        let fragment = io::fragment();
+        if fragment.starts_with(raftlab_core::session::FRAGMENT_PREFIX) {
+            match raftlab_core::session::Session::from_fragment(&fragment) {
+                Ok(session) => s.open_session(&session, "link", "shared link"),
+                Err(e) => {
+                    s.notice = Some(state::Notice {
+                        text: format!("This link's run could not be opened: {e}. Showing a fresh cluster instead."),
+                        error: true,
+                    })
+                }
+            }
+        }
+        s
     });
     let onmsg = {
         let state = state.clone();
         Callback::from(move |m: Msg| state.dispatch(m))
     };
+
+    // The lesson list, fetched once; then the lesson the URL names.
+    {
+        let onmsg = onmsg.clone();
+        use_effect_with((), move |_| components::lesson::fetch_index(onmsg));
+    }
+    {
+        let onmsg = onmsg.clone();
+        let lessons = state.lessons.clone();
+        use_effect_with(lessons.len(), move |_| {
+            if let Some(id) = lesson_from_url() {
+                match lessons.iter().find(|l| l.id == id) {
+                    Some(entry) => components::lesson::fetch_lesson(entry.clone(), onmsg),
+                    None if !lessons.is_empty() => onmsg.emit(Msg::Problem(format!(
+                        "There is no lesson {id:?}; pick one from the Lessons menu."
+                    ))),
+                    None => {}
+                }
+            }
+        });
+    }
 
     // The render loop: one frame after another while playing.
     {
@@ -227,6 +281,28 @@ pub fn app() -> Html {
         let onmsg = onmsg.clone();
         Callback::from(move |seq| onmsg.emit(Msg::GotoEvent(seq)))
     };
+    let onpick = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |sel: Option<Selection>| onmsg.emit(Msg::Link(sel)))
+    };
+    let highlight = {
+        let l = lab.0.borrow();
+        l.lesson()
+            .and_then(|r| r.current_step())
+            .map(|s| s.highlight.clone())
+            .unwrap_or_default()
+    };
+    let lesson_id = lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
+    let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let ondrop = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(file) = io::dropped_file(&e) {
+                components::share::open_file(file, onmsg.clone());
+            }
+        })
+    };
     let onselect = {
         let onmsg = onmsg.clone();
         Callback::from(move |id| onmsg.emit(Msg::Select(id)))
@@ -235,7 +311,7 @@ pub fn app() -> Html {
         let onmsg = onmsg.clone();
         Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
     };
-    let ondrop = {
+    let ondrop_msg = {
         let onmsg = onmsg.clone();
         Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
     };
@@ -267,10 +343,15 @@ pub fn app() -> Html {
     };
 
     html! {
-            <div class={classes!("app", state.present.then_some("present"))}>
+            <div class={classes!("app", state.present.then_some("present"), lesson_id.is_some().then_some("in-lesson"))}
+                {ondragover} ondrop={ondrop}>
                 <header class="masthead">
                     <h1>{ "raftlab" }</h1>
                     <p class="tagline">{ "Raft, running for real" }</p>
+                    <LessonPicker lessons={state.lessons.clone()} current={lesson_id.clone()} onmsg={onmsg.clone()} />
+                    <button type="button" class={classes!("mode-button", state.breakit.then_some("on"))} data-testid="breakit"
+                        aria-pressed={state.breakit.to_string()} onclick={toggle(Msg::BreakIt, state.breakit)}
+                        title="break-it mode: switch on a deliberate bug and watch the checker catch it">{ "Break it" }</button>
                     <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
                     { for branch_note }
                     <div class="view-buttons">
@@ -302,22 +383,41 @@ pub fn app() -> Html {
                     </aside>
                     <section class="col stage">
                         <Cluster lab={lab.clone()} version={version} selected={state.selected}
-                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop} />
+                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
+                            highlight={highlight.clone()} linked={state.linked} />
                         <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
                         <Legend />
                         <Quorums lab={lab.clone()} version={version} />
                         <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
-                            ongoto={ongoto.clone()}
+                            ongoto={ongoto.clone()} linked={state.linked} onpick={onpick.clone()}
                             onmessages={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedMessages(on))) }}
                             onheartbeats={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedHeartbeats(on))) }} />
                     </section>
                     <aside class="col side-col">
+                        <LessonPanel lab={lab.clone()} version={version} status={state.lesson_status.clone()}
+                            feedback={state.feedback.clone()} onmsg={onmsg.clone()} />
+                        if state.breakit {
+                            <BreakIt lab={lab.clone()} version={version} setup={state.setup.clone()}
+                                lessons={state.lessons.clone()} onmsg={onmsg.clone()} ongoto={ongoto.clone()}
+                                violation={state.first_violation.clone()} />
+                        }
                         <Inspector lab={lab.clone()} version={version} selected={state.selected}
                             onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Select(None))) }} />
-                        <Safety lab={lab.clone()} version={version} ongoto={ongoto} />
+                        <Safety lab={lab.clone()} version={version} ongoto={ongoto.clone()} />
+                        <Breakpoints lab={lab.clone()} version={version} onmsg={onmsg.clone()} />
+                        <Share lab={lab.clone()} version={version} source={state.source.clone()} onmsg={onmsg.clone()} />
     </aside>
+                    <section class="spacetime-row">
+                        <Spacetime lab={lab.clone()} version={version} window_ms={state.window_ms} linked={state.linked}
+                            highlight={highlight.messages.clone()} onpick={onpick.clone()} ongoto={ongoto.clone()}
+                            onzoom={{ let onmsg = onmsg.clone(); Callback::from(move |ms| onmsg.emit(Msg::Zoom(ms))) }} />
+                    </section>
                     <section class="logs-row">
-                        <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect} />
+                        <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect}
+                            highlight={highlight.indexes.clone()} linked={state.linked} onpick={onpick} />
+                    </section>
+                    <section class="experiments-row">
+                        <Experiments />
                     </section>
                 </main>
                 if state.help {
@@ -337,6 +437,9 @@ fn sharded_mode() -> bool {
 }
 
 fn main() {
+    if bench::run_if_asked() {
+        return;
+    }
     if sharded_mode() {
         yew::Renderer::<sharded::ShardedApp>::new().render();
     } else {

@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use raftlab_core::kv::KvOp;
+use raftlab_core::lesson::{Breakpoint, Feedback, Lesson, LessonIndexEntry, StepStatus};
+use raftlab_core::session::Session;
 use raftlab_core::sim::{Action, SimConfig};
+use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
@@ -61,6 +64,76 @@ pub struct Notice {
     pub text: String,
     /// An error (refused action, bad setting, violation) or just news.
     pub error: bool,
+}
+
+/// What is picked in the space-time diagram, the feed, the ring or the
+/// logs, highlighted in all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// A message, by its trace id (its send, delivery or drop).
+    Message(u64),
+    /// An event, by its seq.
+    Event(u64),
+}
+
+impl Selection {
+    /// The node an event is about (the sender, for a send), if any.
+    pub fn node_of(e: &TraceEvent) -> Option<raftlab_core::types::NodeId> {
+        match &e.kind {
+            EventKind::Role { node, .. }
+            | EventKind::Vote { node, .. }
+            | EventKind::Append { node, .. }
+            | EventKind::Truncate { node, .. }
+            | EventKind::Commit { node, .. }
+            | EventKind::Apply { node, .. }
+            | EventKind::Snapshot { node, .. }
+            | EventKind::Config { node, .. }
+            | EventKind::Crash { node }
+            | EventKind::Restart { node } => Some(*node),
+            EventKind::Send { from, .. } => Some(*from),
+            _ => None,
+        }
+    }
+
+    /// The log cells an event or message is about: (node, index).
+    pub fn cells(e: &TraceEvent) -> Vec<(raftlab_core::types::NodeId, u64)> {
+        match &e.kind {
+            EventKind::Append { node, index, .. }
+            | EventKind::Commit { node, index }
+            | EventKind::Apply { node, index, .. } => vec![(*node, *index)],
+            EventKind::Send {
+                to,
+                body:
+                    raftlab_core::trace::SendBody::Message(
+                        raftlab_core::types::MessageBody::AppendEntries(a),
+                    ),
+                ..
+            } => a.entries.iter().map(|en| (*to, en.index)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `e` is the selection or one of its events.
+    pub fn covers(&self, e: &TraceEvent) -> bool {
+        match *self {
+            Selection::Event(seq) => e.seq == seq,
+            Selection::Message(id) => matches!(
+                e.kind,
+                EventKind::Send { id: i, .. } | EventKind::Deliver { id: i, .. } | EventKind::Drop { id: i, .. } if i == id
+            ),
+        }
+    }
+}
+
+/// Where the current run came from, when it was opened rather than made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// "link", "session file", "trace".
+    pub kind: &'static str,
+    /// What it says about the run.
+    pub text: String,
+    /// For a trace: whether the replay matched the file event for event.
+    pub matched: Option<bool>,
 }
 
 /// Verbs that act on the selected node.
@@ -145,6 +218,39 @@ pub enum Msg {
     FeedMessages(bool),
     /// Feed filter: show heartbeats.
     FeedHeartbeats(bool),
+    /// The lesson list arrived (or could not be read).
+    LessonIndex(Result<Vec<LessonIndexEntry>, String>),
+    /// Play this lesson from its start.
+    StartLesson(Box<Lesson>),
+    /// Leave the lesson (the run stays, free to explore).
+    ExitLesson,
+    /// The student picks a choice of the step's question.
+    Answer(usize),
+    /// Run the current step to its end at once.
+    FinishStep,
+    /// To the next step.
+    NextStep,
+    /// Back to the previous step: the lesson replays to where it began.
+    BackStep,
+    /// Pick a message or an event (or nothing) in any view.
+    Link(Option<Selection>),
+    /// A file the user opened or dropped: a session or a trace.
+    OpenFile {
+        /// Its name.
+        name: String,
+        /// Its text.
+        text: String,
+    },
+    /// A session to play (from a link, a file, or the break-it hunt).
+    OpenSession(Box<Session>, &'static str, String),
+    /// Add a breakpoint.
+    AddBreakpoint(Breakpoint),
+    /// Remove the breakpoint at this position of the list.
+    RemoveBreakpoint(usize),
+    /// The space-time diagram's window, simulated ms.
+    Zoom(f64),
+    /// Break-it mode on or off.
+    BreakIt(bool),
 }
 
 /// The page's state.
@@ -184,6 +290,33 @@ pub struct UiState {
     pub latency: u64,
     /// Loss slider position (%).
     pub loss: u64,
+    /// The lessons listed in `lessons/index.json` (empty until fetched).
+    pub lessons: Vec<LessonIndexEntry>,
+    /// Where the lesson's step stands, when a lesson is playing.
+    pub lesson_status: Option<StepStatus>,
+    /// Feedback on the current step's answer.
+    pub feedback: Option<Feedback>,
+    /// The message or event picked in any view.
+    pub linked: Option<Selection>,
+    /// Where the run came from, when opened from a link or a file.
+    pub source: Option<Source>,
+    /// The space-time diagram's window, simulated ms.
+    pub window_ms: f64,
+    /// Break-it mode: the panel of deliberate bugs is open.
+    pub breakit: bool,
+    /// The run's first violation, kept when the clock goes back before it
+    /// (break-it mode explains it from here).
+    pub first_violation: Option<raftlab_core::check::Violation>,
+}
+
+/// Narrowest and widest space-time window, simulated ms.
+pub const WINDOW_MIN: f64 = 50.0;
+/// Widest space-time window, simulated ms.
+pub const WINDOW_MAX: f64 = 60_000.0;
+
+/// The lesson the lab plays, if any.
+fn lesson_of(lab: &Lab) -> Option<Lesson> {
+    lab.lesson().map(|r| r.lesson().clone())
 }
 
 impl UiState {
@@ -223,6 +356,210 @@ impl UiState {
             violations_seen: 0,
             latency,
             loss,
+            lessons: Vec::new(),
+            lesson_status: None,
+            feedback: None,
+            linked: None,
+            source: None,
+            window_ms: 1000.0,
+            breakit: false,
+            first_violation: None,
+        }
+    }
+
+    /// Puts `lab` in place of the current run, forgetting what belonged
+    /// to the old one.
+    fn install(&mut self, lab: Lab, setup: Setup) {
+        let breakpoints = self.lab.0.borrow().breakpoints().to_vec();
+        let mut lab = lab;
+        lab.set_breakpoints(breakpoints);
+        self.lab = LabHandle(Rc::new(RefCell::new(lab)));
+        self.latency = setup.cfg.latency_ms[1];
+        self.loss = (setup.cfg.loss * 100.0).round() as u64;
+        self.setup = setup;
+        self.selected = None;
+        self.groups.clear();
+        self.joint.clear();
+        self.last_client = None;
+        self.violations_seen = 0;
+        self.notice = None;
+        self.feedback = None;
+        self.linked = None;
+        self.source = None;
+        self.lesson_status = None;
+        self.first_violation = None;
+        self.changed();
+    }
+
+    /// Plays `lesson` from its start.
+    fn start_lesson(&mut self, lesson: Lesson) {
+        let setup = Setup {
+            seed: lesson.setup.seed,
+            nodes: lesson.setup.nodes,
+            cfg: lesson.setup.config.clone(),
+        };
+        match Lab::with_lesson(lesson) {
+            Ok(lab) => {
+                self.install(lab, setup);
+                self.playing = false;
+            }
+            Err(e) => self.error(format!("This lesson cannot start: {e}.")),
+        }
+    }
+
+    /// Plays `lesson` again from its start up to the beginning of step
+    /// `target` (0-based), giving the answers the student gave (or the
+    /// right ones): "back" in a lesson.
+    fn replay_lesson_to(&mut self, lesson: Lesson, target: usize) {
+        let answers: Vec<Option<usize>> = {
+            let lab = self.lab.0.borrow();
+            (0..lesson.steps.len())
+                .map(|i| lab.lesson().and_then(|r| r.answer_of(i)))
+                .collect()
+        };
+        let setup = Setup {
+            seed: lesson.setup.seed,
+            nodes: lesson.setup.nodes,
+            cfg: lesson.setup.config.clone(),
+        };
+        let rights: Vec<usize> = lesson
+            .steps
+            .iter()
+            .map(|s| s.question.as_ref().map_or(0, |q| q.answer))
+            .collect();
+        let mut lab = match Lab::with_lesson(lesson) {
+            Ok(lab) => lab,
+            Err(e) => return self.error(format!("This lesson cannot start: {e}.")),
+        };
+        for (i, right) in rights.iter().enumerate().take(target) {
+            if lab.lesson_holds() {
+                lab.answer(answers[i].unwrap_or(*right));
+            }
+            lab.finish_step();
+            if lab.lesson_status() != Some(StepStatus::Done) {
+                break;
+            }
+            lab.next_step();
+        }
+        self.install(lab, setup);
+        self.playing = false;
+    }
+
+    /// Opens a session: the run it describes, replayed to where it was.
+    pub fn open_session(&mut self, session: &Session, kind: &'static str, origin: &str) {
+        match session.build() {
+            Ok(sim) => {
+                let setup = Setup {
+                    seed: session.seed,
+                    nodes: session.nodes,
+                    cfg: session.config.clone(),
+                };
+                let mut lab = Lab::from_sim(sim);
+                lab.forward(session.until);
+                self.install(lab, setup);
+                self.playing = false;
+                self.source = Some(Source {
+                    kind,
+                    text: format!(
+                        "{origin}: seed {}, {} nodes, {} actions, replayed to {} ms",
+                        session.seed,
+                        session.nodes,
+                        session.actions.len(),
+                        session.until
+                    ),
+                    matched: None,
+                });
+            }
+            Err(e) => self.error(format!(
+                "Could not open the {kind}: {e}. The current run is unchanged."
+            )),
+        }
+    }
+
+    /// Opens a trace (`raftlab run --trace`): the run replayed from its
+    /// header and actions, checked against the file event for event, and
+    /// put back at time 0 with the whole run ahead as known future.
+    fn open_trace(&mut self, name: &str, text: &str) {
+        let session = match Session::from_trace_str(text) {
+            Ok(s) => s,
+            Err(e) => {
+                return self.error(format!(
+                    "Could not load the trace {name}: {e}. The current run is unchanged."
+                ))
+            }
+        };
+        let mut sim = match session.build() {
+            Ok(sim) => sim,
+            Err(e) => {
+                return self.error(format!(
+                    "Could not load the trace {name}: {e}. The current run is unchanged."
+                ))
+            }
+        };
+        sim.run_until(session.until);
+        let file_events: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let first_difference = sim
+            .events()
+            .iter()
+            .map(TraceEvent::to_line)
+            .zip(file_events.iter())
+            .position(|(a, b)| {
+                serde_json::from_str::<serde_json::Value>(&a).ok()
+                    != serde_json::from_str::<serde_json::Value>(b).ok()
+            });
+        let same_length = sim.events().len() == file_events.len();
+        let matched = first_difference.is_none() && same_length;
+        let events = sim.events().len();
+        sim.goto_step(0);
+        let setup = Setup {
+            seed: session.seed,
+            nodes: session.nodes,
+            cfg: session.config.clone(),
+        };
+        self.install(Lab::from_sim(sim), setup);
+        self.playing = false;
+        let verdict = if matched {
+            format!("the replay matches the file event for event ({events} events)")
+        } else {
+            match first_difference {
+                Some(i) => format!("the replay differs from the file at event #{}", i + 1),
+                None => format!(
+                    "the replay has {events} events, the file {}",
+                    file_events.len()
+                ),
+            }
+        };
+        self.source = Some(Source {
+            kind: "trace",
+            text: format!(
+                "{name}: seed {}, {} nodes, {} actions, {} ms; {verdict}. Press play or step to replay it.",
+                session.seed,
+                session.nodes,
+                session.actions.len(),
+                session.until
+            ),
+            matched: Some(matched),
+        });
+    }
+
+    /// A file the user opened: a trace if its first line is a trace
+    /// header, else a session file.
+    fn open_file(&mut self, name: &str, text: &str) {
+        let first = text.lines().next().unwrap_or_default();
+        if first.contains("\"raftlab-trace\"") {
+            self.open_trace(name, text);
+        } else {
+            match Session::from_json(text) {
+                Ok(session) => self.open_session(&session, "session file", name),
+                Err(e) => self.error(format!(
+                    "Could not open {name}: {e}. The current run is unchanged."
+                )),
+            }
         }
     }
 
@@ -235,19 +572,61 @@ impl UiState {
                 .then(|| violations[self.violations_seen].clone())
         };
         if let Some(v) = first_new {
-            // Stop the clock exactly at the event that broke the rule.
+            if self.first_violation.is_none() {
+                self.first_violation = Some(v.clone());
+            }
+            // Stop the clock exactly at the event that broke the rule. A
+            // lesson stays where its step left the run (its next step acts
+            // from there), with the event picked instead.
             self.playing = false;
             let mut lab = self.lab.0.borrow_mut();
-            lab.goto_event(v.seq);
+            if lab.lesson().is_some() {
+                self.linked = Some(Selection::Event(v.seq));
+            } else {
+                lab.goto_event(v.seq);
+            }
             self.notice = Some(Notice {
                 text: format!(
-                    "Safety violation ({}) at event #{}: {} — the clock stopped there.",
-                    v.rule, v.seq, v.message
+                    "Safety violation ({}) at event #{}: {} — the clock stopped {}.",
+                    v.rule,
+                    v.seq,
+                    v.message,
+                    if lab.lesson().is_some() {
+                        "right after it"
+                    } else {
+                        "there"
+                    }
                 ),
                 error: true,
             });
         }
         self.violations_seen = self.lab.0.borrow().sim().violations().len();
+        let status = self.lab.0.borrow_mut().lesson_status();
+        if status != self.lesson_status {
+            if matches!(
+                status,
+                Some(StepStatus::Done | StepStatus::Failed(_) | StepStatus::Finished)
+            ) && self.lesson_status == Some(StepStatus::Waiting)
+            {
+                // The step's condition holds: stop there and offer "Next".
+                self.playing = false;
+            }
+            self.lesson_status = status;
+        }
+    }
+
+    /// After the clock ran forward: a breakpoint that fired stops it there.
+    fn breakpoints(&mut self) {
+        let hit = self.lab.0.borrow_mut().check_breakpoints();
+        if let Some((seq, what)) = hit {
+            self.playing = false;
+            self.linked = Some(Selection::Event(seq));
+            self.notice = Some(Notice {
+                text: format!("Breakpoint: {what} (event #{seq}). The clock stopped there."),
+                error: false,
+            });
+            self.changed();
+        }
     }
 
     fn act(&mut self, action: Action) {
@@ -343,6 +722,7 @@ impl Reducible for UiState {
                 let dt = wall_ms.clamp(0.0, MAX_FRAME_MS) * s.speed;
                 s.lab.0.borrow_mut().advance(dt);
                 s.changed();
+                s.breakpoints();
             }
             Msg::Play => s.playing = true,
             Msg::Pause => s.playing = false,
@@ -351,6 +731,7 @@ impl Reducible for UiState {
                 s.playing = false;
                 s.lab.0.borrow_mut().step();
                 s.changed();
+                s.breakpoints();
             }
             Msg::StepBack => {
                 s.playing = false;
@@ -360,6 +741,7 @@ impl Reducible for UiState {
             Msg::Forward(ms) => {
                 s.lab.0.borrow_mut().forward(ms);
                 s.changed();
+                s.breakpoints();
             }
             Msg::Scrub(t) => {
                 s.playing = false;
@@ -455,19 +837,7 @@ impl Reducible for UiState {
                 });
             }
             Msg::Reset(setup) => match Lab::new(setup.seed, setup.nodes, setup.cfg.clone()) {
-                Ok(lab) => {
-                    s.lab = LabHandle(Rc::new(RefCell::new(lab)));
-                    s.latency = setup.cfg.latency_ms[1];
-                    s.loss = (setup.cfg.loss * 100.0).round() as u64;
-                    s.setup = setup;
-                    s.selected = None;
-                    s.groups.clear();
-                    s.joint.clear();
-                    s.last_client = None;
-                    s.violations_seen = 0;
-                    s.notice = None;
-                    s.changed();
-                }
+                Ok(lab) => s.install(lab, setup),
                 Err(e) => s.error(format!("Cannot reset: {e}.")),
             },
             Msg::Problem(text) => s.error(text),
@@ -476,6 +846,76 @@ impl Reducible for UiState {
             Msg::Present(on) => s.present = on,
             Msg::FeedMessages(on) => s.feed_messages = on,
             Msg::FeedHeartbeats(on) => s.feed_heartbeats = on,
+            Msg::LessonIndex(Ok(list)) => s.lessons = list,
+            Msg::LessonIndex(Err(e)) => s.error(format!("The lesson list is unavailable: {e}.")),
+            Msg::StartLesson(lesson) => s.start_lesson(*lesson),
+            Msg::ExitLesson => {
+                s.lab.0.borrow_mut().leave_lesson();
+                s.lesson_status = None;
+                s.feedback = None;
+                s.version += 1;
+            }
+            Msg::Answer(choice) => {
+                let fb = s.lab.0.borrow_mut().answer(choice);
+                if let Some(fb) = fb {
+                    s.feedback = Some(fb);
+                    // Predicted: now watch what really happens.
+                    s.playing = true;
+                    s.changed();
+                }
+            }
+            Msg::FinishStep => {
+                s.lab.0.borrow_mut().finish_step();
+                s.changed();
+                s.playing = false;
+            }
+            Msg::NextStep => {
+                let status = s.lab.0.borrow_mut().next_step();
+                s.feedback = None;
+                if let Some(StepStatus::Failed(why)) = &status {
+                    s.error(format!("This step cannot run: {why}"));
+                }
+                s.changed();
+                let holds = s.lab.0.borrow().lesson_holds();
+                s.playing = !holds && status == Some(StepStatus::Waiting);
+            }
+            Msg::BackStep => {
+                let lesson = lesson_of(&s.lab.0.borrow());
+                if let Some(lesson) = lesson {
+                    let back = s
+                        .lab
+                        .0
+                        .borrow()
+                        .lesson()
+                        .map_or(0, |r| r.step_index().saturating_sub(1));
+                    s.replay_lesson_to(lesson, back);
+                }
+            }
+            Msg::Link(sel) => s.linked = sel,
+            Msg::OpenFile { name, text } => s.open_file(&name, &text),
+            Msg::OpenSession(session, kind, origin) => s.open_session(&session, kind, &origin),
+            Msg::AddBreakpoint(bp) => {
+                let mut list = s.lab.0.borrow().breakpoints().to_vec();
+                if !list.contains(&bp) {
+                    list.push(bp);
+                }
+                s.lab.0.borrow_mut().set_breakpoints(list);
+                s.version += 1;
+            }
+            Msg::RemoveBreakpoint(i) => {
+                let mut list = s.lab.0.borrow().breakpoints().to_vec();
+                if i < list.len() {
+                    list.remove(i);
+                }
+                s.lab.0.borrow_mut().set_breakpoints(list);
+                s.version += 1;
+            }
+            Msg::Zoom(ms) => {
+                if ms.is_finite() {
+                    s.window_ms = ms.clamp(WINDOW_MIN, WINDOW_MAX);
+                }
+            }
+            Msg::BreakIt(on) => s.breakit = on,
         }
         Rc::new(s)
     }
@@ -533,11 +973,111 @@ mod tests {
         assert!(view.done.iter().any(|op| op.seq == seq));
     }
 
+    fn lesson_file(file: &str) -> Lesson {
+        let path = format!("{}/../static/lessons/{file}", env!("CARGO_MANIFEST_DIR"));
+        raftlab_core::lesson::parse_lesson(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_break_it_lesson_plays_through_its_violation() {
+        let lesson = lesson_file("06-figure8-broken.json");
+        let n = lesson.steps.len();
+        let mut s = state().reduce(Msg::StartLesson(Box::new(lesson)));
+        for _ in 0..(4 * n) {
+            s = match s.lesson_status.clone() {
+                Some(StepStatus::Finished) => break,
+                Some(StepStatus::Done) => s.reduce(Msg::NextStep),
+                Some(StepStatus::Waiting) if s.lab.0.borrow().lesson_holds() => {
+                    s.reduce(Msg::Answer(0))
+                }
+                Some(StepStatus::Waiting) => s.reduce(Msg::FinishStep),
+                other => panic!("{other:?}: {:?}", s.notice),
+            };
+        }
+        assert_eq!(s.lesson_status, Some(StepStatus::Finished));
+        assert!(!s.lab.0.borrow().sim().violations().is_empty());
+    }
+
+    #[test]
+    fn a_session_opens_to_the_same_run_and_bad_ones_keep_the_run() {
+        let s = state()
+            .reduce(Msg::Forward(800))
+            .reduce(Msg::Client(KvOp::Put, "k".into(), Some("v".into())))
+            .reduce(Msg::Forward(300));
+        let session = Session::from_sim(s.lab.0.borrow().sim());
+        let fresh = state().reduce(Msg::OpenSession(
+            Box::new(session.clone()),
+            "link",
+            "test".into(),
+        ));
+        assert_eq!(
+            fresh.lab.0.borrow().sim().trace_jsonl(),
+            s.lab.0.borrow().sim().trace_jsonl()
+        );
+        let bad = fresh.clone().reduce(Msg::OpenFile {
+            name: "x.json".into(),
+            text: "{nope".into(),
+        });
+        assert!(bad.lab == fresh.lab);
+        assert!(bad.notice.as_ref().is_some_and(|n| n.error));
+    }
+
+    #[test]
+    fn a_trace_loads_and_matches() {
+        let s = state()
+            .reduce(Msg::Forward(700))
+            .reduce(Msg::Act(Action::Crash { node: 2 }))
+            .reduce(Msg::Forward(700));
+        let text = s.lab.0.borrow().sim().trace_jsonl();
+        let t = state().reduce(Msg::OpenFile {
+            name: "t.jsonl".into(),
+            text,
+        });
+        assert_eq!(
+            t.source.as_ref().and_then(|x| x.matched),
+            Some(true),
+            "{:?}",
+            t.source
+        );
+        let lab = t.lab.0.borrow();
+        assert_eq!(lab.sim().now(), 0, "back at the start");
+        assert!(lab.future_len() > 100, "with the whole run ahead");
+    }
+
     #[test]
     fn partition_needs_two_groups() {
         let s = state().reduce(Msg::Partition);
         assert!(s.notice.is_some());
         let s = s.reduce(Msg::CycleGroup(1)).reduce(Msg::Partition);
         assert!(s.lab.0.borrow().sim().groups().is_some());
+    }
+}
+
+#[cfg(test)]
+mod trace_tests {
+    use super::*;
+
+    #[test]
+    fn a_loaded_trace_runs_on_past_its_end() {
+        let text = std::fs::read_to_string(format!(
+            "{}/../e2e/fixtures/chaos-seed3.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let s = Rc::new(UiState::new(Setup::default(), SPEED_DEFAULT, false, false));
+        let s = s.reduce(Msg::OpenFile {
+            name: "f.jsonl".into(),
+            text,
+        });
+        assert_eq!(s.source.as_ref().and_then(|x| x.matched), Some(true));
+        let s = s.reduce(Msg::Forward(3000));
+        let lab = s.lab.0.borrow();
+        let late = lab.past().iter().filter(|e| e.time > 2500).count();
+        assert!(
+            late > 0,
+            "now {} position {}",
+            lab.sim().now(),
+            lab.sim().position()
+        );
     }
 }

@@ -13,7 +13,7 @@ use yew::prelude::*;
 use crate::model::{self, Standing};
 use crate::narrate;
 use crate::ring;
-use crate::state::LabHandle;
+use crate::state::{LabHandle, Selection};
 
 /// Side of the square drawing, in user units.
 const VIEW: f64 = 600.0;
@@ -44,6 +44,12 @@ pub struct ClusterProps {
     pub onselect: Callback<Option<NodeId>>,
     pub onlink: Callback<(NodeId, NodeId)>,
     pub ondrop: Callback<u64>,
+    /// What the lesson draws attention to.
+    #[prop_or_default]
+    pub highlight: raftlab_core::lesson::Highlight,
+    /// The message or event picked in any view.
+    #[prop_or_default]
+    pub linked: Option<Selection>,
 }
 
 #[function_component(Cluster)]
@@ -62,8 +68,26 @@ pub fn cluster(props: &ClusterProps) -> Html {
     let config = model::cluster_config(sim);
 
     let links = draw_links(sim, &centres, r, &props.onlink);
+    let linked_msg = match props.linked {
+        Some(Selection::Message(id)) => Some(id),
+        _ => None,
+    };
+    let linked_node = match props.linked {
+        Some(Selection::Event(seq)) => seq
+            .checked_sub(1)
+            .and_then(|i| sim.events().get(i as usize))
+            .and_then(Selection::node_of),
+        Some(Selection::Message(id)) => lab.send_of(id).and_then(Selection::node_of),
+        None => None,
+    };
     let nodes = ids.iter().map(|&id| {
         let node = &sim.nodes()[&id];
+        let hl = props.highlight.nodes.contains(&id);
+        let emphasis = match (hl, linked_node == Some(id)) {
+            (_, true) => Some("linked"),
+            (true, false) => Some("hl"),
+            _ => None,
+        };
         draw_node(
             sim,
             id,
@@ -73,12 +97,25 @@ pub fn cluster(props: &ClusterProps) -> Html {
             vt,
             Standing::of(&config, id),
             props.selected == Some(id),
+            emphasis,
             &props.onselect,
         )
     });
-    let flights = sim
-        .flights()
-        .filter_map(|fl| draw_flight(sim, fl, &centres, r, vt, &props.ondrop));
+    let flights = sim.flights().filter_map(|fl| {
+        let emphasis = if linked_msg == Some(fl.id) {
+            Some("linked")
+        } else if props
+            .highlight
+            .messages
+            .iter()
+            .any(|k| k == fl.msg.body.kind())
+        {
+            Some("hl")
+        } else {
+            None
+        };
+        draw_flight(sim, fl, &centres, r, vt, emphasis, &props.ondrop)
+    });
     let dropped = sim.dropped().iter().filter_map(|d| {
         let at = d.at as f64;
         if vt < at {
@@ -251,6 +288,7 @@ fn draw_node(
     vt: f64,
     standing: Standing,
     selected: bool,
+    emphasis: Option<&'static str>,
     onselect: &Callback<Option<NodeId>>,
 ) -> Html {
     let server = model::up(node);
@@ -365,6 +403,7 @@ fn draw_node(
         (standing == Standing::Learner).then_some("learner"),
         (standing == Standing::Outside).then_some("outside"),
         selected.then_some("selected"),
+        emphasis,
     );
     let group = sim.groups().and_then(|gs| {
         gs.iter()
@@ -380,7 +419,11 @@ fn draw_node(
         }
     });
     html! {
-        <g class={class} key={id.to_string()} {onclick}>
+        <g class={class} key={id.to_string()} {onclick} data-testid={format!("ring-node-{id}")}
+            data-emphasis={emphasis.unwrap_or_default()}>
+            if emphasis.is_some() {
+                <circle class="emphasis-ring" cx={f(x)} cy={f(y)} r={f(r + 22.0)} />
+            }
             { for timer }
             if selected {
                 <circle class="select-ring" cx={f(x)} cy={f(y)} r={f(r + 15.0)} />
@@ -455,6 +498,7 @@ fn draw_flight(
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
     vt: f64,
+    emphasis: Option<&'static str>,
     ondrop: &Callback<u64>,
 ) -> Option<Html> {
     let a = *centres.get(&fl.msg.from)?;
@@ -492,7 +536,8 @@ fn draw_flight(
         narrate::message_label(&fl.msg.body)
     );
     Some(html! {
-        <g class={classes!("msg", class)} key={id.to_string()} data-testid="msg"
+        <g class={classes!("msg", class, emphasis)} key={id.to_string()} data-testid="msg"
+            data-emphasis={emphasis.unwrap_or_default()}
             data-kind={fl.msg.body.kind()} data-id={id.to_string()}
             data-from={fl.msg.from.to_string()} data-to={fl.msg.to.to_string()}
             transform={format!("translate({} {})", f(x), f(y))} {onclick}>

@@ -6,7 +6,7 @@ use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use crate::narrate::{self, Tone};
-use crate::state::LabHandle;
+use crate::state::{LabHandle, Selection};
 
 /// Most events listed.
 const SHOWN: usize = 120;
@@ -22,6 +22,12 @@ pub struct FeedProps {
     pub ongoto: Callback<u64>,
     pub onmessages: Callback<bool>,
     pub onheartbeats: Callback<bool>,
+    /// The message or event picked in any view: its events are marked
+    /// (and shown whatever the filters).
+    #[prop_or_default]
+    pub linked: Option<Selection>,
+    #[prop_or_default]
+    pub onpick: Callback<Option<Selection>>,
 }
 
 #[function_component(Feed)]
@@ -74,20 +80,32 @@ pub fn feed(props: &FeedProps) -> Html {
             ),
             _ => false,
         };
-        if traffic && !rejected && !props.messages {
+        let linked = props.linked.is_some_and(|s| s.covers(e));
+        if traffic && !rejected && !props.messages && !linked {
             continue;
         }
         let (tone, text) = narrate::narrate(e, send_of);
-        if tone == Tone::Heartbeat && !props.heartbeats {
+        if tone == Tone::Heartbeat && !props.heartbeats && !linked {
             continue;
         }
         let seq = e.seq;
+        let pick = match e.kind {
+            EventKind::Send { id, .. }
+            | EventKind::Deliver { id, .. }
+            | EventKind::Drop { id, .. } => Selection::Message(id),
+            _ => Selection::Event(seq),
+        };
         let onclick = {
             let ongoto = props.ongoto.clone();
-            Callback::from(move |_| ongoto.emit(seq))
+            let onpick = props.onpick.clone();
+            Callback::from(move |_| {
+                ongoto.emit(seq);
+                onpick.emit(Some(pick));
+            })
         };
         items.push(html! {
-            <li key={seq.to_string()} class={classes!("ev", tone.class())}>
+            <li key={seq.to_string()} class={classes!("ev", tone.class(), linked.then_some("linked"))}
+                data-linked={linked.then_some("true")}>
                 <button type="button" data-testid={format!("event-{seq}")} {onclick}
                     title="go to this moment">
                     <span class="ev-time">{ format!("{} ms", e.time) }</span>

@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crate::model;
 use crate::narrate;
-use crate::state::LabHandle;
+use crate::state::{LabHandle, Selection};
 
 /// Most columns drawn; older ones are summarised.
 const MAX_COLUMNS: u64 = 160;
@@ -21,6 +21,15 @@ pub struct LogsProps {
     pub revision: (u64, usize, usize),
     pub selected: Option<NodeId>,
     pub onselect: Callback<Option<NodeId>>,
+    /// Log indexes the lesson draws attention to.
+    #[prop_or_default]
+    pub highlight: Vec<Index>,
+    /// The message or event picked in any view.
+    #[prop_or_default]
+    pub linked: Option<Selection>,
+    /// Clicking an entry picks the event that wrote it.
+    #[prop_or_default]
+    pub onpick: Callback<Option<Selection>>,
 }
 
 /// The CSS class that colours term `t` (eight hues, repeating).
@@ -75,7 +84,18 @@ pub fn logs(props: &LogsProps) -> Html {
         });
     }
 
-    let header = (lo..=hi).map(|i| html! { <th scope="col" class="idx">{ i }</th> });
+    let linked_cells: Vec<(NodeId, Index)> = match props.linked {
+        Some(Selection::Event(seq)) => seq
+            .checked_sub(1)
+            .and_then(|i| sim.events().get(i as usize))
+            .map(Selection::cells)
+            .unwrap_or_default(),
+        Some(Selection::Message(id)) => lab.send_of(id).map(Selection::cells).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let header = (lo..=hi).map(|i| {
+        html! { <th scope="col" class={classes!("idx", props.highlight.contains(&i).then_some("hl"))}>{ i }</th> }
+    });
     let rows = sim.nodes().iter().map(|(&id, node)| {
         let server = model::up(node);
         let (base, base_term, last) = model::log_bounds(node);
@@ -105,10 +125,13 @@ pub fn logs(props: &LogsProps) -> Html {
             match model::entry_at(node, i) {
                 Some(e) => {
                     let committed = i <= commit;
+                    let linked = linked_cells.contains(&(id, i));
                     let class = classes!(
                         "cell",
                         "entry",
                         term_class(e.term),
+                        props.highlight.contains(&i).then_some("hl"),
+                        linked.then_some("linked"),
                         (!committed).then_some("uncommitted"),
                         (i == commit).then_some("commit-edge"),
                         (i <= applied).then_some("applied"),
@@ -122,8 +145,20 @@ pub fn logs(props: &LogsProps) -> Html {
                         narrate::entry_label(e.kind, &e.data),
                         if committed { " (committed)" } else { " (not committed)" }
                     );
+                    let onclick = {
+                        let onpick = props.onpick.clone();
+                        let lab = props.lab.clone();
+                        Callback::from(move |_| {
+                            // The event that wrote this entry, latest first.
+                            let seq = lab.0.borrow().past().iter().rev().find(|e| {
+                                matches!(e.kind, raftlab_core::trace::EventKind::Append { node, index, .. } if node == id && index == i)
+                            }).map(|e| e.seq);
+                            onpick.emit(if linked { None } else { seq.map(Selection::Event) });
+                        })
+                    };
                     html! {
-                        <td class={class} title={title}
+                        <td class={class} title={title} {onclick}
+                            data-linked={linked.then_some("true")}
                             data-testid={format!("log-{id}-{i}")}
                             data-term={e.term.to_string()}
                             data-committed={committed.to_string()}

@@ -1,10 +1,16 @@
 //! The page's components, each a function component with `Props` and
 //! `on<verb>` callbacks (or one `onmsg` for panels of many controls).
 
+pub mod breakit;
+pub mod breakpoints;
 pub mod cluster;
 pub mod controls;
+pub mod experiments;
 pub mod feed;
 pub mod inspector;
+pub mod lesson;
 pub mod logs;
 pub mod panels;
+pub mod share;
+pub mod spacetime;
 pub mod timeline;
