@@ -1,0 +1,98 @@
+//! Benchmark modes of the page, for `e2e/bench/` (never part of the app's
+//! normal use): instead of the app, `?bench=...` runs a measurement in the
+//! page's wasm and writes the result as attributes of an
+//! `<output data-testid="bench-result">` element.
+//!
+//! - `?bench=sim&secs=N`: the simulator under chaos with client load, the
+//!   same workload as `core/examples/bench_sim.rs speed N` natively (5
+//!   nodes, default settings and chaos, seed 7): simulated seconds per wall
+//!   second, to compare wasm with native.
+//! - `?bench=memory&secs=N&history=H`: the page's default simulator
+//!   (5 nodes, default settings, seed 1) run N simulated seconds a second
+//!   at a time, with the history bounded to H events (0: unbounded); the
+//!   simulator is kept alive so the page's memory can be read afterwards.
+
+use raftlab_core::sim::chaos::{Chaos, ChaosOptions};
+use raftlab_core::sim::{Sim, SimConfig};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn perf_now() -> f64;
+}
+
+/// Runs the benchmark the URL asks for, if any; returns whether it did
+/// (then the app is not started).
+pub fn run_if_asked() -> bool {
+    let Some(params) = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+    else {
+        return false;
+    };
+    let num = |k: &str, default: u64| {
+        params
+            .get(k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    let result = match params.get("bench").as_deref() {
+        Some("sim") => sim_speed(num("secs", 60)),
+        Some("memory") => memory(num("secs", 3600), num("history", 0)),
+        _ => return false,
+    };
+    show(&result);
+    true
+}
+
+fn sim_speed(secs: u64) -> Vec<(&'static str, String)> {
+    let started = perf_now();
+    let mut sim = Sim::new(7, 5, SimConfig::default()).expect("valid settings");
+    Chaos::new(7, ChaosOptions::default()).drive(&mut sim, secs * 1000);
+    let wall_ms = perf_now() - started;
+    vec![
+        ("sim-secs", secs.to_string()),
+        ("wall-ms", format!("{wall_ms:.1}")),
+        ("events", sim.position().to_string()),
+        ("steps", sim.step_count().to_string()),
+    ]
+}
+
+fn memory(secs: u64, history: u64) -> Vec<(&'static str, String)> {
+    let started = perf_now();
+    let mut sim = Sim::new(1, 5, SimConfig::default()).expect("valid settings");
+    if history > 0 {
+        sim.set_history_limit(Some(history));
+    }
+    for s in 1..=secs {
+        sim.run_until(s * 1000);
+    }
+    let wall_ms = perf_now() - started;
+    let out = vec![
+        ("sim-secs", secs.to_string()),
+        ("wall-ms", format!("{wall_ms:.1}")),
+        ("events", sim.position().to_string()),
+        ("kept-events", sim.events().len().to_string()),
+    ];
+    // Kept alive for the measurement that follows.
+    std::mem::forget(sim);
+    out
+}
+
+fn show(attrs: &[(&'static str, String)]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Ok(el), Some(body)) = (doc.create_element("output"), doc.body()) else {
+        return;
+    };
+    let _ = el.set_attribute("data-testid", "bench-result");
+    let mut text = String::new();
+    for (k, v) in attrs {
+        let _ = el.set_attribute(&format!("data-{k}"), v);
+        text.push_str(&format!("{k}={v} "));
+    }
+    el.set_text_content(Some(text.trim_end()));
+    let _ = body.append_child(&el);
+}
