@@ -472,7 +472,11 @@ fn a_rising_commit_index_reaches_idle_followers_without_a_heartbeat() {
     c.elect(1);
     let noop = c.node(1).log().last_index();
     for id in 1..=5 {
-        assert_eq!(c.node(id).last_applied_idx(), noop, "S{id} applied the NoOp");
+        assert_eq!(
+            c.node(id).last_applied_idx(),
+            noop,
+            "S{id} applied the NoOp"
+        );
     }
     for seq in 0..10 {
         let cmd = put_cmd(seq + 1, &format!("k{seq}"), "v");

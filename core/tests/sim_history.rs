@@ -30,7 +30,10 @@ fn a_bounded_history_keeps_about_the_limit_and_replays_exactly() {
     // The same run, event for event, whatever is kept.
     assert_eq!(fingerprint(&bounded), fingerprint(&full));
     let start = bounded.history_start();
-    assert!(start.seq > 1 && start.time > 0, "history was dropped: {start:?}");
+    assert!(
+        start.seq > 1 && start.time > 0,
+        "history was dropped: {start:?}"
+    );
     assert!(bounded.events().len() as u64 >= limit);
     assert_eq!(bounded.events()[0].seq, start.seq);
     assert_eq!(bounded.event(start.seq), bounded.events().first());

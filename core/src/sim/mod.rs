@@ -759,7 +759,10 @@ impl Sim {
         let Some(limit) = self.history_limit else {
             return;
         };
-        let end = self.state.emitted.max(self.dropped_events + self.events.len() as u64);
+        let end = self
+            .state
+            .emitted
+            .max(self.dropped_events + self.events.len() as u64);
         if end - self.dropped_events <= limit + limit / 2 {
             return;
         }
@@ -778,7 +781,8 @@ impl Sim {
         let first = &self.checkpoints[0];
         let (events, steps) = (first.emitted, first.step);
         self.events.drain(..(events - self.dropped_events) as usize);
-        self.step_starts.drain(..(steps - self.dropped_steps) as usize);
+        self.step_starts
+            .drain(..(steps - self.dropped_steps) as usize);
         self.dropped_events = events;
         self.dropped_steps = steps;
         // Spacing follows the history kept, so it never grows without end.
