@@ -286,6 +286,12 @@ fn main() {
         events as f64 / checked.as_secs_f64()
     );
     println!(
+        "impl=raftlab mode=check events={events} secs={:.3} events_per_sec={:.0} violations={}",
+        checked.as_secs_f64(),
+        events as f64 / checked.as_secs_f64(),
+        report.violation_counts.values().sum::<u64>()
+    );
+    println!(
         "terms {}, commit {}, violations {}, keys {} ({})",
         report.max_term,
         report.max_commit,
