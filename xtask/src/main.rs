@@ -5,6 +5,7 @@
 //! every install before it runs, so a machine with only rustup and cargo
 //! (plus Node.js for release builds and browser tests) is enough.
 
+mod bench;
 mod pins;
 mod setup;
 mod suite;
@@ -24,6 +25,8 @@ commands:
   test [--quick] [--only ...]    the whole suite: fmt, clippy, tests, release build,
                                  browser tests (`cargo xtask test --help` for options)
   setup                          install every tool the commands above use
+  bench [core|sim|check|page]    benchmarks: one table, written into BENCHMARKS.md
+                                 (`cargo xtask bench --help` for options)
 
 The first run installs trunk and wasm-bindgen-cli from source (about 10 minutes);
 later runs skip what is already installed.";
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("build") => build(&ctx, &args[1..]),
         Some("test") => suite::main(&ctx, &args[1..]),
         Some("setup") => setup_all(&ctx, &args[1..]),
+        Some("bench") => bench::main(&ctx, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(0)
