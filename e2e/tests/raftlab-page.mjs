@@ -100,3 +100,46 @@ export async function logTerms(page, id) {
     return out;
   }, id);
 }
+
+/** The lesson panel's state: { lesson, status, step, steps, index }. */
+export async function lessonState(page) {
+  return page.locator('[data-testid="lesson"]').evaluate((e) => ({ ...e.dataset }));
+}
+
+/**
+ * Plays the lesson on the page to its end with the controls a student
+ * uses: answers each question (`answer(stepIndex)` gives the choice),
+ * "skip to end of step", then "Next". `onStep(state)` runs at each stop
+ * (a step done, before Next). Returns the states seen.
+ */
+export async function playLesson(page, { answer = () => 0, onStep = async () => {}, max = 400 } = {}) {
+  const seen = [];
+  for (let i = 0; i < max; i++) {
+    const s = await lessonState(page);
+    const key = `${s.index}:${s.status}`;
+    if (s.status === 'finished') return seen;
+    if (s.status === 'failed') {
+      const why = await page.locator('[data-testid="lesson-waiting"]').textContent();
+      assert.fail(`lesson ${s.lesson} failed at step ${s.step}: ${why}`);
+    }
+    if (s.status === 'question') {
+      await page.click(`[data-testid="choice-${answer(Number(s.index))}"]`);
+      await page.waitForSelector('[data-testid="lesson-feedback"]');
+    } else if (s.status === 'waiting') {
+      await page.click('[data-testid="lesson-finish"]');
+    } else if (s.status === 'done') {
+      seen.push(s);
+      await onStep(s);
+      await page.click('[data-testid="lesson-next"]');
+    }
+    await page.waitForFunction(
+      (key) => {
+        const d = document.querySelector('[data-testid="lesson"]')?.dataset;
+        return d && `${d.index}:${d.status}` !== key;
+      },
+      key,
+      { timeout: 30_000 },
+    );
+  }
+  assert.fail('the lesson did not finish');
+}
