@@ -365,9 +365,13 @@ pub struct Sim {
     header: TraceHeader,
     state: State,
     events: Vec<TraceEvent>,
-    /// Where each micro-step's events start: `step_starts[k]` is the number
-    /// of events before micro-step k+1. Lets the page map steps to events.
-    step_starts: Vec<u64>,
+    /// The micro-step that emitted each event (`event_steps[i]` for
+    /// `events[i]`): maps steps and events both ways. One entry per event,
+    /// not per micro-step: most micro-steps (ticks) emit nothing.
+    event_steps: Vec<u64>,
+    /// Micro-steps run in the known history (the present, or the end of a
+    /// known future).
+    known_steps: u64,
     checkpoints: Vec<State>,
     checkpoint_every: u64,
     /// Every action taken, in order (the session's script).
@@ -375,8 +379,8 @@ pub struct Sim {
     /// Keep about this many events of history (None: all of them).
     history_limit: Option<u64>,
     /// Events and micro-steps dropped from the front of the history:
-    /// `events[0]` has seq `dropped_events + 1`, and `step_starts[0]`
-    /// belongs to micro-step `dropped_steps + 1`.
+    /// `events[0]` has seq `dropped_events + 1`, and the history starts
+    /// after micro-step `dropped_steps`.
     dropped_events: u64,
     dropped_steps: u64,
 }
@@ -416,7 +420,8 @@ impl Sim {
             header,
             state,
             events: Vec::new(),
-            step_starts: Vec::new(),
+            event_steps: Vec::new(),
+            known_steps: 0,
             checkpoints: Vec::new(),
             checkpoint_every: CHECKPOINT_EVERY,
             script: Vec::new(),
@@ -500,17 +505,23 @@ impl Sim {
         if step <= self.dropped_steps {
             return if step == 0 { 0 } else { self.dropped_events };
         }
-        self.step_starts
-            .get((step - 1 - self.dropped_steps) as usize)
-            .copied()
-            .unwrap_or(self.state.emitted)
+        if step > self.known_steps {
+            return self.state.emitted;
+        }
+        // event_steps is non-decreasing: count the events of earlier steps.
+        self.dropped_events + self.event_steps.partition_point(|&s| s < step) as u64
     }
     /// The micro-step that emitted event `seq` (for an event before the
     /// history kept: where the history starts).
     pub fn step_of_event(&self, seq: u64) -> u64 {
-        // step_starts is non-decreasing: find the last step starting before seq.
-        let idx = self.step_starts.partition_point(|&before| before < seq);
-        idx as u64 + self.dropped_steps
+        match seq.checked_sub(self.dropped_events + 1) {
+            None => self.dropped_steps,
+            Some(i) => self
+                .event_steps
+                .get(i as usize)
+                .copied()
+                .unwrap_or(self.known_steps),
+        }
     }
 
     /// Bounds the history to about `limit` events (None: keep everything,
@@ -650,8 +661,9 @@ impl Sim {
         self.script.truncate(self.state.actions_done);
         self.events
             .truncate((self.state.emitted - self.dropped_events) as usize);
-        self.step_starts
-            .truncate((self.state.step - self.dropped_steps) as usize);
+        self.event_steps
+            .truncate((self.state.emitted - self.dropped_events) as usize);
+        self.known_steps = self.state.step;
         let now = self.state.step;
         self.checkpoints.retain(|c| c.step <= now);
     }
@@ -781,8 +793,8 @@ impl Sim {
         let first = &self.checkpoints[0];
         let (events, steps) = (first.emitted, first.step);
         self.events.drain(..(events - self.dropped_events) as usize);
-        self.step_starts
-            .drain(..(steps - self.dropped_steps) as usize);
+        self.event_steps
+            .drain(..(events - self.dropped_events) as usize);
         self.dropped_events = events;
         self.dropped_steps = steps;
         // Spacing follows the history kept, so it never grows without end.
@@ -799,12 +811,7 @@ impl Sim {
             self.state.now = time;
         }
         self.state.step += 1;
-        let k = (self.state.step - 1 - self.dropped_steps) as usize;
-        if k < self.step_starts.len() {
-            self.step_starts[k] = self.state.emitted;
-        } else {
-            self.step_starts.push(self.state.emitted);
-        }
+        self.known_steps = self.known_steps.max(self.state.step);
         let result = match due {
             Due::Arrival(_, id) => {
                 self.arrive(id);
@@ -831,8 +838,17 @@ impl Sim {
                 }
             }
         };
+        // Dropped messages are kept in the order they vanished: forget the
+        // expired prefix (a scan of all of them on every micro-step was a
+        // fifth of the simulator's time under chaos).
         let now = self.state.now;
-        self.state.dropped.retain(|d| d.at + DROP_MEMORY_MS >= now);
+        let expired = self
+            .state
+            .dropped
+            .partition_point(|d| d.at + DROP_MEMORY_MS < now);
+        if expired > 0 {
+            self.state.dropped.drain(..expired);
+        }
         self.maybe_checkpoint();
         result
     }
@@ -851,8 +867,10 @@ impl Sim {
         if idx < self.events.len() {
             // Replaying known history: it must agree with what is stored.
             self.events[idx] = event;
+            self.event_steps[idx] = self.state.step;
         } else {
             self.events.push(event);
+            self.event_steps.push(self.state.step);
         }
     }
 
