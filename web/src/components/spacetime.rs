@@ -513,12 +513,16 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                 role="img" aria-label="space-time diagram of messages between nodes">
                 <style>{ STYLE }</style>
                 <rect class="st-bg" x="0" y="0" width={f(W)} height={f(height)} onclick={onbg} />
-                { for ticks }
-                { for lanes }
-                { for outages }
-                { for arrow_html }
-                { for mark_html }
-                { for violation_html }
+                // Each list in its own group: flattened into the svg's
+                // children, a list whose length changes shifts every
+                // sibling, and yew then re-creates the whole drawing on
+                // every frame (keyed arrows and marks included).
+                <g class="st-ticks">{ for ticks }</g>
+                <g class="st-lanes">{ for lanes }</g>
+                <g class="st-outages">{ for outages }</g>
+                <g class="st-arrows">{ for arrow_html }</g>
+                <g class="st-marks">{ for mark_html }</g>
+                <g class="st-violations">{ for violation_html }</g>
                 <line class="st-now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(height - 4.0)} />
             </svg>
             <p class="hint">{ "Arrows run from sender to receiver; a ✗ marks a lost message. ♛ leader elected · C election started · green boxes: commit index reached · ✝ crash · ↻ restart. Click an arrow or a mark to find it in the ring, the logs and the feed." }</p>
