@@ -176,7 +176,10 @@ pub fn cluster(props: &ClusterProps) -> Html {
             <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
             <g class="links">{ for links }</g>
             <g class="nodes">{ for nodes }</g>
-            <g class="flights">{ for flights }{ for dropped }</g>
+            // Two groups, so that the keyed messages form a fully keyed
+            // list (mixed with the unkeyed dropped ones, yew re-creates
+            // every message whenever their number changes).
+            <g class="flights"><g>{ for flights }</g><g>{ for dropped }</g></g>
             { for partition }
             { for joint }
             { clock }
