@@ -4,14 +4,14 @@
 //   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=page_memory history=H sim_secs=... js_heap_mb=... wasm_mb=... total_mb=...
-// Usage: node e2e/bench/page.mjs [--runs 3] [--hour 3600] [--history 100000] [--latency 2000] [--seconds 10]
+// Usage: node e2e/bench/page.mjs [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DIST_DIR } from '../lib/index.mjs';
 import { options, report, start, median, percentile, benchResult } from './common.mjs';
 
-const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 2000, seconds: 10 });
+const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10 });
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
 

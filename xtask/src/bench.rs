@@ -291,7 +291,7 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
     }
 
     if has("sim") {
-        let secs = if opts.quick { "10" } else { "60" };
+        let secs = if opts.quick { "10" } else { "300" };
         announce(&format!(
             "sim: {secs} simulated s of 5 nodes under chaos, native and wasm, {runs} runs"
         ));
@@ -365,6 +365,20 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
         }
     }
 
+    if has("page") {
+        announce(&format!(
+            "page: sizes, first render, frame times and memory in headless Chromium, {runs} runs"
+        ));
+        let runs_s = runs.to_string();
+        let hour = if opts.quick { "300" } else { "3600" };
+        lines.extend(collect(node_script(
+            ctx,
+            "page.mjs",
+            &["--runs", &runs_s, "--hour", hour, "--history", PAGE_HISTORY],
+        ))?);
+        page_rows(&lines, &mut rows);
+    }
+
     if has("check") {
         let events = if opts.quick { "100000" } else { "1000000" };
         announce(&format!(
@@ -381,20 +395,6 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
             figure: figure(&lines, &[("mode", "check")], "events_per_sec"),
             target: None,
         });
-    }
-
-    if has("page") {
-        announce(&format!(
-            "page: sizes, first render, frame times and memory in headless Chromium, {runs} runs"
-        ));
-        let runs_s = runs.to_string();
-        let hour = if opts.quick { "300" } else { "3600" };
-        lines.extend(collect(node_script(
-            ctx,
-            "page.mjs",
-            &["--runs", &runs_s, "--hour", hour, "--history", PAGE_HISTORY],
-        ))?);
-        page_rows(&lines, &mut rows);
     }
 
     let table = render(&rows);
@@ -414,7 +414,10 @@ pub fn main(ctx: &Ctx, args: &[String]) -> Result<i32, String> {
     let full = ["core", "sim", "check", "page"]
         .iter()
         .all(|p| opts.parts.contains(p));
+    let load_after = ctx.output_of("uptime", &[]).unwrap_or_default();
+    println!("    machine at the end: {load_after}");
     if full && !opts.quick {
+        let load = format!("at the start `{load}`, at the end `{load_after}`");
         write_benchmarks(&ctx.root, &table, &load, runs)?;
         println!("\nwrote the table into BENCHMARKS.md");
     }
@@ -563,7 +566,7 @@ fn write_benchmarks(root: &Path, table: &str, load: &str, runs: usize) -> Result
         ));
     };
     let generated = format!(
-        "{BEGIN}\n\nLatest `cargo xtask bench` ({runs} runs each; machine: `{load}`):\n\n{table}\n{END}"
+        "{BEGIN}\n\nLatest `cargo xtask bench` ({runs} runs each; machine {load}):\n\n{table}\n{END}"
     );
     let new = format!("{}{generated}{}", &old[..b], &old[e + END.len()..]);
     std::fs::write(&path, new).map_err(|e| format!("cannot write {}: {e}", path.display()))
