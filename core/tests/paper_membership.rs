@@ -9,7 +9,7 @@ use raftlab_core::harness::Cluster;
 use raftlab_core::raft::{ConfChange, ProposeError};
 use raftlab_core::{
     format_ids, Bugs, Entry, EntryKind, KvStore, MemLogStore, MemNetwork, MemStorage, Membership,
-    MessageBody, RaftEvent, Role,
+    RaftEvent, Role,
 };
 
 fn none() -> Bugs {
