@@ -106,6 +106,14 @@ export async function lessonState(page) {
   return page.locator('[data-testid="lesson"]').evaluate((e) => ({ ...e.dataset }));
 }
 
+/** Clicks `[data-testid=id]` now if it exists and is enabled; no waiting. */
+async function clickIfEnabled(page, id) {
+  await page.evaluate((id) => {
+    const b = document.querySelector(`[data-testid="${id}"]`);
+    if (b && !b.disabled) b.click();
+  }, id);
+}
+
 /**
  * Plays the lesson on the page to its end with the controls a student
  * uses: answers each question (`answer(stepIndex)` gives the choice),
@@ -126,11 +134,14 @@ export async function playLesson(page, { answer = () => 0, onStep = async () => 
       await page.click(`[data-testid="choice-${answer(Number(s.index))}"]`);
       await page.waitForSelector('[data-testid="lesson-feedback"]');
     } else if (s.status === 'waiting') {
-      await page.click('[data-testid="lesson-finish"]');
+      // The clock may complete the step between reading the state and the
+      // click, which disables the button: click only if it is still enabled
+      // (the wait below then sees the new state either way).
+      await clickIfEnabled(page, 'lesson-finish');
     } else if (s.status === 'done') {
       seen.push(s);
       await onStep(s);
-      await page.click('[data-testid="lesson-next"]');
+      await clickIfEnabled(page, 'lesson-next');
     }
     await page.waitForFunction(
       (key) => {
