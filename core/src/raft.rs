@@ -1214,48 +1214,53 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         resp
     }
 
+    /// The checks every answer to the leader passes first: a higher term
+    /// deposes it (§5.1); an answer from an older term, or reaching a
+    /// server that no longer leads, is stale; only members have progress;
+    /// an answer older than one already handled (by token) is ignored.
+    /// A fresh answer marks its sender active (CheckQuorum) and records its
+    /// token. Returns whether the handler goes on.
+    fn accept_answer(&mut self, from: NodeId, term: Term, token: u64, msg: &'static str) -> bool {
+        if term > self.current_term {
+            self.become_follower(
+                term,
+                NO_NODE,
+                &format!("S{from} answered from a higher term {term} (§5.1)"),
+            );
+            return false;
+        }
+        if self.state != Role::Leader || term < self.current_term {
+            self.reject(from, msg, "stale answer (not leader of its term)".into());
+            return false;
+        }
+        let Some(pr) = self.peers.get_mut(&from) else {
+            self.reject(from, msg, format!("S{from} is not a member"));
+            return false;
+        };
+        pr.recent_active = true;
+        if token < pr.acked_token {
+            let acked = pr.acked_token;
+            self.reject(
+                from,
+                msg,
+                format!("stale token {token} (already have an answer to {acked})"),
+            );
+            return false;
+        }
+        pr.acked_token = token;
+        true
+    }
+
     /// The leader's side of AppendEntries: advances `match_index`, or jumps
     /// `next_index` back using the follower's `curr_index`.
     pub fn handle_append_entries_resp(&mut self, from: NodeId, resp: &AppendEntriesResp) {
-        if resp.term > self.current_term {
-            self.become_follower(
-                resp.term,
-                NO_NODE,
-                &format!("S{from} answered from a higher term {} (§5.1)", resp.term),
-            );
-            return;
-        }
-        if self.state != Role::Leader || resp.term < self.current_term {
-            self.reject(
-                from,
-                "append_entries_resp",
-                "stale answer (not leader of its term)".into(),
-            );
+        if !self.accept_answer(from, resp.term, resp.message_token, "append_entries_resp") {
             return;
         }
         let last_index = self.log.last_index();
         let Some(pr) = self.peers.get_mut(&from) else {
-            self.reject(
-                from,
-                "append_entries_resp",
-                format!("S{from} is not a member"),
-            );
             return;
         };
-        pr.recent_active = true;
-        if resp.message_token < pr.acked_token {
-            let acked = pr.acked_token;
-            self.reject(
-                from,
-                "append_entries_resp",
-                format!(
-                    "stale token {} (already have an answer to {acked})",
-                    resp.message_token
-                ),
-            );
-            return;
-        }
-        pr.acked_token = resp.message_token;
         let commit_before = self.commit_idx;
         let record = pr
             .inflight
@@ -1451,32 +1456,12 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     /// follower expects; after the last chunk, resume appends after the
     /// snapshot index.
     pub fn handle_snapshot_resp(&mut self, from: NodeId, resp: &SnapshotResp) {
-        if resp.term > self.current_term {
-            self.become_follower(
-                resp.term,
-                NO_NODE,
-                &format!("S{from} answered from a higher term {} (§5.1)", resp.term),
-            );
-            return;
-        }
-        if self.state != Role::Leader || resp.term < self.current_term {
-            self.reject(
-                from,
-                "snapshot_resp",
-                "stale answer (not leader of its term)".into(),
-            );
+        if !self.accept_answer(from, resp.term, resp.message_token, "snapshot_resp") {
             return;
         }
         let Some(pr) = self.peers.get_mut(&from) else {
-            self.reject(from, "snapshot_resp", format!("S{from} is not a member"));
             return;
         };
-        pr.recent_active = true;
-        if resp.message_token < pr.acked_token {
-            self.reject(from, "snapshot_resp", "stale token".into());
-            return;
-        }
-        pr.acked_token = resp.message_token;
         let ReplicaState::Snapshot {
             index,
             offset,
