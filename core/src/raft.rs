@@ -1897,19 +1897,16 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         let c = self.config().clone();
         let invalid = |s: String| Err(ProposeError::Invalid(s));
         let (kind, ids) = match change {
+            ConfChange::AddLearner(NO_NODE) | ConfChange::AddVoter(NO_NODE) => {
+                return invalid("node id must be positive".into());
+            }
             ConfChange::AddLearner(id) => {
-                if id == NO_NODE {
-                    return invalid("node id must be positive".into());
-                }
                 if c.contains(id) {
                     return invalid(format!("S{id} is already a member"));
                 }
                 (EntryKind::JoinNoVoteNode, vec![id])
             }
             ConfChange::AddVoter(id) => {
-                if id == NO_NODE {
-                    return invalid("node id must be positive".into());
-                }
                 if c.is_voter(id) {
                     return invalid(format!("S{id} is already a voter"));
                 }

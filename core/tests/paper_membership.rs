@@ -340,6 +340,7 @@ fn nonsensical_membership_changes_are_refused() {
     c.elect(1);
     let bad = [
         ConfChange::AddLearner(0),
+        ConfChange::AddVoter(0),
         ConfChange::AddLearner(2),
         ConfChange::AddVoter(3),
         ConfChange::Remove(9),
