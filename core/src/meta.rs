@@ -81,6 +81,12 @@ pub enum MetaCommand {
         group: GroupId,
         /// Its nodes.
         members: Vec<NodeId>,
+        /// The log index of the group's configuration these members come
+        /// from (its committed membership entry), or 0 for a join outside
+        /// any configuration. An update older than the one recorded is
+        /// ignored, so a late retry never rolls the record back.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        epoch: u64,
     },
     /// A KV group leaves; refused while it owns slots.
     Leave {
@@ -103,6 +109,10 @@ pub enum MetaCommand {
     QueryShards,
     /// Answers the groups and their members.
     QueryMembers,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MetaCommand {
@@ -156,6 +166,10 @@ pub struct MetaStore {
     pub slots: Vec<GroupId>,
     /// The last migration applied per slot.
     pub slot_mig: BTreeMap<Slot, u64>,
+    /// Per group, the configuration index its recorded members come from
+    /// (absent: the bootstrap members).
+    #[serde(default)]
+    pub member_epoch: BTreeMap<GroupId, u64>,
     /// Rises with every change.
     pub version: u64,
 }
@@ -171,6 +185,7 @@ impl MetaStore {
             groups,
             slots,
             slot_mig: BTreeMap::new(),
+            member_epoch: BTreeMap::new(),
             version: 1,
         }
     }
@@ -200,20 +215,28 @@ impl MetaStore {
     /// Applies one command.
     pub fn execute(&mut self, cmd: &MetaCommand) -> MetaAnswer {
         match cmd {
-            MetaCommand::Join { group, members } => {
+            MetaCommand::Join {
+                group,
+                members,
+                epoch,
+            } => {
                 if *group == 0 {
                     return self.refuse("group 0 is the meta group".into());
                 }
                 if members.is_empty() {
                     return self.refuse("a group needs members".into());
                 }
-                if self.groups.get(group) == Some(members) {
+                let recorded = self.member_epoch.get(group).copied().unwrap_or(0);
+                if self.groups.get(group) == Some(members) || (*epoch > 0 && recorded >= *epoch) {
                     return MetaAnswer {
                         duplicate: true,
                         ..self.answer()
                     };
                 }
                 self.groups.insert(*group, members.clone());
+                if *epoch > 0 {
+                    self.member_epoch.insert(*group, *epoch);
+                }
                 self.version += 1;
                 self.answer()
             }
@@ -657,7 +680,8 @@ mod tests {
         assert!(
             m.execute(&MetaCommand::Join {
                 group: 3,
-                members: vec![31]
+                members: vec![31],
+                epoch: 0,
             })
             .ok
         );
@@ -666,6 +690,28 @@ mod tests {
             a.groups.map(|g| g.keys().copied().collect::<Vec<_>>()),
             Some(vec![1, 3])
         );
+    }
+
+    #[test]
+    fn meta_member_updates_apply_in_configuration_order_only() {
+        let groups = BTreeMap::from([(1, vec![11, 12, 13])]);
+        let mut m = MetaStore::bootstrap(groups, even_table(1));
+        let join = |members: Vec<NodeId>, epoch| MetaCommand::Join {
+            group: 1,
+            members,
+            epoch,
+        };
+        assert!(m.execute(&join(vec![11, 12, 13, 14], 5)).ok);
+        assert!(m.execute(&join(vec![11, 12, 14], 9)).ok);
+        // The first update retried late does not bring 13 back.
+        let late = m.execute(&join(vec![11, 12, 13, 14], 5));
+        assert!(late.ok && late.duplicate);
+        assert_eq!(m.groups.get(&1), Some(&vec![11, 12, 14]));
+        assert_eq!(m.member_epoch.get(&1), Some(&9));
+        let encoded = join(vec![11], 9).encode();
+        assert_eq!(MetaCommand::decode(&encoded), Ok(join(vec![11], 9)));
+        // A join without an epoch is written without one (older logs read the same).
+        assert!(!String::from_utf8_lossy(&join(vec![11], 0).encode()).contains("epoch"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Chaos in sharded mode: crashes (leaders preferred), restarts, partitions
 //! across all groups, cut links, forced elections, transfers, snapshots and
-//! slot moves, under client load on a few keys spread over the groups. It
+//! slot moves, and membership changes inside groups (learners added and
+//! promoted, voters removed — leaders too — and joint changes replacing a
+//! voter), under client load on a few keys spread over the groups. It
 //! acts through `ShardedSim::act`, so every fault is an `action` in the
 //! trace. Calm after 80% of the time (heal, restart everyone) so that the
 //! migrations and operations in progress can finish.
@@ -27,6 +29,8 @@ pub struct ShardedChaosOptions {
     pub client_every_ms: u64,
     /// Keys clients use (`k0`, `k1`, ...).
     pub keys: u64,
+    /// Whether faults include membership changes inside groups.
+    pub membership: bool,
 }
 
 impl Default for ShardedChaosOptions {
@@ -37,6 +41,7 @@ impl Default for ShardedChaosOptions {
             clients: 4,
             client_every_ms: 120,
             keys: 6,
+            membership: true,
         }
     }
 }
@@ -180,7 +185,8 @@ impl ShardedChaos {
         };
         let leader = sim.leader(g);
         let members = sim.group_nodes(g).to_vec();
-        let action = match self.below(20) {
+        let kinds = if self.opts.membership { 24 } else { 20 };
+        let action = match self.below(kinds) {
             0..=3 => {
                 // Crash, the group's leader half of the time; keep a
                 // majority of each group up most of the time.
@@ -236,15 +242,76 @@ impl ShardedChaos {
                     _ => None,
                 }
             }
-            _ => {
+            17..=19 => {
                 let live: Vec<NodeId> =
                     members.iter().copied().filter(|n| up.contains(n)).collect();
                 self.pick(&live)
                     .map(|node| ShardedAction::Snapshot { node })
             }
+            _ => self.membership_change(sim, g),
         };
         if let Some(a) = action {
             let _ = sim.act(a);
+        }
+    }
+}
+
+impl ShardedChaos {
+    /// A membership change in group `g` that keeps its voters around the
+    /// size it started with: a learner is promoted; below that size a node
+    /// joins as a learner; above it a voter leaves; at it, one of a new
+    /// learner, removing a voter (the leader a third of the time), or a
+    /// joint change replacing a voter by a new node.
+    fn membership_change(&mut self, sim: &ShardedSim, g: GroupId) -> Option<ShardedAction> {
+        let leader = sim.leader(g)?;
+        let config = sim.member_config(leader)?.clone();
+        let size = if g == 0 {
+            sim.config().meta_nodes
+        } else {
+            sim.config().nodes_per_group
+        } as usize;
+        // A node to add: a fresh id, else one the group removed earlier.
+        let spare = sim.fresh_node_id(g).or_else(|| {
+            let gone: Vec<NodeId> = sim
+                .group_nodes(g)
+                .iter()
+                .copied()
+                .filter(|&n| !config.contains(n))
+                .collect();
+            self.pick(&gone)
+        });
+        if let Some(&l) = config.learners.iter().next() {
+            return Some(ShardedAction::AddVoter { group: g, node: l });
+        }
+        let voters: Vec<NodeId> = config.voters.iter().copied().collect();
+        let remove = |chaos: &mut Self| {
+            let node = if chaos.below(3) == 0 {
+                Some(leader)
+            } else {
+                chaos.pick(&voters)
+            };
+            node.map(|node| ShardedAction::Remove { node })
+        };
+        match voters.len().cmp(&size) {
+            std::cmp::Ordering::Less => {
+                spare.map(|node| ShardedAction::AddLearner { group: g, node })
+            }
+            std::cmp::Ordering::Greater => remove(self),
+            std::cmp::Ordering::Equal => match self.below(3) {
+                0 => spare.map(|node| ShardedAction::AddLearner { group: g, node }),
+                1 if voters.len() > 1 => remove(self),
+                _ => {
+                    let out = self.pick(&voters)?;
+                    let node = spare?;
+                    let mut next: Vec<NodeId> =
+                        voters.iter().copied().filter(|&v| v != out).collect();
+                    next.push(node);
+                    Some(ShardedAction::Joint {
+                        group: g,
+                        voters: next,
+                    })
+                }
+            },
         }
     }
 }

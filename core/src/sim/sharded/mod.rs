@@ -18,6 +18,7 @@
 
 pub mod chaos;
 mod clients;
+mod members;
 mod migrate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +33,7 @@ use crate::log::MemLogStore;
 use crate::meta::{even_table, group_name, GroupId, GroupMachine, MetaStore, ShardKv, Slot, SLOTS};
 use crate::network::{MemNetwork, Output, RaftEvent};
 use crate::quorum::Membership;
-use crate::raft::RaftServer;
+use crate::raft::{ConfChange, RaftServer};
 use crate::storage::MemStorage;
 use crate::trace::{DropReason, EventKind, TraceEvent, TraceHeader};
 use crate::types::{Message, NodeId, Role};
@@ -40,6 +41,7 @@ use crate::types::{Message, NodeId, Role};
 use super::{Dropped, Flight, SimConfig};
 
 pub use clients::ShardClientView;
+pub use members::MemberSync;
 pub use migrate::{Migration, MigrationPhase};
 
 /// The server every node of a sharded run is: a `RaftServer` whose state
@@ -130,7 +132,8 @@ pub struct GroupInfo {
     pub id: GroupId,
     /// "meta", "g1", ...
     pub name: String,
-    /// Its nodes.
+    /// Its nodes: the bootstrap voters, then every node added since (in
+    /// the order added; a removed node stays listed, it still runs).
     pub nodes: Vec<NodeId>,
 }
 
@@ -196,6 +199,35 @@ pub enum ShardedAction {
         from: NodeId,
         /// Receiver side.
         to: NodeId,
+    },
+    /// Start a new empty node in `group` and add it as a learner, through
+    /// the group's leader (thesis §4.2.1). Re-adding a node of the group
+    /// that was removed adds it back with its log.
+    AddLearner {
+        /// The group (0 for meta).
+        group: GroupId,
+        /// The node: an id of the group's range (see `fresh_node_id`).
+        node: NodeId,
+    },
+    /// Add a voter to `group`, or promote its learner (thesis §4.1).
+    AddVoter {
+        /// The group (0 for meta).
+        group: GroupId,
+        /// The node.
+        node: NodeId,
+    },
+    /// Remove a member from its group, through its leader; removing the
+    /// leader itself is allowed (it steps down once the change commits).
+    Remove {
+        /// The node.
+        node: NodeId,
+    },
+    /// Replace `group`'s voters through joint consensus (thesis §4.3).
+    Joint {
+        /// The group (0 for meta).
+        group: GroupId,
+        /// The new voters.
+        voters: Vec<NodeId>,
     },
     /// Hand leadership of `to`'s group to `to`.
     Transfer {
@@ -281,6 +313,11 @@ struct State {
     migrations: migrate::Migrations,
     checker: ShardedChecker,
     emitted: u64,
+    /// The groups with every node added so far.
+    groups: Vec<GroupInfo>,
+    /// Node -> group id.
+    group_of: BTreeMap<NodeId, GroupId>,
+    syncs: members::MemberSyncs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,6 +325,7 @@ enum Due {
     Arrival(u64, u64),
     ClientTimer(u64, u64),
     Migration(u64, u64),
+    Sync(u64, GroupId),
     Tick(u64, NodeId),
     Action(u64, usize),
 }
@@ -298,8 +336,9 @@ impl Due {
             Due::Arrival(t, id) => (t, 0, id),
             Due::ClientTimer(t, c) => (t, 1, c),
             Due::Migration(t, m) => (t, 2, m),
-            Due::Tick(t, n) => (t, 3, n),
-            Due::Action(t, i) => (t, 4, i as u64),
+            Due::Sync(t, g) => (t, 3, u64::from(g)),
+            Due::Tick(t, n) => (t, 4, n),
+            Due::Action(t, i) => (t, 5, i as u64),
         }
     }
 }
@@ -308,9 +347,8 @@ impl Due {
 pub struct ShardedSim {
     seed: u64,
     header: TraceHeader,
-    groups: Vec<GroupInfo>,
-    /// Node -> group id.
-    group_of: BTreeMap<NodeId, GroupId>,
+    /// The groups as they start (their nodes are the bootstrap voters).
+    initial: Vec<GroupInfo>,
     bootstrap_table: Vec<GroupId>,
     state: State,
     events: Vec<ShardedEvent>,
@@ -377,12 +415,14 @@ impl ShardedSim {
             checker: ShardedChecker::new(seed, &specs),
             emitted: 0,
             cfg: cfg.clone(),
+            groups: groups.clone(),
+            group_of,
+            syncs: members::MemberSyncs::default(),
         };
         let mut sim = ShardedSim {
             seed,
             header,
-            groups,
-            group_of,
+            initial: groups,
             bootstrap_table: even_table(cfg.kv_groups),
             state,
             events: Vec::new(),
@@ -420,7 +460,7 @@ impl ShardedSim {
     fn bootstrap_machine(&self, group: GroupId) -> GroupMachine {
         if group == 0 {
             let members = self
-                .groups
+                .initial
                 .iter()
                 .filter(|g| g.id != 0)
                 .map(|g| (g.id, g.nodes.clone()))
@@ -436,11 +476,17 @@ impl ShardedSim {
 
     fn boot(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) -> Result<(), String> {
         let group = self
-            .group_of
-            .get(&id)
-            .copied()
+            .group_of(id)
             .ok_or(format!("S{id} belongs to no group"))?;
-        let initial = Membership::with_voters(self.group_nodes(group).iter().copied());
+        // Every node of a group, added ones too, starts from the group's
+        // bootstrap configuration: it is in no log.
+        let voters = self
+            .initial
+            .iter()
+            .find(|g| g.id == group)
+            .map(|g| g.nodes.clone())
+            .unwrap_or_default();
+        let initial = Membership::with_voters(voters);
         let node_seed = self.state.rng.next_u64();
         let server = RaftServer::new(
             self.state.cfg.sim.core_config(id),
@@ -472,15 +518,17 @@ impl ShardedSim {
     }
     /// The groups: meta first, then g1, g2, ...
     pub fn groups(&self) -> &[GroupInfo] {
-        &self.groups
+        &self.state.groups
     }
     /// The group node `id` belongs to.
     pub fn group_of(&self, id: NodeId) -> Option<GroupId> {
-        self.group_of.get(&id).copied()
+        self.state.group_of.get(&id).copied()
     }
-    /// The nodes of group `g` (empty for an unknown group).
+    /// The nodes of group `g` (empty for an unknown group), added ones and
+    /// removed ones included; see `member_config` for who is a member.
     pub fn group_nodes(&self, g: GroupId) -> &[NodeId] {
-        self.groups
+        self.state
+            .groups
             .iter()
             .find(|i| i.id == g)
             .map(|i| i.nodes.as_slice())
@@ -761,6 +809,10 @@ impl ShardedSim {
                 self.migration_timer(id);
                 Ok(())
             }
+            Due::Sync(_, group) => {
+                self.sync_timer(group);
+                Ok(())
+            }
             Due::Tick(t, id) => {
                 self.state.advance_tick_cursor(t, id);
                 if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
@@ -787,7 +839,8 @@ impl ShardedSim {
     // ----- events -----
 
     fn name_of(&self, node: NodeId) -> String {
-        self.group_of
+        self.state
+            .group_of
             .get(&node)
             .map(|&g| group_name(g))
             .unwrap_or_else(|| GROUP_ALL.to_string())
@@ -884,7 +937,12 @@ impl ShardedSim {
                 term,
                 source,
             },
-            RaftEvent::Config(m) => EventKind::config(node, &m),
+            RaftEvent::Config(m) => {
+                if let Some(g) = self.group_of(node) {
+                    self.members_changed(g);
+                }
+                EventKind::config(node, &m)
+            }
             RaftEvent::ReadReady { read_id, .. } => {
                 self.client_read_ready(node, read_id);
                 return;
@@ -1015,7 +1073,11 @@ impl ShardedSim {
             | ShardedAction::Restart { node }
             | ShardedAction::Timeout { node }
             | ShardedAction::Snapshot { node }
-            | ShardedAction::Transfer { to: node } => self.name_of(*node),
+            | ShardedAction::Transfer { to: node }
+            | ShardedAction::Remove { node } => self.name_of(*node),
+            ShardedAction::AddLearner { group, .. }
+            | ShardedAction::AddVoter { group, .. }
+            | ShardedAction::Joint { group, .. } => group_name(*group),
             ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
                 if self.group_of(*from) == self.group_of(*to) {
                     self.name_of(*from)
@@ -1092,6 +1154,19 @@ impl ShardedSim {
             ShardedAction::Restore { from, to } => {
                 self.state.cut.remove(&(from, to));
                 self.emit(group, EventKind::Link { from, to, up: true });
+            }
+            ShardedAction::AddLearner { group, node } => {
+                self.change_members(group, &[node], ConfChange::AddLearner(node))?;
+            }
+            ShardedAction::AddVoter { group, node } => {
+                self.change_members(group, &[node], ConfChange::AddVoter(node))?;
+            }
+            ShardedAction::Remove { node } => {
+                let g = self.group_of(node).unwrap_or(0);
+                self.change_members(g, &[], ConfChange::Remove(node))?;
+            }
+            ShardedAction::Joint { group, voters } => {
+                self.change_members(group, &voters, ConfChange::Joint(voters.clone()))?;
             }
             ShardedAction::Transfer { to } => {
                 let g = self.group_of(to).unwrap_or(0);
@@ -1179,6 +1254,23 @@ impl ShardedSim {
                     return Err(format!("{} has no leader right now", group_name(g)));
                 }
             }
+            ShardedAction::AddLearner { group, node } | ShardedAction::AddVoter { group, node } => {
+                self.check_new_ids(*group, &[*node])?;
+                self.check_change(*group)?;
+            }
+            ShardedAction::Joint { group, voters } => {
+                if voters.is_empty() {
+                    return Err("a joint change needs voters".into());
+                }
+                self.check_new_ids(*group, voters)?;
+                self.check_change(*group)?;
+            }
+            ShardedAction::Remove { node } => {
+                let g = self
+                    .group_of(*node)
+                    .ok_or(format!("S{node} is in no group"))?;
+                self.check_change(g)?;
+            }
             ShardedAction::Client {
                 client,
                 key,
@@ -1201,7 +1293,7 @@ impl ShardedSim {
                 if *slot >= SLOTS {
                     return Err(format!("slots run from 0 to {}", SLOTS - 1));
                 }
-                if *to == 0 || !self.groups.iter().any(|g| g.id == *to) {
+                if *to == 0 || !self.groups().iter().any(|g| g.id == *to) {
                     return Err(format!("{} is not a KV group", group_name(*to)));
                 }
                 if self.state.migrations.active_for(*slot) {
@@ -1326,6 +1418,9 @@ impl State {
         }
         if let Some((t, m)) = self.migrations.next_timer() {
             consider(Due::Migration(t, m));
+        }
+        if let Some((t, g)) = self.syncs.next_timer() {
+            consider(Due::Sync(t, g));
         }
         let tick = match self.tick_cursor {
             Some((t, 0)) => self.next_live_after(None).map(|id| Due::Tick(t, id)),
