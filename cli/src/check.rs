@@ -1,5 +1,7 @@
 //! `raftlab check`: checks a trace from the file alone, streaming, so a
-//! trace of millions of events never has to be held in memory.
+//! trace of millions of events never has to be held in memory. A sharded
+//! trace (its header lists groups) is checked per group and per key
+//! instead (see `crate::sharded`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -116,6 +118,23 @@ pub fn main(args: &CheckArgs) -> Result<u8, String> {
         }
     };
     let stdin = args.trace.as_os_str() == "-";
+    // Peek at the header: a sharded trace goes to the per-group checker.
+    let mut input = BufReader::with_capacity(1 << 20, input);
+    let mut first = String::new();
+    if let Err(e) = input.read_line(&mut first) {
+        eprintln!("error: {}: cannot read line 1: {e}", args.trace.display());
+        return Ok(2);
+    }
+    if crate::sharded::is_sharded_header(first.trim_end()) {
+        let mut text = first;
+        if let Err(e) = input.read_to_string(&mut text) {
+            eprintln!("error: {}: {e}", args.trace.display());
+            return Ok(2);
+        }
+        let name = args.trace.display().to_string();
+        return Ok(crate::sharded::check(&name, &text, args.explain));
+    }
+    let input: Box<dyn Read> = Box::new(std::io::Cursor::new(first.into_bytes()).chain(input));
     let bar = ProgressBar::new(len.max(1));
     bar.set_style(
         ProgressStyle::with_template("{spinner} checking [{bar:40}] {bytes}/{total_bytes} ({eta})")

@@ -1,7 +1,9 @@
 //! `raftlab`: the native runner. It simulates clusters and writes their
 //! traces (`run`), checks any trace from the file alone (`check`), proves a
 //! trace reproduces from its header and actions (`replay`), and sweeps many
-//! seeds of random faults looking for safety violations (`chaos`).
+//! seeds of random faults looking for safety violations (`chaos`). `run
+//! --sharded` simulates a sharded cluster (a meta group and KV groups);
+//! `check` and `replay` recognise a sharded trace by its header.
 //!
 //! Exit codes are part of the interface, so scripts and CI can rely on them:
 //! 0 means safe / identical, 1 means a violation or a difference was found,
@@ -11,6 +13,7 @@ mod chaos;
 mod check;
 mod replay;
 mod run;
+mod sharded;
 mod summary;
 mod units;
 
@@ -43,9 +46,21 @@ enum Command {
 /// Arguments of `raftlab run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// Number of voters the cluster starts with (1 to 9).
-    #[arg(long, default_value_t = 5)]
-    pub nodes: u64,
+    /// Number of voters the cluster starts with (1 to 9; default 5). With
+    /// --sharded: voters per KV group (default 3).
+    #[arg(long)]
+    pub nodes: Option<u64>,
+    /// Simulate a sharded cluster: a meta group holding the slot table and
+    /// KV groups serving the slots (with --chaos: crashes, partitions, slot
+    /// moves and membership changes in every group, under client load).
+    #[arg(long)]
+    pub sharded: bool,
+    /// With --sharded: number of KV groups (1 to 3).
+    #[arg(long, default_value_t = 2)]
+    pub groups: u32,
+    /// With --sharded: voters of the meta group (1 to 9).
+    #[arg(long, default_value_t = 3)]
+    pub meta_nodes: u64,
     /// The simulator's seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -71,7 +86,7 @@ pub struct RunArgs {
     pub chunk_bytes: Option<usize>,
     /// Switch on a deliberate bug (may repeat): figure8, no-up-to-date-check,
     /// prevote-raises-term, forget-vote-on-restart, commit-without-min,
-    /// learner-in-quorum.
+    /// learner-in-quorum; with --sharded: no-freeze.
     #[arg(long = "bug", value_name = "NAME")]
     pub bugs: Vec<String>,
     /// Disable PreVote.

@@ -9,7 +9,7 @@ use crate::run::time_bar;
 use crate::ReplayArgs;
 
 /// The first line where two traces differ: (line number, expected, found).
-fn first_difference<'a>(
+pub fn first_difference<'a>(
     original: &'a str,
     replayed: &'a str,
 ) -> Option<(usize, Option<&'a str>, Option<&'a str>)> {
@@ -26,7 +26,7 @@ fn first_difference<'a>(
     }
 }
 
-fn show(line: Option<&str>) -> String {
+pub fn show(line: Option<&str>) -> String {
     match line {
         None => "(end of trace)".to_string(),
         Some(l) => {
@@ -54,6 +54,13 @@ pub fn main(args: &ReplayArgs) -> Result<u8, String> {
             return Ok(2);
         }
     };
+    if text
+        .lines()
+        .next()
+        .is_some_and(crate::sharded::is_sharded_header)
+    {
+        return Ok(crate::sharded::replay(&path.display().to_string(), &text));
+    }
     let trace = match read_trace(&text) {
         Ok(t) => t,
         Err(e) => {

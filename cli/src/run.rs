@@ -51,7 +51,7 @@ pub fn setup(args: &RunArgs) -> Result<(Sim, Option<Chaos>), String> {
     if let Some(c) = args.clients {
         opts.clients = c;
     }
-    let sim = Sim::new(args.seed, args.nodes, cfg)?;
+    let sim = Sim::new(args.seed, args.nodes.unwrap_or(5), cfg)?;
     let chaos = (opts.faults || opts.clients > 0).then(|| Chaos::new(args.seed, opts));
     Ok((sim, chaos))
 }
@@ -114,6 +114,9 @@ pub fn write_trace(path: &std::path::Path, sim: &Sim) -> Result<u64, String> {
 
 /// `raftlab run`.
 pub fn main(args: &RunArgs) -> Result<u8, String> {
+    if args.sharded {
+        return crate::sharded::run(args);
+    }
     let until = args.until.0;
     let (mut sim, chaos) = setup(args)?;
     let started = std::time::Instant::now();
@@ -135,7 +138,7 @@ pub fn main(args: &RunArgs) -> Result<u8, String> {
     println!(
         "raftlab run: seed {}, {} nodes, {} simulated{}{} in {:.2} s",
         args.seed,
-        args.nodes,
+        args.nodes.unwrap_or(5),
         args.until,
         if args.chaos { ", chaos" } else { "" },
         bugs,

@@ -31,6 +31,9 @@ pub struct ShardedChaosOptions {
     pub keys: u64,
     /// Whether faults include membership changes inside groups.
     pub membership: bool,
+    /// Whether there are faults and slot moves at all (false: client load
+    /// only).
+    pub faults: bool,
 }
 
 impl Default for ShardedChaosOptions {
@@ -42,6 +45,7 @@ impl Default for ShardedChaosOptions {
             client_every_ms: 120,
             keys: 6,
             membership: true,
+            faults: true,
         }
     }
 }
@@ -105,18 +109,18 @@ impl ShardedChaos {
                 return;
             }
             let now = sim.now();
-            if now >= calm_at && !calmed {
+            if now >= calm_at && !calmed && self.opts.faults {
                 calmed = true;
                 calm(sim);
             }
             if self.next_fault <= next {
-                if now < calm_at {
+                if now < calm_at && self.opts.faults {
                     self.fault(sim);
                 }
                 self.next_fault = now + 1 + self.below(self.opts.fault_every_ms * 2);
             }
             if self.next_move <= next {
-                if now < calm_at {
+                if now < calm_at && self.opts.faults {
                     self.move_slot(sim);
                 }
                 self.next_move = now + 1 + self.below(self.opts.move_every_ms * 2);
