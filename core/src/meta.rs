@@ -72,7 +72,9 @@ pub fn even_table(groups: GroupId) -> Vec<GroupId> {
 // ----- the meta group -----
 
 /// A command in the meta group's log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Deserialize is hand-written below (`from_json`): the derived one, an
+// internally tagged enum, was 16 KB of the page's wasm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum MetaCommand {
     /// A KV group joins (or updates its members).
@@ -122,9 +124,45 @@ impl MetaCommand {
     }
     /// Parses an entry payload.
     pub fn decode(data: &[u8]) -> Result<MetaCommand, String> {
-        serde_json::from_slice(data).map_err(|e| format!("not a meta command: {e}"))
+        serde_json::from_slice::<serde_json::Value>(data)
+            .map_err(|e| e.to_string())
+            .and_then(|v| MetaCommand::from_json(&v))
+            .map_err(|e| format!("not a meta command: {e}"))
+    }
+
+    /// Reads a command object tagged by `op`; unknown fields are ignored.
+    pub fn from_json(v: &serde_json::Value) -> Result<MetaCommand, String> {
+        use crate::trace::json::{ids_of, object, pick, small_of, u64_or_zero};
+        let o = object(v, "internally tagged enum MetaCommand")?;
+        const OPS: [(&str, u8); 5] = [
+            ("join", 0),
+            ("leave", 1),
+            ("move_slot", 2),
+            ("query_shards", 3),
+            ("query_members", 4),
+        ];
+        Ok(match pick(o, "op", &OPS)? {
+            0 => MetaCommand::Join {
+                group: small_of(o, "group")?,
+                members: ids_of(o, "members")?,
+                epoch: u64_or_zero(o, "epoch")?,
+            },
+            1 => MetaCommand::Leave {
+                group: small_of(o, "group")?,
+            },
+            2 => MetaCommand::MoveSlot {
+                slot: small_of(o, "slot")?,
+                from: small_of(o, "from")?,
+                to: small_of(o, "to")?,
+                mig: crate::trace::json::u64_of(o, "mig")?,
+            },
+            3 => MetaCommand::QueryShards,
+            _ => MetaCommand::QueryMembers,
+        })
     }
 }
+
+crate::trace::json::deserialize_via_value!(MetaCommand, MetaCommand::from_json);
 
 /// The meta group's answer to a command or read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

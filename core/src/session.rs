@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Bug;
@@ -57,7 +57,8 @@ pub const CONFIG_FIELDS: [&str; 15] = [
 
 /// Everything that reproduces a run: `Sim::new(seed, nodes, config)`, each
 /// action scheduled at its time, then run to `until`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Deserialize is hand-written (`from_value`), like the actions it holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Session {
     /// The format version ([`SESSION_VERSION`]).
     pub version: u64,
@@ -125,6 +126,8 @@ impl fmt::Display for SessionError {
 }
 
 impl std::error::Error for SessionError {}
+
+crate::trace::json::deserialize_via_value!(Session, Session::from_value);
 
 impl Session {
     /// A session with no actions yet.
@@ -276,10 +279,41 @@ impl Session {
                 ))
             }
         }
-        let s: Session = serde_json::from_value(Value::Object(m))
-            .map_err(|e| SessionError::BadJson(e.to_string()))?;
+        let s = Session::from_value(&Value::Object(m)).map_err(SessionError::BadJson)?;
         s.validate()?;
         Ok(s)
+    }
+
+    /// Reads a session object's fields (no `format` check, no validation);
+    /// unknown fields are ignored and `until` defaults to 0.
+    fn from_value(v: &Value) -> Result<Session, String> {
+        use crate::trace::json::{object, u64_of, u64_or_zero};
+        let o = object(v, "struct Session")?;
+        let actions = match o.get("actions") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, a)| TimedAction::from_json(a).map_err(|e| format!("actions[{i}]: {e}")))
+                .collect::<Result<Vec<_>, String>>()?,
+            Some(other) => {
+                return Err(format!(
+                    "field `actions`: invalid type: {}, expected a sequence",
+                    crate::trace::json::unexpected(other)
+                ))
+            }
+            None => return Err("missing field `actions`".into()),
+        };
+        Ok(Session {
+            version: u64_of(o, "version")?,
+            seed: u64_of(o, "seed")?,
+            nodes: u64_of(o, "nodes")?,
+            config: match o.get("config") {
+                Some(c) => serde_json::from_value(c.clone()).map_err(|e| format!("config: {e}"))?,
+                None => return Err("missing field `config`".into()),
+            },
+            actions,
+            until: u64_or_zero(o, "until")?,
+        })
     }
 
     // ----- URL fragment -----

@@ -3,6 +3,11 @@
 //! screen exactly as the core sees it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::trace::json::{
+    bool_of, bool_or_false, bytes_of, deserialize_via_value, object, pick, u64_of, Obj,
+};
 
 /// A server's id. Ids are positive; 0 means "nobody" (as in the paper).
 pub type NodeId = u64;
@@ -89,7 +94,7 @@ impl EntryKind {
 
 /// One log entry. Membership entries carry the node id(s) they involve as
 /// comma-separated decimal text in `data`, so traces stay readable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The term in which the leader created the entry.
     pub term: Term,
@@ -129,7 +134,7 @@ pub fn format_ids(ids: &[NodeId]) -> Vec<u8> {
 }
 
 /// RequestVote (§5.2), also used for PreVote (thesis §9.6) with `prevote` set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RequestVoteReq {
     /// True for a prevote: nobody's term or vote changes.
     pub prevote: bool,
@@ -148,7 +153,7 @@ pub struct RequestVoteReq {
 }
 
 /// The answer to a RequestVote.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RequestVoteResp {
     /// Echoes the request's flag.
     pub prevote: bool,
@@ -162,7 +167,7 @@ pub struct RequestVoteResp {
 
 /// AppendEntries (§5.3), also the heartbeat and, with `timeout_now`, the
 /// leadership-transfer signal (thesis §3.10).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AppendEntriesReq {
     /// The leader, so followers can redirect clients.
     pub leader_id: NodeId,
@@ -185,7 +190,7 @@ pub struct AppendEntriesReq {
 }
 
 /// The answer to an AppendEntries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AppendEntriesResp {
     /// Echoes the request's token.
     pub message_token: u64,
@@ -199,7 +204,7 @@ pub struct AppendEntriesResp {
 }
 
 /// One chunk of a snapshot (ERaftKV `snapshot_block`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SnapshotBlock {
     /// Byte offset of this chunk in the snapshot.
     pub offset: u64,
@@ -213,7 +218,7 @@ pub struct SnapshotBlock {
 }
 
 /// InstallSnapshot (§7), in chunks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SnapshotReq {
     /// The leader's term.
     pub term: Term,
@@ -230,7 +235,7 @@ pub struct SnapshotReq {
 }
 
 /// The answer to one snapshot chunk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SnapshotResp {
     /// The follower's current term.
     pub term: Term,
@@ -246,7 +251,7 @@ pub struct SnapshotResp {
 
 /// Any of the six RPC messages. Requests and answers travel alike, as
 /// messages on the network.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum MessageBody {
     /// A vote or prevote request.
@@ -299,7 +304,7 @@ impl MessageBody {
 }
 
 /// A message with its addresses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Message {
     /// Sender.
     pub from: NodeId,
@@ -308,6 +313,159 @@ pub struct Message {
     /// The RPC.
     pub body: MessageBody,
 }
+
+// ----- decoding (hand-written: see `trace::json` for why) -----
+
+impl Role {
+    /// Every role with its trace name.
+    pub(crate) const NAMES: [(&'static str, Role); 4] = [
+        ("follower", Role::Follower),
+        ("precandidate", Role::PreCandidate),
+        ("candidate", Role::Candidate),
+        ("leader", Role::Leader),
+    ];
+}
+
+impl EntryKind {
+    /// Every kind with its trace name.
+    pub(crate) const NAMES: [(&'static str, EntryKind); 7] = [
+        ("normal", EntryKind::Normal),
+        ("noop", EntryKind::NoOp),
+        ("join_learner", EntryKind::JoinNoVoteNode),
+        ("join_voter", EntryKind::JoinNode),
+        ("leave", EntryKind::LeaveNode),
+        ("joint_enter", EntryKind::JointEnter),
+        ("joint_leave", EntryKind::JointLeave),
+    ];
+}
+
+impl Entry {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "struct Entry")?;
+        Ok(Entry {
+            term: u64_of(o, "term")?,
+            index: u64_of(o, "index")?,
+            kind: pick(o, "kind", &EntryKind::NAMES)?,
+            data: bytes_of(o, "data")?,
+        })
+    }
+}
+
+fn entries_of(o: &Obj) -> Result<Vec<Entry>, String> {
+    match o.get("entries") {
+        None => Err("missing field `entries`".into()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|e| Entry::from_json(e).map_err(|m| format!("entries: {m}")))
+            .collect(),
+        Some(other) => Err(format!(
+            "field `entries`: invalid type: {}, expected a sequence",
+            crate::trace::json::unexpected(other)
+        )),
+    }
+}
+
+impl SnapshotBlock {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "struct SnapshotBlock")?;
+        Ok(SnapshotBlock {
+            offset: u64_of(o, "offset")?,
+            data: bytes_of(o, "data")?,
+            block_size: u64_of(o, "block_size")?,
+            is_last_chunk: bool_of(o, "is_last_chunk")?,
+        })
+    }
+}
+
+impl MessageBody {
+    /// The message kinds with their `msg` names, in declaration order.
+    const NAMES: [(&'static str, u8); 6] = [
+        ("request_vote", 0),
+        ("request_vote_resp", 1),
+        ("append_entries", 2),
+        ("append_entries_resp", 3),
+        ("snapshot", 4),
+        ("snapshot_resp", 5),
+    ];
+
+    /// Reads a body as the trace holds it: an object tagged by `msg`.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "internally tagged enum MessageBody")?;
+        Self::from_obj(o)
+    }
+
+    fn from_obj(o: &Obj) -> Result<Self, String> {
+        Ok(match pick(o, "msg", &Self::NAMES)? {
+            0 => MessageBody::RequestVote(RequestVoteReq {
+                prevote: bool_of(o, "prevote")?,
+                term: u64_of(o, "term")?,
+                candidate_id: u64_of(o, "candidate_id")?,
+                last_log_idx: u64_of(o, "last_log_idx")?,
+                last_log_term: u64_of(o, "last_log_term")?,
+                transfer: bool_or_false(o, "transfer")?,
+            }),
+            1 => MessageBody::RequestVoteResp(RequestVoteResp {
+                prevote: bool_of(o, "prevote")?,
+                request_term: u64_of(o, "request_term")?,
+                term: u64_of(o, "term")?,
+                vote_granted: bool_of(o, "vote_granted")?,
+            }),
+            2 => MessageBody::AppendEntries(AppendEntriesReq {
+                leader_id: u64_of(o, "leader_id")?,
+                message_token: u64_of(o, "message_token")?,
+                term: u64_of(o, "term")?,
+                prev_log_idx: u64_of(o, "prev_log_idx")?,
+                prev_log_term: u64_of(o, "prev_log_term")?,
+                leader_commit: u64_of(o, "leader_commit")?,
+                entries: entries_of(o)?,
+                timeout_now: bool_or_false(o, "timeout_now")?,
+            }),
+            3 => MessageBody::AppendEntriesResp(AppendEntriesResp {
+                message_token: u64_of(o, "message_token")?,
+                term: u64_of(o, "term")?,
+                success: bool_of(o, "success")?,
+                curr_index: u64_of(o, "curr_index")?,
+            }),
+            4 => MessageBody::Snapshot(SnapshotReq {
+                term: u64_of(o, "term")?,
+                leader_id: u64_of(o, "leader_id")?,
+                message_token: u64_of(o, "message_token")?,
+                snapshot_index: u64_of(o, "snapshot_index")?,
+                snapshot_term: u64_of(o, "snapshot_term")?,
+                block: match o.get("block") {
+                    Some(b) => SnapshotBlock::from_json(b).map_err(|m| format!("block: {m}"))?,
+                    None => return Err("missing field `block`".into()),
+                },
+            }),
+            _ => MessageBody::SnapshotResp(SnapshotResp {
+                term: u64_of(o, "term")?,
+                message_token: u64_of(o, "message_token")?,
+                offset: u64_of(o, "offset")?,
+                success: bool_of(o, "success")?,
+                is_last_chunk: bool_of(o, "is_last_chunk")?,
+            }),
+        })
+    }
+}
+
+impl Message {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "struct Message")?;
+        Ok(Message {
+            from: u64_of(o, "from")?,
+            to: u64_of(o, "to")?,
+            body: match o.get("body") {
+                Some(b) => MessageBody::from_json(b)?,
+                None => return Err("missing field `body`".into()),
+            },
+        })
+    }
+}
+
+deserialize_via_value!(Entry, Entry::from_json);
+deserialize_via_value!(SnapshotBlock, SnapshotBlock::from_json);
+deserialize_via_value!(MessageBody, MessageBody::from_json);
+deserialize_via_value!(Message, Message::from_json);
 
 fn is_false(b: &bool) -> bool {
     !*b

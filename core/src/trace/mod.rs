@@ -7,13 +7,20 @@
 //! `{"seq":3,"time":12,"type":"vote","node":2,...}`. Field order on output is
 //! the declaration order below, which makes the output deterministic.
 
+pub(crate) mod json;
 mod reader;
 mod writer;
 
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+
+use json::{
+    bool_of, deserialize_via_value, groups_of, id_set_or_empty, ids_of, object, opt_bool,
+    opt_string, opt_u64, pick, pick_name, present_or_null, str_of, string_of, u64_of, Obj,
+};
 
 use crate::kv::KvOp;
 use crate::network::SnapshotSource;
@@ -29,7 +36,7 @@ pub const TRACE_FORMAT: &str = "raftlab-trace";
 pub const TRACE_VERSION: u64 = 1;
 
 /// Line 1 of a trace: what was run, so the same seed can be re-run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceHeader {
     /// Always `"raftlab-trace"`; readers reject anything else.
     pub format: String,
@@ -69,7 +76,7 @@ impl TraceHeader {
 }
 
 /// One line after the header: something that happened, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceEvent {
     /// Position in the trace, from 1, without gaps.
     pub seq: u64,
@@ -90,7 +97,7 @@ impl TraceEvent {
 }
 
 /// Why the network lost a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DropReason {
     /// The message would have crossed a partition boundary or a cut link.
@@ -102,7 +109,7 @@ pub enum DropReason {
 }
 
 /// The stage of a client operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientPhase {
     /// The client sends the operation.
@@ -118,7 +125,7 @@ pub enum ClientPhase {
 /// A `send` event's `body`: the whole message. Typed when it parses as one of
 /// raftlab's six messages; kept as raw JSON otherwise, so a trace from
 /// another tool with a different body shape still reads.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SendBody {
     /// One of raftlab's messages.
@@ -157,7 +164,7 @@ impl SendBody {
 /// What an event says happened. Serialised with its `type` tag inside the
 /// event object; each variant's fields are the spec's fields, in its order,
 /// followed by raftlab's optional extras (which other readers ignore).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A node starts or restarts, or its role, term or known leader changes.
@@ -334,18 +341,9 @@ pub enum EventKind {
         /// For a get that ended ok: `Some(Some(v))` for a value,
         /// `Some(None)` for null (key absent); `None` when the field is
         /// absent. Two levels of `Option` keep "absent" and `null` apart.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "present_or_null"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         result: Option<Option<String>>,
     },
-}
-
-/// Reads a field that is present: `null` becomes `Some(None)`.
-fn present_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 impl EventKind {
@@ -431,6 +429,221 @@ impl EventKind {
         }
     }
 }
+
+// ----- decoding (hand-written: see `json` for why) -----
+
+impl TraceHeader {
+    /// Reads a header object's fields (the `type`, `format` and `version`
+    /// checks are the reader's); `config` defaults to `{}`.
+    pub(crate) fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "struct TraceHeader")?;
+        Ok(TraceHeader {
+            format: string_of(o, "format")?,
+            version: u64_of(o, "version")?,
+            seed: u64_of(o, "seed")?,
+            nodes: ids_of(o, "nodes")?,
+            config: o.get("config").cloned().unwrap_or_else(empty_object),
+        })
+    }
+}
+
+impl TraceEvent {
+    /// Reads an event line already parsed as JSON.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let o = object(v, "an event object")?;
+        Ok(TraceEvent {
+            seq: u64_of(o, "seq")?,
+            time: u64_of(o, "time")?,
+            kind: EventKind::from_obj(o)?,
+        })
+    }
+}
+
+impl DropReason {
+    const NAMES: [(&'static str, DropReason); 3] = [
+        ("partition", DropReason::Partition),
+        ("loss", DropReason::Loss),
+        ("crashed", DropReason::Crashed),
+    ];
+}
+
+impl ClientPhase {
+    const NAMES: [(&'static str, ClientPhase); 4] = [
+        ("invoke", ClientPhase::Invoke),
+        ("ok", ClientPhase::Ok),
+        ("fail", ClientPhase::Fail),
+        ("timeout", ClientPhase::Timeout),
+    ];
+}
+
+/// Snapshot sources with their trace names.
+const SOURCES: [(&str, SnapshotSource); 2] = [
+    ("local", SnapshotSource::Local),
+    ("install", SnapshotSource::Install),
+];
+
+/// KV operations with their trace names (shared with actions).
+pub(crate) const KV_OPS: [(&str, KvOp); 3] = [
+    ("put", KvOp::Put),
+    ("get", KvOp::Get),
+    ("delete", KvOp::Delete),
+];
+
+impl SendBody {
+    /// A body is a raftlab message when it reads as one; anything else is
+    /// kept as written.
+    fn from_json(v: &Value) -> Self {
+        match MessageBody::from_json(v) {
+            Ok(m) => SendBody::Message(m),
+            Err(_) => SendBody::Other(v.clone()),
+        }
+    }
+}
+
+impl EventKind {
+    /// Reads the `type` tag and that type's fields from an event object.
+    pub(crate) fn from_obj(o: &Obj) -> Result<Self, String> {
+        let ty = str_of(o, "type")?;
+        let Some(i) = Self::TYPES.iter().position(|t| *t == ty) else {
+            return Err(json::unknown_variant(
+                "type",
+                ty,
+                Self::TYPES.iter().copied(),
+            ));
+        };
+        let node = || u64_of(o, "node");
+        Ok(match i {
+            0 => EventKind::Role {
+                node: node()?,
+                role: pick(o, "role", &Role::NAMES)?,
+                term: u64_of(o, "term")?,
+                leader: opt_u64(o, "leader")?,
+                reason: opt_string(o, "reason")?,
+            },
+            1 => EventKind::Vote {
+                node: node()?,
+                candidate: u64_of(o, "candidate")?,
+                term: u64_of(o, "term")?,
+                prevote: bool_of(o, "prevote")?,
+                granted: bool_of(o, "granted")?,
+                reason: opt_string(o, "reason")?,
+            },
+            2 => EventKind::Append {
+                node: node()?,
+                index: u64_of(o, "index")?,
+                term: u64_of(o, "term")?,
+                kind: pick(o, "kind", &EntryKind::NAMES)?,
+                data: string_of(o, "data")?,
+            },
+            3 => EventKind::Truncate {
+                node: node()?,
+                from: u64_of(o, "from")?,
+            },
+            4 => EventKind::Commit {
+                node: node()?,
+                index: u64_of(o, "index")?,
+            },
+            5 => EventKind::Apply {
+                node: node()?,
+                index: u64_of(o, "index")?,
+                term: u64_of(o, "term")?,
+                output: opt_string(o, "output")?,
+            },
+            6 => EventKind::Snapshot {
+                node: node()?,
+                index: u64_of(o, "index")?,
+                term: u64_of(o, "term")?,
+                source: pick(o, "source", &SOURCES)?,
+            },
+            7 => EventKind::Config {
+                node: node()?,
+                voters: id_set_or_empty(o, "voters")?,
+                learners: id_set_or_empty(o, "learners")?,
+                outgoing: id_set_or_empty(o, "outgoing")?,
+            },
+            8 => EventKind::Send {
+                id: u64_of(o, "id")?,
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+                msg: string_of(o, "msg")?,
+                term: u64_of(o, "term")?,
+                prevote: opt_bool(o, "prevote")?,
+                body: match o.get("body") {
+                    Some(b) => SendBody::from_json(b),
+                    None => return Err("missing field `body`".into()),
+                },
+            },
+            9 => EventKind::Deliver {
+                id: u64_of(o, "id")?,
+                outcome: opt_string(o, "outcome")?,
+            },
+            10 => EventKind::Drop {
+                id: u64_of(o, "id")?,
+                reason: pick(o, "reason", &DropReason::NAMES)?,
+            },
+            11 => EventKind::Crash { node: node()? },
+            12 => EventKind::Restart { node: node()? },
+            13 => EventKind::Partition {
+                groups: groups_of(o, "groups")?,
+            },
+            14 => EventKind::Heal {},
+            15 => EventKind::Link {
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+                up: bool_of(o, "up")?,
+            },
+            16 => EventKind::Action {
+                action: match o.get("action") {
+                    Some(a) => a.clone(),
+                    None => return Err("missing field `action`".into()),
+                },
+            },
+            _ => EventKind::Client {
+                client: u64_of(o, "client")?,
+                op: pick(o, "op", &KV_OPS)?,
+                key: string_of(o, "key")?,
+                value: opt_string(o, "value")?,
+                phase: pick(o, "phase", &ClientPhase::NAMES)?,
+                result: present_or_null(o, "result")?,
+            },
+        })
+    }
+
+    /// Reads an event kind from an object carrying its `type`.
+    fn from_json(v: &Value) -> Result<Self, String> {
+        Self::from_obj(object(v, "internally tagged enum EventKind")?)
+    }
+}
+
+fn drop_reason(v: &Value) -> Result<DropReason, String> {
+    named(v, "DropReason", &DropReason::NAMES)
+}
+
+fn client_phase(v: &Value) -> Result<ClientPhase, String> {
+    named(v, "ClientPhase", &ClientPhase::NAMES)
+}
+
+fn send_body(v: &Value) -> Result<SendBody, String> {
+    Ok(SendBody::from_json(v))
+}
+
+/// A unit enum written as its name.
+fn named<T: Clone>(v: &Value, what: &str, table: &[(&str, T)]) -> Result<T, String> {
+    match v.as_str() {
+        Some(s) => pick_name(what, s, table),
+        None => Err(format!(
+            "invalid type: {}, expected {what}",
+            json::unexpected(v)
+        )),
+    }
+}
+
+deserialize_via_value!(TraceHeader, TraceHeader::from_json);
+deserialize_via_value!(TraceEvent, TraceEvent::from_json);
+deserialize_via_value!(EventKind, EventKind::from_json);
+deserialize_via_value!(SendBody, send_body);
+deserialize_via_value!(DropReason, drop_reason);
+deserialize_via_value!(ClientPhase, client_phase);
 
 /// A whole trace in memory.
 #[derive(Clone, Debug, PartialEq)]

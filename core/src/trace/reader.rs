@@ -52,7 +52,7 @@ impl TraceParser {
             self.header = Some(parse_header(text).map_err(err)?);
             return Ok(None);
         }
-        let event: TraceEvent = serde_json::from_str(text).map_err(|e| err(classify(text, e)))?;
+        let event = parse_event(text).map_err(err)?;
         if event.seq != self.next_seq {
             return Err(err(TraceErrorKind::SeqGap {
                 expected: self.next_seq,
@@ -90,7 +90,7 @@ fn parse_header(text: &str) -> Result<TraceHeader, TraceErrorKind> {
         Some(other) => return Err(TraceErrorKind::UnsupportedVersion(display(other))),
         None => return Err(TraceErrorKind::BadHeader("missing field `version`".into())),
     }
-    serde_json::from_value(value).map_err(|e| TraceErrorKind::BadHeader(e.to_string()))
+    TraceHeader::from_json(&value).map_err(TraceErrorKind::BadHeader)
 }
 
 fn display(v: &serde_json::Value) -> String {
@@ -100,27 +100,29 @@ fn display(v: &serde_json::Value) -> String {
     }
 }
 
-/// Turns a failed typed parse into the most useful explanation: only on the
-/// error path is the line parsed a second time, untyped.
-fn classify(text: &str, typed: serde_json::Error) -> TraceErrorKind {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return TraceErrorKind::BadJson(e.to_string()),
-    };
+/// Parses an event line: once into a `Value`, then by hand (see
+/// `super::json`); the tag is checked first so that an unknown or missing
+/// `type` is reported as such rather than as a field error.
+fn parse_event(text: &str) -> Result<TraceEvent, TraceErrorKind> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| TraceErrorKind::BadJson(e.to_string()))?;
     let Some(obj) = value.as_object() else {
-        return TraceErrorKind::BadJson("expected a JSON object".into());
+        return Err(TraceErrorKind::BadJson("expected a JSON object".into()));
     };
     match obj.get("type") {
-        None => TraceErrorKind::BadEvent("missing field `type`".into()),
+        None => return Err(TraceErrorKind::BadEvent("missing field `type`".into())),
         Some(serde_json::Value::String(t)) if t == "header" => {
-            TraceErrorKind::BadEvent("a second header (only line 1 is a header)".into())
+            return Err(TraceErrorKind::BadEvent(
+                "a second header (only line 1 is a header)".into(),
+            ))
         }
         Some(serde_json::Value::String(t)) if !EventKind::TYPES.contains(&t.as_str()) => {
-            TraceErrorKind::UnknownEventType(t.clone())
+            return Err(TraceErrorKind::UnknownEventType(t.clone()))
         }
-        Some(serde_json::Value::String(_)) => TraceErrorKind::BadEvent(typed.to_string()),
-        Some(other) => TraceErrorKind::UnknownEventType(other.to_string()),
+        Some(serde_json::Value::String(_)) => {}
+        Some(other) => return Err(TraceErrorKind::UnknownEventType(other.to_string())),
     }
+    TraceEvent::from_json(&value).map_err(TraceErrorKind::BadEvent)
 }
 
 /// Streams the events of a trace held in memory. The header is read by
