@@ -1,9 +1,10 @@
 // Break-it mode, breakpoints, the space-time diagram linked with the other
-// views, and experiments in the background.
+// views, and experiments in a Web Worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startApp } from '../lib/index.mjs';
+import { execFileSync } from 'node:child_process';
+import { startApp, REPO_ROOT } from '../lib/index.mjs';
 import { lessonState, playLesson, status } from './raftlab-page.mjs';
 
 let app;
@@ -117,27 +118,138 @@ test('the space-time diagram follows the clock, zooms, links and exports', async
   await page.close();
 });
 
-test('an experiment runs many seeds in the background and plots them', async () => {
+// The experiment's figures as the native build of the worker computes them
+// (`experiment-worker KIND RUNS` on the command line, the same code as the
+// wasm worker): { setting: [[seed, value], ...] }.
+function nativeFigures(kind, runs) {
+  const out = execFileSync(
+    process.env.CARGO || 'cargo',
+    ['run', '--quiet', '--offline', '-p', 'raftlab-web', '--bin', 'experiment-worker', '--', kind, String(runs)],
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+  );
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const results = lines.find((l) => l.type === 'results').results;
+  const bySetting = {};
+  for (const r of results) (bySetting[r.setting] ??= []).push([r.seed, r.value]);
+  return bySetting;
+}
+
+// The figures a plot row shows, from its data-values ("seed:value,...").
+async function pageFigures(page, i) {
+  const raw = await page.locator(`[data-testid="experiment-group-${i}"]`).getAttribute('data-values');
+  return raw.split(',').map((p) => p.split(':')).map(([seed, v]) => [Number(seed), v === '-' ? null : Number(v)]);
+}
+
+// Counts animation frames, and notes the frame count each time the
+// experiment's progress changes: { done, frames } in order.
+const WATCH_PROGRESS = () => {
+  window.__frames = 0;
+  const tick = () => {
+    window.__frames++;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.__progress = [];
+  new MutationObserver(() => {
+    const bar = document.querySelector('[data-testid="experiment-progress"]');
+    const done = bar && Number(bar.dataset.done);
+    const last = window.__progress[window.__progress.length - 1];
+    if (bar && (!last || last.done !== done)) window.__progress.push({ done, frames: window.__frames });
+  }).observe(document.body, { subtree: true, childList: true, attributes: true });
+};
+
+test('an experiment runs in a Web Worker, fills its plot as results arrive, and matches native runs', async () => {
   const { page, assertNoProblems, screenshot } = await app.open({ path: '?paused=1' });
+  const workers = [];
+  page.on('worker', (w) => workers.push(w));
+  await page.evaluate(WATCH_PROGRESS);
   await page.selectOption('[data-testid="experiment-kind"]', 'prevote-flaky');
-  await page.selectOption('[data-testid="experiment-runs"]', '10');
+  await page.selectOption('[data-testid="experiment-runs"]', '30');
   await page.click('[data-testid="experiment-run"]');
   const progress = page.locator('[data-testid="experiment-progress"]');
   await progress.waitFor();
-  assert.equal(await progress.getAttribute('data-total'), '20');
-  // The page stays responsive meanwhile: the clock still moves on request.
-  await page.click('[data-testid="forward-100"]');
-  assert.equal((await status(page)).now, '100');
-  await page.waitForSelector('[data-testid="experiment-progress"][data-done="20"]', { timeout: 90_000 });
+  assert.equal(await progress.getAttribute('data-total'), '60');
+  // Mid-run, for the look of it.
+  await page.waitForSelector('[data-testid="experiment-progress"]:not([data-done="0"])');
+  await page.locator('[data-testid="experiments"]').scrollIntoViewIfNeeded();
+  await screenshot('experiment-running');
+  await page.waitForSelector('[data-testid="experiment-progress"][data-phase="finished"]', { timeout: 120_000 });
+  assert.equal(await progress.getAttribute('data-done'), '60');
+
+  // The runs went in a worker the page started from the worker's loader,
+  // which fetched its own wasm.
+  assert.equal(workers.length, 1, 'one worker');
+  assert.match(workers[0].url(), /\/experiment-worker_loader\.js$/);
+  const fetched = app.server.requests.filter((r) => r.path.endsWith('/experiment-worker_bg.wasm'));
+  assert.ok(fetched.length >= 1 && fetched.every((r) => r.status === 200), 'the worker fetched its wasm');
+
+  // Results arrived a few at a time, and the page kept drawing frames
+  // between them: its own thread was free while the worker ran.
+  const seen = await page.evaluate(() => window.__progress);
+  const partial = seen.filter((p) => p.done > 0 && p.done < 60);
+  assert.ok(partial.length >= 3, `the plot filled in step by step: ${JSON.stringify(seen)}`);
+  const first = partial[0];
+  const last = seen[seen.length - 1];
+  assert.equal(last.done, 60);
+  assert.ok(last.frames - first.frames >= 10, `animation frames kept coming while runs finished: ${JSON.stringify(seen)}`);
+
+  // The plot: a dot per run in each row, PreVote off above on.
   const off = await page.locator('[data-testid="experiment-group-0"]').evaluate((e) => ({ ...e.dataset }));
   const on = await page.locator('[data-testid="experiment-group-1"]').evaluate((e) => ({ ...e.dataset }));
-  assert.equal(off.n, '10');
-  assert.equal(on.n, '10');
+  assert.equal(off.n, '30');
+  assert.equal(on.n, '30');
+  assert.equal(await page.locator('[data-testid="experiment-group-0"] circle.dot').count(), 30);
+  assert.equal(await page.locator('[data-testid="experiment-group-1"] circle.dot').count(), 30);
   assert.ok(Number(off.median) > Number(on.median), `PreVote off ${off.median} > on ${on.median}`);
-  await page.locator('[data-testid="experiments"]').scrollIntoViewIfNeeded();
+
+  // Every figure equals the native build's for the same seed and setting.
+  const native = nativeFigures('prevote-flaky', 30);
+  for (const i of [0, 1]) {
+    const figures = await pageFigures(page, i);
+    assert.deepEqual(figures, native[i], `setting ${i}: the page's runs equal the native ones`);
+  }
   await screenshot('experiment-prevote');
+
+  // A second experiment reuses the worker; Stop terminates it mid-run and
+  // keeps what came in; the next run starts a fresh worker.
+  await page.selectOption('[data-testid="experiment-runs"]', '100');
+  await page.click('[data-testid="experiment-run"]');
+  await page.waitForSelector('[data-testid="experiment-progress"][data-total="200"]:not([data-done="0"])');
+  assert.equal(workers.length, 1, 'the same worker');
+  const closed = new Promise((resolve) => workers[0].once('close', resolve));
+  await page.click('[data-testid="experiment-stop"]');
+  await closed;
+  assert.equal(await progress.getAttribute('data-phase'), 'stopped');
+  const kept = Number(await progress.getAttribute('data-done'));
+  assert.ok(kept > 0 && kept < 200, `stopped with ${kept} of 200 runs`);
+  assert.match(await progress.textContent(), new RegExp(`stopped after ${kept} of 200 runs`));
+  await page.selectOption('[data-testid="experiment-kind"]', 'election-timeout');
+  await page.selectOption('[data-testid="experiment-runs"]', '10');
+  await page.click('[data-testid="experiment-run"]');
+  await page.waitForSelector('[data-testid="experiment-progress"][data-phase="finished"][data-total="50"]', { timeout: 120_000 });
+  assert.equal(workers.length, 2, 'a fresh worker after Stop');
+  const rows = await page.locator('[data-testid^="experiment-group-"]').count();
+  assert.equal(rows, 5, 'one row per timeout range');
   assertNoProblems();
   await page.close();
+});
+
+test('the experiment worker loads when the app is hosted under a sub-path', async () => {
+  const hosted = await startApp({ prefix: '/raftlab/' });
+  try {
+    const { page, assertNoProblems } = await hosted.open({ path: '?paused=1' });
+    await page.selectOption('[data-testid="experiment-runs"]', '10');
+    await page.click('[data-testid="experiment-run"]');
+    await page.waitForSelector('[data-testid="experiment-progress"][data-phase="finished"]', { timeout: 120_000 });
+    const paths = hosted.server.requests.map((r) => r.path);
+    assert.ok(paths.includes('/raftlab/experiment-worker_loader.js'), paths.join(' '));
+    assert.ok(paths.includes('/raftlab/experiment-worker_bg.wasm'), paths.join(' '));
+    assert.deepEqual(paths.filter((p) => !p.startsWith('/raftlab/')), [], 'every request stays under /raftlab/');
+    assertNoProblems();
+    await page.close();
+  } finally {
+    await hosted.close();
+  }
 });
 
 void lessonState;

@@ -1,16 +1,23 @@
-//! Experiment mode and the break-it hunt: many seeded runs in the
-//! background, a slice of work per animation frame so the page stays
-//! responsive, with a progress bar; experiments end in a plot of the
-//! distribution, the hunt in the run that broke a rule.
+//! Experiment mode and the break-it hunt. An experiment is many seeded
+//! runs in a Web Worker (the `experiment-worker` binary, see
+//! `src/bin/experiment-worker.rs`), with a progress bar and a plot of the
+//! distribution that fills in as the worker's results arrive; the page's
+//! own thread only draws. The hunt runs a slice of work per animation frame
+//! on the page's thread, so the page stays responsive, and ends in the run
+//! that broke a rule.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::config::Bug;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::prelude::*;
 
-use crate::background::{Experiment, ExperimentKind, Group, Hunt};
+use crate::background::experiment::{Experiment, ExperimentKind, Group, Job, Report};
+use crate::background::Hunt;
 use crate::io;
 use crate::state::Msg;
 
@@ -21,12 +28,6 @@ const SLICE_MS: f64 = 12.0;
 pub trait Slices {
     /// One small piece of work; `false` once finished.
     fn work(&mut self) -> bool;
-}
-
-impl Slices for Experiment {
-    fn work(&mut self) -> bool {
-        Experiment::work(self)
-    }
 }
 
 impl Slices for Hunt {
@@ -68,62 +69,289 @@ pub fn run_slices<T: Slices + 'static>(
     *frames.borrow_mut() = Some(frame);
 }
 
-/// A plot of each group's values: a dot per run on a shared axis, with
-/// the median marked.
+/// The experiment worker's loader, next to index.html. Trunk names a worker
+/// after its binary (no hash: the page must know the name) and writes this
+/// shim (`data-loader-shim`), which loads `experiment-worker.js` and its
+/// wasm relative to itself, so dist/ works from any folder.
+const WORKER_URL: &str = "./experiment-worker_loader.js";
+
+/// A round step for an axis up to `max` with about four ticks.
+fn tick_step(max: f64) -> f64 {
+    let rough = (max / 4.0).max(1.0);
+    let mag = 10f64.powf(rough.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * mag)
+}
+
+/// The median of sorted values.
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// A figure as the plot writes it: whole numbers as such, halves (an even
+/// count's median) with their decimal.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A plot of each group's values: a row per setting, a dot per run on a
+/// shared axis (runs that land on the same spot stack up and down, so the
+/// row's shape is the distribution), the median marked and written out.
 fn plot(kind: ExperimentKind, groups: &[Group]) -> Html {
-    let all: Vec<f64> = groups
+    let max = groups
         .iter()
-        .flat_map(|g| g.values.iter().copied())
-        .filter(|v| v.is_finite())
-        .collect();
-    let max = all.iter().copied().fold(1.0f64, f64::max);
-    let (w, left, right, row) = (640.0, 120.0, 20.0, 46.0);
-    let h = 30.0 + row * groups.len() as f64;
-    let x = |v: f64| left + v / max * (w - left - right);
+        .flat_map(|g| g.finite())
+        .fold(1.0f64, f64::max);
+    let step = tick_step(max);
+    let top = (max / step).ceil().max(1.0) * step;
+    let (w, left, right, row, head) = (760.0, 130.0, 120.0, 64.0, 8.0);
+    let inner = w - left - right;
+    let h = head + row * groups.len() as f64;
+    let x = |v: f64| left + v / top * inner;
     let rows = groups.iter().enumerate().map(|(i, g)| {
-        let yc = 20.0 + row * (i as f64 + 0.5);
-        let mut sorted: Vec<f64> = g.values.iter().copied().filter(|v| v.is_finite()).collect();
+        let yc = head + row * (i as f64 + 0.5);
+        let mut sorted: Vec<f64> = g.finite().collect();
         sorted.sort_by(f64::total_cmp);
-        let median = sorted.get(sorted.len() / 2).copied();
-        // Stack equal-ish values so the dots show the distribution's shape.
-        let mut seen: Vec<(f64, u32)> = Vec::new();
-        let dots = sorted.iter().map(|&v| {
-            let px = x(v);
-            let k = seen.iter().filter(|(p, _)| (p - px).abs() < 5.0).count() as f64;
-            seen.push((px, 0));
-            let dy = if (k as u32).is_multiple_of(2) { -k / 2.0 } else { (k + 1.0) / 2.0 } * 5.0;
-            html! { <circle class="dot" cx={format!("{px:.1}")} cy={format!("{:.1}", yc + dy.clamp(-18.0, 18.0))} r="3.2" /> }
+        let med = median(&sorted);
+        // Bins one dot wide; a full bin squeezes its dots to fit the row.
+        let r = 4.0;
+        let bins: Vec<usize> = sorted.iter().map(|&v| ((x(v) - left) / (2.0 * r)).round() as usize).collect();
+        let tallest = bins.chunk_by(|a, b| a == b).map(|c| c.len()).max().unwrap_or(1) as f64;
+        let pitch = (2.0 * r).min((row - 14.0) / tallest.max(1.0));
+        let mut k = 0usize;
+        let dots = sorted.iter().enumerate().map(|(j, &v)| {
+            k = if j > 0 && bins[j] == bins[j - 1] { k + 1 } else { 0 };
+            // 0, +1, -1, +2, -2, ... around the baseline.
+            let off = if k % 2 == 1 { (k as f64 + 1.0) / 2.0 } else { -(k as f64) / 2.0 };
+            let cx = left + bins[j] as f64 * 2.0 * r;
+            html! { <circle class="dot" cx={format!("{cx:.1}")} cy={format!("{:.1}", yc + off * pitch)} r={format!("{r}")}>
+                <title>{ format!("{v:.0}") }</title></circle> }
         });
-        let med = median.map(|m| {
+        // Over the dots, with a white halo so it shows in a dense stack.
+        let med_mark = med.map(|m| {
+            let (mx, y1, y2) = (format!("{:.1}", x(m)), format!("{:.1}", yc - row / 2.0 + 4.0), format!("{:.1}", yc + row / 2.0 - 4.0));
             html! {
                 <g class="median">
-                    <line x1={format!("{:.1}", x(m))} x2={format!("{:.1}", x(m))} y1={format!("{:.1}", yc - 19.0)} y2={format!("{:.1}", yc + 19.0)} />
-                    <text x={format!("{:.1}", x(m) + 4.0)} y={format!("{:.1}", yc - 10.0)}>{ format!("median {m:.0}") }</text>
+                    <line class="halo" x1={mx.clone()} x2={mx.clone()} y1={y1.clone()} y2={y2.clone()} />
+                    <line x1={mx.clone()} x2={mx} y1={y1} y2={y2} />
                 </g>
             }
         });
+        let values = g
+            .values
+            .iter()
+            .map(|(seed, v)| match v {
+                Some(v) => format!("{seed}:{v}"),
+                None => format!("{seed}:-"),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
         html! {
             <g class="row" data-testid={format!("experiment-group-{i}")} data-n={g.values.len().to_string()}
-                data-median={median.map(|m| format!("{m:.0}")).unwrap_or_default()}>
+                data-median={med.map(number).unwrap_or_default()} data-values={values}>
                 <line class="base" x1={format!("{left:.1}")} x2={format!("{:.1}", w - right)} y1={format!("{yc:.1}")} y2={format!("{yc:.1}")} />
-                <text class="glabel" x={format!("{:.1}", left - 8.0)} y={format!("{yc:.1}")}>{ g.label.clone() }</text>
+                <text class="glabel" x={format!("{:.1}", left - 10.0)} y={format!("{yc:.1}")}>{ g.label.clone() }</text>
                 { for dots }
-                { for med }
+                { for med_mark }
+                <text class="gmedian" x={format!("{:.1}", w - right + 12.0)} y={format!("{yc:.1}")}>
+                    { med.map(|m| format!("median {}", number(m))).unwrap_or_default() }
+                </text>
             </g>
         }
     });
-    let ticks = (0..=4).map(|q| {
-        let v = max * q as f64 / 4.0;
-        html! { <text class="tick" x={format!("{:.1}", x(v))} y={format!("{:.1}", h - 4.0)}>{ format!("{v:.0}") }</text> }
+    let ticks = (0..=((top / step).round() as u32)).map(|q| {
+        let v = step * q as f64;
+        html! {
+            <g class="tick">
+                <line x1={format!("{:.1}", x(v))} x2={format!("{:.1}", x(v))} y1={format!("{head:.1}")} y2={format!("{:.1}", h + 2.0)} />
+                <text x={format!("{:.1}", x(v))} y={format!("{:.1}", h + 18.0)}>{ format!("{v:.0}") }</text>
+            </g>
+        }
     });
     html! {
-        <svg class="experiment-plot" data-testid="experiment-plot" viewBox={format!("0 0 {w} {:.0}", h + 14.0)}
-            role="img" aria-label={format!("distribution of {}", kind.unit())}>
-            { for rows }
+        <svg class="experiment-plot" data-testid="experiment-plot" viewBox={format!("0 0 {w} {:.0}", h + 44.0)}
+            role="img" aria-label={format!("{}: distribution of {}", kind.title(), kind.unit())}>
             { for ticks }
-            <text class="axis" x={format!("{:.1}", (left + w - right) / 2.0)} y={format!("{:.1}", h + 12.0)}>{ kind.unit() }</text>
+            { for rows }
+            <text class="axis" x={format!("{:.1}", left + inner / 2.0)} y={format!("{:.1}", h + 38.0)}>{ kind.unit() }</text>
         </svg>
     }
+}
+
+/// Where an experiment is.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Idle,
+    /// Runs under way since this wall-clock ms.
+    Running(f64),
+    /// All runs in: wall-clock ms the page waited, and the worker's own.
+    Finished {
+        page_ms: f64,
+        worker_ms: f64,
+    },
+    Stopped,
+    Failed(String),
+}
+
+/// The worker and its handlers; dropping it stops the worker.
+struct Runner {
+    worker: Worker,
+    /// Said `ready`: messages posted now are heard.
+    ready: bool,
+    /// A job to post once it is ready.
+    pending: Option<String>,
+    /// Failed to load or crashed: start a new one next time.
+    broken: bool,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+/// What the panel holds between renders (shared with the worker's handlers).
+struct Panel {
+    experiment: Option<Experiment>,
+    phase: Phase,
+    runner: Option<Runner>,
+    jobs: u32,
+}
+
+type Shared = Rc<RefCell<Panel>>;
+
+/// Starts the worker, its messages handled by `on_report`.
+fn start_worker(panel: &Shared, redraw: Callback<()>) -> Result<Runner, String> {
+    let worker = Worker::new(WORKER_URL).map_err(|e| format!("{e:?}"))?;
+    let onmessage = {
+        let (panel, redraw) = (panel.clone(), redraw.clone());
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let text = e.data().as_string().unwrap_or_default();
+            let report =
+                serde_json::from_str::<Report>(&text).unwrap_or_else(|err| Report::Refused {
+                    reason: format!("an unreadable message from the worker: {err}"),
+                });
+            if on_report(&mut panel.borrow_mut(), report) {
+                redraw.emit(());
+            }
+        })
+    };
+    let onerror = {
+        let panel = panel.clone();
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+            e.prevent_default();
+            let mut p = panel.borrow_mut();
+            if let Some(r) = p.runner.as_mut() {
+                r.broken = true;
+            }
+            p.phase = Phase::Failed(format!("The experiment worker failed: {}", e.message()));
+            redraw.emit(());
+        })
+    };
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    Ok(Runner {
+        worker,
+        ready: false,
+        pending: None,
+        broken: false,
+        _onmessage: onmessage,
+        _onerror: onerror,
+    })
+}
+
+/// Takes in one report of the worker; whether the panel changed.
+fn on_report(p: &mut Panel, report: Report) -> bool {
+    let current = p.experiment.as_ref().map(|e| e.job.id);
+    match report {
+        Report::Ready => {
+            if let Some(r) = p.runner.as_mut() {
+                r.ready = true;
+                if let Some(text) = r.pending.take() {
+                    let _ = r.worker.post_message(&JsValue::from_str(&text));
+                }
+            }
+            false
+        }
+        Report::Results { job, results } => {
+            let Some(e) = p.experiment.as_mut().filter(|_| current == Some(job)) else {
+                return false;
+            };
+            for r in results {
+                e.add(r);
+            }
+            true
+        }
+        Report::Finished { job, ms } => {
+            if current != Some(job) {
+                return false;
+            }
+            if let Phase::Running(start) = p.phase {
+                p.phase = Phase::Finished {
+                    page_ms: io::now_ms() - start,
+                    worker_ms: ms,
+                };
+            }
+            true
+        }
+        Report::Refused { reason } => {
+            p.phase = Phase::Failed(format!("The experiment worker refused the job: {reason}"));
+            true
+        }
+    }
+}
+
+/// Hands `job` to the worker, starting one if there is none (or it broke).
+fn run_job(panel: &Shared, kind: ExperimentKind, runs: u64, redraw: Callback<()>) {
+    let mut p = panel.borrow_mut();
+    p.jobs += 1;
+    let job = Job::new(p.jobs, kind, runs);
+    let text = serde_json::to_string(&job).unwrap_or_default();
+    p.experiment = Some(Experiment::new(job));
+    p.phase = Phase::Running(io::now_ms());
+    if p.runner.as_ref().is_some_and(|r| r.broken) {
+        p.runner = None;
+    }
+    if p.runner.is_none() {
+        // The handlers borrow the panel: start the worker unborrowed.
+        drop(p);
+        let started = start_worker(panel, redraw);
+        p = panel.borrow_mut();
+        match started {
+            Ok(r) => p.runner = Some(r),
+            Err(e) => {
+                p.phase = Phase::Failed(format!("Could not start the experiment worker: {e}"));
+                return;
+            }
+        }
+    }
+    if let Some(r) = p.runner.as_mut() {
+        if r.ready {
+            let _ = r.worker.post_message(&JsValue::from_str(&text));
+        } else {
+            r.pending = Some(text);
+        }
+    }
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
 }
 
 #[derive(Properties, PartialEq)]
@@ -134,11 +362,19 @@ pub struct ExperimentsProps {}
 pub fn experiments(_props: &ExperimentsProps) -> Html {
     let kind = use_state(|| ExperimentKind::ElectionTimeout);
     let runs = use_state(|| 30u64);
-    let job: Rc<RefCell<Option<Experiment>>> = use_mut_ref(|| None);
-    let frames = use_mut_ref(|| None::<AnimationFrame>);
-    let running = use_state(|| false);
-    let redraw = use_force_update();
-
+    let panel: Shared = use_mut_ref(|| Panel {
+        experiment: None,
+        phase: Phase::Idle,
+        runner: None,
+        jobs: 0,
+    });
+    let update = use_force_update();
+    let redraw = Callback::from(move |_| update.force_update());
+    {
+        // Leaving the page's layout stops the worker.
+        let panel = panel.clone();
+        use_effect_with((), move |_| move || drop(panel.borrow_mut().runner.take()));
+    }
     let onkind = {
         let kind = kind.clone();
         Callback::from(move |e: Event| {
@@ -146,7 +382,7 @@ pub fn experiments(_props: &ExperimentsProps) -> Html {
                 .target_dyn_into::<web_sys::HtmlSelectElement>()
                 .map(|s| s.value())
                 .unwrap_or_default();
-            if let Some(k) = ExperimentKind::ALL.into_iter().find(|k| k.id() == v) {
+            if let Some(k) = ExperimentKind::from_id(&v) {
                 kind.set(k);
             }
         })
@@ -162,68 +398,80 @@ pub fn experiments(_props: &ExperimentsProps) -> Html {
         })
     };
     let onrun = {
-        let (kind, runs, job, frames, running) = (
-            kind.clone(),
-            runs.clone(),
-            job.clone(),
-            frames.clone(),
-            running.clone(),
-        );
-        let redraw = redraw.clone();
+        let (kind, runs, panel, redraw) =
+            (kind.clone(), runs.clone(), panel.clone(), redraw.clone());
         Callback::from(move |_| {
-            *job.borrow_mut() = Some(Experiment::new(*kind, *runs));
-            running.set(true);
-            let redraw = redraw.clone();
-            let running = running.clone();
-            run_slices(
-                job.clone(),
-                frames.clone(),
-                Callback::from(move |_| redraw.force_update()),
-                Callback::from(move |_| running.set(false)),
-            );
+            run_job(&panel, *kind, *runs, redraw.clone());
+            redraw.emit(());
         })
     };
     let onstop = {
-        let (frames, running) = (frames.clone(), running.clone());
+        let (panel, redraw) = (panel.clone(), redraw.clone());
         Callback::from(move |_| {
-            frames.borrow_mut().take();
-            running.set(false);
+            let mut p = panel.borrow_mut();
+            // Terminates the worker mid-run; a new one starts next time.
+            p.runner = None;
+            p.phase = Phase::Stopped;
+            drop(p);
+            redraw.emit(());
         })
     };
-    let guard = job.borrow();
-    let (done, total) = guard.as_ref().map_or((0, 0), |e| e.progress());
-    let shown_kind = guard.as_ref().map_or(*kind, |e| e.kind);
+
+    let p = panel.borrow();
+    let running = matches!(p.phase, Phase::Running(_));
+    let (done, total) = p.experiment.as_ref().map_or((0, 0), |e| e.progress());
+    let shown_kind = p.experiment.as_ref().map_or(*kind, |e| e.job.kind);
     let pct = if total > 0 {
         done as f64 / total as f64 * 100.0
     } else {
         0.0
     };
+    let (phase, status) = match &p.phase {
+        Phase::Idle => ("idle", String::new()),
+        Phase::Running(_) if done == 0 => ("running", "starting the worker…".to_string()),
+        Phase::Running(start) => (
+            "running",
+            format!("{done} of {total} runs · {}", seconds(io::now_ms() - start)),
+        ),
+        Phase::Finished { page_ms, .. } => {
+            ("finished", format!("{total} runs in {}", seconds(*page_ms)))
+        }
+        Phase::Stopped => ("stopped", format!("stopped after {done} of {total} runs")),
+        Phase::Failed(why) => ("failed", why.clone()),
+    };
+    let worker_ms = match &p.phase {
+        Phase::Finished { worker_ms, page_ms } => format!("{worker_ms:.0}/{page_ms:.0}"),
+        _ => String::new(),
+    };
     html! {
-        <section class="panel experiments" data-testid="experiments" aria-label="experiments">
-            <h2>{ "Experiments" }<span class="sub">{ "many seeded runs, in the background" }</span></h2>
+        <section class="panel experiments" data-testid="experiments" aria-label="experiments" data-phase={phase}>
+            <h2>{ "Experiments" }<span class="sub">{ "many seeded runs in a background worker" }</span></h2>
             <div class="exp-form">
-                <select data-testid="experiment-kind" onchange={onkind} disabled={*running}>
+                <select data-testid="experiment-kind" onchange={onkind} disabled={running} aria-label="experiment">
                     { for ExperimentKind::ALL.iter().map(|k| html! { <option value={k.id()} selected={*kind == *k}>{ k.title() }</option> }) }
                 </select>
-                <select data-testid="experiment-runs" onchange={onruns} disabled={*running} aria-label="seeds per setting">
+                <select data-testid="experiment-runs" onchange={onruns} disabled={running} aria-label="seeds per setting">
                     { for [10u64, 30, 100].iter().map(|n| html! { <option value={n.to_string()} selected={*runs == *n}>{ format!("{n} seeds each") }</option> }) }
                 </select>
-                if *running {
-                    <button type="button" data-testid="experiment-stop" onclick={onstop}>{ "Stop" }</button>
+                if running {
+                    <button type="button" data-testid="experiment-stop" onclick={onstop}>{ "■ Stop" }</button>
                 } else {
                     <button type="button" class="primary" data-testid="experiment-run" onclick={onrun}>{ "▶ Run experiment" }</button>
                 }
             </div>
             <p class="hint">{ kind.about() }</p>
-            if total > 0 {
-                <div class="progress" data-testid="experiment-progress" data-done={done.to_string()} data-total={total.to_string()}
+            if total > 0 || matches!(p.phase, Phase::Failed(_)) {
+                <div class={classes!("progress", (phase == "failed").then_some("failed"))} data-testid="experiment-progress"
+                    data-done={done.to_string()} data-total={total.to_string()} data-phase={phase} data-ms={worker_ms}
                     role="progressbar" aria-valuemin="0" aria-valuemax={total.to_string()} aria-valuenow={done.to_string()}>
                     <div class="bar" style={format!("width:{pct:.1}%")} />
-                    <span>{ format!("{done} of {total} runs") }</span>
+                    <span>{ status }</span>
                 </div>
-                { plot(shown_kind, guard.as_ref().map(|e| e.groups.as_slice()).unwrap_or(&[])) }
             }
-            <p class="hint small">{ "The runs go a slice at a time between animation frames, on the page's own thread, so the cluster above keeps animating." }</p>
+            if total > 0 {
+                <h3 class="exp-title">{ shown_kind.title() }</h3>
+                { plot(shown_kind, p.experiment.as_ref().map(|e| e.groups.as_slice()).unwrap_or(&[])) }
+            }
         </section>
     }
 }
@@ -306,5 +554,34 @@ pub fn hunt_button(props: &HuntProps) -> Html {
                 </div>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_axis_steps_are_round_and_cover_the_data() {
+        for (max, step) in [
+            (1.0, 1.0),
+            (24.0, 10.0),
+            (30.0, 10.0),
+            (830.0, 250.0),
+            (10_000.0, 2500.0),
+        ] {
+            assert_eq!(tick_step(max), step, "max {max}");
+            assert!(tick_step(max) * 5.0 >= max);
+        }
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[1.0, 2.0, 9.0]), Some(2.0));
+        assert_eq!(median(&[1.0, 2.0, 3.0, 9.0]), Some(2.5));
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(16.0), "16");
     }
 }
