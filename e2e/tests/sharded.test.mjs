@@ -203,3 +203,87 @@ test('node and network actions work on any group; the mode switch goes back', as
   assertNoProblems();
   await page.close();
 });
+
+test('membership inside a group: add a learner to g1, promote it, remove g1\'s leader; writes still succeed and the feed tells it', async () => {
+  const { page, assertNoProblems, screenshot } = await app.open({ path: '?mode=sharded&paused=1&seed=11&walk=0' });
+  await until(page, 'every group has a leader', async () => Object.values(await leaders(page)).every((v) => v));
+  // A key of g1 (the bootstrap table gives g1 slots 0..511 of two groups); the page agrees.
+  const g1Key = ['apple', ...Array.from({ length: 50 }, (_, i) => `k${i}`)].find((k) => slotOf(k) < 512);
+  await page.fill('[data-testid="key-lookup"]', g1Key);
+  assert.equal((await page.locator('[data-testid="key-owner"]').textContent()).trim(), 'g1');
+  const first = await clientOp(page, 'put', g1Key, 'one');
+  assert.equal(first.phase, 'ok', first.text);
+
+  // Add a learner to g1 from the membership controls (the group follows the selected node).
+  const g1Leader = (await leaders(page)).g1;
+  await page.locator(`[data-testid="node-${g1Leader}"]`).click();
+  assert.equal(await attr(page, 'membership', 'group'), 'g1');
+  assert.match(await page.locator('[data-testid="add-learner"]').textContent(), /Add S14 to g1 as learner/);
+  await page.click('[data-testid="add-learner"]');
+  await page.waitForSelector('[data-testid="node-14"]');
+  assert.equal(await attr(page, 'node-14', 'group'), 'g1', 'the new node is drawn in g1\'s ring');
+  assert.equal(await attr(page, 'node-14', 'selected'), 'true');
+  await until(page, 'S14 is g1\'s learner and the meta group records it', async () =>
+    (await attr(page, 'node-14', 'member')) === 'learner' &&
+    (await attr(page, 'member-config', 'pending')) === 'false' &&
+    (await attr(page, 'member-record', 'members')) === '11,12,13,14');
+  await screenshot('sharded-learner');
+
+  // Promote it.
+  await page.click('[data-testid="promote"]');
+  await until(page, 'S14 votes in g1, committed', async () =>
+    (await attr(page, 'node-14', 'member')) === 'voter' && (await attr(page, 'member-config', 'pending')) === 'false');
+  assert.match(await page.locator('[data-testid="member-config"]').textContent(), /voters S11 S12 S13 S14/);
+
+  // Remove g1's leader: it steps down, another node leads, the meta record follows.
+  await page.locator(`[data-testid="node-${g1Leader}"]`).click();
+  await page.click('[data-testid="remove"]');
+  assert.equal(await page.locator('[data-testid="notice"].error').count(), 0, 'the removal was taken');
+  const next = await until(page, 'g1 has another leader', async () => {
+    const l = (await leaders(page)).g1;
+    return l && l !== g1Leader ? l : null;
+  });
+  assert.equal(await attr(page, `node-${next}`, 'group'), 'g1');
+  assert.equal(await attr(page, `node-${g1Leader}`, 'member'), 'removed');
+  const rest = ['11', '12', '13', '14'].filter((n) => n !== g1Leader).join(',');
+  await until(page, 'the meta group records g1 without its old leader', async () =>
+    (await attr(page, 'member-record', 'members')) === rest);
+
+  // Writes to g1's keys still succeed, and a read sees the latest.
+  const w = await clientOp(page, 'put', g1Key, 'two');
+  assert.equal(w.phase, 'ok', w.text);
+  const r = await clientOp(page, 'get', g1Key);
+  assert.equal(r.phase, 'ok', r.text);
+  assert.match(r.text, /→ two/);
+  assert.equal(await attr(page, 'checker', 'safe'), 'true');
+
+  // The feed tells each step with its group, and picking an event selects its node and goes there.
+  const feed = page.locator('[data-testid="event-feed"]');
+  for (const needle of ['add a new node S14 to g1 as a learner', 'make S14 a voter of g1', `remove S${g1Leader} from its group`, 'record g1\'s members']) {
+    assert.ok((await feed.getByText(needle).count()) >= 1, `feed says ${needle}`);
+  }
+  const removal = feed.locator('button[data-group="g1"]', { hasText: `remove S${g1Leader}` }).first();
+  assert.equal(await removal.locator('.gtag').textContent(), 'g1');
+  const before = Number((await status(page)).position);
+  await removal.click();
+  await page.waitForSelector(`[data-testid="node-${g1Leader}"][data-selected="true"]`);
+  const there = Number((await status(page)).position);
+  assert.ok(there < before, `the clock went back (${there} < ${before})`);
+  assert.equal((await status(page)).inPast, 'true');
+  assert.equal(await attr(page, `node-${g1Leader}`, 'role'), 'leader', 'just after the action it still leads');
+  assert.ok(await page.locator('[data-testid="future"]').isVisible());
+  // Stepping forward and back is exact: the position moves event by event.
+  await page.click('[data-testid="step"]');
+  const stepped = Number((await status(page)).position);
+  assert.ok(stepped > there);
+  await page.click('[data-testid="step-back"]');
+  assert.equal(Number((await status(page)).position), there);
+  // Only g1's events when filtered.
+  await page.selectOption('[data-testid="feed-group"]', 'g1');
+  const groups = await feed.locator('button[data-group]').evaluateAll((bs) => [...new Set(bs.map((b) => b.dataset.group))]);
+  assert.ok(groups.every((g) => g === 'g1' || g === 'all'), groups.join());
+  await page.selectOption('[data-testid="feed-group"]', '');
+  await screenshot('sharded-membership');
+  assertNoProblems();
+  await page.close();
+});

@@ -4,6 +4,7 @@
 //! `floor(vt)`, and messages are drawn where they are at `vt`.
 
 use raftlab_core::meta::{group_name, GroupId, Slot};
+use raftlab_core::quorum::Membership;
 use raftlab_core::sim::sharded::{ShardNode, ShardedAction, ShardedConfig, ShardedSim};
 use raftlab_core::storage::Storage;
 use raftlab_core::types::{NodeId, Role, Term};
@@ -151,6 +152,59 @@ impl ShardedLab {
     /// Slots each group owns per the meta group's table.
     pub fn slots_owned(&self, g: GroupId) -> usize {
         self.sim.slot_table().iter().filter(|&&o| o == g).count()
+    }
+}
+
+/// Where a node stands in its group's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// It votes (in either half while joint).
+    Voter,
+    /// It receives the log but does not vote.
+    Learner,
+    /// Not in the configuration (removed, or not added yet).
+    Outside,
+}
+
+impl Standing {
+    /// The word the page uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            Standing::Voter => "voter",
+            Standing::Learner => "learner",
+            Standing::Outside => "removed",
+        }
+    }
+}
+
+impl ShardedLab {
+    /// The configuration of group `g` as its leader holds it (its latest,
+    /// maybe not committed yet), else as its most advanced live node does.
+    pub fn group_config(&self, g: GroupId) -> Option<&Membership> {
+        let sim = &self.sim;
+        sim.leader(g)
+            .and_then(|l| sim.member_config(l))
+            .or_else(|| {
+                sim.group_nodes(g)
+                    .iter()
+                    .filter_map(|&n| sim.server(n))
+                    .max_by_key(|s| s.config_index())
+                    .map(|s| s.config())
+            })
+    }
+
+    /// Where node `id` stands in its group's configuration.
+    pub fn standing(&self, id: NodeId) -> Standing {
+        let Some(c) = self.sim.group_of(id).and_then(|g| self.group_config(g)) else {
+            return Standing::Outside;
+        };
+        if c.is_voter(id) {
+            Standing::Voter
+        } else if c.is_learner(id) {
+            Standing::Learner
+        } else {
+            Standing::Outside
+        }
     }
 }
 

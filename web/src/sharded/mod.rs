@@ -3,12 +3,14 @@
 //! (`raftlab_core::sim::sharded::ShardedSim`). One ring per group side by
 //! side, the slot table as a strip coloured by owner with migrations
 //! animated, clients routed by slot, node and network actions on any group,
-//! the live checkers, and a guided walkthrough.
+//! membership changes inside any group, an event feed of every group, the
+//! live checkers, and a guided walkthrough.
 //!
 //! URL parameters: `seed`, `groups` (KV groups, 1 to 3), `nodes` (per KV
 //! group), `meta` (meta nodes), `speed`, `paused=1`, `walk=0` (walkthrough
 //! closed), `latency` (max ms).
 
+mod feed;
 mod lab;
 mod panels;
 mod ring;
@@ -23,6 +25,7 @@ use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::kv::KvOp;
 use yew::prelude::*;
 
+use feed::ShardedFeed;
 use lab::name;
 use panels::{
     Checker, ClientPanel, Migrations, NetworkPanel, NodePanel, RunPanel, SlotPanel, Transport,
@@ -316,7 +319,10 @@ pub fn sharded_app() -> Html {
                     </div>
                     <div class="col">
                         <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
-                        <NodePanel lab={lab.clone()} version={version} selected={state.selected} onmsg={onmsg.clone()} />
+                        <NodePanel lab={lab.clone()} version={version} selected={state.selected}
+                            group={state.member_group} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                        <ShardedFeed lab={lab.clone()} version={version} picked={state.picked_event}
+                            log={state.feed_log} group={state.feed_group.clone()} onmsg={onmsg.clone()} />
                     </div>
                     <div class="col">
                         <Checker lab={lab.clone()} version={version} ongoto={ongoto} />

@@ -4,7 +4,7 @@
 //! what it does (the same names as the single-group view where they mean
 //! the same).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use raftlab_core::check::LinStatus;
@@ -17,7 +17,7 @@ use raftlab_core::trace::ClientPhase;
 use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
-use super::lab::name;
+use super::lab::{name, Standing};
 use super::op_word;
 use super::slots::phase_word;
 use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup, SPEED_MAX, SPEED_MIN};
@@ -110,6 +110,10 @@ pub struct NodePanelProps {
     pub lab: ShardedHandle,
     pub version: u64,
     pub selected: Option<NodeId>,
+    /// The group the membership controls act on.
+    pub group: raftlab_core::meta::GroupId,
+    /// The voter set picked for a joint change.
+    pub joint: BTreeSet<NodeId>,
     pub onmsg: Callback<Msg>,
 }
 
@@ -127,6 +131,7 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
         None => "No node selected".into(),
     };
     let none = node.is_none();
+    let standing = node.map(|id| lab.standing(id));
     let detail = node.map(|id| {
         let term = lab.term_of(id);
         let (commit, applied, last) = match sim.nodes().get(&id) {
@@ -157,6 +162,7 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
             (true, Some(r)) => r.as_str().to_string(),
             _ => String::new(),
         };
+        let word = format!("{word} · {}", lab.standing(id).word());
         html! {
             <p class="hint" data-testid="node-detail">
                 { if alive {
@@ -181,8 +187,128 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
                 { button("timeout", "Timeout", "fire its election timeout now", none || !alive, onmsg, Msg::Node(NodeVerb::Timeout)) }
                 { button("transfer", "Make leader", "hand its group's leadership to it", none || !alive, onmsg, Msg::Node(NodeVerb::Transfer)) }
                 { button("snapshot", "Snapshot", "compact its log now", none || !alive, onmsg, Msg::Node(NodeVerb::Snapshot)) }
+                { button("remove", "Remove", "remove it from its group's configuration, through the group's leader (a leader steps down once it commits, thesis §4.2.2)",
+                    none || standing == Some(Standing::Outside), onmsg, Msg::Node(NodeVerb::Remove)) }
+                { button("promote", "Promote", "promote the learner to voter (thesis §4.1)",
+                    none || standing != Some(Standing::Learner), onmsg, Msg::Node(NodeVerb::Promote)) }
             </div>
+            { membership(&lab, props.group, &props.joint, onmsg) }
         </section>
+    }
+}
+
+/// The membership controls of one group: add a node, change the voters
+/// through joint consensus, and the group's configuration beside the meta
+/// group's record of its members.
+fn membership(
+    lab: &super::lab::ShardedLab,
+    g: raftlab_core::meta::GroupId,
+    joint: &BTreeSet<NodeId>,
+    onmsg: &Callback<Msg>,
+) -> Html {
+    let sim = lab.sim();
+    let gname = name(g);
+    let free = sim.fresh_node_id(g);
+    let options = sim.groups().iter().map(|info| {
+        html! { <option value={info.id.to_string()} selected={info.id == g}>{ info.name.clone() }</option> }
+    });
+    let onpick = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(g) = select_value(&e).parse() {
+                onmsg.emit(Msg::MemberGroup(g));
+            }
+        })
+    };
+    let list = |ids: &BTreeSet<NodeId>| {
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.iter()
+                .map(|n| format!("S{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    let config = lab.group_config(g).map(|c| {
+        let mut text = format!("voters {}", list(&c.voters));
+        if !c.learners.is_empty() {
+            text.push_str(&format!(" · learners {}", list(&c.learners)));
+        }
+        if c.is_joint() {
+            text.push_str(&format!(" · joint with {}", list(&c.outgoing)));
+        }
+        text
+    });
+    // The leader's latest configuration may not be committed yet; the next
+    // change waits for it (thesis §4.1).
+    let pending = sim
+        .leader(g)
+        .and_then(|l| sim.server(l))
+        .is_some_and(|s| s.config_index() > s.commit_idx() || s.config().is_joint());
+    let record = (g != 0).then(|| {
+        let members = sim.recorded_members(g).unwrap_or_default();
+        let text = members
+            .iter()
+            .map(|n| format!("S{n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let syncing = sim.member_syncs().iter().any(|m| m.group == g);
+        html! {
+            <p class="hint member-record" data-testid="member-record" data-group={gname.clone()}
+                data-members={members.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")}
+                data-syncing={syncing.to_string()}>
+                { format!("meta records {gname}: {text}") }
+                if syncing { <em>{ " · updating through the meta log…" }</em> }
+            </p>
+        }
+    });
+    let range: Vec<NodeId> = if g == 0 {
+        (1..=9).collect()
+    } else {
+        (u64::from(g) * 10 + 1..=u64::from(g) * 10 + 9).collect()
+    };
+    let chips = range.into_iter().filter_map(|id| {
+        let known = sim.group_of(id) == Some(g);
+        // The group's nodes, and the next free id as a new one.
+        if !known && Some(id) != free {
+            return None;
+        }
+        let on = joint.contains(&id);
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::ToggleJoint(id)));
+        Some(html! {
+            <button type="button" class={classes!("chip", on.then_some("on"), (!known).then_some("new"))}
+                data-testid={format!("joint-{id}")} aria-pressed={on.to_string()} {onclick}
+                title={if known { format!("S{id} in the new voter set") } else { format!("a new node S{id} in the new voter set") }}>
+                { format!("S{id}") }
+            </button>
+        })
+    });
+    let label = |what: &str| match free {
+        Some(i) => format!("Add S{i} to {gname} as {what}"),
+        None => format!("Add {what}"),
+    };
+    html! {
+        <div class="membership" data-testid="membership" data-group={gname.clone()}>
+            <h3>
+                { "Membership of " }
+                <select data-testid="member-group" onchange={onpick} title="the group these controls act on">{ for options }</select>
+            </h3>
+            <p class="hint" data-testid="member-config" data-pending={pending.to_string()}>
+                { config.unwrap_or_else(|| "no live node to ask".into()) }
+                if pending { <em>{ " · not committed yet" }</em> }
+            </p>
+            { for record }
+            <div class="buttons">
+                { button("add-learner", &label("learner"),
+                    "boot a new empty node in this group and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, Msg::AddNode { voter: false }) }
+                { button("add-voter", &label("voter"),
+                    "boot a new node in this group and add it straight as a voter", free.is_none(), onmsg, Msg::AddNode { voter: true }) }
+            </div>
+            <div class="chips" aria-label="new voter set">{ for chips }</div>
+            { button("joint", "Change voters (joint)", "move the group to the picked voter set through joint consensus (thesis §4.3)", joint.is_empty(), onmsg, Msg::Joint) }
+        </div>
     }
 }
 

@@ -14,7 +14,7 @@ use raftlab_core::sim::Flight;
 use raftlab_core::types::{MessageBody, NodeId, Role};
 use yew::prelude::*;
 
-use super::lab::name;
+use super::lab::{name, Standing};
 use super::op_word;
 use super::state::ShardedHandle;
 
@@ -96,6 +96,10 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
         .copied()
         .zip(positions(ids.len(), c, RING))
         .collect();
+    // Tall enough for a node at the bottom of the ring and its role word
+    // (an even number of nodes puts one there).
+    let bottom = centres.values().map(|p| p.1).fold(0.0, f64::max) + r + 20.0;
+    let height = (VIEW - TOP - 36.0).max(bottom - TOP);
     let leader = sim.leader(g);
     let leader_term = leader.map(|l| lab.term_of(l));
 
@@ -139,6 +143,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
             r,
             vt,
             lab.term_of(id),
+            lab.standing(id),
             props.selected == Some(id),
             &props.onselect,
         )
@@ -244,7 +249,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
                 }
                 <span class="glead">{ subtitle }</span>
             </figcaption>
-            <svg class="cluster mini" viewBox={format!("0 {TOP} {VIEW} {}", VIEW - TOP - 36.0)} role="img"
+            <svg class="cluster mini" viewBox={format!("0 {TOP} {VIEW} {}", f(height))} role="img"
                 aria-label={format!("Raft group {gname}: {} nodes", ids.len())}>
                 <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
                 <g class="links">{ for links }</g>
@@ -265,6 +270,7 @@ fn draw_node(
     r: f64,
     vt: f64,
     term: u64,
+    standing: Standing,
     selected: bool,
     onselect: &Callback<Option<NodeId>>,
 ) -> Html {
@@ -301,6 +307,9 @@ fn draw_node(
     });
     let word = if !alive {
         "crashed"
+    } else if standing != Standing::Voter && role != Role::Leader {
+        // A learner or a removed server: what it is matters more than its role.
+        standing.word()
     } else {
         match role {
             Role::Leader => "leader",
@@ -320,7 +329,8 @@ fn draw_node(
     let below = y >= VIEW / 2.0 - 1.0;
     let detail_y = if below { y + r + 14.0 } else { y - r - 30.0 };
     html! {
-        <g class={classes!("node", role.as_str(), (!alive).then_some("crashed"), selected.then_some("selected"))}
+        <g class={classes!("node", role.as_str(), (!alive).then_some("crashed"), selected.then_some("selected"),
+            (standing != Standing::Voter).then_some(standing.word()))}
             key={id.to_string()} {onclick}>
             { for timer }
             if selected {
@@ -334,8 +344,9 @@ fn draw_node(
                 data-alive={alive.to_string()}
                 data-commit={commit.to_string()}
                 data-applied={applied.to_string()}
-                data-selected={selected.to_string()}>
-                <title>{ format!("S{id} of {gname}: {word}, term {term}, commit {commit} — click to select") }</title>
+                data-selected={selected.to_string()}
+                data-member={standing.word()}>
+                <title>{ format!("S{id} of {gname}: {word} ({}), term {term}, commit {commit} — click to select", standing.word()) }</title>
             </circle>
             <text class="label" x={f(x)} y={f(y - 6.0)}>{ format!("S{id}") }</text>
             <text class="term" x={f(x)} y={f(y + 12.0)}>{ format!("t{term} c{commit}") }</text>

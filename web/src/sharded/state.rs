@@ -3,7 +3,7 @@
 //! compare props cheaply.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use raftlab_core::kv::KvOp;
@@ -74,6 +74,10 @@ pub enum NodeVerb {
     Transfer,
     /// Snapshot it now.
     Snapshot,
+    /// Remove it from its group's configuration (through the leader).
+    Remove,
+    /// Promote it from learner to voter.
+    Promote,
 }
 
 /// Everything that changes the page.
@@ -137,6 +141,23 @@ pub enum Msg {
     WalkGo(usize),
     /// Walkthrough: do action `i` of the current step.
     WalkDo(usize),
+    /// The group the membership controls act on.
+    MemberGroup(GroupId),
+    /// Boot a new node in that group and add it as a learner or a voter.
+    AddNode {
+        /// As a voter (else a learner).
+        voter: bool,
+    },
+    /// Pick or unpick a node for the new voter set of a joint change.
+    ToggleJoint(NodeId),
+    /// Replace the group's voters by the picked set (joint consensus).
+    Joint,
+    /// Pick an event in the feed: go there and select its node.
+    PickEvent(u64, Option<NodeId>),
+    /// Feed filter: also list log events (append, commit, apply, votes).
+    FeedLog(bool),
+    /// Feed filter: only this group's events ("" for all).
+    FeedGroup(String),
 }
 
 /// The page's state in sharded mode.
@@ -178,6 +199,16 @@ pub struct ShardedState {
     pub walk_step: usize,
     /// Simulated time the current step began.
     pub walk_since: u64,
+    /// The group the membership controls act on.
+    pub member_group: GroupId,
+    /// The voter set picked for a joint change.
+    pub joint: BTreeSet<NodeId>,
+    /// The event picked in the feed.
+    pub picked_event: Option<u64>,
+    /// The feed lists log events too.
+    pub feed_log: bool,
+    /// The feed shows only this group ("" for all).
+    pub feed_group: String,
 }
 
 impl ShardedState {
@@ -218,6 +249,11 @@ impl ShardedState {
             walk_open,
             walk_step: 0,
             walk_since: 0,
+            member_group: 1,
+            joint: BTreeSet::new(),
+            picked_event: None,
+            feed_log: false,
+            feed_group: String::new(),
         }
     }
 
@@ -282,7 +318,40 @@ impl ShardedState {
             NodeVerb::Timeout => ShardedAction::Timeout { node },
             NodeVerb::Transfer => ShardedAction::Transfer { to: node },
             NodeVerb::Snapshot => ShardedAction::Snapshot { node },
+            NodeVerb::Remove => ShardedAction::Remove { node },
+            NodeVerb::Promote => {
+                let group = self.lab.0.borrow().sim().group_of(node).unwrap_or(0);
+                ShardedAction::AddVoter { group, node }
+            }
         });
+    }
+
+    fn add_node(&mut self, voter: bool) {
+        let group = self.member_group;
+        let Some(node) = self.lab.0.borrow().sim().fresh_node_id(group) else {
+            return self.error(format!("{} has used every id of its range.", name(group)));
+        };
+        let done = self.act(if voter {
+            ShardedAction::AddVoter { group, node }
+        } else {
+            ShardedAction::AddLearner { group, node }
+        });
+        if done {
+            self.selected = Some(node);
+        }
+    }
+
+    fn joint(&mut self) {
+        if self.joint.is_empty() {
+            return self.error("Pick the new voters first (the chips under the buttons).");
+        }
+        let voters: Vec<NodeId> = self.joint.iter().copied().collect();
+        if self.act(ShardedAction::Joint {
+            group: self.member_group,
+            voters,
+        }) {
+            self.joint.clear();
+        }
     }
 
     fn client(&mut self, op: KvOp, key: String, value: Option<String>) {
@@ -454,7 +523,38 @@ impl Reducible for ShardedState {
                     s.speed = v.clamp(SPEED_MIN, SPEED_MAX);
                 }
             }
-            Msg::Select(id) => s.selected = id,
+            Msg::Select(id) => {
+                s.selected = id;
+                let g = id.and_then(|n| s.lab.0.borrow().sim().group_of(n));
+                if let Some(g) = g.filter(|&g| g != s.member_group) {
+                    s.member_group = g;
+                    s.joint.clear();
+                }
+            }
+            Msg::MemberGroup(g) => {
+                if g != s.member_group {
+                    s.member_group = g;
+                    s.joint.clear();
+                }
+            }
+            Msg::AddNode { voter } => s.add_node(voter),
+            Msg::ToggleJoint(id) => {
+                if !s.joint.remove(&id) {
+                    s.joint.insert(id);
+                }
+            }
+            Msg::Joint => s.joint(),
+            Msg::PickEvent(seq, node) => {
+                s.playing = false;
+                s.lab.0.borrow_mut().goto_event(seq);
+                s.picked_event = Some(seq);
+                if node.is_some() {
+                    s.selected = node;
+                }
+                s.changed();
+            }
+            Msg::FeedLog(on) => s.feed_log = on,
+            Msg::FeedGroup(g) => s.feed_group = g,
             Msg::Node(verb) => s.node_verb(verb),
             Msg::CycleSide(id) => {
                 let g = s.sides.get(&id).copied().unwrap_or(0);
@@ -540,6 +640,8 @@ impl Reducible for ShardedState {
                     s.notice = None;
                     s.walk_step = 0;
                     s.walk_since = 0;
+                    s.joint.clear();
+                    s.picked_event = None;
                     s.changed();
                 }
                 Err(e) => s.error(format!("Cannot reset: {e}.")),
@@ -563,6 +665,7 @@ impl Reducible for ShardedState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sharded::lab::Standing;
     use raftlab_core::sim::sharded::MigrationPhase;
 
     fn state() -> Rc<ShardedState> {
@@ -594,6 +697,64 @@ mod tests {
         assert_eq!(s.picked, None);
         let s = state().reduce(Msg::WalkGo(99)).reduce(Msg::WalkDo(42));
         assert_eq!(s.walk_step, 0);
+    }
+
+    #[test]
+    fn membership_controls_add_promote_and_remove_in_the_picked_group() {
+        let mut s = state().reduce(Msg::Forward(1500));
+        let leader = s.lab.0.borrow().sim().leader(2).expect("g2 leader");
+        s = s.reduce(Msg::Select(Some(leader)));
+        assert_eq!(s.member_group, 2, "selecting a node picks its group");
+        s = s.reduce(Msg::AddNode { voter: false });
+        assert_eq!(s.selected, Some(24), "the new node is selected");
+        assert!(s.notice.as_ref().is_none_or(|n| !n.error), "{:?}", s.notice);
+        s = s.reduce(Msg::Forward(400));
+        assert_eq!(s.lab.0.borrow().standing(24), Standing::Learner);
+        s = s
+            .reduce(Msg::Node(NodeVerb::Promote))
+            .reduce(Msg::Forward(400));
+        assert_eq!(s.lab.0.borrow().standing(24), Standing::Voter);
+        s = s
+            .reduce(Msg::Select(Some(leader)))
+            .reduce(Msg::Node(NodeVerb::Remove));
+        s = s.reduce(Msg::Forward(1500));
+        assert_eq!(s.lab.0.borrow().standing(leader), Standing::Outside);
+        // A joint change of the meta group, picked with chips.
+        s = s.reduce(Msg::MemberGroup(0));
+        for id in [1, 2, 4] {
+            s = s.reduce(Msg::ToggleJoint(id));
+        }
+        s = s.reduce(Msg::Joint).reduce(Msg::Forward(2000));
+        assert!(s.joint.is_empty());
+        let lab = s.lab.0.borrow();
+        assert_eq!(lab.standing(4), Standing::Voter);
+        assert_eq!(lab.standing(3), Standing::Outside);
+        assert!(lab.sim().violations().is_empty());
+    }
+
+    #[test]
+    fn picking_an_event_goes_there_and_selects_its_node() {
+        let s = state().reduce(Msg::Forward(800));
+        let (seq, node) = {
+            let lab = s.lab.0.borrow();
+            lab.sim()
+                .events()
+                .iter()
+                .find_map(|e| match e.event.kind {
+                    raftlab_core::trace::EventKind::Role { node, .. } => Some((e.event.seq, node)),
+                    _ => None,
+                })
+                .expect("a role event")
+        };
+        let s = s.reduce(Msg::PickEvent(seq, Some(node)));
+        assert_eq!(s.selected, Some(node));
+        assert_eq!(s.picked_event, Some(seq));
+        assert!(!s.playing);
+        assert_eq!(s.lab.0.borrow().sim().position(), {
+            let lab = s.lab.0.borrow();
+            lab.sim()
+                .events_before_step(lab.sim().step_of_event(seq) + 1)
+        });
     }
 
     #[test]
