@@ -175,10 +175,20 @@ impl BreakpointWatch {
     /// the page jumps in time).
     pub fn reset(&mut self, sim: &Sim) {
         self.terms.clear();
-        let upto = usize::try_from(sim.position()).unwrap_or(usize::MAX);
-        for e in sim.events().get(..upto).unwrap_or(&[]) {
+        for e in super::events_between(sim, 0, sim.position()) {
             if let EventKind::Role { node, term, .. } = e.kind {
                 self.terms.insert(node, term);
+            }
+        }
+        if sim.history_start().seq > 1 {
+            // A node's last role event may be older than the kept history:
+            // its term now is the one that event announced.
+            for (&id, node) in sim.nodes() {
+                let term = match node {
+                    crate::sim::SimNode::Up(s) => s.current_term(),
+                    crate::sim::SimNode::Down(st, _) => crate::storage::Storage::load_meta(st).0,
+                };
+                self.terms.entry(id).or_insert(term);
             }
         }
         self.cursor = sim.position();
@@ -193,14 +203,12 @@ impl BreakpointWatch {
             self.reset(sim);
             return None;
         }
-        let from = usize::try_from(self.cursor).unwrap_or(usize::MAX);
-        let to = usize::try_from(position).unwrap_or(usize::MAX);
         let violations: Vec<&crate::check::Violation> = sim
             .violations()
             .iter()
             .filter(|v| v.seq > self.cursor && v.seq <= position)
             .collect();
-        for e in sim.events().get(from..to).unwrap_or(&[]) {
+        for e in super::events_between(sim, self.cursor, position) {
             self.cursor = e.seq;
             let term_changed = match e.kind {
                 EventKind::Role { node, term, .. } => {
@@ -224,5 +232,58 @@ impl BreakpointWatch {
         }
         self.cursor = position;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Action, SimConfig};
+
+    /// Every hit of `bps` scanning `sim` as the page does, a few ms at a time.
+    fn hits(sim: &mut Sim, bps: Vec<Breakpoint>, until: u64) -> Vec<(u64, usize)> {
+        let mut watch = BreakpointWatch::new(bps, sim);
+        let mut out = Vec::new();
+        let mut t = sim.now();
+        while t < until {
+            t += 7;
+            sim.run_until(t);
+            while let Some(hit) = watch.scan(sim) {
+                out.push((hit.seq, hit.index));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_watch_reads_a_bounded_history_by_seq() {
+        let bps = vec![
+            Breakpoint::Leader { node: None },
+            Breakpoint::Term {
+                node: None,
+                above: 0,
+            },
+        ];
+        let run = |limit: Option<u64>| {
+            let mut sim = Sim::new(5, 5, SimConfig::default()).expect("valid");
+            sim.set_history_limit(limit);
+            sim.run_until(20_000);
+            let leader = sim.leader().expect("leader");
+            sim.act(Action::Crash { node: leader }).expect("crash");
+            let hits = hits(&mut sim, bps.clone(), 25_000);
+            (hits, sim)
+        };
+        let (full, _) = run(None);
+        let (bounded, sim) = run(Some(500));
+        assert!(sim.history_start().seq > 1, "history was dropped");
+        assert!(!full.is_empty(), "the crash causes an election");
+        assert_eq!(full, bounded);
+        let start = sim.history_start().seq;
+        for (seq, _) in bounded.into_iter().filter(|&(seq, _)| seq >= start) {
+            assert!(matches!(
+                sim.event(seq).map(|e| &e.kind),
+                Some(EventKind::Role { .. })
+            ));
+        }
     }
 }

@@ -23,6 +23,26 @@ pub use breakpoint::{Breakpoint, BreakpointHit, BreakpointWatch};
 pub use condition::{CommitScope, Condition};
 pub use run::{run_lesson, run_to_end, Feedback, LessonReport, LessonRun, StepReport, StepStatus};
 
+/// The kept events with seq in `after + 1..=upto`. A simulator with a
+/// bounded history (`Sim::set_history_limit`) no longer has the oldest
+/// events: `events()[0]` has seq `history_start().seq`, so positions in
+/// `events()` are not seqs, and events before the kept history are skipped.
+pub(crate) fn events_between(
+    sim: &crate::sim::Sim,
+    after: u64,
+    upto: u64,
+) -> &[crate::trace::TraceEvent] {
+    let first = sim.history_start().seq;
+    let events = sim.events();
+    let from = after.saturating_add(1).max(first) - first;
+    let to = upto.saturating_add(1).max(first) - first;
+    let (from, to) = (
+        usize::try_from(from).unwrap_or(usize::MAX),
+        usize::try_from(to).unwrap_or(usize::MAX).min(events.len()),
+    );
+    events.get(from..to).unwrap_or(&[])
+}
+
 /// How long a step may take, in simulated ms, when it does not say.
 pub const DEFAULT_STEP_MAX_MS: u64 = 20_000;
 /// The most steps a lesson may have (keeps a bad file from being huge).

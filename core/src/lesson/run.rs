@@ -237,9 +237,7 @@ impl LessonRun {
             self.facts = Facts::default();
         }
         let seen_before = self.facts.actions.len();
-        let from = usize::try_from(self.cursor).unwrap_or(usize::MAX);
-        let to = usize::try_from(position).unwrap_or(usize::MAX);
-        for e in sim.events().get(from..to).unwrap_or(&[]) {
+        for e in super::events_between(sim, self.cursor, position) {
             self.facts.observe(e);
         }
         self.cursor = position;
@@ -344,7 +342,14 @@ pub fn run_to_end(lesson: &Lesson, max_ms: u64) -> Result<LessonReport, String> 
 /// `run_to_end`, also returning the simulation as it ends (for tests that
 /// look further at the run).
 pub fn run_lesson(lesson: &Lesson, max_ms: u64) -> Result<(LessonReport, Sim), String> {
+    play(lesson, max_ms, None)
+}
+
+/// `run_lesson` with the simulator's history bounded to `history` events
+/// (as the page bounds it).
+fn play(lesson: &Lesson, max_ms: u64, history: Option<u64>) -> Result<(LessonReport, Sim), String> {
     let (mut run, mut sim) = LessonRun::new(lesson.clone())?;
+    sim.set_history_limit(history);
     let mut steps = Vec::new();
     let mut status = run.poll(&sim);
     while let Some(step) = run.current_step().cloned() {
@@ -399,4 +404,43 @@ pub fn run_lesson(lesson: &Lesson, max_ms: u64) -> Result<(LessonReport, Sim), S
             .collect(),
     };
     Ok((report, sim))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lessons() -> Vec<Lesson> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/lessons");
+        let index = std::fs::read_to_string(format!("{dir}/index.json")).expect("index");
+        crate::lesson::parse_index(&index)
+            .expect("valid index")
+            .iter()
+            .map(|e| {
+                let text = std::fs::read_to_string(format!("{dir}/{}", e.file)).expect("lesson");
+                crate::lesson::parse_lesson(&text).expect("valid lesson")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lessons_play_the_same_with_a_short_history() {
+        for lesson in lessons() {
+            let (full, a) = play(&lesson, 120_000, None).expect("plays");
+            let (short, b) = play(&lesson, 120_000, Some(300)).expect("plays bounded");
+            assert_eq!(full, short, "{}", lesson.id);
+            assert_eq!(a.position(), b.position(), "{}", lesson.id);
+            assert_eq!(a.violations(), b.violations(), "{}", lesson.id);
+            if a.position() > 1000 {
+                assert!(b.history_start().seq > 1, "{}: history dropped", lesson.id);
+            }
+            let start = b.history_start().seq;
+            assert_eq!(
+                a.events().get(start as usize - 1..),
+                Some(b.events()),
+                "{}",
+                lesson.id
+            );
+        }
+    }
 }
