@@ -9,13 +9,25 @@
 //! for `vt`. Pausing, stepping and rewinding only move `vt` and the
 //! simulator, so the picture is always a function of (sim state, `vt`).
 
+use std::collections::VecDeque;
+
 use raftlab_core::lesson::{Breakpoint, BreakpointWatch, Lesson, LessonRun, StepStatus};
-use raftlab_core::sim::{Action, Sim, SimConfig};
+use raftlab_core::sim::{Action, HistoryStart, Sim, SimConfig};
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::{NodeId, Role};
 
 /// Most micro-steps a single "step" runs looking for the next event.
 const STEP_LIMIT: u64 = 200_000;
+
+/// Events of history the page keeps (`Sim::set_history_limit`): about 20
+/// minutes of the default 5-node run, an hour of it at full speed then
+/// fits in well under 150 MB. Rewinding stops where the kept history
+/// starts, which the timeline shows.
+pub const HISTORY_LIMIT: u64 = 100_000;
+
+/// What the panels' content depends on, besides the animation: the
+/// present's event, the known history's end and start, the branches.
+pub type RevisionKey = (u64, u64, u64, usize);
 
 /// Something worth marking on the timeline.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,10 +77,14 @@ pub struct Lab {
     /// Visual time, simulated ms.
     vt: f64,
     marks: Vec<Mark>,
-    /// Events scanned into `marks` and `send_seq`.
-    scanned: usize,
-    /// `send_seq[id - 1]`: the seq of message `id`'s send event.
-    send_seq: Vec<u64>,
+    /// The seq of the last event scanned into `marks` and `send_seq`.
+    scanned: u64,
+    /// `send_seq[id - send_base]`: the seq of message `id`'s send event
+    /// (0: not in the kept history). Ids whose sends left the kept history
+    /// are forgotten from the front.
+    send_seq: VecDeque<u64>,
+    /// The message id of `send_seq[0]`.
+    send_base: u64,
     branches: Vec<Branch>,
     /// The lesson being played, if any: it drives the simulator while its
     /// step waits (`LessonRun::drive`), so lessons play the same way at
@@ -86,19 +102,29 @@ impl Lab {
 
     /// A lab around a simulator built elsewhere (a session, a trace), at
     /// the simulator's present.
-    pub fn from_sim(sim: Sim) -> Lab {
+    pub fn from_sim(mut sim: Sim) -> Lab {
+        if sim.history_limit().is_none() {
+            sim.set_history_limit(Some(HISTORY_LIMIT));
+        }
         let mut lab = Lab {
             vt: sim.now() as f64,
             watch: BreakpointWatch::new(Vec::new(), &sim),
             sim,
             marks: Vec::new(),
             scanned: 0,
-            send_seq: Vec::new(),
+            send_seq: VecDeque::new(),
+            send_base: 1,
             branches: Vec::new(),
             lesson: None,
         };
         lab.refresh();
         lab
+    }
+
+    /// Bounds the history kept to about `limit` events.
+    pub fn set_history_limit(&mut self, limit: u64) {
+        self.sim.set_history_limit(Some(limit));
+        self.refresh();
     }
 
     /// The lesson's cluster at its first step.
@@ -230,15 +256,88 @@ impl Lab {
         &self.branches
     }
 
-    /// The events up to the present.
+    /// The kept events up to the present (the first has seq
+    /// `history_start().seq`).
     pub fn past(&self) -> &[TraceEvent] {
-        let p = self.sim.position() as usize;
-        &self.sim.events()[..p.min(self.sim.events().len())]
+        let kept = self
+            .sim
+            .position()
+            .saturating_sub(self.sim.history_start().seq - 1) as usize;
+        let events = self.sim.events();
+        &events[..kept.min(events.len())]
+    }
+
+    /// Where the kept history starts: rewinding stops there.
+    pub fn history_start(&self) -> HistoryStart {
+        self.sim.history_start()
+    }
+
+    /// The seq of the last event known (the present's, or the end of a
+    /// known future).
+    pub fn known_seq(&self) -> u64 {
+        self.sim.history_start().seq - 1 + self.sim.events().len() as u64
     }
 
     /// Events known beyond the present (after stepping back).
     pub fn future_len(&self) -> u64 {
-        (self.sim.events().len() as u64).saturating_sub(self.sim.position())
+        self.known_seq().saturating_sub(self.sim.position())
+    }
+
+    /// What the panels' content depends on besides the animation; equal
+    /// keys mean no event happened and the history did not move.
+    pub fn revision_key(&self) -> RevisionKey {
+        (
+            self.sim.position(),
+            self.known_seq(),
+            self.sim.history_start().seq,
+            self.branches.len(),
+        )
+    }
+
+    /// The run's trace as JSON Lines, header first: every event from seq 1
+    /// to the end of the known history, as `docs/trace-format.md` requires
+    /// (a trace starts at seq 1). When the oldest events are no longer
+    /// kept, the run is replayed from its seed and actions (it is
+    /// deterministic) to write them again, a simulated second at a time
+    /// under the same history limit, so memory stays bounded; where the
+    /// replay overlaps the kept history, the two must agree.
+    pub fn trace_jsonl(&self) -> Result<String, String> {
+        let sim = &self.sim;
+        if sim.history_start().seq <= 1 {
+            return Ok(sim.trace_jsonl());
+        }
+        let target = self.known_seq();
+        let end = self.known_end();
+        let mut replay = raftlab_core::session::Session::from_sim(sim)
+            .build()
+            .map_err(|e| e.to_string())?;
+        replay.set_history_limit(sim.history_limit());
+        let mut out = raftlab_core::trace::header_line(sim.header());
+        out.push('\n');
+        let mut written = 0;
+        let mut t = 0;
+        while written < target {
+            if t > end {
+                return Err(format!(
+                    "replaying the run gave {written} events, not {target}"
+                ));
+            }
+            t += 1000;
+            replay.run_until(t.min(end));
+            let upto = replay.position().min(target);
+            for seq in written + 1..=upto {
+                let Some(e) = replay.event(seq) else {
+                    return Err(format!("event #{seq} was dropped before it was written"));
+                };
+                if sim.event(seq).is_some_and(|kept| kept != e) {
+                    return Err(format!("the replay differs from the run at event #{seq}"));
+                }
+                out.push_str(&e.to_line());
+                out.push('\n');
+            }
+            written = upto;
+        }
+        Ok(out)
     }
 
     /// The simulated time the known history reaches.
@@ -249,8 +348,10 @@ impl Lab {
 
     /// The send event of message `id`, if it is in the known history.
     pub fn send_of(&self, id: u64) -> Option<&TraceEvent> {
-        let seq = *self.send_seq.get(id.checked_sub(1)? as usize)?;
-        self.sim.events().get(seq.checked_sub(1)? as usize)
+        let seq = *self
+            .send_seq
+            .get(id.checked_sub(self.send_base)? as usize)?;
+        self.sim.event(seq)
     }
 
     /// Advances the visual clock by `dt` simulated ms while playing.
@@ -371,25 +472,34 @@ impl Lab {
                 time: self.sim.now(),
                 position,
             });
-            self.marks.retain(|m| m.seq <= position);
-            let keep = self.send_seq.partition_point(|&s| s <= position);
-            self.send_seq.truncate(keep);
-            self.scanned = position as usize;
+            self.forget_after(position);
         }
+    }
+
+    /// Forgets marks and sends after event `seq` (a discarded future).
+    fn forget_after(&mut self, seq: u64) {
+        self.marks.retain(|m| m.seq <= seq);
+        let keep = self.send_seq.partition_point(|&s| s <= seq);
+        self.send_seq.truncate(keep);
+        self.scanned = self.scanned.min(seq);
     }
 
     /// Scans events not yet seen into the marks and the send index.
     fn refresh(&mut self) {
-        let events = self.sim.events();
-        if events.len() < self.scanned {
+        let known = self.known_seq();
+        if known < self.scanned {
             // Defensive: history shrank without a branch being recorded.
-            let len = events.len() as u64;
-            self.marks.retain(|m| m.seq <= len);
-            let keep = self.send_seq.partition_point(|&s| s <= len);
-            self.send_seq.truncate(keep);
-            self.scanned = events.len();
+            self.forget_after(known);
         }
-        for e in &events[self.scanned..] {
+        // Sends that left the kept history: their ids are forgotten.
+        let start = self.sim.history_start().seq;
+        while self.send_seq.front().is_some_and(|&s| s < start) {
+            self.send_seq.pop_front();
+            self.send_base += 1;
+        }
+        let events = self.sim.events();
+        let from = (self.scanned + 1).max(start) - start;
+        for e in events.get(from as usize..).unwrap_or(&[]) {
             let kind = match &e.kind {
                 EventKind::Role {
                     node,
@@ -406,11 +516,16 @@ impl Lab {
                 EventKind::Heal {} => Some(MarkKind::Heal),
                 EventKind::Action { action } => membership_label(action).map(MarkKind::Membership),
                 EventKind::Send { id, .. } => {
-                    let idx = id.saturating_sub(1) as usize;
-                    if idx >= self.send_seq.len() {
-                        self.send_seq.resize(idx + 1, 0);
+                    if self.send_seq.is_empty() {
+                        self.send_base = *id;
                     }
-                    self.send_seq[idx] = e.seq;
+                    if let Some(idx) = id.checked_sub(self.send_base) {
+                        let idx = idx as usize;
+                        if idx >= self.send_seq.len() {
+                            self.send_seq.resize(idx + 1, 0);
+                        }
+                        self.send_seq[idx] = e.seq;
+                    }
                     None
                 }
                 _ => None,
@@ -423,7 +538,7 @@ impl Lab {
                 });
             }
         }
-        self.scanned = events.len();
+        self.scanned = known;
     }
 }
 
@@ -606,7 +721,7 @@ mod tests {
         }
         let (seq, what) = hit.expect("a leader is elected");
         assert!(what.contains("becomes leader"));
-        let e = &lab.sim().events()[seq as usize - 1];
+        let e = lab.sim().event(seq).expect("kept");
         assert!(matches!(
             e.kind,
             EventKind::Role {
@@ -616,6 +731,115 @@ mod tests {
         ));
         assert!(lab.sim().position() >= seq);
         assert!(lab.sim().leader().is_some());
+    }
+
+    #[test]
+    fn the_page_keeps_a_bounded_history() {
+        let lab = lab();
+        assert_eq!(lab.sim().history_limit(), Some(HISTORY_LIMIT));
+        let lesson = Lab::with_lesson(lesson("06-figure8-broken.json")).unwrap();
+        assert_eq!(lesson.sim().history_limit(), Some(HISTORY_LIMIT));
+    }
+
+    /// A lab whose simulator keeps only about `limit` events.
+    fn bounded(limit: u64) -> Lab {
+        let mut sim = Sim::new(7, 5, SimConfig::default()).unwrap();
+        sim.set_history_limit(Some(limit));
+        Lab::from_sim(sim)
+    }
+
+    #[test]
+    fn rewinding_before_the_kept_history_lands_at_its_start() {
+        let mut lab = bounded(2000);
+        lab.forward(30_000);
+        let start = lab.history_start();
+        assert!(start.seq > 1, "old history was dropped");
+        assert_eq!(lab.past().first().map(|e| e.seq), Some(start.seq));
+        assert_eq!(lab.past().last().map(|e| e.seq), Some(lab.sim().position()));
+        let end = fingerprint(&lab);
+        lab.scrub(0.0);
+        assert_eq!(lab.sim().now(), start.time);
+        assert_eq!(lab.sim().position(), start.seq - 1);
+        assert!(lab.in_past());
+        lab.goto_event(1);
+        assert_eq!(lab.sim().now(), start.time);
+        lab.step_back();
+        assert_eq!(lab.sim().now(), start.time);
+        // The known future replays exactly.
+        lab.scrub(30_000.0);
+        assert_eq!(fingerprint(&lab), end);
+    }
+
+    #[test]
+    fn marks_and_sends_are_read_by_seq_in_a_bounded_history() {
+        let mut lab = bounded(2000);
+        lab.forward(30_000);
+        while lab.sim().flights().next().is_none() {
+            lab.forward(1);
+        }
+        let start = lab.history_start().seq;
+        assert!(start > 1);
+        let mut found = 0;
+        for fl in lab.sim().flights() {
+            let e = lab.send_of(fl.id).expect("a flight's send is recent");
+            assert!(matches!(e.kind, EventKind::Send { id, .. } if id == fl.id));
+            found += 1;
+        }
+        assert!(found > 0);
+        // A message sent before the kept history: forgotten, not mistaken.
+        assert!(lab.send_of(1).is_none());
+        // Marks keep pointing at their own events where those are kept.
+        for m in lab.marks().iter().filter(|m| m.seq >= start) {
+            assert_eq!(lab.sim().event(m.seq).map(|e| e.time), Some(m.time));
+        }
+    }
+
+    #[test]
+    fn the_trace_of_a_bounded_history_is_the_whole_run() {
+        let mut lab = bounded(2000);
+        lab.forward(8_000);
+        let leader = lab.sim().leader().expect("leader");
+        lab.act(Action::Crash { node: leader }).unwrap();
+        lab.forward(12_000);
+        assert!(lab.history_start().seq > 1);
+        let text = lab.trace_jsonl().expect("written");
+        // The same run, every event kept.
+        let mut full = Sim::new(7, 5, SimConfig::default()).unwrap();
+        for a in lab.sim().script() {
+            full.schedule(a.time, a.action.clone());
+        }
+        full.run_until(lab.sim().now());
+        assert_eq!(text, full.trace_jsonl());
+        let trace = raftlab_core::trace::read_trace(&text).expect("a valid trace");
+        assert_eq!(trace.events.first().map(|e| e.seq), Some(1));
+        assert_eq!(trace.events.len() as u64, lab.known_seq());
+    }
+
+    #[test]
+    fn breakpoints_fire_by_seq_in_a_bounded_history() {
+        let mut lab = bounded(2000);
+        lab.forward(20_000);
+        assert!(lab.history_start().seq > 1);
+        lab.set_breakpoints(vec![Breakpoint::Leader { node: None }]);
+        let leader = lab.sim().leader().expect("leader");
+        lab.act(Action::Crash { node: leader }).unwrap();
+        let mut hit = None;
+        for _ in 0..200 {
+            lab.forward(20);
+            hit = lab.check_breakpoints();
+            if hit.is_some() {
+                break;
+            }
+        }
+        let (seq, _) = hit.expect("a new leader is elected");
+        let e = lab.sim().event(seq).expect("kept");
+        assert!(matches!(
+            e.kind,
+            EventKind::Role {
+                role: Role::Leader,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! URL parameters set up the first run: `seed`, `nodes`, `speed` (simulated
 //! ms per wall ms), `paused=1`, `present=1`, `prevote=0`, `checkquorum=0`,
 //! `snapshot_every`, `chunk`, `latency` (max ms), `lesson` (a lesson id
-//! from `lessons/index.json`). A fragment `#s=...` opens a shared session.
+//! from `lessons/index.json`), `history` (events of history kept, at least
+//! 1,000; default `lab::HISTORY_LIMIT`). A fragment `#s=...` opens a
+//! shared session.
 
 mod background;
 mod bench;
@@ -41,7 +43,64 @@ use components::panels::{Help, Quorums, Safety, Settings};
 use components::share::Share;
 use components::spacetime::Spacetime;
 use components::timeline::Timeline;
-use state::{Msg, NodeVerb, Selection, Setup, UiState, SPEED_DEFAULT};
+use state::{
+    Msg, NodeVerb, Selection, Setup, UiState, G_LISTS, G_PANELS, G_SPACETIME, SPEED_DEFAULT,
+};
+
+/// The callbacks the panels get, made once: a callback made on every
+/// render is a new value every frame, and its panel's props never compare
+/// equal, so the panel would re-render on every frame.
+#[derive(Clone, PartialEq)]
+struct Handlers {
+    onmsg: Callback<Msg>,
+    ongoto: Callback<u64>,
+    onpick: Callback<Option<Selection>>,
+    onselect: Callback<Option<raftlab_core::types::NodeId>>,
+    onlink: Callback<(raftlab_core::types::NodeId, raftlab_core::types::NodeId)>,
+    ondrop_msg: Callback<u64>,
+    onscrub: Callback<f64>,
+    onunselect: Callback<()>,
+    onfeed_messages: Callback<bool>,
+    onfeed_heartbeats: Callback<bool>,
+    onzoom: Callback<f64>,
+    onhelp_close: Callback<()>,
+}
+
+impl Handlers {
+    fn new(dispatch: UseReducerDispatcher<UiState>) -> Handlers {
+        let onmsg = Callback::from(move |m: Msg| dispatch.dispatch(m));
+        fn wrap<T: 'static>(onmsg: &Callback<Msg>, f: fn(T) -> Msg) -> Callback<T> {
+            let onmsg = onmsg.clone();
+            Callback::from(move |v| onmsg.emit(f(v)))
+        }
+        Handlers {
+            ongoto: wrap(&onmsg, Msg::GotoEvent),
+            onpick: wrap(&onmsg, Msg::Link),
+            onselect: wrap(&onmsg, Msg::Select),
+            onlink: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
+            },
+            ondrop_msg: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
+            },
+            onscrub: wrap(&onmsg, Msg::Scrub),
+            onunselect: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |_| onmsg.emit(Msg::Select(None)))
+            },
+            onfeed_messages: wrap(&onmsg, Msg::FeedMessages),
+            onfeed_heartbeats: wrap(&onmsg, Msg::FeedHeartbeats),
+            onzoom: wrap(&onmsg, Msg::Zoom),
+            onhelp_close: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |_| onmsg.emit(Msg::Help(false)))
+            },
+            onmsg,
+        }
+    }
+}
 
 /// The lesson the URL asks for (`?lesson=<id>`).
 fn lesson_from_url() -> Option<String> {
@@ -50,6 +109,16 @@ fn lesson_from_url() -> Option<String> {
         .ok()?
         .get("lesson")
         .filter(|v| !v.is_empty())
+}
+
+/// The history limit the URL asks for (`?history=<events>`).
+fn history_from_url() -> Option<u64> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("history")?
+        .parse()
+        .ok()
 }
 
 /// The first run's settings and clock, from the page's URL.
@@ -142,6 +211,9 @@ pub fn app() -> Html {
     let state = use_reducer(|| {
         let (setup, speed, playing, present) = from_url();
         let mut s = UiState::new(setup, speed, playing, present);
+        if let Some(limit) = history_from_url() {
+            s.set_history_limit(limit);
+        }
         // A shared link: `#s=...` reproduces the run it was made from.
         let fragment = io::fragment();
         if fragment.starts_with(raftlab_core::session::FRAGMENT_PREFIX) {
@@ -157,10 +229,11 @@ pub fn app() -> Html {
         }
         s
     });
-    let onmsg = {
-        let state = state.clone();
-        Callback::from(move |m: Msg| state.dispatch(m))
+    let handlers = {
+        let dispatch = state.dispatcher();
+        use_memo((), move |_| Handlers::new(dispatch))
     };
+    let onmsg = handlers.onmsg.clone();
 
     // The lesson list, fetched once; then the lesson the URL names.
     {
@@ -261,7 +334,7 @@ pub fn app() -> Html {
         });
     }
     let lab = state.lab.clone();
-    let (vt, now, step, position, leader, in_past, branches, events_len) = {
+    let (vt, now, step, position, leader, in_past, branches, events_len, history_start) = {
         let l = lab.0.borrow();
         let sim = l.sim();
         (
@@ -272,19 +345,30 @@ pub fn app() -> Html {
             sim.leader(),
             l.in_past(),
             l.branches().len(),
-            sim.events().len(),
+            l.known_seq(),
+            l.history_start(),
         )
     };
-    let revision = (position, branches, events_len);
+    let history_limit = lab
+        .0
+        .borrow()
+        .sim()
+        .history_limit()
+        .map(|l| l.to_string())
+        .unwrap_or_default();
+    // The ring and the transport follow every frame; the other panels
+    // get what their group was last drawn from (`state::Shown`), which
+    // changes only when an event happened or the user acted (and, while
+    // playing, at most every `state::REFRESH_MS`).
     let version = state.version;
-    let ongoto = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |seq| onmsg.emit(Msg::GotoEvent(seq)))
-    };
-    let onpick = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |sel: Option<Selection>| onmsg.emit(Msg::Link(sel)))
-    };
+    let [spacetime_view, lists_view, panels_view] =
+        [G_SPACETIME, G_LISTS, G_PANELS].map(|g| state.shown[g]);
+    let panels_rev = panels_view.rev;
+    let revision = (lists_view.rev, 0, 0);
+    // The inspector shows timers, which run between events.
+    let inspector_now = state.selected.map_or(0, |_| panels_view.vt.floor() as u64);
+    let ongoto = handlers.ongoto.clone();
+    let onpick = handlers.onpick.clone();
     let highlight = {
         let l = lab.0.borrow();
         l.lesson()
@@ -303,22 +387,10 @@ pub fn app() -> Html {
             }
         })
     };
-    let onselect = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |id| onmsg.emit(Msg::Select(id)))
-    };
-    let onlink = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
-    };
-    let ondrop_msg = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
-    };
-    let onscrub = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |t| onmsg.emit(Msg::Scrub(t)))
-    };
+    let onselect = handlers.onselect.clone();
+    let onlink = handlers.onlink.clone();
+    let ondrop_msg = handlers.ondrop_msg.clone();
+    let onscrub = handlers.onscrub.clone();
     let notice = state.notice.clone().map(|n| {
         let onmsg = onmsg.clone();
         let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
@@ -364,6 +436,8 @@ pub fn app() -> Html {
                 <div class="status" data-testid="status" aria-live="off"
                     data-now={now.to_string()} data-step={step.to_string()}
                     data-position={position.to_string()} data-events={events_len.to_string()}
+                    data-history-seq={history_start.seq.to_string()} data-history-time={history_start.time.to_string()}
+                    data-history-limit={history_limit}
                     data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
                     data-playing={state.playing.to_string()} data-branches={branches.to_string()}
                     data-in-past={in_past.to_string()} data-version={version.to_string()}>
@@ -376,9 +450,9 @@ pub fn app() -> Html {
                 { for notice }
                 <main class="layout">
                     <aside class="col controls-col">
-                        <NodePanel lab={lab.clone()} version={version} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
-                        <NetworkPanel lab={lab.clone()} version={version} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
-                        <ClientPanel lab={lab.clone()} version={version} last={state.last_client} onmsg={onmsg.clone()} />
+                        <NodePanel lab={lab.clone()} version={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                        <NetworkPanel lab={lab.clone()} version={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <ClientPanel lab={lab.clone()} version={panels_rev} last={state.last_client} onmsg={onmsg.clone()} />
                         <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
                     </aside>
                     <section class="col stage">
@@ -387,30 +461,30 @@ pub fn app() -> Html {
                             highlight={highlight.clone()} linked={state.linked} />
                         <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
                         <Legend />
-                        <Quorums lab={lab.clone()} version={version} />
+                        <Quorums lab={lab.clone()} version={panels_rev} />
                         <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
                             ongoto={ongoto.clone()} linked={state.linked} onpick={onpick.clone()}
-                            onmessages={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedMessages(on))) }}
-                            onheartbeats={{ let onmsg = onmsg.clone(); Callback::from(move |on| onmsg.emit(Msg::FeedHeartbeats(on))) }} />
+                            onmessages={handlers.onfeed_messages.clone()}
+                            onheartbeats={handlers.onfeed_heartbeats.clone()} />
                     </section>
                     <aside class="col side-col">
-                        <LessonPanel lab={lab.clone()} version={version} status={state.lesson_status.clone()}
+                        <LessonPanel lab={lab.clone()} version={panels_rev} status={state.lesson_status.clone()}
                             feedback={state.feedback.clone()} onmsg={onmsg.clone()} />
                         if state.breakit {
-                            <BreakIt lab={lab.clone()} version={version} setup={state.setup.clone()}
+                            <BreakIt lab={lab.clone()} version={panels_rev} setup={state.setup.clone()}
                                 lessons={state.lessons.clone()} onmsg={onmsg.clone()} ongoto={ongoto.clone()}
                                 violation={state.first_violation.clone()} />
                         }
-                        <Inspector lab={lab.clone()} version={version} selected={state.selected}
-                            onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Select(None))) }} />
-                        <Safety lab={lab.clone()} version={version} ongoto={ongoto.clone()} />
-                        <Breakpoints lab={lab.clone()} version={version} onmsg={onmsg.clone()} />
-                        <Share lab={lab.clone()} version={version} source={state.source.clone()} onmsg={onmsg.clone()} />
+                        <Inspector lab={lab.clone()} version={panels_rev} now={inspector_now} selected={state.selected}
+                            onclose={handlers.onunselect.clone()} />
+                        <Safety lab={lab.clone()} version={panels_rev} ongoto={ongoto.clone()} />
+                        <Breakpoints lab={lab.clone()} version={panels_rev} onmsg={onmsg.clone()} />
+                        <Share lab={lab.clone()} version={panels_rev} source={state.source.clone()} onmsg={onmsg.clone()} />
     </aside>
                     <section class="spacetime-row">
-                        <Spacetime lab={lab.clone()} version={version} window_ms={state.window_ms} linked={state.linked}
+                        <Spacetime lab={lab.clone()} version={spacetime_view.rev} vt={spacetime_view.vt} window_ms={state.window_ms} linked={state.linked}
                             highlight={highlight.messages.clone()} onpick={onpick.clone()} ongoto={ongoto.clone()}
-                            onzoom={{ let onmsg = onmsg.clone(); Callback::from(move |ms| onmsg.emit(Msg::Zoom(ms))) }} />
+                            onzoom={handlers.onzoom.clone()} />
                     </section>
                     <section class="logs-row">
                         <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect}
@@ -421,7 +495,7 @@ pub fn app() -> Html {
                     </section>
                 </main>
                 if state.help {
-                    <Help onclose={{ let onmsg = onmsg.clone(); Callback::from(move |_| onmsg.emit(Msg::Help(false))) }} />
+                    <Help onclose={handlers.onhelp_close.clone()} />
                 }
             </div>
         }

@@ -25,6 +25,22 @@ pub const SPEED_MAX: f64 = 1.0;
 pub const SPEED_DEFAULT: f64 = 0.05;
 /// Longest wall-clock frame counted, ms (a tab in the background stalls).
 const MAX_FRAME_MS: f64 = 100.0;
+/// While the clock plays, the panels that follow the simulator's events
+/// (rather than the animation) are redrawn at most this often, wall ms:
+/// at full speed events happen on every frame, and redrawing the logs, the
+/// feed and the space-time diagram 60 times a second would miss the frame
+/// budget. When the clock stops, or the user acts, they are redrawn at once.
+pub const REFRESH_MS: f64 = 100.0;
+/// The panel groups, each redrawn on its own frame of a refresh so that no
+/// single frame redraws them all: the space-time diagram; the logs and the
+/// feed; the other panels (controls, quorums, inspector, safety, lesson...).
+pub const GROUPS: usize = 3;
+/// The space-time diagram's group.
+pub const G_SPACETIME: usize = 0;
+/// The logs' and the feed's group.
+pub const G_LISTS: usize = 1;
+/// The other panels' group.
+pub const G_PANELS: usize = 2;
 
 /// The one handle on the simulator. Equal when it is the same lab.
 #[derive(Clone)]
@@ -258,8 +274,21 @@ pub enum Msg {
 pub struct UiState {
     /// The simulator and visual clock.
     pub lab: LabHandle,
-    /// Bumped on every change to the lab.
+    /// Bumped on every change to the lab (every animation frame too).
     pub version: u64,
+    /// Events of history kept (`lab::HISTORY_LIMIT` unless the URL says).
+    pub history_limit: u64,
+    /// Bumped when what the panels show may have changed: an event, a
+    /// move in the history, a branch, or any message but a frame.
+    pub rev: u64,
+    /// The lab's state when `rev` was last bumped (`Lab::revision_key`).
+    rev_key: crate::lab::RevisionKey,
+    /// What each panel group was last drawn from (see `GROUPS`).
+    pub shown: [Shown; GROUPS],
+    /// Wall ms since the last refresh of the panel groups, while playing.
+    since_refresh: f64,
+    /// The group the next frame refreshes, during a refresh.
+    refreshing: Option<usize>,
     /// Whether the clock runs.
     pub playing: bool,
     /// Simulated ms per wall ms.
@@ -309,6 +338,16 @@ pub struct UiState {
     pub first_violation: Option<raftlab_core::check::Violation>,
 }
 
+/// What a panel group was drawn from: its props carry this, so it is left
+/// alone while neither changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Shown {
+    /// `UiState::rev` then.
+    pub rev: u64,
+    /// The visual time then, simulated ms.
+    pub vt: f64,
+}
+
 /// Narrowest and widest space-time window, simulated ms.
 pub const WINDOW_MIN: f64 = 50.0;
 /// Widest space-time window, simulated ms.
@@ -339,8 +378,17 @@ impl UiState {
         let latency = setup.cfg.latency_ms[1];
         let loss = (setup.cfg.loss * 100.0).round() as u64;
         UiState {
+            rev_key: lab.revision_key(),
+            shown: [Shown {
+                rev: 0,
+                vt: lab.vt(),
+            }; GROUPS],
             lab: LabHandle(Rc::new(RefCell::new(lab))),
             version: 0,
+            rev: 0,
+            history_limit: crate::lab::HISTORY_LIMIT,
+            since_refresh: 0.0,
+            refreshing: None,
             playing,
             speed: speed.clamp(SPEED_MIN, SPEED_MAX),
             selected: None,
@@ -367,12 +415,23 @@ impl UiState {
         }
     }
 
+    /// Bounds the history kept to `limit` events (at least 1,000), for this
+    /// run and the next ones.
+    pub fn set_history_limit(&mut self, limit: u64) {
+        self.history_limit = limit.max(1000);
+        self.lab
+            .0
+            .borrow_mut()
+            .set_history_limit(self.history_limit);
+    }
+
     /// Puts `lab` in place of the current run, forgetting what belonged
     /// to the old one.
     fn install(&mut self, lab: Lab, setup: Setup) {
         let breakpoints = self.lab.0.borrow().breakpoints().to_vec();
         let mut lab = lab;
         lab.set_breakpoints(breakpoints);
+        lab.set_history_limit(self.history_limit);
         self.lab = LabHandle(Rc::new(RefCell::new(lab)));
         self.latency = setup.cfg.latency_ms[1];
         self.loss = (setup.cfg.loss * 100.0).round() as u64;
@@ -713,11 +772,61 @@ impl Reducible for UiState {
     type Action = Msg;
 
     fn reduce(self: Rc<Self>, msg: Msg) -> Rc<Self> {
+        let frame = match msg {
+            // A frame after the clock stopped changes nothing: the same
+            // state, so nothing re-renders.
+            Msg::Frame(_) if !self.playing => return self,
+            Msg::Frame(wall_ms) => Some(wall_ms),
+            _ => None,
+        };
         let mut s = (*self).clone();
+        s.apply(msg);
+        s.settle(frame);
+        Rc::new(s)
+    }
+}
+
+impl UiState {
+    /// Bumps `rev` if the panels' content may have changed, and decides
+    /// which panel groups are redrawn: all of them at once unless the
+    /// clock is playing; while it plays, one group per frame every
+    /// `REFRESH_MS` of wall time (`frame`: the frame's wall ms).
+    fn settle(&mut self, frame: Option<f64>) {
+        let (key, vt) = {
+            let lab = self.lab.0.borrow();
+            (lab.revision_key(), lab.vt())
+        };
+        if frame.is_none() || key != self.rev_key {
+            self.rev += 1;
+            self.rev_key = key;
+        }
+        let now = Shown { rev: self.rev, vt };
+        match frame {
+            Some(wall_ms) if self.playing => {
+                self.since_refresh += wall_ms.max(0.0);
+                if self.refreshing.is_none() && self.since_refresh >= REFRESH_MS {
+                    self.since_refresh = 0.0;
+                    self.refreshing = Some(0);
+                }
+                if let Some(g) = self.refreshing {
+                    self.shown[g] = now;
+                    self.refreshing = (g + 1 < GROUPS).then_some(g + 1);
+                }
+            }
+            _ => {
+                self.shown = [now; GROUPS];
+                self.since_refresh = 0.0;
+                self.refreshing = None;
+            }
+        }
+    }
+
+    fn apply(&mut self, msg: Msg) {
+        let s = self;
         match msg {
             Msg::Frame(wall_ms) => {
                 if !s.playing {
-                    return self;
+                    return;
                 }
                 let dt = wall_ms.clamp(0.0, MAX_FRAME_MS) * s.speed;
                 s.lab.0.borrow_mut().advance(dt);
@@ -917,7 +1026,6 @@ impl Reducible for UiState {
             }
             Msg::BreakIt(on) => s.breakit = on,
         }
-        Rc::new(s)
     }
 }
 
@@ -927,6 +1035,82 @@ mod tests {
 
     fn state() -> Rc<UiState> {
         Rc::new(UiState::new(Setup::default(), SPEED_DEFAULT, false, false))
+    }
+
+    /// A frame of `ms` wall ms: the new state and whether it differs.
+    fn frame(s: Rc<UiState>, ms: f64) -> Rc<UiState> {
+        s.reduce(Msg::Frame(ms))
+    }
+
+    #[test]
+    fn panels_keep_their_props_across_frames_without_events() {
+        // Playing very slowly, after the election: frames move the clock
+        // by a hundredth of a ms, and most of them see no event.
+        let s = state().reduce(Msg::Forward(2000));
+        let s = s.reduce(Msg::SetSpeed(SPEED_MIN));
+        let s = s.reduce(Msg::Play);
+        let before = s.clone();
+        // The lab is shared, not copied: read it before the frames.
+        let (vt0, key0) = {
+            let lab = s.lab.0.borrow();
+            (lab.vt(), lab.revision_key())
+        };
+        let mut s = s;
+        for _ in 0..20 {
+            s = frame(s, 10.0);
+        }
+        assert!(s.version > before.version, "the ring follows every frame");
+        assert!(s.lab.0.borrow().vt() > vt0);
+        assert_eq!(
+            key0,
+            s.lab.0.borrow().revision_key(),
+            "no event in these 0.2 simulated ms"
+        );
+        // No event: what the event-driven panels get (main.rs passes the
+        // groups' `rev`) is unchanged, so yew leaves them alone.
+        assert_eq!(s.rev, before.rev);
+        assert_eq!(s.shown[G_LISTS].rev, before.shown[G_LISTS].rev);
+        assert_eq!(s.shown[G_PANELS].rev, before.shown[G_PANELS].rev);
+        // And an event happened by the next refresh at normal speed.
+        let s = s.reduce(Msg::SetSpeed(1.0));
+        let rev = s.rev;
+        let mut s = s;
+        for _ in 0..40 {
+            s = frame(s, 16.0);
+        }
+        assert!(s.rev > rev, "events happened");
+        assert!(s.shown[G_LISTS].rev > rev, "the lists were refreshed");
+    }
+
+    #[test]
+    fn while_playing_each_group_is_refreshed_on_its_own_frame_at_most_every_refresh_period() {
+        let mut s = state().reduce(Msg::SetSpeed(1.0)).reduce(Msg::Play);
+        let mut refreshes = [0usize; GROUPS];
+        let mut frames = 0;
+        while frames < 120 {
+            let before = s.shown;
+            s = frame(s, 16.0);
+            frames += 1;
+            let changed: Vec<usize> = (0..GROUPS).filter(|&g| s.shown[g] != before[g]).collect();
+            assert!(changed.len() <= 1, "one group per frame, not {changed:?}");
+            for g in changed {
+                refreshes[g] += 1;
+            }
+        }
+        // 120 frames of 16 ms: about 1.9 s of wall time, so about 19
+        // refreshes of each group, not 120.
+        for (g, &n) in refreshes.iter().enumerate() {
+            assert!((15..=21).contains(&n), "group {g}: {n} refreshes");
+        }
+        // Pausing shows everything exactly as it is.
+        let s = s.reduce(Msg::Pause);
+        let vt = s.lab.0.borrow().vt();
+        for g in 0..GROUPS {
+            assert_eq!(s.shown[g], Shown { rev: s.rev, vt });
+        }
+        // A frame after the pause is the same state: nothing re-renders.
+        let again = frame(s.clone(), 16.0);
+        assert!(Rc::ptr_eq(&s, &again));
     }
 
     #[test]

@@ -77,9 +77,9 @@ pub fn break_it(props: &BreakItProps) -> Html {
 
     // The first violation, explained with the events that led there.
     let explained = props.violation.as_ref().map(|v| {
-        let events = sim.events();
         let line = |seq: u64, main: bool| {
-            let e = events.get(seq.checked_sub(1)? as usize)?;
+            // Events older than the kept history are not listed.
+            let e = sim.event(seq)?;
             let (_, text) = narrate::narrate(e, |id| lab.send_of(id));
             let ongoto = props.ongoto.clone();
             let onclick = Callback::from(move |_| ongoto.emit(seq));

@@ -2,8 +2,9 @@
 //! vote tally and crown; one-way links that can be cut by a click; and
 //! every message in flight at its exact position for the visual time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::TAU;
+use std::rc::Rc;
 
 use raftlab_core::raft::ReplicaState;
 use raftlab_core::sim::{Flight, Sim, SimNode};
@@ -52,8 +53,61 @@ pub struct ClusterProps {
     pub linked: Option<Selection>,
 }
 
+/// What is drawn of a message in flight that does not change while it
+/// flies, made once per message: every frame then only moves it (the ring
+/// redraws on every frame, with hundreds of messages in flight).
+struct FlightLook {
+    class: &'static str,
+    kind: &'static str,
+    text: AttrValue,
+    title: AttrValue,
+    id: AttrValue,
+    from: AttrValue,
+    to: AttrValue,
+    onclick: Callback<MouseEvent>,
+}
+
+impl FlightLook {
+    fn of(sim: &Sim, fl: &Flight, ondrop: &Callback<u64>) -> FlightLook {
+        let (class, text) = glyph(sim, fl);
+        let id = fl.id;
+        let onclick = {
+            let ondrop = ondrop.clone();
+            Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                ondrop.emit(id);
+            })
+        };
+        FlightLook {
+            class,
+            kind: fl.msg.body.kind(),
+            text: text.into(),
+            title: format!(
+                "#{id} S{} → S{}: {} — click to drop it",
+                fl.msg.from,
+                fl.msg.to,
+                narrate::message_label(&fl.msg.body)
+            )
+            .into(),
+            id: id.to_string().into(),
+            from: fl.msg.from.to_string().into(),
+            to: fl.msg.to.to_string().into(),
+            onclick,
+        }
+    }
+}
+
+/// The looks of the messages in flight, by id, kept between frames.
+#[derive(Default)]
+struct Looks {
+    by_id: HashMap<u64, Rc<FlightLook>>,
+    /// The drop callback they were made with.
+    ondrop: Option<Callback<u64>>,
+}
+
 #[function_component(Cluster)]
 pub fn cluster(props: &ClusterProps) -> Html {
+    let looks = use_mut_ref(Looks::default);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -67,16 +121,31 @@ pub fn cluster(props: &ClusterProps) -> Html {
         .collect();
     let config = model::cluster_config(sim);
 
-    let links = draw_links(sim, &centres, r, &props.onlink);
+    // The links' click handlers, made once per set of nodes (a new
+    // handler on every frame would be registered again on every frame).
+    let link_clicks = use_memo((ids.clone(), props.onlink.clone()), |(ids, onlink)| {
+        let mut out = BTreeMap::new();
+        for &a in ids {
+            for &b in ids {
+                let onlink = onlink.clone();
+                out.insert(
+                    (a, b),
+                    Callback::from(move |e: MouseEvent| {
+                        e.stop_propagation();
+                        onlink.emit((a, b));
+                    }),
+                );
+            }
+        }
+        out
+    });
+    let links = draw_links(sim, &centres, r, &link_clicks);
     let linked_msg = match props.linked {
         Some(Selection::Message(id)) => Some(id),
         _ => None,
     };
     let linked_node = match props.linked {
-        Some(Selection::Event(seq)) => seq
-            .checked_sub(1)
-            .and_then(|i| sim.events().get(i as usize))
-            .and_then(Selection::node_of),
+        Some(Selection::Event(seq)) => sim.event(seq).and_then(Selection::node_of),
         Some(Selection::Message(id)) => lab.send_of(id).and_then(Selection::node_of),
         None => None,
     };
@@ -101,7 +170,29 @@ pub fn cluster(props: &ClusterProps) -> Html {
             &props.onselect,
         )
     });
-    let flights = sim.flights().filter_map(|fl| {
+    let mut looks = looks.borrow_mut();
+    if looks.ondrop.as_ref() != Some(&props.ondrop) {
+        looks.by_id.clear();
+        looks.ondrop = Some(props.ondrop.clone());
+    }
+    // Forget the messages no longer in flight; make the new ones' looks.
+    let flying: Vec<Rc<FlightLook>> = sim
+        .flights()
+        .map(|fl| {
+            let fresh = || Rc::new(FlightLook::of(sim, fl, &props.ondrop));
+            // A snapshot chunk's "k/n" follows the leader's progress.
+            if matches!(fl.msg.body, MessageBody::Snapshot(_)) {
+                return fresh();
+            }
+            looks.by_id.entry(fl.id).or_insert_with(fresh).clone()
+        })
+        .collect();
+    if looks.by_id.len() > flying.len() {
+        let ids: std::collections::HashSet<u64> = sim.flights().map(|fl| fl.id).collect();
+        looks.by_id.retain(|id, _| ids.contains(id));
+    }
+    drop(looks);
+    let flights = sim.flights().zip(flying).filter_map(|(fl, look)| {
         let emphasis = if linked_msg == Some(fl.id) {
             Some("linked")
         } else if props
@@ -114,7 +205,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
         } else {
             None
         };
-        draw_flight(sim, fl, &centres, r, vt, emphasis, &props.ondrop)
+        draw_flight(fl, &look, &centres, r, vt, emphasis)
     });
     let dropped = sim.dropped().iter().filter_map(|d| {
         let at = d.at as f64;
@@ -242,7 +333,7 @@ fn draw_links(
     sim: &Sim,
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
-    onlink: &Callback<(NodeId, NodeId)>,
+    clicks: &BTreeMap<(NodeId, NodeId), Callback<MouseEvent>>,
 ) -> Vec<Html> {
     let mut out = Vec::new();
     for (&a, &pa) in centres {
@@ -254,13 +345,7 @@ fn draw_links(
             let cut = sim.cut_links().contains(&(a, b));
             let up = sim.link_up(a, b);
             let class = classes!("link", (!up).then_some("down"), cut.then_some("cut"));
-            let onclick = {
-                let onlink = onlink.clone();
-                Callback::from(move |e: MouseEvent| {
-                    e.stop_propagation();
-                    onlink.emit((a, b));
-                })
-            };
+            let onclick = clicks.get(&(a, b)).cloned();
             let title = if cut {
                 format!("S{a} → S{b} is cut: click to restore")
             } else if !up {
@@ -496,28 +581,19 @@ fn glyph(sim: &Sim, fl: &Flight) -> (&'static str, String) {
 }
 
 fn draw_flight(
-    sim: &Sim,
     fl: &Flight,
+    look: &FlightLook,
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
     vt: f64,
     emphasis: Option<&'static str>,
-    ondrop: &Callback<u64>,
 ) -> Option<Html> {
     let a = *centres.get(&fl.msg.from)?;
     let b = *centres.get(&fl.msg.to)?;
     let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
     let frac = (vt - fl.sent_at as f64) / span;
     let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
-    let (class, text) = glyph(sim, fl);
-    let id = fl.id;
-    let onclick = {
-        let ondrop = ondrop.clone();
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            ondrop.emit(id);
-        })
-    };
+    let class = look.class;
     let shape = match class {
         "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle class="shape" r="11" /> },
         "m-heartbeat" => {
@@ -532,22 +608,16 @@ fn draw_flight(
         }
         _ => html! { <rect class="shape" x="-12" y="-9" width="24" height="18" rx="3" /> },
     };
-    let title = format!(
-        "#{id} S{} → S{}: {} — click to drop it",
-        fl.msg.from,
-        fl.msg.to,
-        narrate::message_label(&fl.msg.body)
-    );
     Some(html! {
-        <g class={classes!("msg", class, emphasis)} key={id.to_string()} data-testid="msg"
+        <g class={classes!("msg", class, emphasis)} key={fl.id} data-testid="msg"
             data-emphasis={emphasis.unwrap_or_default()}
-            data-kind={fl.msg.body.kind()} data-id={id.to_string()}
-            data-from={fl.msg.from.to_string()} data-to={fl.msg.to.to_string()}
-            transform={format!("translate({} {})", f(x), f(y))} {onclick}>
-            <title>{ title }</title>
+            data-kind={look.kind} data-id={look.id.clone()}
+            data-from={look.from.clone()} data-to={look.to.clone()}
+            transform={format!("translate({} {})", f(x), f(y))} onclick={look.onclick.clone()}>
+            <title>{ look.title.clone() }</title>
             { shape }
-            if !text.is_empty() {
-                <text>{ text }</text>
+            if !look.text.is_empty() {
+                <text>{ look.text.clone() }</text>
             }
         </g>
     })

@@ -22,6 +22,9 @@ const LAST_MESSAGES: usize = 5;
 pub struct InspectorProps {
     pub lab: LabHandle,
     pub version: u64,
+    /// Simulated ms when last drawn (its timers run between events).
+    #[prop_or_default]
+    pub now: u64,
     pub selected: Option<NodeId>,
     pub onclose: Callback<()>,
 }

@@ -85,11 +85,7 @@ pub fn logs(props: &LogsProps) -> Html {
     }
 
     let linked_cells: Vec<(NodeId, Index)> = match props.linked {
-        Some(Selection::Event(seq)) => seq
-            .checked_sub(1)
-            .and_then(|i| sim.events().get(i as usize))
-            .map(Selection::cells)
-            .unwrap_or_default(),
+        Some(Selection::Event(seq)) => sim.event(seq).map(Selection::cells).unwrap_or_default(),
         Some(Selection::Message(id)) => lab.send_of(id).map(Selection::cells).unwrap_or_default(),
         None => Vec::new(),
     };

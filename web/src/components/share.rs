@@ -66,7 +66,16 @@ pub fn share(props: &ShareProps) -> Html {
         Callback::from(move |_| {
             let (text, now) = {
                 let l = lab.0.borrow();
-                (l.sim().trace_jsonl(), l.sim().now())
+                (l.trace_jsonl(), l.sim().now())
+            };
+            let text = match text {
+                Ok(text) => text,
+                Err(e) => {
+                    onmsg.emit(Msg::Problem(format!(
+                        "The trace could not be written: {e}."
+                    )));
+                    return;
+                }
             };
             if let Err(e) = io::download(
                 &format!("raftlab-trace-seed{seed}-{now}ms.jsonl"),

@@ -76,6 +76,9 @@ const STYLE: &str = "
 pub struct SpacetimeProps {
     pub lab: LabHandle,
     pub version: u64,
+    /// The visual time it is drawn for: while the clock plays it is
+    /// redrawn at most every `state::REFRESH_MS` (see `state::Shown`).
+    pub vt: f64,
     /// Window width, simulated ms.
     pub window_ms: f64,
     pub linked: Option<Selection>,
@@ -143,7 +146,15 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
     // The present sits at four fifths of the window once there is room.
     let t0 = (vt - 0.8 * w).max(0.0);
     let t1 = t0 + w;
-    let x = |t: f64| GUTTER + (t - t0) / w * (W - GUTTER - 10.0);
+    let scale = (W - GUTTER - 10.0) / w;
+    let x = |t: f64| GUTTER + (t - t0) * scale;
+    // Arrows and marks are drawn in a scrolling group, in its coordinates
+    // from `base` (which moves a whole window at a time): as the window
+    // follows the clock only the group's transform changes, not the
+    // coordinates of every arrow.
+    let base = (t0 / w).floor() * w;
+    let sx = |t: f64| (t - base) * scale;
+    let shift = GUTTER - (t0 - base) * scale;
     let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
     let lane_of: BTreeMap<NodeId, usize> = ids.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     let y = |n: NodeId| lane_of.get(&n).map(|&i| TOP + LANE_H * (i as f64 + 0.5));
@@ -252,7 +263,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
         .violations()
         .iter()
         .filter_map(|v| {
-            let e = sim.events().get(v.seq.checked_sub(1)? as usize)?;
+            let e = sim.event(v.seq)?;
             (e.seq <= sim.position() && e.time as f64 >= t0)
                 .then(|| (v.seq, e.time, format!("{}: {}", v.rule, v.message)))
         })
@@ -284,7 +295,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
     let onpick = props.onpick.clone();
     let arrow_html = visible.iter().filter_map(|a| {
         let (ya, yb) = (y(a.from)?, y(a.to)?);
-        let xa = x(a.sent as f64);
+        let xa = sx(a.sent as f64);
         // Where it ends: its arrival, where it was lost, or the present.
         let (t_end, lost, arrive) = match a.end {
             Some((t, reason)) => (t as f64, reason, t as f64),
@@ -298,7 +309,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
         // A lost message ends short of the receiver's lane.
         let frac = if lost.is_some() { frac.clamp(0.35, 0.6) } else { frac };
         let ye = ya + (yb - ya) * frac;
-        let xe = x(t_end);
+        let xe = sx(t_end);
         let done = a.end.is_some();
         let hl = props.highlight.iter().any(|k| k == a.kind);
         let linked = linked_msg == Some(a.id);
@@ -356,7 +367,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
     });
 
     let mark_html = marks.iter().filter_map(|(seq, t, (node, class, text, title))| {
-        let (cx, cy) = (x(*t as f64), y(*node)?);
+        let (cx, cy) = (sx(*t as f64), y(*node)?);
         let seq = *seq;
         let linked = linked_seq == Some(seq);
         let onclick = {
@@ -382,7 +393,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
         })
     });
     let violation_html = violations.iter().map(|(seq, t, title)| {
-        let cx = x(*t as f64);
+        let cx = sx(*t as f64);
         let seq = *seq;
         let ongoto = props.ongoto.clone();
         let onclick = Callback::from(move |_| ongoto.emit(seq));
@@ -442,7 +453,8 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                     }
                     _ => return None,
                 };
-                let end = sim.events().iter().skip(send.seq as usize).take(200_000).find(|e| {
+                let after = (send.seq + 1).saturating_sub(lab.history_start().seq) as usize;
+                let end = sim.events().iter().skip(after).take(200_000).find(|e| {
                     matches!(e.kind, EventKind::Deliver { id: i, .. } | EventKind::Drop { id: i, .. } if i == id)
                 });
                 let mut targets = vec![("go to its send", send.seq)];
@@ -460,7 +472,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                 (format!("Message #{id}: S{from} → S{to}, {label}; sent at {} ms, {fate}.", send.time), targets)
             }
             Selection::Event(seq) => {
-                let e = sim.events().get(seq.checked_sub(1)? as usize)?;
+                let e = sim.event(seq)?;
                 let (_, text) = narrate::narrate(e, |id| lab.send_of(id));
                 (format!("Event #{seq} at {} ms: {text}.", e.time), vec![("go there", seq)])
             }
@@ -520,9 +532,16 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                 <g class="st-ticks">{ for ticks }</g>
                 <g class="st-lanes">{ for lanes }</g>
                 <g class="st-outages">{ for outages }</g>
-                <g class="st-arrows">{ for arrow_html }</g>
-                <g class="st-marks">{ for mark_html }</g>
-                <g class="st-violations">{ for violation_html }</g>
+                <clipPath id="st-clip">
+                    <rect x={f(GUTTER)} y="0" width={f(W - GUTTER)} height={f(height)} />
+                </clipPath>
+                <g clip-path="url(#st-clip)">
+                    <g class="st-scroll" transform={format!("translate({} 0)", f(shift))}>
+                        <g class="st-arrows">{ for arrow_html }</g>
+                        <g class="st-marks">{ for mark_html }</g>
+                        <g class="st-violations">{ for violation_html }</g>
+                    </g>
+                </g>
                 <line class="st-now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(height - 4.0)} />
             </svg>
             <p class="hint">{ "Arrows run from sender to receiver; a ✗ marks a lost message. ♛ leader elected · C election started · green boxes: commit index reached · ✝ crash · ↻ restart. Click an arrow or a mark to find it in the ring, the logs and the feed." }</p>

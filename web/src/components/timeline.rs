@@ -114,13 +114,37 @@ pub fn timeline(props: &TimelineProps) -> Html {
         }
     });
     let violations = sim.violations().iter().filter_map(|v| {
-        let e = sim.events().get(v.seq.checked_sub(1)? as usize)?;
+        let e = sim.event(v.seq)?;
         Some(html! {
             <div class="tick violation" style={format!("left:{}", pct(e.time as f64, end))}
                 title={format!("{}: {}", v.rule, v.message)}>
                 <span>{ "!" }</span>
             </div>
         })
+    });
+    // The page keeps a bounded history (`lab::HISTORY_LIMIT`): what is
+    // older is shaded, and rewinding stops at its edge.
+    let start = lab.history_start();
+    let forgotten = (start.seq > 1).then(|| {
+        let title = format!(
+            "history before {} ms (event #{}) is no longer kept: rewinding stops here",
+            start.time, start.seq
+        );
+        html! {
+            <div class="history-start" data-testid="history-start"
+                data-time={start.time.to_string()} data-seq={start.seq.to_string()}
+                style={format!(
+                    "position:absolute;top:0;bottom:0;left:0;width:{};\
+                     background:repeating-linear-gradient(135deg,rgba(107,114,128,.28) 0 5px,rgba(243,244,246,.6) 5px 10px);\
+                     border-right:2px solid #4b5563",
+                    pct(start.time as f64, end)
+                )}
+                title={title}>
+                <span style="position:absolute;right:3px;bottom:1px;font-size:10px;font-weight:700;color:#374151;white-space:nowrap">
+                    { format!("kept from {} ms", start.time) }
+                </span>
+            </div>
+        }
     });
     let future = (known > vt).then(|| {
         html! {
@@ -180,6 +204,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 aria-valuemin="0" aria-valuemax={format!("{end:.0}")} aria-valuenow={format!("{vt:.0}")}>
                 <div class="lane-terms">{ for bands }</div>
                 <div class="lane-splits">{ for splits }</div>
+                { for forgotten }
                 { for future }
                 { for ticks }
                 { for branches }
