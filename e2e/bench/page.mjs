@@ -5,33 +5,37 @@
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=page_memory history=H sim_secs=... js_heap_mb=... wasm_mb=... total_mb=...
 // Usage: node e2e/bench/page.mjs [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
+//        [--only size,first_render,frames,page_memory]   (default: all of them)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DIST_DIR } from '../lib/index.mjs';
 import { options, report, start, median, percentile, benchResult } from './common.mjs';
 
-const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10 });
+const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10, only: '' });
+const want = (mode) => !opts.only || opts.only.split(',').includes(mode);
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
 
 // Sizes: what a browser downloads, gzipped at level 9.
-const files = await fs.readdir(DIST_DIR);
-let total = 0;
-let totalRaw = 0;
-for (const [kind, ext] of [['wasm', '.wasm'], ['js', '.js']]) {
-  let gz = 0;
-  let raw = 0;
-  for (const f of files.filter((f) => f.endsWith(ext))) {
-    const body = await fs.readFile(path.join(DIST_DIR, f));
-    raw += body.length;
-    gz += zlib.gzipSync(body, { level: 9 }).length;
+if (want('size')) {
+  const files = await fs.readdir(DIST_DIR);
+  let total = 0;
+  let totalRaw = 0;
+  for (const [kind, ext] of [['wasm', '.wasm'], ['js', '.js']]) {
+    let gz = 0;
+    let raw = 0;
+    for (const f of files.filter((f) => f.endsWith(ext))) {
+      const body = await fs.readFile(path.join(DIST_DIR, f));
+      raw += body.length;
+      gz += zlib.gzipSync(body, { level: 9 }).length;
+    }
+    total += gz;
+    totalRaw += raw;
+    report({ mode: 'size', file: kind, gzip_kb: kb(gz), raw_kb: kb(raw) });
   }
-  total += gz;
-  totalRaw += raw;
-  report({ mode: 'size', file: kind, gzip_kb: kb(gz), raw_kb: kb(raw) });
+  report({ mode: 'size', file: 'total', gzip_kb: kb(total), raw_kb: kb(totalRaw) });
 }
-report({ mode: 'size', file: 'total', gzip_kb: kb(total), raw_kb: kb(totalRaw) });
 
 // Records when node 1 first appears, and the wasm instance (for its memory).
 const INIT = () => {
@@ -53,7 +57,7 @@ const INIT = () => {
 
 const app = await start();
 try {
-  for (let i = 0; i < opts.runs; i++) {
+  for (let i = 0; i < (want('first_render') ? opts.runs : 0); i++) {
     const page = await app.browser.newPage();
     await page.addInitScript(INIT);
     await page.goto(app.server.url);
@@ -63,7 +67,7 @@ try {
     await page.close();
   }
 
-  for (let i = 0; i < opts.runs; i++) {
+  for (let i = 0; i < (want('frames') ? opts.runs : 0); i++) {
     const page = await app.browser.newPage();
     await page.goto(`${app.server.url}?nodes=9&latency=${opts.latency}&speed=1`);
     await page.waitForSelector('[data-testid="node-9"]');
@@ -104,7 +108,7 @@ try {
     await page.close();
   }
 
-  for (const history of [0, opts.history]) {
+  for (const history of want('page_memory') ? [0, opts.history] : []) {
     const page = await app.browser.newPage();
     await page.addInitScript(INIT);
     await page.goto(`${app.server.url}?bench=memory&secs=${opts.hour}&history=${history}`);
