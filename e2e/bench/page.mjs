@@ -1,6 +1,6 @@
 // Item 4 of issue 7: the page itself, against the release build in dist/.
 // Prints key=value lines:
-//   mode=size file=wasm|js|total gzip_kb=... raw_kb=...
+//   mode=size file=wasm|js|total|worker gzip_kb=... raw_kb=...   (worker: the experiment worker, apart)
 //   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=page_memory history=H sim_secs=... js_heap_mb=... wasm_mb=... total_mb=...
@@ -17,24 +17,34 @@ const want = (mode) => !opts.only || opts.only.split(',').includes(mode);
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
 
-// Sizes: what a browser downloads, gzipped at level 9.
+// Sizes: what a browser downloads, gzipped at level 9. The experiment
+// worker (experiment-worker*) is fetched only when an experiment starts, so
+// it is reported on its own (file=worker), not in the page's total.
 if (want('size')) {
-  const files = await fs.readdir(DIST_DIR);
-  let total = 0;
-  let totalRaw = 0;
-  for (const [kind, ext] of [['wasm', '.wasm'], ['js', '.js']]) {
+  const all = await fs.readdir(DIST_DIR);
+  const isWorker = (f) => f.startsWith('experiment-worker');
+  const files = all.filter((f) => !isWorker(f));
+  const gzipped = async (names) => {
     let gz = 0;
     let raw = 0;
-    for (const f of files.filter((f) => f.endsWith(ext))) {
+    for (const f of names) {
       const body = await fs.readFile(path.join(DIST_DIR, f));
       raw += body.length;
       gz += zlib.gzipSync(body, { level: 9 }).length;
     }
+    return { gz, raw };
+  };
+  let total = 0;
+  let totalRaw = 0;
+  for (const [kind, ext] of [['wasm', '.wasm'], ['js', '.js']]) {
+    const { gz, raw } = await gzipped(files.filter((f) => f.endsWith(ext)));
     total += gz;
     totalRaw += raw;
     report({ mode: 'size', file: kind, gzip_kb: kb(gz), raw_kb: kb(raw) });
   }
   report({ mode: 'size', file: 'total', gzip_kb: kb(total), raw_kb: kb(totalRaw) });
+  const worker = await gzipped(all.filter((f) => isWorker(f) && /\.(wasm|js)$/.test(f)));
+  report({ mode: 'size', file: 'worker', gzip_kb: kb(worker.gz), raw_kb: kb(worker.raw) });
 }
 
 // Records when node 1 first appears, and the wasm instance (for its memory).
