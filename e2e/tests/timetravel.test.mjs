@@ -2,6 +2,7 @@
 // state, and acting in the past starts a new branch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startApp } from '../lib/index.mjs';
 import { electLeader, select, snapshotOfPage, status } from './raftlab-page.mjs';
 
@@ -52,6 +53,43 @@ test('scrubbing back and acting there starts a new branch', async () => {
   await page.waitForSelector('[data-testid="branch"]');
   await page.click('[data-testid="forward-100"]');
   await screenshot('timetravel-branch');
+  assertNoProblems();
+  await page.close();
+});
+
+test('the page keeps a bounded history: the timeline shows where it starts, rewinding stops there, the trace still starts at event 1', async () => {
+  const { page, assertNoProblems, screenshot } = await app.open({ path: '?seed=3&paused=1&history=1000' });
+  const first = await status(page);
+  assert.equal(first.historyLimit, '1000');
+  assert.equal(first.historySeq, '1', 'nothing dropped yet');
+  assert.equal(await page.locator('[data-testid="history-start"]').count(), 0);
+  for (let i = 0; i < 60 && (await status(page)).historySeq === '1'; i++) {
+    await page.click('[data-testid="forward-1000"]');
+  }
+  const end = await status(page);
+  assert.ok(Number(end.historySeq) > 1, `old events dropped (history starts at #${end.historySeq})`);
+  const mark = page.locator('[data-testid="history-start"]');
+  await mark.waitFor();
+  assert.equal(await mark.getAttribute('data-time'), end.historyTime);
+  assert.equal(await mark.getAttribute('data-seq'), end.historySeq);
+  await page.locator('[data-testid="timeline"]').scrollIntoViewIfNeeded();
+  await screenshot('timetravel-history-start');
+
+  // Rewinding before the kept history lands at its start.
+  const box = await page.locator('[data-testid="timeline"]').boundingBox();
+  await page.mouse.click(box.x + 2, box.y + box.height / 2);
+  const back = await status(page);
+  assert.equal(back.now, end.historyTime, 'the clock stops where the history starts');
+  assert.equal(back.position, String(Number(end.historySeq) - 1));
+  assert.equal(back.inPast, 'true');
+
+  // The trace export rebuilds the forgotten events: a valid trace from #1.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-trace"]')]);
+  const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(JSON.parse(lines[0]).format, 'raftlab-trace');
+  assert.equal(JSON.parse(lines[1]).seq, 1);
+  assert.equal(String(lines.length - 1), back.events, 'every known event');
+  lines.slice(1).forEach((l, i) => assert.equal(JSON.parse(l).seq, i + 1));
   assertNoProblems();
   await page.close();
 });

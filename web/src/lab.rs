@@ -443,7 +443,8 @@ impl Lab {
             }
         }
         self.sim.run_until(ms);
-        self.vt = t;
+        // Before the kept history, the clock stops where it starts.
+        self.vt = t.max(self.sim.now() as f64);
         self.refresh();
         self.rewatch();
     }
@@ -759,6 +760,7 @@ mod tests {
         let end = fingerprint(&lab);
         lab.scrub(0.0);
         assert_eq!(lab.sim().now(), start.time);
+        assert_eq!(lab.vt(), start.time as f64);
         assert_eq!(lab.sim().position(), start.seq - 1);
         assert!(lab.in_past());
         lab.goto_event(1);
