@@ -455,3 +455,47 @@ fn absent_optional_fields_read_as_none_and_null_result_stays_apart() {
         }
     );
 }
+
+#[test]
+fn every_condition_kind_round_trips_and_unknown_fields_are_refused() {
+    use raftlab_core::lesson::Condition;
+    let texts = [
+        r#"{"kind":"leader","node":1,"term_above":2}"#,
+        r#"{"kind":"became","role":"candidate","term":3}"#,
+        r#"{"kind":"role","node":2,"role":"leader"}"#,
+        r#"{"kind":"node","node":2,"role":"follower","voted_for":0,"commit_index":4,"last_index":5}"#,
+        r#"{"kind":"term","at_least":3}"#,
+        r#"{"kind":"committed","index":4,"on":"all"}"#,
+        r#"{"kind":"snapshot","node":3,"source":"install","index_at_least":10}"#,
+        r#"{"kind":"config","voters":[1,2,3],"learners":[4]}"#,
+        r#"{"kind":"client","phase":"ok","client":1,"op":"get","result":"v"}"#,
+        r#"{"kind":"sent","msg":"append_entries","from":1,"at_least":3}"#,
+        r#"{"kind":"time","after_ms":100}"#,
+        r#"{"kind":"violation","rule":"election_safety"}"#,
+        r#"{"kind":"converged"}"#,
+        r#"{"kind":"all","of":[{"kind":"converged"},{"kind":"any","of":[{"kind":"not","of":{"kind":"time","after_ms":5}}]}]}"#,
+    ];
+    for text in texts {
+        let c: Condition = serde_json::from_str(text).unwrap();
+        let again = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Condition>(&again).unwrap(),
+            c,
+            "{text}"
+        );
+    }
+    // Defaults: `on` is the leader's, `at_least` is 1.
+    let c: Condition = serde_json::from_str(r#"{"kind":"sent","msg":"snapshot"}"#).unwrap();
+    assert!(matches!(c, Condition::Sent { at_least: 1, .. }));
+    for (text, word) in [
+        (r#"{"kind":"leader","nod":1}"#, "nod"),
+        (r#"{"kind":"converged","x":1}"#, "x"),
+        (r#"{"kind":"leadr"}"#, "leadr"),
+        (r#"{"kind":"all","of":[{"kind":"term"}]}"#, "at_least"),
+    ] {
+        let e = serde_json::from_str::<Condition>(text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(word), "{text}: {e}");
+    }
+}

@@ -31,8 +31,10 @@ pub enum CommitScope {
 /// `kind`, e.g. `{"kind": "leader", "term_above": 1}`. "During the step"
 /// means: in the events since the step began; the others look at the
 /// cluster as it is now. See `docs/lessons.md` for every field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+// Deserialize is hand-written below (`from_json`): the derived one, a
+// recursive internally tagged enum, was ~100 KB of the page's wasm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// A node becomes leader during the step (optionally a given node, in a
     /// given term, or in a term above some number).
@@ -187,6 +189,187 @@ pub enum Condition {
         of: Box<Condition>,
     },
 }
+
+// ----- reading conditions (hand-written: see `trace::json` for why) -----
+
+impl Condition {
+    /// Every condition kind with the fields it accepts, in declaration order.
+    const KINDS: [(&'static str, &'static [&'static str]); 16] = [
+        ("leader", &["node", "term", "term_above"]),
+        ("became", &["role", "node", "term", "term_above"]),
+        ("role", &["node", "role"]),
+        (
+            "node",
+            &[
+                "node",
+                "role",
+                "term",
+                "voted_for",
+                "commit_index",
+                "last_index",
+            ],
+        ),
+        ("term", &["at_least"]),
+        ("committed", &["index", "on", "node"]),
+        ("snapshot", &["node", "source", "index_at_least"]),
+        ("config", &["voters", "learners", "node"]),
+        ("client", &["phase", "client", "op", "result"]),
+        ("sent", &["msg", "from", "to", "at_least"]),
+        ("time", &["after_ms"]),
+        ("violation", &["rule"]),
+        ("converged", &[]),
+        ("all", &["of"]),
+        ("any", &["of"]),
+        ("not", &["of"]),
+    ];
+
+    /// Reads a condition object: a `kind` and that kind's fields, and no
+    /// others (a misspelt field is an error, not silently ignored).
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        use crate::trace::json::{
+            ids_of, object, opt_string, opt_u64, pick, str_of, string_of, u64_of, unknown_variant,
+        };
+        let o = object(v, "internally tagged enum Condition")?;
+        let kind = str_of(o, "kind")?;
+        let Some(i) = Self::KINDS.iter().position(|(k, _)| *k == kind) else {
+            return Err(unknown_variant(
+                "kind",
+                kind,
+                Self::KINDS.iter().map(|(k, _)| *k),
+            ));
+        };
+        let allowed = Self::KINDS[i].1;
+        if let Some(extra) = o
+            .keys()
+            .find(|k| *k != "kind" && !allowed.contains(&k.as_str()))
+        {
+            let expected: Vec<String> = allowed.iter().map(|f| format!("`{f}`")).collect();
+            return Err(if expected.is_empty() {
+                format!("unknown field `{extra}`, there are no fields")
+            } else {
+                format!(
+                    "unknown field `{extra}`, expected one of {}",
+                    expected.join(", ")
+                )
+            });
+        }
+        let opt_role = |f: &str| -> Result<Option<Role>, String> {
+            match o.get(f) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(_) => pick(o, f, &Role::NAMES).map(Some),
+            }
+        };
+        let list = |f: &str| -> Result<Vec<Condition>, String> {
+            match o.get(f) {
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| Condition::from_json(c).map_err(|e| format!("{f}[{j}]: {e}")))
+                    .collect(),
+                Some(other) => Err(format!(
+                    "field `{f}`: invalid type: {}, expected a sequence",
+                    crate::trace::json::unexpected(other)
+                )),
+                None => Err(format!("missing field `{f}`")),
+            }
+        };
+        Ok(match i {
+            0 => Condition::Leader {
+                node: opt_u64(o, "node")?,
+                term: opt_u64(o, "term")?,
+                term_above: opt_u64(o, "term_above")?,
+            },
+            1 => Condition::Became {
+                role: pick(o, "role", &Role::NAMES)?,
+                node: opt_u64(o, "node")?,
+                term: opt_u64(o, "term")?,
+                term_above: opt_u64(o, "term_above")?,
+            },
+            2 => Condition::Role {
+                node: u64_of(o, "node")?,
+                role: pick(o, "role", &Role::NAMES)?,
+            },
+            3 => Condition::Node {
+                node: u64_of(o, "node")?,
+                role: opt_role("role")?,
+                term: opt_u64(o, "term")?,
+                voted_for: opt_u64(o, "voted_for")?,
+                commit_index: opt_u64(o, "commit_index")?,
+                last_index: opt_u64(o, "last_index")?,
+            },
+            4 => Condition::Term {
+                at_least: u64_of(o, "at_least")?,
+            },
+            5 => Condition::Committed {
+                index: u64_of(o, "index")?,
+                on: match o.get("on") {
+                    None => CommitScope::default(),
+                    Some(_) => pick(o, "on", &CommitScope::NAMES)?,
+                },
+                node: opt_u64(o, "node")?,
+            },
+            6 => Condition::Snapshot {
+                node: opt_u64(o, "node")?,
+                source: match o.get("source") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(_) => Some(pick(o, "source", &crate::trace::SNAPSHOT_SOURCES)?),
+                },
+                index_at_least: opt_u64(o, "index_at_least")?,
+            },
+            7 => Condition::Config {
+                voters: ids_of(o, "voters")?,
+                learners: match o.get("learners") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(_) => Some(ids_of(o, "learners")?),
+                },
+                node: opt_u64(o, "node")?,
+            },
+            8 => Condition::Client {
+                phase: pick(o, "phase", &crate::trace::CLIENT_PHASES)?,
+                client: opt_u64(o, "client")?,
+                op: match o.get("op") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(_) => Some(pick(o, "op", &crate::trace::KV_OPS)?),
+                },
+                result: opt_string(o, "result")?,
+            },
+            9 => Condition::Sent {
+                msg: string_of(o, "msg")?,
+                from: opt_u64(o, "from")?,
+                to: opt_u64(o, "to")?,
+                at_least: match o.get("at_least") {
+                    None => one(),
+                    Some(_) => u64_of(o, "at_least")?,
+                },
+            },
+            10 => Condition::Time {
+                after_ms: u64_of(o, "after_ms")?,
+            },
+            11 => Condition::Violation {
+                rule: opt_string(o, "rule")?,
+            },
+            12 => Condition::Converged,
+            13 => Condition::All { of: list("of")? },
+            14 => Condition::Any { of: list("of")? },
+            _ => Condition::Not {
+                of: match o.get("of") {
+                    Some(c) => Box::new(Condition::from_json(c).map_err(|e| format!("of: {e}"))?),
+                    None => return Err("missing field `of`".into()),
+                },
+            },
+        })
+    }
+}
+
+impl CommitScope {
+    const NAMES: [(&'static str, CommitScope); 3] = [
+        ("leader", CommitScope::Leader),
+        ("majority", CommitScope::Majority),
+        ("all", CommitScope::All),
+    ];
+}
+
+crate::trace::json::deserialize_via_value!(Condition, Condition::from_json);
 
 fn one() -> u64 {
     1

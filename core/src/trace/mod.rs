@@ -476,8 +476,11 @@ impl ClientPhase {
     ];
 }
 
+/// Client phases with their trace names.
+pub(crate) const CLIENT_PHASES: [(&str, ClientPhase); 4] = ClientPhase::NAMES;
+
 /// Snapshot sources with their trace names.
-const SOURCES: [(&str, SnapshotSource); 2] = [
+pub(crate) const SNAPSHOT_SOURCES: [(&str, SnapshotSource); 2] = [
     ("local", SnapshotSource::Local),
     ("install", SnapshotSource::Install),
 ];
@@ -553,7 +556,7 @@ impl EventKind {
                 node: node()?,
                 index: u64_of(o, "index")?,
                 term: u64_of(o, "term")?,
-                source: pick(o, "source", &SOURCES)?,
+                source: pick(o, "source", &SNAPSHOT_SOURCES)?,
             },
             7 => EventKind::Config {
                 node: node()?,
