@@ -4,8 +4,11 @@
 //   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=page_memory history=H sim_secs=... js_heap_mb=... wasm_mb=... total_mb=...
+//   mode=app_memory sim_secs=... history_seq=... js_heap_mb=... wasm_mb=... total_mb=...
+//        the app itself (its default history limit, every panel drawn), run
+//        an hour a simulated second at a time with its "+1 s" button
 // Usage: node e2e/bench/page.mjs [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
-//        [--only size,first_render,frames,page_memory]   (default: all of them)
+//        [--only size,first_render,frames,page_memory,app_memory]   (default: all of them)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -135,6 +138,38 @@ try {
       sim_secs: r.simSecs,
       events: r.events,
       kept_events: r.keptEvents,
+      js_heap_mb: mb(m.heap),
+      wasm_mb: mb(m.wasm),
+      total_mb: mb(m.heap + m.wasm),
+    });
+    await page.close();
+  }
+
+  if (want('app_memory')) {
+    const page = await app.browser.newPage();
+    await page.addInitScript(INIT);
+    await page.goto(`${app.server.url}?paused=1`);
+    await page.waitForSelector('[data-testid="forward-1000"]');
+    // A simulated second per click, each followed by a rendered frame.
+    await page.evaluate(async (secs) => {
+      const button = document.querySelector('[data-testid="forward-1000"]');
+      for (let i = 0; i < secs; i++) {
+        button.click();
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+    }, opts.hour);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('HeapProfiler.collectGarbage');
+    const m = await page.evaluate(() => ({
+      heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
+      wasm: window.__wasm ? window.__wasm.memory.buffer.byteLength : 0,
+      status: { ...document.querySelector('[data-testid="status"]').dataset },
+    }));
+    report({
+      mode: 'app_memory',
+      sim_secs: Math.round(Number(m.status.now) / 1000),
+      events: m.status.position,
+      history_seq: m.status.historySeq,
       js_heap_mb: mb(m.heap),
       wasm_mb: mb(m.wasm),
       total_mb: mb(m.heap + m.wasm),

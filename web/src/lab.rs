@@ -19,10 +19,10 @@ use raftlab_core::types::{NodeId, Role};
 /// Most micro-steps a single "step" runs looking for the next event.
 const STEP_LIMIT: u64 = 200_000;
 
-/// Events of history the page keeps (`Sim::set_history_limit`): about 20
-/// minutes of the default 5-node run, an hour of it at full speed then
-/// fits in well under 150 MB. Rewinding stops where the kept history
-/// starts, which the timeline shows.
+/// Events of history the page keeps (`Sim::set_history_limit`): about
+/// five simulated minutes of the default 5-node run (some 320 events a
+/// second), so an hour of it at full speed stays well under 150 MB.
+/// Rewinding stops where the kept history starts, which the timeline shows.
 pub const HISTORY_LIMIT: u64 = 100_000;
 
 /// What the panels' content depends on, besides the animation: the
