@@ -31,6 +31,9 @@ const MAX_FRAME_MS: f64 = 100.0;
 /// feed and the space-time diagram 60 times a second would miss the frame
 /// budget. When the clock stops, or the user acts, they are redrawn at once.
 pub const REFRESH_MS: f64 = 100.0;
+/// Fewest frames from one refresh to the next: when frames are slow (a
+/// busy machine), at least half of them only move the ring.
+pub const REFRESH_FRAMES: u32 = 2 * GROUPS as u32;
 /// The panel groups, each redrawn on its own frame of a refresh so that no
 /// single frame redraws them all: the space-time diagram; the logs and the
 /// feed; the other panels (controls, quorums, inspector, safety, lesson...).
@@ -287,6 +290,8 @@ pub struct UiState {
     pub shown: [Shown; GROUPS],
     /// Wall ms since the last refresh of the panel groups, while playing.
     since_refresh: f64,
+    /// Frames since the last refresh began, while playing.
+    frames_since_refresh: u32,
     /// The group the next frame refreshes, during a refresh.
     refreshing: Option<usize>,
     /// Whether the clock runs.
@@ -388,6 +393,7 @@ impl UiState {
             rev: 0,
             history_limit: crate::lab::HISTORY_LIMIT,
             since_refresh: 0.0,
+            frames_since_refresh: 0,
             refreshing: None,
             playing,
             speed: speed.clamp(SPEED_MIN, SPEED_MAX),
@@ -804,8 +810,13 @@ impl UiState {
         match frame {
             Some(wall_ms) if self.playing => {
                 self.since_refresh += wall_ms.max(0.0);
-                if self.refreshing.is_none() && self.since_refresh >= REFRESH_MS {
+                self.frames_since_refresh = self.frames_since_refresh.saturating_add(1);
+                if self.refreshing.is_none()
+                    && self.since_refresh >= REFRESH_MS
+                    && self.frames_since_refresh >= REFRESH_FRAMES
+                {
                     self.since_refresh = 0.0;
+                    self.frames_since_refresh = 0;
                     self.refreshing = Some(0);
                 }
                 if let Some(g) = self.refreshing {
@@ -816,6 +827,7 @@ impl UiState {
             _ => {
                 self.shown = [now; GROUPS];
                 self.since_refresh = 0.0;
+                self.frames_since_refresh = 0;
                 self.refreshing = None;
             }
         }
@@ -1102,6 +1114,21 @@ mod tests {
         for (g, &n) in refreshes.iter().enumerate() {
             assert!((15..=21).contains(&n), "group {g}: {n} refreshes");
         }
+        // Slow frames (a busy machine): a refresh every REFRESH_FRAMES
+        // frames, so most frames only move the ring.
+        let mut s2 = s.clone();
+        let mut refreshing_frames = 0;
+        for _ in 0..60 {
+            let before = s2.shown;
+            s2 = frame(s2, 80.0);
+            if s2.shown != before {
+                refreshing_frames += 1;
+            }
+        }
+        assert!(
+            refreshing_frames <= 60 * GROUPS / REFRESH_FRAMES as usize,
+            "{refreshing_frames} of 60 slow frames refreshed a group"
+        );
         // Pausing shows everything exactly as it is.
         let s = s.reduce(Msg::Pause);
         let vt = s.lab.0.borrow().vt();
