@@ -14,12 +14,13 @@
 mod action_json;
 pub mod chaos;
 mod clients;
+mod net;
 pub mod sharded;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Checker, Violation};
@@ -31,10 +32,11 @@ use crate::network::{MemNetwork, Output, RaftEvent};
 use crate::quorum::Membership;
 use crate::raft::ConfChange;
 use crate::storage::MemStorage;
-use crate::trace::{DropReason, EventKind, TraceEvent, TraceHeader};
+use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{Message, NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
+pub use net::{Dropped, Flight};
 
 /// Everything that shapes a run besides the seed and the actions. It is the
 /// trace header's `config`, so a trace can be re-run from its header alone.
@@ -269,33 +271,6 @@ pub struct HistoryStart {
     pub seq: u64,
 }
 
-/// A message on the wire, drawn at its exact position from these times.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Flight {
-    /// The trace id of its `send`.
-    pub id: u64,
-    /// The message.
-    pub msg: Message,
-    /// When it was sent.
-    pub sent_at: u64,
-    /// When it arrives (or is lost, for `lost`).
-    pub arrive_at: u64,
-    /// True when the network will lose it on the way (at `arrive_at`).
-    pub lost: bool,
-}
-
-/// A message the network lost, remembered briefly so the page can fade it
-/// out where it vanished.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dropped {
-    /// The flight as it was.
-    pub flight: Flight,
-    /// When it vanished.
-    pub at: u64,
-    /// Why.
-    pub reason: DropReason,
-}
-
 /// A node of the simulation.
 #[derive(Clone)]
 pub enum SimNode {
@@ -305,8 +280,6 @@ pub enum SimNode {
     Down(MemStorage, MemLogStore),
 }
 
-/// How long dropped messages are remembered for drawing, in ms.
-const DROP_MEMORY_MS: u64 = 400;
 /// Micro-steps between checkpoints at first (the spacing doubles as the
 /// list is thinned).
 const CHECKPOINT_EVERY: u64 = 512;
@@ -317,20 +290,14 @@ const MAX_CHECKPOINTS: usize = 64;
 #[derive(Clone)]
 struct State {
     cfg: SimConfig,
-    rng: ChaCha8Rng,
+    /// The network and the run's random draws.
+    net: net::Net,
     /// Time of the latest micro-step.
     now: u64,
     /// Micro-steps taken.
     step: u64,
     nodes: BTreeMap<NodeId, SimNode>,
     initial: Membership,
-    flights: BTreeMap<u64, Flight>,
-    /// Arrival order: (arrive_at, id).
-    arrivals: BTreeSet<(u64, u64)>,
-    dropped: Vec<Dropped>,
-    next_msg_id: u64,
-    groups: Option<Vec<Vec<NodeId>>>,
-    cut: BTreeSet<(NodeId, NodeId)>,
     /// Node ticks still due in the current ms: the next node to tick.
     tick_cursor: Option<(u64, NodeId)>,
     /// How many actions of the script have run.
@@ -399,17 +366,11 @@ impl Sim {
         header.config = serde_json::to_value(&cfg).map_err(|e| e.to_string())?;
         let checker = Checker::new(&header);
         let state = State {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            net: net::Net::new(seed),
             now: 0,
             step: 0,
             nodes: BTreeMap::new(),
             initial: Membership::with_voters(voters.iter().copied()),
-            flights: BTreeMap::new(),
-            arrivals: BTreeSet::new(),
-            dropped: Vec::new(),
-            next_msg_id: 1,
-            groups: None,
-            cut: BTreeSet::new(),
             tick_cursor: None,
             actions_done: 0,
             clients: clients::Clients::default(),
@@ -459,7 +420,7 @@ impl Sim {
     /// to read the membership entries that follow it correctly.
     fn boot(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) -> Result<(), String> {
         let initial = self.state.initial.clone();
-        let node_seed = self.state.rng.next_u64();
+        let node_seed = self.state.net.node_seed();
         let server = Server::new(
             self.state.cfg.core_config(id),
             initial,
@@ -568,23 +529,23 @@ impl Sim {
     }
     /// Messages in flight, by id.
     pub fn flights(&self) -> impl Iterator<Item = &Flight> {
-        self.state.flights.values()
+        self.state.net.flights()
     }
     /// Messages lost recently (for fading them out).
     pub fn dropped(&self) -> &[Dropped] {
-        &self.state.dropped
+        self.state.net.dropped()
     }
     /// The partition in force, if any.
     pub fn groups(&self) -> Option<&Vec<Vec<NodeId>>> {
-        self.state.groups.as_ref()
+        self.state.net.partition()
     }
     /// Cut one-way links.
     pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
-        &self.state.cut
+        self.state.net.cut_links()
     }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        self.state.link_up(from, to)
+        self.state.net.link_up(from, to)
     }
     /// Every action, run or scheduled, in order: with the seed and the
     /// settings, this reproduces the run.
@@ -840,17 +801,7 @@ impl Sim {
                 }
             }
         };
-        // Dropped messages are kept in the order they vanished: forget the
-        // expired prefix (a scan of all of them on every micro-step was a
-        // fifth of the simulator's time under chaos).
-        let now = self.state.now;
-        let expired = self
-            .state
-            .dropped
-            .partition_point(|d| d.at + DROP_MEMORY_MS < now);
-        if expired > 0 {
-            self.state.dropped.drain(..expired);
-        }
+        self.state.net.expire_dropped(self.state.now);
         self.maybe_checkpoint();
         result
     }
@@ -980,66 +931,30 @@ impl Sim {
     // ----- network -----
 
     fn send(&mut self, msg: Message) {
-        let copies = if self.state.chance(self.state.cfg.duplicate) {
-            2
-        } else {
-            1
-        };
-        for _ in 0..copies {
-            let id = self.state.next_msg_id;
-            self.state.next_msg_id += 1;
+        let ids = self.state.net.send(&self.state.cfg, self.state.now, &msg);
+        for id in ids {
             self.emit(EventKind::send(id, &msg));
-            let [lo, hi] = self.state.cfg.latency_ms;
-            let mut latency = lo + self.state.below(hi - lo + 1);
-            if self.state.chance(self.state.cfg.reorder) {
-                latency += hi.max(1) * (1 + self.state.below(3));
-            }
-            let latency = latency.max(1);
-            let lost = self.state.chance(self.state.cfg.loss);
-            let arrive_at = if lost {
-                // Lost somewhere along the way.
-                self.state.now + 1 + self.state.below(latency)
-            } else {
-                self.state.now + latency
-            };
-            self.state.flights.insert(
-                id,
-                Flight {
-                    id,
-                    msg: msg.clone(),
-                    sent_at: self.state.now,
-                    arrive_at,
-                    lost,
-                },
-            );
-            self.state.arrivals.insert((arrive_at, id));
         }
     }
 
-    fn lose(&mut self, flight: Flight, reason: DropReason) {
+    fn lost(&mut self, lost: net::Lost) {
         self.emit(EventKind::Drop {
-            id: flight.id,
-            reason,
+            id: lost.id,
+            reason: lost.reason,
         });
-        let at = self.state.now;
-        self.state.dropped.push(Dropped { flight, at, reason });
     }
 
-    fn arrive(&mut self, id: NodeId) {
-        let Some(flight) = self.state.flights.remove(&id) else {
-            return;
+    fn arrive(&mut self, id: u64) {
+        let State {
+            net, nodes, now, ..
+        } = &mut self.state;
+        let up = |n: NodeId| matches!(nodes.get(&n), Some(SimNode::Up(_)));
+        let flight = match net.arrive(id, *now, up) {
+            None => return,
+            Some(Err(lost)) => return self.lost(lost),
+            Some(Ok(flight)) => flight,
         };
-        self.state.arrivals.remove(&(flight.arrive_at, id));
-        let (from, to) = (flight.msg.from, flight.msg.to);
-        if flight.lost {
-            return self.lose(flight, DropReason::Loss);
-        }
-        if !self.state.link_up(from, to) {
-            return self.lose(flight, DropReason::Partition);
-        }
-        if !matches!(self.state.nodes.get(&to), Some(SimNode::Up(_))) {
-            return self.lose(flight, DropReason::Crashed);
-        }
+        let to = flight.msg.to;
         self.emit(EventKind::Deliver { id, outcome: None });
         if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&to) {
             s.step(flight.msg);
@@ -1091,15 +1006,14 @@ impl Sim {
                 self.emit(EventKind::Partition {
                     groups: groups.clone(),
                 });
-                self.state.groups = Some(groups);
+                self.state.net.set_partition(groups);
             }
             Action::Heal => {
-                self.state.groups = None;
-                self.state.cut.clear();
+                self.state.net.heal();
                 self.emit(EventKind::Heal {});
             }
             Action::Cut { from, to } => {
-                self.state.cut.insert((from, to));
+                self.state.net.set_link(from, to, false);
                 self.emit(EventKind::Link {
                     from,
                     to,
@@ -1107,7 +1021,7 @@ impl Sim {
                 });
             }
             Action::Restore { from, to } => {
-                self.state.cut.remove(&(from, to));
+                self.state.net.set_link(from, to, true);
                 self.emit(EventKind::Link { from, to, up: true });
             }
             Action::AddLearner { node } => {
@@ -1150,9 +1064,8 @@ impl Sim {
                 self.client_invoke(client, op, key, value);
             }
             Action::DropMessage { id } => {
-                if let Some(f) = self.state.flights.remove(&id) {
-                    self.state.arrivals.remove(&(f.arrive_at, id));
-                    self.lose(f, DropReason::Loss);
+                if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
+                    self.lost(lost);
                 }
             }
             Action::Network {
@@ -1161,18 +1074,8 @@ impl Sim {
                 duplicate,
                 reorder,
             } => {
-                if let Some(l) = latency_ms {
-                    self.state.cfg.latency_ms = l;
-                }
-                if let Some(l) = loss {
-                    self.state.cfg.loss = l;
-                }
-                if let Some(d) = duplicate {
-                    self.state.cfg.duplicate = d;
-                }
-                if let Some(r) = reorder {
-                    self.state.cfg.reorder = r;
-                }
+                self.state.cfg =
+                    net::network_changed(&self.state.cfg, latency_ms, loss, duplicate, reorder)?;
             }
         }
         Ok(())
@@ -1200,19 +1103,9 @@ impl Sim {
                     return Err(format!("S{node} is not crashed"));
                 }
             }
-            Action::Partition { groups } => {
-                let all: Vec<NodeId> = groups.iter().flatten().copied().collect();
-                let set: BTreeSet<NodeId> = all.iter().copied().collect();
-                if groups.len() < 2 || set.len() != all.len() || all.iter().any(|n| !exists(*n)) {
-                    return Err(
-                        "a partition needs two or more disjoint groups of known nodes".into(),
-                    );
-                }
-            }
+            Action::Partition { groups } => net::check_partition(groups, exists)?,
             Action::Cut { from, to } | Action::Restore { from, to } => {
-                if from == to || !exists(*from) || !exists(*to) {
-                    return Err("a link joins two different known nodes".into());
-                }
+                net::check_link(*from, *to, exists)?
             }
             Action::AddLearner { node } | Action::AddVoter { node } => {
                 if !valid_id(*node) {
@@ -1246,7 +1139,7 @@ impl Sim {
                 }
             }
             Action::DropMessage { id } => {
-                if !self.state.flights.contains_key(id) {
+                if self.state.net.flight(*id).is_none() {
                     return Err(format!("message {id} is not in flight"));
                 }
             }
@@ -1256,14 +1149,7 @@ impl Sim {
                 duplicate,
                 reorder,
             } => {
-                let mut c = self.state.cfg.clone();
-                if let Some(l) = latency_ms {
-                    c.latency_ms = *l;
-                }
-                c.loss = loss.unwrap_or(c.loss);
-                c.duplicate = duplicate.unwrap_or(c.duplicate);
-                c.reorder = reorder.unwrap_or(c.reorder);
-                c.validate()?;
+                net::network_changed(&self.state.cfg, *latency_ms, *loss, *duplicate, *reorder)?;
             }
             Action::Heal => {}
         }
@@ -1313,36 +1199,6 @@ pub fn actions_of(events: &[TraceEvent]) -> Vec<TimedAction> {
 }
 
 impl State {
-    fn chance(&mut self, p: f64) -> bool {
-        if p <= 0.0 {
-            return false;
-        }
-        // 53 random bits as a fraction in [0, 1): same on every platform.
-        let x = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        x < p
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n <= 1 {
-            0
-        } else {
-            self.rng.next_u64() % n
-        }
-    }
-
-    fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        if self.cut.contains(&(from, to)) {
-            return false;
-        }
-        match &self.groups {
-            None => true,
-            Some(groups) => {
-                let g = |n: NodeId| groups.iter().position(|g| g.contains(&n));
-                g(from) == g(to)
-            }
-        }
-    }
-
     fn leader(&self) -> Option<NodeId> {
         self.nodes
             .iter()
@@ -1378,7 +1234,7 @@ impl State {
                 best = Some(d);
             }
         };
-        if let Some(&(t, id)) = self.arrivals.iter().next() {
+        if let Some((t, id)) = self.net.next_arrival() {
             consider(Due::Arrival(t, id));
         }
         if let Some((t, c)) = self.clients.next_timer() {

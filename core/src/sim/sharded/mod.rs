@@ -24,7 +24,7 @@ mod migrate;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::check::sharded::{GroupSpec, GroupViolation, ShardedChecker, GROUP_ALL, GROUP_CLIENTS};
@@ -35,9 +35,10 @@ use crate::network::{MemNetwork, Output, RaftEvent};
 use crate::quorum::Membership;
 use crate::raft::{ConfChange, RaftServer};
 use crate::storage::MemStorage;
-use crate::trace::{DropReason, EventKind, TraceEvent, TraceHeader};
+use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{Message, NodeId, Role};
 
+use super::net::{self, Lost, Net};
 use super::{Dropped, Flight, SimConfig};
 
 pub use clients::ShardClientView;
@@ -289,7 +290,6 @@ pub struct ShardedTimedAction {
     pub action: ShardedAction,
 }
 
-const DROP_MEMORY_MS: u64 = 400;
 const CHECKPOINT_EVERY: u64 = 1024;
 const MAX_CHECKPOINTS: usize = 48;
 
@@ -297,16 +297,11 @@ const MAX_CHECKPOINTS: usize = 48;
 #[derive(Clone)]
 struct State {
     cfg: ShardedConfig,
-    rng: ChaCha8Rng,
+    /// The network and the run's random draws.
+    net: Net,
     now: u64,
     step: u64,
     nodes: BTreeMap<NodeId, ShardNode>,
-    flights: BTreeMap<u64, Flight>,
-    arrivals: BTreeSet<(u64, u64)>,
-    dropped: Vec<Dropped>,
-    next_msg_id: u64,
-    partition: Option<Vec<Vec<NodeId>>>,
-    cut: BTreeSet<(NodeId, NodeId)>,
     tick_cursor: Option<(u64, NodeId)>,
     actions_done: usize,
     clients: clients::Clients,
@@ -398,16 +393,10 @@ impl ShardedSim {
         }
         header.config = config;
         let state = State {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            net: Net::new(seed),
             now: 0,
             step: 0,
             nodes: BTreeMap::new(),
-            flights: BTreeMap::new(),
-            arrivals: BTreeSet::new(),
-            dropped: Vec::new(),
-            next_msg_id: 1,
-            partition: None,
-            cut: BTreeSet::new(),
             tick_cursor: None,
             actions_done: 0,
             clients: clients::Clients::default(),
@@ -487,7 +476,7 @@ impl ShardedSim {
             .map(|g| g.nodes.clone())
             .unwrap_or_default();
         let initial = Membership::with_voters(voters);
-        let node_seed = self.state.rng.next_u64();
+        let node_seed = self.state.net.node_seed();
         let server = RaftServer::new(
             self.state.cfg.sim.core_config(id),
             initial,
@@ -582,23 +571,23 @@ impl ShardedSim {
     }
     /// Messages in flight, by id.
     pub fn flights(&self) -> impl Iterator<Item = &Flight> {
-        self.state.flights.values()
+        self.state.net.flights()
     }
     /// Messages lost recently (for fading them out).
     pub fn dropped(&self) -> &[Dropped] {
-        &self.state.dropped
+        self.state.net.dropped()
     }
     /// The partition in force, if any.
     pub fn partition(&self) -> Option<&Vec<Vec<NodeId>>> {
-        self.state.partition.as_ref()
+        self.state.net.partition()
     }
     /// Cut one-way links.
     pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
-        &self.state.cut
+        self.state.net.cut_links()
     }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        self.state.link_up(from, to)
+        self.state.net.link_up(from, to)
     }
     /// The slot table as the meta group holds it: the table of the live
     /// meta node that applied the most (committed state, possibly a little
@@ -830,8 +819,7 @@ impl ShardedSim {
                 }
             }
         };
-        let now = self.state.now;
-        self.state.dropped.retain(|d| d.at + DROP_MEMORY_MS >= now);
+        self.state.net.expire_dropped(self.state.now);
         self.maybe_checkpoint();
         result
     }
@@ -979,69 +967,37 @@ impl ShardedSim {
 
     fn send(&mut self, msg: Message) {
         let group = self.name_of(msg.from);
-        let copies = if self.state.chance(self.state.cfg.sim.duplicate) {
-            2
-        } else {
-            1
-        };
-        for _ in 0..copies {
-            let id = self.state.next_msg_id;
-            self.state.next_msg_id += 1;
+        let ids = self
+            .state
+            .net
+            .send(&self.state.cfg.sim, self.state.now, &msg);
+        for id in ids {
             self.emit(group.clone(), EventKind::send(id, &msg));
-            let [lo, hi] = self.state.cfg.sim.latency_ms;
-            let mut latency = lo + self.state.below(hi - lo + 1);
-            if self.state.chance(self.state.cfg.sim.reorder) {
-                latency += hi.max(1) * (1 + self.state.below(3));
-            }
-            let latency = latency.max(1);
-            let lost = self.state.chance(self.state.cfg.sim.loss);
-            let arrive_at = if lost {
-                self.state.now + 1 + self.state.below(latency)
-            } else {
-                self.state.now + latency
-            };
-            self.state.flights.insert(
-                id,
-                Flight {
-                    id,
-                    msg: msg.clone(),
-                    sent_at: self.state.now,
-                    arrive_at,
-                    lost,
-                },
-            );
-            self.state.arrivals.insert((arrive_at, id));
         }
     }
 
-    fn lose(&mut self, flight: Flight, reason: DropReason) {
-        let group = self.name_of(flight.msg.from);
+    fn lost(&mut self, lost: Lost) {
+        let group = self.name_of(lost.from);
         self.emit(
             group,
             EventKind::Drop {
-                id: flight.id,
-                reason,
+                id: lost.id,
+                reason: lost.reason,
             },
         );
-        let at = self.state.now;
-        self.state.dropped.push(Dropped { flight, at, reason });
     }
 
     fn arrive(&mut self, id: u64) {
-        let Some(flight) = self.state.flights.remove(&id) else {
-            return;
+        let State {
+            net, nodes, now, ..
+        } = &mut self.state;
+        let up = |n: NodeId| matches!(nodes.get(&n), Some(ShardNode::Up(_)));
+        let flight = match net.arrive(id, *now, up) {
+            None => return,
+            Some(Err(lost)) => return self.lost(lost),
+            Some(Ok(flight)) => flight,
         };
-        self.state.arrivals.remove(&(flight.arrive_at, id));
         let (from, to) = (flight.msg.from, flight.msg.to);
-        if flight.lost {
-            return self.lose(flight, DropReason::Loss);
-        }
-        if !self.state.link_up(from, to) {
-            return self.lose(flight, DropReason::Partition);
-        }
-        if !matches!(self.state.nodes.get(&to), Some(ShardNode::Up(_))) {
-            return self.lose(flight, DropReason::Crashed);
-        }
         let group = self.name_of(from);
         self.emit(group, EventKind::Deliver { id, outcome: None });
         if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&to) {
@@ -1087,8 +1043,8 @@ impl ShardedSim {
             }
             ShardedAction::DropMessage { id } => self
                 .state
-                .flights
-                .get(id)
+                .net
+                .flight(*id)
                 .map(|f| self.name_of(f.msg.from))
                 .unwrap_or_else(|| GROUP_ALL.into()),
             ShardedAction::Client { .. } => GROUP_CLIENTS.into(),
@@ -1133,15 +1089,14 @@ impl ShardedSim {
                         groups: groups.clone(),
                     },
                 );
-                self.state.partition = Some(groups);
+                self.state.net.set_partition(groups);
             }
             ShardedAction::Heal => {
-                self.state.partition = None;
-                self.state.cut.clear();
+                self.state.net.heal();
                 self.emit(group, EventKind::Heal {});
             }
             ShardedAction::Cut { from, to } => {
-                self.state.cut.insert((from, to));
+                self.state.net.set_link(from, to, false);
                 self.emit(
                     group,
                     EventKind::Link {
@@ -1152,7 +1107,7 @@ impl ShardedSim {
                 );
             }
             ShardedAction::Restore { from, to } => {
-                self.state.cut.remove(&(from, to));
+                self.state.net.set_link(from, to, true);
                 self.emit(group, EventKind::Link { from, to, up: true });
             }
             ShardedAction::AddLearner { group, node } => {
@@ -1194,9 +1149,8 @@ impl ShardedSim {
             } => self.client_invoke(client, op, key, value),
             ShardedAction::MoveSlot { slot, to } => self.migration_start(slot, to),
             ShardedAction::DropMessage { id } => {
-                if let Some(f) = self.state.flights.remove(&id) {
-                    self.state.arrivals.remove(&(f.arrive_at, id));
-                    self.lose(f, DropReason::Loss);
+                if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
+                    self.lost(lost);
                 }
             }
             ShardedAction::Network {
@@ -1205,13 +1159,8 @@ impl ShardedSim {
                 duplicate,
                 reorder,
             } => {
-                let c = &mut self.state.cfg.sim;
-                if let Some(l) = latency_ms {
-                    c.latency_ms = l;
-                }
-                c.loss = loss.unwrap_or(c.loss);
-                c.duplicate = duplicate.unwrap_or(c.duplicate);
-                c.reorder = reorder.unwrap_or(c.reorder);
+                let c = &self.state.cfg.sim;
+                self.state.cfg.sim = net::network_changed(c, latency_ms, loss, duplicate, reorder)?;
             }
         }
         Ok(())
@@ -1234,19 +1183,9 @@ impl ShardedSim {
                     return Err(format!("S{node} is not crashed"));
                 }
             }
-            ShardedAction::Partition { groups } => {
-                let all: Vec<NodeId> = groups.iter().flatten().copied().collect();
-                let set: BTreeSet<NodeId> = all.iter().copied().collect();
-                if groups.len() < 2 || set.len() != all.len() || all.iter().any(|n| !exists(*n)) {
-                    return Err(
-                        "a partition needs two or more disjoint groups of known nodes".into(),
-                    );
-                }
-            }
+            ShardedAction::Partition { groups } => net::check_partition(groups, exists)?,
             ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
-                if from == to || !exists(*from) || !exists(*to) {
-                    return Err("a link joins two different known nodes".into());
-                }
+                net::check_link(*from, *to, exists)?
             }
             ShardedAction::Transfer { to } => {
                 let g = self.group_of(*to).ok_or(format!("S{to} is in no group"))?;
@@ -1304,7 +1243,7 @@ impl ShardedSim {
                 }
             }
             ShardedAction::DropMessage { id } => {
-                if !self.state.flights.contains_key(id) {
+                if self.state.net.flight(*id).is_none() {
                     return Err(format!("message {id} is not in flight"));
                 }
             }
@@ -1314,14 +1253,8 @@ impl ShardedSim {
                 duplicate,
                 reorder,
             } => {
-                let mut c = self.state.cfg.sim.clone();
-                if let Some(l) = latency_ms {
-                    c.latency_ms = *l;
-                }
-                c.loss = loss.unwrap_or(c.loss);
-                c.duplicate = duplicate.unwrap_or(c.duplicate);
-                c.reorder = reorder.unwrap_or(c.reorder);
-                c.validate()?;
+                let c = &self.state.cfg.sim;
+                net::network_changed(c, *latency_ms, *loss, *duplicate, *reorder)?;
             }
             ShardedAction::Heal => {}
         }
@@ -1346,35 +1279,6 @@ pub fn sharded_actions_of(events: &[ShardedEvent]) -> Vec<ShardedTimedAction> {
 }
 
 impl State {
-    fn chance(&mut self, p: f64) -> bool {
-        if p <= 0.0 {
-            return false;
-        }
-        let x = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        x < p
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n <= 1 {
-            0
-        } else {
-            self.rng.next_u64() % n
-        }
-    }
-
-    fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        if self.cut.contains(&(from, to)) {
-            return false;
-        }
-        match &self.partition {
-            None => true,
-            Some(groups) => {
-                let g = |n: NodeId| groups.iter().position(|g| g.contains(&n));
-                g(from) == g(to)
-            }
-        }
-    }
-
     fn leader_of(&self, nodes: &[NodeId]) -> Option<NodeId> {
         nodes
             .iter()
@@ -1410,7 +1314,7 @@ impl State {
                 best = Some(d);
             }
         };
-        if let Some(&(t, id)) = self.arrivals.iter().next() {
+        if let Some((t, id)) = self.net.next_arrival() {
             consider(Due::Arrival(t, id));
         }
         if let Some((t, c)) = self.clients.next_timer() {
