@@ -15,6 +15,7 @@ mod action_json;
 pub mod chaos;
 mod clients;
 mod net;
+mod nodes;
 pub mod sharded;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +38,7 @@ use crate::types::{Message, NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
 pub use net::{Dropped, Flight};
+pub use nodes::Node;
 
 /// Everything that shapes a run besides the seed and the actions. It is the
 /// trace header's `config`, so a trace can be re-run from its header alone.
@@ -272,13 +274,7 @@ pub struct HistoryStart {
 }
 
 /// A node of the simulation.
-#[derive(Clone)]
-pub enum SimNode {
-    /// Running.
-    Up(Box<Server>),
-    /// Crashed; its disk remains.
-    Down(MemStorage, MemLogStore),
-}
+pub type SimNode = Node<KvStore>;
 
 /// Micro-steps between checkpoints at first (the spacing doubles as the
 /// list is thinned).
@@ -298,8 +294,8 @@ struct State {
     step: u64,
     nodes: BTreeMap<NodeId, SimNode>,
     initial: Membership,
-    /// Node ticks still due in the current ms: the next node to tick.
-    tick_cursor: Option<(u64, NodeId)>,
+    /// Node ticks still due in the current ms.
+    ticks: nodes::Ticks,
     /// How many actions of the script have run.
     actions_done: usize,
     clients: clients::Clients,
@@ -371,7 +367,7 @@ impl Sim {
             step: 0,
             nodes: BTreeMap::new(),
             initial: Membership::with_voters(voters.iter().copied()),
-            tick_cursor: None,
+            ticks: nodes::Ticks::default(),
             actions_done: 0,
             clients: clients::Clients::default(),
             checker,
@@ -785,7 +781,8 @@ impl Sim {
                 Ok(())
             }
             Due::Tick(t, id) => {
-                self.state.advance_tick_cursor(t, id);
+                let State { ticks, nodes, .. } = &mut self.state;
+                ticks.advance(nodes, t, id);
                 if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&id) {
                     s.tick();
                 }
@@ -842,90 +839,25 @@ impl Sim {
     }
 
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
-        let kind = match e {
-            RaftEvent::Role {
-                role,
-                term,
-                leader,
-                reason,
-            } => EventKind::Role {
-                node,
-                role,
-                term,
-                leader,
-                reason: Some(reason),
-            },
-            RaftEvent::Vote {
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason,
-            } => EventKind::Vote {
-                node,
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason: Some(reason),
-            },
-            RaftEvent::Append(entry) => EventKind::append(node, &entry),
-            RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
-            RaftEvent::Commit { index } => EventKind::Commit { node, index },
-            RaftEvent::Apply {
+        match nodes::trace_kind(node, e) {
+            Ok(kind) => self.emit(kind),
+            Err(RaftEvent::Apply {
                 index,
                 term,
                 output,
-            } => {
-                let text = String::from_utf8_lossy(&output).into_owned();
-                self.emit(EventKind::Apply {
-                    node,
-                    index,
-                    term,
-                    output: (!text.is_empty()).then_some(text),
-                });
+            }) => {
+                self.emit(nodes::apply_kind(node, index, term, &output));
                 self.client_applied(node, index, term, &output);
-                return;
             }
-            RaftEvent::Snapshot {
-                index,
-                term,
-                source,
-            } => EventKind::Snapshot {
-                node,
-                index,
-                term,
-                source,
-            },
-            RaftEvent::Config(m) => EventKind::config(node, &m),
-            RaftEvent::ReadReady { read_id, index } => {
+            Err(RaftEvent::ReadReady { read_id, index }) => {
                 self.client_read_ready(node, read_id, index);
-                return;
             }
-            RaftEvent::ReadFailed { read_id, .. } => {
-                self.client_read_failed(node, read_id);
-                return;
+            Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
+            Err(RaftEvent::Rejected { reason, .. }) => {
+                nodes::attach_rejection(self.events.iter_mut().rev(), reason);
             }
-            RaftEvent::Rejected { reason, .. } => {
-                // Attach the reason to the delivery being handled, if any.
-                if let Some(TraceEvent {
-                    kind: EventKind::Deliver { outcome, .. },
-                    ..
-                }) = self
-                    .events
-                    .iter_mut()
-                    .rev()
-                    .take(64)
-                    .find(|e| matches!(e.kind, EventKind::Deliver { .. }))
-                {
-                    if outcome.is_none() {
-                        *outcome = Some(reason);
-                    }
-                }
-                return;
-            }
-        };
-        self.emit(kind);
+            Err(_) => {}
+        }
     }
 
     // ----- network -----
@@ -1210,22 +1142,6 @@ impl State {
             .map(|(_, id)| id)
     }
 
-    /// The first live node after `after` in id order at time `t`, for ticks.
-    fn next_live_after(&self, after: Option<NodeId>) -> Option<NodeId> {
-        self.nodes
-            .iter()
-            .filter(|(&id, n)| matches!(n, SimNode::Up(_)) && after.is_none_or(|a| id > a))
-            .map(|(&id, _)| id)
-            .next()
-    }
-
-    fn advance_tick_cursor(&mut self, t: u64, id: NodeId) {
-        self.tick_cursor = match self.next_live_after(Some(id)) {
-            Some(next) => Some((t, next)),
-            None => Some((t + 1, 0)),
-        };
-    }
-
     /// The next micro-step of the cluster itself (actions aside).
     fn next_due(&self) -> Option<Due> {
         let mut best: Option<Due> = None;
@@ -1240,22 +1156,8 @@ impl State {
         if let Some((t, c)) = self.clients.next_timer() {
             consider(Due::ClientTimer(t, c));
         }
-        // Ticks: continue this ms's round, or start the next ms's.
-        let tick = match self.tick_cursor {
-            Some((t, 0)) => self.next_live_after(None).map(|id| Due::Tick(t, id)),
-            Some((t, id)) => match self.nodes.get(&id) {
-                Some(SimNode::Up(_)) => Some(Due::Tick(t, id)),
-                _ => self
-                    .next_live_after(Some(id))
-                    .map(|n| Due::Tick(t, n))
-                    .or_else(|| self.next_live_after(None).map(|n| Due::Tick(t + 1, n))),
-            },
-            None => self
-                .next_live_after(None)
-                .map(|id| Due::Tick(self.now + 1, id)),
-        };
-        if let Some(t) = tick {
-            consider(t);
+        if let Some((t, id)) = self.ticks.next(&self.nodes, self.now) {
+            consider(Due::Tick(t, id));
         }
         best
     }

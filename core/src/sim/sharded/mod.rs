@@ -39,6 +39,7 @@ use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{Message, NodeId, Role};
 
 use super::net::{self, Lost, Net};
+use super::nodes::{self, Node, Ticks};
 use super::{Dropped, Flight, SimConfig};
 
 pub use clients::ShardClientView;
@@ -50,13 +51,7 @@ pub use migrate::{Migration, MigrationPhase};
 pub type ShardServer = RaftServer<MemStorage, MemLogStore, GroupMachine, MemNetwork>;
 
 /// A node of a sharded run.
-#[derive(Clone)]
-pub enum ShardNode {
-    /// Running.
-    Up(Box<ShardServer>),
-    /// Crashed; its disk remains.
-    Down(MemStorage, MemLogStore),
-}
+pub type ShardNode = Node<GroupMachine>;
 
 /// The shape of a sharded run besides the seed and the actions. It is the
 /// trace header's `config` (with `groups` added), so a trace can be re-run.
@@ -302,7 +297,7 @@ struct State {
     now: u64,
     step: u64,
     nodes: BTreeMap<NodeId, ShardNode>,
-    tick_cursor: Option<(u64, NodeId)>,
+    ticks: Ticks,
     actions_done: usize,
     clients: clients::Clients,
     migrations: migrate::Migrations,
@@ -397,7 +392,7 @@ impl ShardedSim {
             now: 0,
             step: 0,
             nodes: BTreeMap::new(),
-            tick_cursor: None,
+            ticks: Ticks::default(),
             actions_done: 0,
             clients: clients::Clients::default(),
             migrations: migrate::Migrations::default(),
@@ -803,7 +798,8 @@ impl ShardedSim {
                 Ok(())
             }
             Due::Tick(t, id) => {
-                self.state.advance_tick_cursor(t, id);
+                let State { ticks, nodes, .. } = &mut self.state;
+                ticks.advance(nodes, t, id);
                 if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
                     s.tick();
                 }
@@ -866,101 +862,31 @@ impl ShardedSim {
 
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
         let group = self.name_of(node);
-        let kind = match e {
-            RaftEvent::Role {
-                role,
-                term,
-                leader,
-                reason,
-            } => EventKind::Role {
-                node,
-                role,
-                term,
-                leader,
-                reason: Some(reason),
-            },
-            RaftEvent::Vote {
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason,
-            } => EventKind::Vote {
-                node,
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason: Some(reason),
-            },
-            RaftEvent::Append(entry) => EventKind::append(node, &entry),
-            RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
-            RaftEvent::Commit { index } => EventKind::Commit { node, index },
-            RaftEvent::Apply {
+        if let RaftEvent::Config(_) = e {
+            if let Some(g) = self.group_of(node) {
+                self.members_changed(g);
+            }
+        }
+        match nodes::trace_kind(node, e) {
+            Ok(kind) => self.emit(group, kind),
+            Err(RaftEvent::Apply {
                 index,
                 term,
                 output,
-            } => {
-                let text = String::from_utf8_lossy(&output).into_owned();
-                self.emit(
-                    group,
-                    EventKind::Apply {
-                        node,
-                        index,
-                        term,
-                        output: (!text.is_empty()).then_some(text),
-                    },
-                );
+            }) => {
+                self.emit(group, nodes::apply_kind(node, index, term, &output));
                 self.client_applied(node, index, term, &output);
                 self.migration_applied(node, index, term, &output);
-                return;
             }
-            RaftEvent::Snapshot {
-                index,
-                term,
-                source,
-            } => EventKind::Snapshot {
-                node,
-                index,
-                term,
-                source,
-            },
-            RaftEvent::Config(m) => {
-                if let Some(g) = self.group_of(node) {
-                    self.members_changed(g);
-                }
-                EventKind::config(node, &m)
+            Err(RaftEvent::ReadReady { read_id, .. }) => self.client_read_ready(node, read_id),
+            Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
+            Err(RaftEvent::Rejected { reason, .. }) => {
+                let present = &mut self.events[..self.state.emitted as usize];
+                let events = present.iter_mut().rev().map(|e| &mut e.event);
+                nodes::attach_rejection(events, reason);
             }
-            RaftEvent::ReadReady { read_id, .. } => {
-                self.client_read_ready(node, read_id);
-                return;
-            }
-            RaftEvent::ReadFailed { read_id, .. } => {
-                self.client_read_failed(node, read_id);
-                return;
-            }
-            RaftEvent::Rejected { reason, .. } => {
-                if let Some(ShardedEvent {
-                    event:
-                        TraceEvent {
-                            kind: EventKind::Deliver { outcome, .. },
-                            ..
-                        },
-                    ..
-                }) = self.events[..self.state.emitted as usize]
-                    .iter_mut()
-                    .rev()
-                    .take(64)
-                    .find(|e| matches!(e.event.kind, EventKind::Deliver { .. }))
-                {
-                    if outcome.is_none() {
-                        *outcome = Some(reason);
-                    }
-                }
-                return;
-            }
-        };
-        self.emit(group, kind);
+            Err(_) => {}
+        }
     }
 
     // ----- network -----
@@ -1292,21 +1218,6 @@ impl State {
             .map(|(_, id)| id)
     }
 
-    fn next_live_after(&self, after: Option<NodeId>) -> Option<NodeId> {
-        self.nodes
-            .iter()
-            .filter(|(&id, n)| matches!(n, ShardNode::Up(_)) && after.is_none_or(|a| id > a))
-            .map(|(&id, _)| id)
-            .next()
-    }
-
-    fn advance_tick_cursor(&mut self, t: u64, id: NodeId) {
-        self.tick_cursor = match self.next_live_after(Some(id)) {
-            Some(next) => Some((t, next)),
-            None => Some((t + 1, 0)),
-        };
-    }
-
     fn next_due(&self) -> Option<Due> {
         let mut best: Option<Due> = None;
         let mut consider = |d: Due| {
@@ -1326,21 +1237,8 @@ impl State {
         if let Some((t, g)) = self.syncs.next_timer() {
             consider(Due::Sync(t, g));
         }
-        let tick = match self.tick_cursor {
-            Some((t, 0)) => self.next_live_after(None).map(|id| Due::Tick(t, id)),
-            Some((t, id)) => match self.nodes.get(&id) {
-                Some(ShardNode::Up(_)) => Some(Due::Tick(t, id)),
-                _ => self
-                    .next_live_after(Some(id))
-                    .map(|n| Due::Tick(t, n))
-                    .or_else(|| self.next_live_after(None).map(|n| Due::Tick(t + 1, n))),
-            },
-            None => self
-                .next_live_after(None)
-                .map(|id| Due::Tick(self.now + 1, id)),
-        };
-        if let Some(t) = tick {
-            consider(t);
+        if let Some((t, id)) = self.ticks.next(&self.nodes, self.now) {
+            consider(Due::Tick(t, id));
         }
         best
     }

@@ -1,0 +1,162 @@
+//! What both simulators do with their nodes the same way, whatever state
+//! machine the nodes run: a node is up or crashed with its disk, live nodes
+//! tick once per millisecond in id order, and a node's Raft events become
+//! trace events.
+
+use std::collections::BTreeMap;
+
+use crate::kv::StateMachine;
+use crate::log::MemLogStore;
+use crate::network::{MemNetwork, RaftEvent};
+use crate::raft::RaftServer;
+use crate::storage::MemStorage;
+use crate::trace::{EventKind, TraceEvent};
+use crate::types::NodeId;
+
+/// A simulated node running state machine `M`.
+#[derive(Clone)]
+pub enum Node<M: StateMachine> {
+    /// Running.
+    Up(Box<RaftServer<MemStorage, MemLogStore, M, MemNetwork>>),
+    /// Crashed; its disk remains.
+    Down(MemStorage, MemLogStore),
+}
+
+impl<M: StateMachine> Node<M> {
+    /// Whether it runs.
+    pub fn is_up(&self) -> bool {
+        matches!(self, Node::Up(_))
+    }
+}
+
+/// Node ticks: every live node once per millisecond, in id order. The
+/// cursor is the next node to tick in the current millisecond (node 0: the
+/// round of that millisecond has not started).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ticks(Option<(u64, NodeId)>);
+
+impl Ticks {
+    /// The next tick due, (time, node), with `now` the time of the latest
+    /// micro-step.
+    pub fn next<M: StateMachine>(
+        &self,
+        nodes: &BTreeMap<NodeId, Node<M>>,
+        now: u64,
+    ) -> Option<(u64, NodeId)> {
+        // Continue this ms's round, or start the next ms's.
+        match self.0 {
+            Some((t, 0)) => next_live_after(nodes, None).map(|id| (t, id)),
+            Some((t, id)) => match nodes.get(&id) {
+                Some(Node::Up(_)) => Some((t, id)),
+                _ => next_live_after(nodes, Some(id))
+                    .map(|n| (t, n))
+                    .or_else(|| next_live_after(nodes, None).map(|n| (t + 1, n))),
+            },
+            None => next_live_after(nodes, None).map(|id| (now + 1, id)),
+        }
+    }
+
+    /// Moves past node `id`'s tick at time `t`.
+    pub fn advance<M: StateMachine>(
+        &mut self,
+        nodes: &BTreeMap<NodeId, Node<M>>,
+        t: u64,
+        id: NodeId,
+    ) {
+        self.0 = match next_live_after(nodes, Some(id)) {
+            Some(next) => Some((t, next)),
+            None => Some((t + 1, 0)),
+        };
+    }
+}
+
+/// The first live node after `after` in id order.
+fn next_live_after<M: StateMachine>(
+    nodes: &BTreeMap<NodeId, Node<M>>,
+    after: Option<NodeId>,
+) -> Option<NodeId> {
+    nodes
+        .iter()
+        .filter(|(&id, n)| n.is_up() && after.is_none_or(|a| id > a))
+        .map(|(&id, _)| id)
+        .next()
+}
+
+/// The trace event for node `node`'s Raft event, for the events that are
+/// traced as they are. The others (applies, reads, rejections) come back:
+/// each simulator handles them itself.
+pub(crate) fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEvent> {
+    Ok(match e {
+        RaftEvent::Role {
+            role,
+            term,
+            leader,
+            reason,
+        } => EventKind::Role {
+            node,
+            role,
+            term,
+            leader,
+            reason: Some(reason),
+        },
+        RaftEvent::Vote {
+            candidate,
+            term,
+            prevote,
+            granted,
+            reason,
+        } => EventKind::Vote {
+            node,
+            candidate,
+            term,
+            prevote,
+            granted,
+            reason: Some(reason),
+        },
+        RaftEvent::Append(entry) => EventKind::append(node, &entry),
+        RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
+        RaftEvent::Commit { index } => EventKind::Commit { node, index },
+        RaftEvent::Snapshot {
+            index,
+            term,
+            source,
+        } => EventKind::Snapshot {
+            node,
+            index,
+            term,
+            source,
+        },
+        RaftEvent::Config(m) => EventKind::config(node, &m),
+        other => return Err(other),
+    })
+}
+
+/// The `apply` event for an entry node `node` applied, with its output.
+pub(crate) fn apply_kind(node: NodeId, index: u64, term: u64, output: &[u8]) -> EventKind {
+    let text = String::from_utf8_lossy(output).into_owned();
+    EventKind::Apply {
+        node,
+        index,
+        term,
+        output: (!text.is_empty()).then_some(text),
+    }
+}
+
+/// Attaches a rejection's reason to the delivery being handled: the latest
+/// `deliver` among the last 64 events (newest first), if it has none yet.
+pub(crate) fn attach_rejection<'a>(
+    newest_first: impl Iterator<Item = &'a mut TraceEvent>,
+    reason: String,
+) {
+    if let Some(TraceEvent {
+        kind: EventKind::Deliver { outcome, .. },
+        ..
+    }) = newest_first
+        .take(64)
+        .find(|e| matches!(e.kind, EventKind::Deliver { .. }))
+    {
+        if outcome.is_none() {
+            *outcome = Some(reason);
+        }
+    }
+}
