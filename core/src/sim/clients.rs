@@ -46,16 +46,148 @@ pub struct ClientState {
     done: VecDeque<ClientOp>,
 }
 
+/// An operation in flight, as both kinds of client keep it: when it gives
+/// up, when it tries again, where its write was appended and where its read
+/// waits.
 #[derive(Clone, Debug)]
-struct InFlight {
-    op: ClientOp,
-    deadline: u64,
-    timer: u64,
+pub(crate) struct InFlight {
+    /// The operation, as the page shows it.
+    pub op: ClientOp,
+    /// When the client gives up.
+    pub deadline: u64,
+    /// When it next tries.
+    pub timer: u64,
     /// Where a write was appended: (node, index, term).
-    appended: Vec<(NodeId, Index, Term)>,
+    pub appended: Vec<(NodeId, Index, Term)>,
     /// A read waiting at (node, read id).
-    read: Option<(NodeId, u64)>,
+    pub read: Option<(NodeId, u64)>,
     rotate: u64,
+}
+
+/// What an attempt came to, for the client's idea of who leads.
+pub(crate) struct Attempted {
+    /// The node it now believes leads (None: it does not know).
+    pub leader: Option<NodeId>,
+    /// A read was started at the target (the caller records where).
+    pub reading: bool,
+}
+
+impl InFlight {
+    /// Operation `seq` invoked at `now`, giving up after `timeout_ms`; its
+    /// first attempt is due at once. A value is kept for a put only.
+    pub fn new(
+        seq: u64,
+        op: KvOp,
+        key: String,
+        value: Option<String>,
+        now: u64,
+        timeout_ms: u64,
+    ) -> InFlight {
+        let value = if op == KvOp::Put { value } else { None };
+        InFlight {
+            op: ClientOp {
+                seq,
+                op,
+                key,
+                value,
+                invoked_at: now,
+                ended_at: None,
+                phase: None,
+                result: None,
+                tried: Vec::new(),
+            },
+            deadline: now + timeout_ms,
+            timer: now,
+            appended: Vec::new(),
+            read: None,
+            rotate: 0,
+        }
+    }
+
+    /// The `invoke` event of the operation of `client`.
+    pub fn invoke_event(&self, client: u64) -> EventKind {
+        EventKind::Client {
+            client,
+            op: self.op.op.clone(),
+            key: self.op.key.clone(),
+            value: self.op.value.clone(),
+            phase: ClientPhase::Invoke,
+            result: None,
+        }
+    }
+
+    /// How it ends when its timer fires at `now`, if it gives up: `fail`
+    /// when no write reached a log, else `timeout` (it may still commit).
+    pub fn given_up(&self, now: u64) -> Option<ClientPhase> {
+        if now < self.deadline {
+            None
+        } else if self.appended.is_empty() {
+            Some(ClientPhase::Fail)
+        } else {
+            Some(ClientPhase::Timeout)
+        }
+    }
+
+    /// The next of `nodes` to try when no leader is known, in turn (each
+    /// client starts at its own place).
+    pub fn next_in_turn(&mut self, client: u64, nodes: &[NodeId]) -> Option<NodeId> {
+        self.rotate += 1;
+        nodes
+            .get((self.rotate as usize + client as usize) % nodes.len().max(1))
+            .copied()
+    }
+
+    /// Records what proposing at `target` came to (an appended write, a
+    /// read started, a redirect, a refusal) and sets the timer for the
+    /// next attempt: after `retry_ms` while waiting, at once for a
+    /// redirect, after a short pause otherwise.
+    pub fn attempted(
+        &mut self,
+        target: NodeId,
+        outcome: Result<Option<(Index, Term)>, ProposeError>,
+        now: u64,
+        retry_ms: u64,
+    ) -> Attempted {
+        let (timer, leader, reading) = match outcome {
+            Ok(Some((index, term))) => {
+                self.appended.push((target, index, term));
+                (now + retry_ms, Some(target), false)
+            }
+            Ok(None) => (now + retry_ms, Some(target), true),
+            Err(ProposeError::NotLeader(Some(l))) if l != target => (now + 1, Some(l), false),
+            Err(_) => (now + 25, None, false),
+        };
+        self.timer = timer;
+        Attempted { leader, reading }
+    }
+
+    /// Ends the operation at `now`: into `done` (the latest `DONE_KEPT`),
+    /// and the client event to trace.
+    pub fn finish(
+        mut self,
+        client: u64,
+        now: u64,
+        phase: ClientPhase,
+        result: Option<Option<String>>,
+        done: &mut VecDeque<ClientOp>,
+    ) -> EventKind {
+        self.op.ended_at = Some(now);
+        self.op.phase = Some(phase);
+        self.op.result = result.clone();
+        let ev = EventKind::Client {
+            client,
+            op: self.op.op.clone(),
+            key: self.op.key.clone(),
+            value: self.op.value.clone(),
+            phase,
+            result,
+        };
+        done.push_back(self.op);
+        if done.len() > DONE_KEPT {
+            done.pop_front();
+        }
+        ev
+    }
 }
 
 /// What the page shows of a client.
@@ -121,36 +253,13 @@ impl Sim {
         value: Option<String>,
     ) {
         let now = self.state.now;
+        let timeout = self.state.cfg.client_timeout_ms;
         let c = self.state.clients.map.entry(client).or_default();
         c.next_seq += 1;
-        let value = if op == KvOp::Put { value } else { None };
-        let flight = InFlight {
-            op: ClientOp {
-                seq: c.next_seq,
-                op: op.clone(),
-                key: key.clone(),
-                value: value.clone(),
-                invoked_at: now,
-                ended_at: None,
-                phase: None,
-                result: None,
-                tried: Vec::new(),
-            },
-            deadline: now + self.state.cfg.client_timeout_ms,
-            timer: now,
-            appended: Vec::new(),
-            read: None,
-            rotate: 0,
-        };
+        let flight = InFlight::new(c.next_seq, op, key, value, now, timeout);
+        let ev = flight.invoke_event(client);
         c.current = Some(flight);
-        self.emit(EventKind::Client {
-            client,
-            op,
-            key,
-            value,
-            phase: ClientPhase::Invoke,
-            result: None,
-        });
+        self.emit(ev);
         self.client_attempt(client);
     }
 
@@ -165,13 +274,7 @@ impl Sim {
         else {
             return;
         };
-        if now >= f.deadline {
-            // Give up. A write that reached some log may still commit.
-            let phase = if f.appended.is_empty() {
-                ClientPhase::Fail
-            } else {
-                ClientPhase::Timeout
-            };
+        if let Some(phase) = f.given_up(now) {
             self.client_finish(client, phase, None);
             return;
         }
@@ -191,10 +294,10 @@ impl Sim {
         };
         let target = match c.leader_guess {
             Some(l) if ids.contains(&l) => l,
-            _ => {
-                f.rotate += 1;
-                ids[(f.rotate as usize + client as usize) % ids.len().max(1)]
-            }
+            _ => match f.next_in_turn(client, &ids) {
+                Some(n) => n,
+                None => return,
+            },
         };
         if f.op.tried.len() == TRIED_KEPT {
             f.op.tried.remove(0);
@@ -226,27 +329,12 @@ impl Sim {
         let Some(f) = c.current.as_mut() else {
             return;
         };
-        match outcome {
-            Ok(Some((index, term))) => {
-                f.appended.push((target, index, term));
-                f.timer = now + retry;
-                c.leader_guess = Some(target);
-            }
-            Ok(None) => {
-                self.state.clients.next_read_id = read_id;
-                f.read = Some((target, read_id));
-                f.timer = now + retry;
-                c.leader_guess = Some(target);
-            }
-            Err(ProposeError::NotLeader(Some(l))) if l != target => {
-                c.leader_guess = Some(l);
-                f.timer = now + 1;
-            }
-            Err(_) => {
-                c.leader_guess = None;
-                f.timer = now + 25;
-            }
+        let attempted = f.attempted(target, outcome, now, retry);
+        if attempted.reading {
+            self.state.clients.next_read_id = read_id;
+            f.read = Some((target, read_id));
         }
+        c.leader_guess = attempted.leader;
         self.drain(target);
     }
 
@@ -255,24 +343,10 @@ impl Sim {
         let Some(c) = self.state.clients.map.get_mut(&client) else {
             return;
         };
-        let Some(mut f) = c.current.take() else {
+        let Some(f) = c.current.take() else {
             return;
         };
-        f.op.ended_at = Some(now);
-        f.op.phase = Some(phase);
-        f.op.result = result.clone();
-        let ev = EventKind::Client {
-            client,
-            op: f.op.op.clone(),
-            key: f.op.key.clone(),
-            value: f.op.value.clone(),
-            phase,
-            result,
-        };
-        c.done.push_back(f.op);
-        if c.done.len() > DONE_KEPT {
-            c.done.pop_front();
-        }
+        let ev = f.finish(client, now, phase, result, &mut c.done);
         self.emit(ev);
     }
 

@@ -13,7 +13,7 @@
 
 mod action_json;
 pub mod chaos;
-mod clients;
+pub(crate) mod clients;
 mod net;
 mod nodes;
 pub mod sharded;

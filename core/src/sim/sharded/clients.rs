@@ -13,16 +13,15 @@ use serde::Serialize;
 use crate::kv::{KvCommand, KvOp};
 use crate::meta::{slot_of, GroupId, MetaAnswer, ShardAnswer, ShardCommand, QUERY_SHARDS};
 use crate::raft::ProposeError;
+use crate::sim::clients::InFlight as Attempt;
 use crate::sim::ClientOp;
-use crate::trace::{ClientPhase, EventKind};
+use crate::trace::ClientPhase;
 use crate::types::{Index, NodeId, Term};
 
 use super::{ShardNode, ShardedSim, GROUP_CLIENTS};
 
 /// How long a client waits after a refusal before asking again, in ms.
 const REFUSED_BACKOFF_MS: u64 = 20;
-/// Finished operations remembered per client.
-const DONE_KEPT: usize = 16;
 
 #[derive(Clone, Debug, Default)]
 struct Client {
@@ -35,16 +34,10 @@ struct Client {
 
 #[derive(Clone, Debug)]
 struct InFlight {
-    op: ClientOp,
-    deadline: u64,
-    timer: u64,
-    /// Writes that may still apply: (node, index, term).
-    appended: Vec<(NodeId, Index, Term)>,
-    /// A KV read waiting at (node, read id).
-    read: Option<(NodeId, u64)>,
+    /// The operation as any client keeps it (its `read` is a KV read).
+    base: Attempt,
     /// A slot-table read waiting at (meta node, read id).
     meta_read: Option<(NodeId, u64)>,
-    rotate: u64,
     target_group: Option<GroupId>,
 }
 
@@ -76,7 +69,7 @@ impl Clients {
     pub(super) fn next_timer(&self) -> Option<(u64, u64)> {
         self.map
             .iter()
-            .filter_map(|(&id, c)| c.current.as_ref().map(|f| (f.timer, id)))
+            .filter_map(|(&id, c)| c.current.as_ref().map(|f| (f.base.timer, id)))
             .min()
     }
 
@@ -92,7 +85,7 @@ impl Clients {
                 table_version: c.table.as_ref().map(|t| t.0),
                 target_group: c.current.as_ref().and_then(|f| f.target_group),
                 asking_meta: c.current.as_ref().is_some_and(|f| f.meta_read.is_some()),
-                current: c.current.as_ref().map(|f| f.op.clone()),
+                current: c.current.as_ref().map(|f| f.base.op.clone()),
                 done: c.done.iter().cloned().collect(),
             })
             .collect()
@@ -111,38 +104,14 @@ impl ShardedSim {
         let timeout = self.state.cfg.sim.client_timeout_ms;
         let c = self.state.clients.map.entry(client).or_default();
         c.next_seq += 1;
-        let value = if op == KvOp::Put { value } else { None };
+        let base = Attempt::new(c.next_seq, op, key, value, now, timeout);
+        let ev = base.invoke_event(client);
         c.current = Some(InFlight {
-            op: ClientOp {
-                seq: c.next_seq,
-                op: op.clone(),
-                key: key.clone(),
-                value: value.clone(),
-                invoked_at: now,
-                ended_at: None,
-                phase: None,
-                result: None,
-                tried: Vec::new(),
-            },
-            deadline: now + timeout,
-            timer: now,
-            appended: Vec::new(),
-            read: None,
+            base,
             meta_read: None,
-            rotate: 0,
             target_group: None,
         });
-        self.emit(
-            GROUP_CLIENTS.into(),
-            EventKind::Client {
-                client,
-                op,
-                key,
-                value,
-                phase: ClientPhase::Invoke,
-                result: None,
-            },
-        );
+        self.emit(GROUP_CLIENTS.into(), ev);
         self.client_attempt(client);
     }
 
@@ -157,12 +126,7 @@ impl ShardedSim {
         else {
             return;
         };
-        if now >= f.deadline {
-            let phase = if f.appended.is_empty() {
-                ClientPhase::Fail
-            } else {
-                ClientPhase::Timeout
-            };
+        if let Some(phase) = f.base.given_up(now) {
             self.client_finish(client, phase, None);
             return;
         }
@@ -177,12 +141,7 @@ impl ShardedSim {
         let f = c.current.as_mut()?;
         match c.leaders.get(&group) {
             Some(l) if nodes.contains(l) => Some(*l),
-            _ => {
-                f.rotate += 1;
-                nodes
-                    .get((f.rotate as usize + client as usize) % nodes.len().max(1))
-                    .copied()
-            }
+            _ => f.base.next_in_turn(client, &nodes),
         }
     }
 
@@ -197,7 +156,7 @@ impl ShardedSim {
         let Some(f) = c.current.as_ref() else {
             return;
         };
-        let op = f.op.clone();
+        let op = f.base.op.clone();
         let group = c
             .table
             .as_ref()
@@ -233,34 +192,22 @@ impl ShardedSim {
             return;
         };
         if !asking_meta {
-            f.op.tried.push(target);
+            f.base.op.tried.push(target);
             f.target_group = Some(g);
         }
-        match outcome {
-            Ok(Some(at)) => {
-                f.appended.push((target, at.0, at.1));
-                f.timer = now + retry;
-                c.leaders.insert(g, target);
-            }
-            Ok(None) => {
-                self.state.clients.next_read_id = read_id;
-                if asking_meta {
-                    f.meta_read = Some((target, read_id));
-                } else {
-                    f.read = Some((target, read_id));
-                }
-                f.timer = now + retry;
-                c.leaders.insert(g, target);
-            }
-            Err(ProposeError::NotLeader(Some(l))) if l != target => {
-                c.leaders.insert(g, l);
-                f.timer = now + 1;
-            }
-            Err(_) => {
-                c.leaders.remove(&g);
-                f.timer = now + 25;
+        let attempted = f.base.attempted(target, outcome, now, retry);
+        if attempted.reading {
+            self.state.clients.next_read_id = read_id;
+            if asking_meta {
+                f.meta_read = Some((target, read_id));
+            } else {
+                f.base.read = Some((target, read_id));
             }
         }
+        match attempted.leader {
+            Some(l) => c.leaders.insert(g, l),
+            None => c.leaders.remove(&g),
+        };
         self.drain(target);
     }
 
@@ -269,24 +216,10 @@ impl ShardedSim {
         let Some(c) = self.state.clients.map.get_mut(&client) else {
             return;
         };
-        let Some(mut f) = c.current.take() else {
+        let Some(f) = c.current.take() else {
             return;
         };
-        f.op.ended_at = Some(now);
-        f.op.phase = Some(phase);
-        f.op.result = result.clone();
-        let ev = EventKind::Client {
-            client,
-            op: f.op.op.clone(),
-            key: f.op.key.clone(),
-            value: f.op.value.clone(),
-            phase,
-            result,
-        };
-        c.done.push_back(f.op);
-        if c.done.len() > DONE_KEPT {
-            c.done.pop_front();
-        }
+        let ev = f.base.finish(client, now, phase, result, &mut c.done);
         self.emit(GROUP_CLIENTS.into(), ev);
     }
 
@@ -296,8 +229,8 @@ impl ShardedSim {
         if let Some(c) = self.state.clients.map.get_mut(&client) {
             c.table = None;
             if let Some(f) = c.current.as_mut() {
-                f.read = None;
-                f.timer = now + REFUSED_BACKOFF_MS;
+                f.base.read = None;
+                f.base.timer = now + REFUSED_BACKOFF_MS;
             }
         }
     }
@@ -308,7 +241,7 @@ impl ShardedSim {
         let waiting = self.state.clients.map.iter().find_map(|(&id, c)| {
             c.current
                 .as_ref()
-                .filter(|f| f.appended.contains(&(node, index, term)))
+                .filter(|f| f.base.appended.contains(&(node, index, term)))
                 .map(|_| id)
         });
         let Some(client) = waiting else {
@@ -327,7 +260,7 @@ impl ShardedSim {
             .get_mut(&client)
             .and_then(|c| c.current.as_mut())
         {
-            f.appended.retain(|a| *a != (node, index, term));
+            f.base.appended.retain(|a| *a != (node, index, term));
         }
         self.client_refused(client);
     }
@@ -337,10 +270,10 @@ impl ShardedSim {
     pub(super) fn client_read_ready(&mut self, node: NodeId, read_id: u64) {
         let waiting = self.state.clients.map.iter().find_map(|(&id, c)| {
             let f = c.current.as_ref()?;
-            if f.read == Some((node, read_id)) {
-                Some((id, false, f.op.key.clone()))
+            if f.base.read == Some((node, read_id)) {
+                Some((id, false, f.base.op.key.clone()))
             } else if f.meta_read == Some((node, read_id)) {
-                Some((id, true, f.op.key.clone()))
+                Some((id, true, f.base.op.key.clone()))
             } else {
                 None
             }
@@ -378,11 +311,14 @@ impl ShardedSim {
         let now = self.state.now;
         for c in self.state.clients.map.values_mut() {
             if let Some(f) = c.current.as_mut() {
-                if f.read == Some((node, read_id)) || f.meta_read == Some((node, read_id)) {
-                    let g = f.target_group.filter(|_| f.read.is_some()).unwrap_or(0);
-                    f.read = None;
+                if f.base.read == Some((node, read_id)) || f.meta_read == Some((node, read_id)) {
+                    let g = f
+                        .target_group
+                        .filter(|_| f.base.read.is_some())
+                        .unwrap_or(0);
+                    f.base.read = None;
                     f.meta_read = None;
-                    f.timer = now + 1;
+                    f.base.timer = now + 1;
                     c.leaders.remove(&g);
                 }
             }
