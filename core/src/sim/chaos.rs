@@ -50,35 +50,37 @@ impl Default for ChaosOptions {
     }
 }
 
-/// A seeded source of faults, separate from the simulator's own RNG.
-pub struct Chaos {
+/// The random draws of a chaos generator, from a stream of its own (not
+/// the simulator's): the single-group and the sharded generator draw alike.
+pub(crate) struct Draws {
     rng: ChaCha8Rng,
-    opts: ChaosOptions,
-    next_fault: u64,
-    next_client: Vec<u64>,
-    counter: u64,
-    /// Bounced nodes to restart: (time, node).
-    restarts: Vec<(u64, NodeId)>,
+    /// Puts so far (each writes a value of its own).
+    puts: u64,
 }
 
-impl Chaos {
-    /// Chaos for `seed`.
-    pub fn new(seed: u64, opts: ChaosOptions) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c4a0_5eed_c4a0);
-        let next_client = (0..opts.clients)
-            .map(|_| 100 + rng.next_u64() % opts.client_every_ms.max(1))
-            .collect();
-        Chaos {
-            next_fault: 300 + rng.next_u64() % opts.fault_every_ms.max(1),
-            rng,
-            opts,
-            next_client,
-            counter: 0,
-            restarts: Vec::new(),
+impl Draws {
+    /// The stream for `seed`, mixed with the generator's own `salt`.
+    pub fn new(seed: u64, salt: u64) -> Draws {
+        Draws {
+            rng: ChaCha8Rng::seed_from_u64(seed ^ salt),
+            puts: 0,
         }
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A first time for something done every `every_ms` on average,
+    /// `offset` ms into the run.
+    pub fn first_time(&mut self, offset: u64, every_ms: u64) -> u64 {
+        offset + self.rng.next_u64() % every_ms.max(1)
+    }
+
+    /// The next time after `now` for something done every `every_ms` on
+    /// average.
+    pub fn next_time(&mut self, now: u64, every_ms: u64) -> u64 {
+        now + 1 + self.below(every_ms * 2)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0 or 1, without a draw).
+    pub fn below(&mut self, n: u64) -> u64 {
         if n <= 1 {
             0
         } else {
@@ -86,11 +88,62 @@ impl Chaos {
         }
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+    /// One of `items`, if any.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
         if items.is_empty() {
             None
         } else {
             Some(items[self.below(items.len() as u64) as usize])
+        }
+    }
+
+    /// `items` in a random order (Fisher-Yates).
+    pub fn shuffled(&mut self, items: &[NodeId]) -> Vec<NodeId> {
+        let mut shuffled = items.to_vec();
+        for i in (1..shuffled.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            shuffled.swap(i, j);
+        }
+        shuffled
+    }
+
+    /// A client operation on one of `keys` keys (`k0`, `k1`, ...): half
+    /// puts, four in ten gets, one in ten deletes.
+    pub fn client_op(&mut self, keys: u64) -> (String, KvOp, Option<String>) {
+        self.puts += 1;
+        let key = format!("k{}", self.below(keys.max(1)));
+        let (op, value) = match self.below(10) {
+            0..=4 => (KvOp::Put, Some(format!("v{}", self.puts))),
+            5..=8 => (KvOp::Get, None),
+            _ => (KvOp::Delete, None),
+        };
+        (key, op, value)
+    }
+}
+
+/// A seeded source of faults, separate from the simulator's own RNG.
+pub struct Chaos {
+    draws: Draws,
+    opts: ChaosOptions,
+    next_fault: u64,
+    next_client: Vec<u64>,
+    /// Bounced nodes to restart: (time, node).
+    restarts: Vec<(u64, NodeId)>,
+}
+
+impl Chaos {
+    /// Chaos for `seed`.
+    pub fn new(seed: u64, opts: ChaosOptions) -> Self {
+        let mut draws = Draws::new(seed, 0x5eed_c4a0_5eed_c4a0);
+        let next_client = (0..opts.clients)
+            .map(|_| draws.first_time(100, opts.client_every_ms))
+            .collect();
+        Chaos {
+            next_fault: draws.first_time(300, opts.fault_every_ms),
+            draws,
+            opts,
+            next_client,
+            restarts: Vec::new(),
         }
     }
 
@@ -136,12 +189,12 @@ impl Chaos {
                 if now < calm_at {
                     self.fault(sim);
                 }
-                self.next_fault = now + 1 + self.below(self.opts.fault_every_ms * 2);
+                self.next_fault = self.draws.next_time(now, self.opts.fault_every_ms);
             }
             for c in 0..self.next_client.len() {
                 if self.next_client[c] <= next {
                     self.client_op(sim, c as u64 + 1);
-                    self.next_client[c] = now + 1 + self.below(self.opts.client_every_ms * 2);
+                    self.next_client[c] = self.draws.next_time(now, self.opts.client_every_ms);
                 }
             }
         }
@@ -171,13 +224,7 @@ impl Chaos {
         if sim.state.clients.busy(client) {
             return;
         }
-        self.counter += 1;
-        let key = format!("k{}", self.below(self.opts.keys.max(1)));
-        let (op, value) = match self.below(10) {
-            0..=4 => (KvOp::Put, Some(format!("v{}", self.counter))),
-            5..=8 => (KvOp::Get, None),
-            _ => (KvOp::Delete, None),
-        };
+        let (key, op, value) = self.draws.client_op(self.opts.keys);
         let _ = sim.act(Action::Client {
             client,
             op,
@@ -196,11 +243,11 @@ impl Chaos {
                     .is_some_and(|s| s.voted_for() != 0 && s.leader_id().is_none())
             })
             .collect();
-        let Some(node) = self.pick(&voting).or_else(|| self.pick(up)) else {
+        let Some(node) = self.draws.pick(&voting).or_else(|| self.draws.pick(up)) else {
             return;
         };
         if sim.act(Action::Crash { node }).is_ok() {
-            let at = sim.now() + 1 + self.below(20);
+            let at = sim.now() + 1 + self.draws.below(20);
             self.restarts.push((at, node));
         }
     }
@@ -219,7 +266,7 @@ impl Chaos {
             .map(|(&id, _)| id)
             .collect();
         let all: Vec<NodeId> = sim.nodes().keys().copied().collect();
-        if self.opts.bounce && self.below(4) == 0 {
+        if self.opts.bounce && self.draws.below(4) == 0 {
             self.bounce(sim, &up);
             return;
         }
@@ -227,22 +274,25 @@ impl Chaos {
         let config = leader
             .and_then(|l| sim.server(l))
             .map(|s| s.config().clone());
-        let action = match self.below(20) {
+        let action = match self.draws.below(20) {
             0..=2 => {
                 // Crash, preferring the leader now and then.
-                let node = if self.below(2) == 0 { leader } else { None };
-                node.or_else(|| self.pick(&up))
+                let node = if self.draws.below(2) == 0 {
+                    leader
+                } else {
+                    None
+                };
+                node.or_else(|| self.draws.pick(&up))
                     .map(|node| Action::Crash { node })
             }
-            3..=5 => self.pick(&down).map(|node| Action::Restart { node }),
-            6 => self.pick(&up).map(|node| Action::Timeout { node }),
+            3..=5 => self.draws.pick(&down).map(|node| Action::Restart { node }),
+            6 => self.draws.pick(&up).map(|node| Action::Timeout { node }),
             7 | 8 => {
-                let mut shuffled = all.clone();
-                for i in (1..shuffled.len()).rev() {
-                    let j = self.below(i as u64 + 1) as usize;
-                    shuffled.swap(i, j);
-                }
-                let cut = 1 + self.below((shuffled.len() as u64).saturating_sub(1).max(1)) as usize;
+                let shuffled = self.draws.shuffled(&all);
+                let cut = 1 + self
+                    .draws
+                    .below((shuffled.len() as u64).saturating_sub(1).max(1))
+                    as usize;
                 let (a, b) = shuffled.split_at(cut.min(shuffled.len()));
                 (!a.is_empty() && !b.is_empty()).then(|| Action::Partition {
                     groups: vec![a.to_vec(), b.to_vec()],
@@ -250,8 +300,8 @@ impl Chaos {
             }
             9 | 10 => Some(Action::Heal),
             11 => {
-                let from = self.pick(&all);
-                let to = self.pick(&all);
+                let from = self.draws.pick(&all);
+                let to = self.draws.pick(&all);
                 match (from, to) {
                     (Some(from), Some(to)) if from != to => Some(Action::Cut { from, to }),
                     _ => None,
@@ -259,11 +309,11 @@ impl Chaos {
             }
             12 => {
                 let p = |x: u64| x as f64 / 100.0;
-                let loss = p(self.below(15));
-                let duplicate = p(self.below(10));
-                let reorder = p(self.below(20));
-                let lo = 1 + self.below(10);
-                let hi = lo + self.below(40);
+                let loss = p(self.draws.below(15));
+                let duplicate = p(self.draws.below(10));
+                let reorder = p(self.draws.below(20));
+                let lo = 1 + self.draws.below(10);
+                let hi = lo + self.draws.below(40);
                 Some(Action::Network {
                     latency_ms: Some([lo, hi]),
                     loss: Some(loss),
@@ -271,13 +321,13 @@ impl Chaos {
                     reorder: Some(reorder),
                 })
             }
-            13 | 14 => self.pick(&up).map(|node| Action::Snapshot { node }),
+            13 | 14 => self.draws.pick(&up).map(|node| Action::Snapshot { node }),
             15 => leader.and_then(|l| {
                 let others: Vec<NodeId> = config
                     .as_ref()
                     .map(|c| c.voters.iter().copied().filter(|&v| v != l).collect())
                     .unwrap_or_default();
-                self.pick(&others).map(|to| Action::Transfer { to })
+                self.draws.pick(&others).map(|to| Action::Transfer { to })
             }),
             _ if !self.opts.membership => None,
             16 | 17 => config.as_ref().and_then(|c| {
@@ -289,7 +339,9 @@ impl Chaos {
                 if c.voters.len() >= 7 {
                     return None;
                 }
-                self.pick(&fresh).map(|node| Action::AddLearner { node })
+                self.draws
+                    .pick(&fresh)
+                    .map(|node| Action::AddLearner { node })
             }),
             18 => config.as_ref().and_then(|c| {
                 // Shrink, keeping at least three voters.
@@ -297,7 +349,7 @@ impl Chaos {
                     return None;
                 }
                 let voters: Vec<NodeId> = c.voters.iter().copied().collect();
-                self.pick(&voters).map(|node| Action::Remove { node })
+                self.draws.pick(&voters).map(|node| Action::Remove { node })
             }),
             _ => config.as_ref().and_then(|c| {
                 // Joint: swap one voter for another known node.
@@ -307,8 +359,8 @@ impl Chaos {
                     .copied()
                     .filter(|n| !c.voters.contains(n) && up.contains(n))
                     .collect();
-                let out = self.pick(&voters)?;
-                let inn = self.pick(&outsiders)?;
+                let out = self.draws.pick(&voters)?;
+                let inn = self.draws.pick(&outsiders)?;
                 let mut next: Vec<NodeId> = voters.into_iter().filter(|&v| v != out).collect();
                 next.push(inn);
                 Some(Action::Joint { voters: next })

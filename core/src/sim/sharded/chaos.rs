@@ -7,14 +7,11 @@
 //! trace. Calm after 80% of the time (heal, restart everyone) so that the
 //! migrations and operations in progress can finish.
 
-use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
-
-use crate::kv::KvOp;
 use crate::meta::{slot_of, GroupId};
 use crate::types::NodeId;
 
 use super::{ShardNode, ShardedAction, ShardedSim};
+use crate::sim::chaos::Draws;
 
 /// How hard sharded chaos pushes.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,44 +49,26 @@ impl Default for ShardedChaosOptions {
 
 /// A seeded source of sharded faults, separate from the simulator's RNG.
 pub struct ShardedChaos {
-    rng: ChaCha8Rng,
+    draws: Draws,
     opts: ShardedChaosOptions,
     next_fault: u64,
     next_move: u64,
     next_client: Vec<u64>,
-    counter: u64,
 }
 
 impl ShardedChaos {
     /// Chaos for `seed`.
     pub fn new(seed: u64, opts: ShardedChaosOptions) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x54a2_dc4a_05ee_d5ad);
+        let mut draws = Draws::new(seed, 0x54a2_dc4a_05ee_d5ad);
         let next_client = (0..opts.clients)
-            .map(|_| 100 + rng.next_u64() % opts.client_every_ms.max(1))
+            .map(|_| draws.first_time(100, opts.client_every_ms))
             .collect();
         ShardedChaos {
-            next_fault: 300 + rng.next_u64() % opts.fault_every_ms.max(1),
-            next_move: 200 + rng.next_u64() % opts.move_every_ms.max(1),
-            rng,
+            next_fault: draws.first_time(300, opts.fault_every_ms),
+            next_move: draws.first_time(200, opts.move_every_ms),
+            draws,
             opts,
             next_client,
-            counter: 0,
-        }
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n <= 1 {
-            0
-        } else {
-            self.rng.next_u64() % n
-        }
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
-        if items.is_empty() {
-            None
-        } else {
-            Some(items[self.below(items.len() as u64) as usize])
         }
     }
 
@@ -117,18 +96,18 @@ impl ShardedChaos {
                 if now < calm_at && self.opts.faults {
                     self.fault(sim);
                 }
-                self.next_fault = now + 1 + self.below(self.opts.fault_every_ms * 2);
+                self.next_fault = self.draws.next_time(now, self.opts.fault_every_ms);
             }
             if self.next_move <= next {
                 if now < calm_at && self.opts.faults {
                     self.move_slot(sim);
                 }
-                self.next_move = now + 1 + self.below(self.opts.move_every_ms * 2);
+                self.next_move = self.draws.next_time(now, self.opts.move_every_ms);
             }
             for c in 0..self.next_client.len() {
                 if self.next_client[c] <= next {
                     self.client_op(sim, c as u64 + 1);
-                    self.next_client[c] = now + 1 + self.below(self.opts.client_every_ms * 2);
+                    self.next_client[c] = self.draws.next_time(now, self.opts.client_every_ms);
                 }
             }
         }
@@ -138,13 +117,7 @@ impl ShardedChaos {
         if sim.client_busy(client) {
             return;
         }
-        self.counter += 1;
-        let key = format!("k{}", self.below(self.opts.keys.max(1)));
-        let (op, value) = match self.below(10) {
-            0..=4 => (KvOp::Put, Some(format!("v{}", self.counter))),
-            5..=8 => (KvOp::Get, None),
-            _ => (KvOp::Delete, None),
-        };
+        let (key, op, value) = self.draws.client_op(self.opts.keys);
         let _ = sim.act(ShardedAction::Client {
             client,
             op,
@@ -155,7 +128,7 @@ impl ShardedChaos {
 
     /// Moves the slot of one of the clients' keys to another group.
     fn move_slot(&mut self, sim: &mut ShardedSim) {
-        let key = format!("k{}", self.below(self.opts.keys.max(1)));
+        let key = format!("k{}", self.draws.below(self.opts.keys.max(1)));
         let slot = slot_of(&key);
         let owner = sim.settled_owner(slot);
         let others: Vec<GroupId> = sim
@@ -164,7 +137,7 @@ impl ShardedChaos {
             .map(|g| g.id)
             .filter(|&g| g != 0 && g != owner)
             .collect();
-        if let Some(to) = self.pick(&others) {
+        if let Some(to) = self.draws.pick(&others) {
             let _ = sim.act(ShardedAction::MoveSlot { slot, to });
         }
     }
@@ -184,41 +157,46 @@ impl ShardedChaos {
             .collect();
         let all: Vec<NodeId> = sim.nodes().keys().copied().collect();
         let group_ids: Vec<GroupId> = sim.groups().iter().map(|g| g.id).collect();
-        let Some(g) = self.pick(&group_ids) else {
+        let Some(g) = self.draws.pick(&group_ids) else {
             return;
         };
         let leader = sim.leader(g);
         let members = sim.group_nodes(g).to_vec();
         let kinds = if self.opts.membership { 24 } else { 20 };
-        let action = match self.below(kinds) {
+        let action = match self.draws.below(kinds) {
             0..=3 => {
                 // Crash, the group's leader half of the time; keep a
                 // majority of each group up most of the time.
                 let down_here = members.iter().filter(|n| down.contains(n)).count();
-                if down_here * 2 + 2 > members.len() && self.below(4) != 0 {
+                if down_here * 2 + 2 > members.len() && self.draws.below(4) != 0 {
                     None
                 } else {
-                    let node = if self.below(2) == 0 { leader } else { None };
+                    let node = if self.draws.below(2) == 0 {
+                        leader
+                    } else {
+                        None
+                    };
                     let live: Vec<NodeId> =
                         members.iter().copied().filter(|n| up.contains(n)).collect();
-                    node.or_else(|| self.pick(&live))
+                    node.or_else(|| self.draws.pick(&live))
                         .map(|node| ShardedAction::Crash { node })
                 }
             }
-            4..=7 => self.pick(&down).map(|node| ShardedAction::Restart { node }),
+            4..=7 => self
+                .draws
+                .pick(&down)
+                .map(|node| ShardedAction::Restart { node }),
             8 => {
                 let live: Vec<NodeId> =
                     members.iter().copied().filter(|n| up.contains(n)).collect();
-                self.pick(&live).map(|node| ShardedAction::Timeout { node })
+                self.draws
+                    .pick(&live)
+                    .map(|node| ShardedAction::Timeout { node })
             }
             9 | 10 => {
                 // Split everything in two at random.
-                let mut shuffled = all.clone();
-                for i in (1..shuffled.len()).rev() {
-                    let j = self.below(i as u64 + 1) as usize;
-                    shuffled.swap(i, j);
-                }
-                let cut = 1 + self.below(shuffled.len() as u64 - 1) as usize;
+                let shuffled = self.draws.shuffled(&all);
+                let cut = 1 + self.draws.below(shuffled.len() as u64 - 1) as usize;
                 let (a, b) = shuffled.split_at(cut);
                 Some(ShardedAction::Partition {
                     groups: vec![a.to_vec(), b.to_vec()],
@@ -232,15 +210,15 @@ impl ShardedChaos {
             }
             12..=14 => Some(ShardedAction::Heal),
             15 => {
-                let from = self.pick(&members);
-                let to = self.pick(&members);
+                let from = self.draws.pick(&members);
+                let to = self.draws.pick(&members);
                 match (from, to) {
                     (Some(from), Some(to)) if from != to => Some(ShardedAction::Cut { from, to }),
                     _ => None,
                 }
             }
             16 => {
-                let target = self.pick(&members);
+                let target = self.draws.pick(&members);
                 match (leader, target) {
                     (Some(l), Some(t)) if l != t => Some(ShardedAction::Transfer { to: t }),
                     _ => None,
@@ -249,7 +227,8 @@ impl ShardedChaos {
             17..=19 => {
                 let live: Vec<NodeId> =
                     members.iter().copied().filter(|n| up.contains(n)).collect();
-                self.pick(&live)
+                self.draws
+                    .pick(&live)
                     .map(|node| ShardedAction::Snapshot { node })
             }
             _ => self.membership_change(sim, g),
@@ -282,17 +261,17 @@ impl ShardedChaos {
                 .copied()
                 .filter(|&n| !config.contains(n))
                 .collect();
-            self.pick(&gone)
+            self.draws.pick(&gone)
         });
         if let Some(&l) = config.learners.iter().next() {
             return Some(ShardedAction::AddVoter { group: g, node: l });
         }
         let voters: Vec<NodeId> = config.voters.iter().copied().collect();
         let remove = |chaos: &mut Self| {
-            let node = if chaos.below(3) == 0 {
+            let node = if chaos.draws.below(3) == 0 {
                 Some(leader)
             } else {
-                chaos.pick(&voters)
+                chaos.draws.pick(&voters)
             };
             node.map(|node| ShardedAction::Remove { node })
         };
@@ -301,11 +280,11 @@ impl ShardedChaos {
                 spare.map(|node| ShardedAction::AddLearner { group: g, node })
             }
             std::cmp::Ordering::Greater => remove(self),
-            std::cmp::Ordering::Equal => match self.below(3) {
+            std::cmp::Ordering::Equal => match self.draws.below(3) {
                 0 => spare.map(|node| ShardedAction::AddLearner { group: g, node }),
                 1 if voters.len() > 1 => remove(self),
                 _ => {
-                    let out = self.pick(&voters)?;
+                    let out = self.draws.pick(&voters)?;
                     let node = spare?;
                     let mut next: Vec<NodeId> =
                         voters.iter().copied().filter(|&v| v != out).collect();
