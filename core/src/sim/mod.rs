@@ -14,6 +14,7 @@
 mod action_json;
 pub mod chaos;
 pub(crate) mod clients;
+mod engine;
 mod net;
 mod nodes;
 pub mod sharded;
@@ -284,7 +285,7 @@ const MAX_CHECKPOINTS: usize = 64;
 
 /// The cloneable part of a run: everything but the event history.
 #[derive(Clone)]
-struct State {
+pub(crate) struct State {
     cfg: SimConfig,
     /// The network and the run's random draws.
     net: net::Net,
@@ -306,7 +307,7 @@ struct State {
 
 /// A micro-step's kind, in the order they run within one millisecond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Due {
+pub(crate) enum Due {
     Arrival(u64, u64),
     ClientTimer(u64, u64),
     Tick(u64, NodeId),
@@ -337,8 +338,7 @@ pub struct Sim {
     /// Micro-steps run in the known history (the present, or the end of a
     /// known future).
     known_steps: u64,
-    checkpoints: Vec<State>,
-    checkpoint_every: u64,
+    checkpoints: engine::Checkpoints<State>,
     /// Every action taken, in order (the session's script).
     script: Vec<TimedAction>,
     /// Keep about this many events of history (None: all of them).
@@ -381,8 +381,7 @@ impl Sim {
             events: Vec::new(),
             event_steps: Vec::new(),
             known_steps: 0,
-            checkpoints: Vec::new(),
-            checkpoint_every: CHECKPOINT_EVERY,
+            checkpoints: engine::Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
             script: Vec::new(),
             history_limit: None,
             dropped_events: 0,
@@ -391,7 +390,7 @@ impl Sim {
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
         }
-        sim.checkpoints.push(sim.state.clone());
+        sim.checkpoints.take(&sim.state);
         Ok(sim)
     }
 
@@ -500,7 +499,7 @@ impl Sim {
     /// Where the history kept starts: its first micro-step, simulated time
     /// and event seq (step 0, time 0, seq 1 unless history was dropped).
     pub fn history_start(&self) -> HistoryStart {
-        let first = self.checkpoints.first();
+        let first = self.checkpoints.list().first();
         HistoryStart {
             step: first.map_or(0, |c| c.step),
             time: first.map_or(0, |c| c.now),
@@ -602,16 +601,7 @@ impl Sim {
         self.branch_here();
         let now = self.state.now;
         self.schedule(now, action);
-        let target = self.state.actions_done + 1;
-        loop {
-            let Some(due) = self.next_due() else {
-                return Err("nothing to run".into());
-            };
-            let result = self.run_due(due);
-            if self.state.actions_done >= target {
-                return result;
-            }
-        }
+        engine::run_action(self)
     }
 
     /// Forgets everything after the present: scheduled actions, the known
@@ -623,16 +613,13 @@ impl Sim {
         self.event_steps
             .truncate((self.state.emitted - self.dropped_events) as usize);
         self.known_steps = self.state.step;
-        let now = self.state.step;
-        self.checkpoints.retain(|c| c.step <= now);
+        self.checkpoints.forget_after(self.state.step);
     }
 
     /// Runs one micro-step; returns how many events it emitted.
     pub fn step(&mut self) -> u64 {
         let before = self.state.emitted;
-        if let Some(due) = self.next_due() {
-            let _ = self.run_due(due);
-        }
+        engine::step(self);
         self.state.emitted - before
     }
 
@@ -644,32 +631,14 @@ impl Sim {
 
     /// Runs every micro-step due at or before `time`.
     pub fn run_until(&mut self, time: u64) {
-        while let Some(due) = self.next_due() {
-            if due.key().0 > time {
-                break;
-            }
-            let _ = self.run_due(due);
-        }
+        engine::run_until(self, time);
     }
 
     /// Rebuilds the run as it was after micro-step `step`: backwards from
     /// the nearest checkpoint by replay, forwards by running. The known
     /// future is kept, so stepping forward again gives the same states.
     pub fn goto_step(&mut self, step: u64) {
-        if step < self.state.step {
-            // Before the history kept: its start.
-            let cp = self.checkpoints.iter().rev().find(|c| c.step <= step);
-            let Some(cp) = cp.or(self.checkpoints.first()) else {
-                return;
-            };
-            self.state = cp.clone();
-        }
-        while self.state.step < step {
-            if self.next_due().is_none() {
-                break;
-            }
-            self.step();
-        }
+        engine::goto_step(self, step);
     }
 
     /// Goes to just after the micro-step that emitted event `seq`.
@@ -682,15 +651,7 @@ impl Sim {
     /// has run, none after. Backwards through a checkpoint, forwards by
     /// running (and so into the known future, if there is one).
     pub fn goto_time(&mut self, time: u64) {
-        if time < self.state.now {
-            // Before the history kept: its start.
-            let cp = self.checkpoints.iter().rev().find(|c| c.now <= time);
-            let Some(cp) = cp.or(self.checkpoints.first()) else {
-                return;
-            };
-            self.state = cp.clone();
-        }
-        self.run_until(time);
+        engine::goto_time(self, time);
     }
 
     /// The next micro-step, in the order the module docs give.
@@ -706,18 +667,7 @@ impl Sim {
     }
 
     fn maybe_checkpoint(&mut self) {
-        let last = self.checkpoints.last().map(|c| c.step).unwrap_or(0);
-        if self.state.step >= last + self.checkpoint_every {
-            self.checkpoints.push(self.state.clone());
-            if self.checkpoints.len() > MAX_CHECKPOINTS {
-                // Thin: keep every other one (the first stays).
-                let mut i = 0;
-                self.checkpoints.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-                self.checkpoint_every *= 2;
-            }
+        if self.checkpoints.maybe_take(&self.state) {
             self.prune_history();
         }
     }
@@ -740,6 +690,7 @@ impl Sim {
         let present = self.state.step;
         let Some(keep_from) = self
             .checkpoints
+            .list()
             .iter()
             .rposition(|c| c.step <= present && end - c.emitted >= limit)
         else {
@@ -748,20 +699,14 @@ impl Sim {
         if keep_from == 0 {
             return;
         }
-        self.checkpoints.drain(..keep_from);
-        let first = &self.checkpoints[0];
+        self.checkpoints.forget_first(keep_from);
+        let first = &self.checkpoints.list()[0];
         let (events, steps) = (first.emitted, first.step);
         self.events.drain(..(events - self.dropped_events) as usize);
         self.event_steps
             .drain(..(events - self.dropped_events) as usize);
         self.dropped_events = events;
         self.dropped_steps = steps;
-        // Spacing follows the history kept, so it never grows without end.
-        while self.checkpoint_every > CHECKPOINT_EVERY
-            && self.checkpoints.len() * 2 < MAX_CHECKPOINTS
-        {
-            self.checkpoint_every /= 2;
-        }
     }
 
     fn run_due(&mut self, due: Due) -> Result<(), String> {
@@ -1110,6 +1055,41 @@ impl Sim {
         let r = self.with_server(leader, |s| f(s).map_err(|e| e.to_string()));
         self.drain(leader);
         r.map(|_| ())
+    }
+}
+
+impl engine::RunState for State {
+    fn step(&self) -> u64 {
+        self.step
+    }
+    fn now(&self) -> u64 {
+        self.now
+    }
+    fn actions_done(&self) -> usize {
+        self.actions_done
+    }
+}
+
+impl engine::Engine for Sim {
+    type State = State;
+    type Due = Due;
+    fn due_time(due: Due) -> u64 {
+        due.key().0
+    }
+    fn next_due(&self) -> Option<Due> {
+        self.next_due()
+    }
+    fn run_due(&mut self, due: Due) -> Result<(), String> {
+        self.run_due(due)
+    }
+    fn state(&self) -> &State {
+        &self.state
+    }
+    fn restore(&mut self, state: State) {
+        self.state = state;
+    }
+    fn checkpoints(&self) -> &engine::Checkpoints<State> {
+        &self.checkpoints
     }
 }
 

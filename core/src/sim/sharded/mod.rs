@@ -38,6 +38,7 @@ use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{Message, NodeId, Role};
 
+use super::engine::{self, Checkpoints};
 use super::net::{self, Lost, Net};
 use super::nodes::{self, Node, Ticks};
 use super::{Dropped, Flight, SimConfig};
@@ -290,7 +291,7 @@ const MAX_CHECKPOINTS: usize = 48;
 
 /// The cloneable part of a run: everything but the event history.
 #[derive(Clone)]
-struct State {
+pub(crate) struct State {
     cfg: ShardedConfig,
     /// The network and the run's random draws.
     net: Net,
@@ -311,7 +312,7 @@ struct State {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Due {
+pub(crate) enum Due {
     Arrival(u64, u64),
     ClientTimer(u64, u64),
     Migration(u64, u64),
@@ -343,8 +344,7 @@ pub struct ShardedSim {
     state: State,
     events: Vec<ShardedEvent>,
     step_starts: Vec<u64>,
-    checkpoints: Vec<State>,
-    checkpoint_every: u64,
+    checkpoints: Checkpoints<State>,
     script: Vec<ShardedTimedAction>,
 }
 
@@ -411,14 +411,13 @@ impl ShardedSim {
             state,
             events: Vec::new(),
             step_starts: Vec::new(),
-            checkpoints: Vec::new(),
-            checkpoint_every: CHECKPOINT_EVERY,
+            checkpoints: Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
             script: Vec::new(),
         };
         for id in all {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
         }
-        sim.checkpoints.push(sim.state.clone());
+        sim.checkpoints.take(&sim.state);
         Ok(sim)
     }
 
@@ -686,60 +685,32 @@ impl ShardedSim {
         self.branch_here();
         let now = self.state.now;
         self.schedule(now, action);
-        let target = self.state.actions_done + 1;
-        loop {
-            let Some(due) = self.next_due() else {
-                return Err("nothing to run".into());
-            };
-            let result = self.run_due(due);
-            if self.state.actions_done >= target {
-                return result;
-            }
-        }
+        engine::run_action(self)
     }
 
     fn branch_here(&mut self) {
         self.script.truncate(self.state.actions_done);
         self.events.truncate(self.state.emitted as usize);
         self.step_starts.truncate(self.state.step as usize);
-        let now = self.state.step;
-        self.checkpoints.retain(|c| c.step <= now);
+        self.checkpoints.forget_after(self.state.step);
     }
 
     /// Runs one micro-step; returns how many events it emitted.
     pub fn step(&mut self) -> u64 {
         let before = self.state.emitted;
-        if let Some(due) = self.next_due() {
-            let _ = self.run_due(due);
-        }
+        engine::step(self);
         self.state.emitted - before
     }
 
     /// Runs every micro-step due at or before `time`.
     pub fn run_until(&mut self, time: u64) {
-        while let Some(due) = self.next_due() {
-            if due.key().0 > time {
-                break;
-            }
-            let _ = self.run_due(due);
-        }
+        engine::run_until(self, time);
     }
 
     /// Rebuilds the run as it was after micro-step `step` (from the nearest
     /// checkpoint, by replay); the known future is kept.
     pub fn goto_step(&mut self, step: u64) {
-        if step < self.state.step {
-            let Some(cp) = self.checkpoints.iter().rev().find(|c| c.step <= step) else {
-                return;
-            };
-            self.state = cp.clone();
-        }
-        while self.state.step < step {
-            if self.next_due().is_none() {
-                break;
-            }
-            self.step();
-        }
+        engine::goto_step(self, step);
     }
 
     fn next_due(&self) -> Option<Due> {
@@ -751,21 +722,6 @@ impl ShardedSim {
             }
         }
         best
-    }
-
-    fn maybe_checkpoint(&mut self) {
-        let last = self.checkpoints.last().map(|c| c.step).unwrap_or(0);
-        if self.state.step >= last + self.checkpoint_every {
-            self.checkpoints.push(self.state.clone());
-            if self.checkpoints.len() > MAX_CHECKPOINTS {
-                let mut i = 0;
-                self.checkpoints.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-                self.checkpoint_every *= 2;
-            }
-        }
     }
 
     fn run_due(&mut self, due: Due) -> Result<(), String> {
@@ -816,7 +772,7 @@ impl ShardedSim {
             }
         };
         self.state.net.expire_dropped(self.state.now);
-        self.maybe_checkpoint();
+        self.checkpoints.maybe_take(&self.state);
         result
     }
 
@@ -1185,6 +1141,41 @@ impl ShardedSim {
             ShardedAction::Heal => {}
         }
         Ok(())
+    }
+}
+
+impl engine::RunState for State {
+    fn step(&self) -> u64 {
+        self.step
+    }
+    fn now(&self) -> u64 {
+        self.now
+    }
+    fn actions_done(&self) -> usize {
+        self.actions_done
+    }
+}
+
+impl engine::Engine for ShardedSim {
+    type State = State;
+    type Due = Due;
+    fn due_time(due: Due) -> u64 {
+        due.key().0
+    }
+    fn next_due(&self) -> Option<Due> {
+        self.next_due()
+    }
+    fn run_due(&mut self, due: Due) -> Result<(), String> {
+        self.run_due(due)
+    }
+    fn state(&self) -> &State {
+        &self.state
+    }
+    fn restore(&mut self, state: State) {
+        self.state = state;
+    }
+    fn checkpoints(&self) -> &Checkpoints<State> {
+        &self.checkpoints
     }
 }
 
