@@ -64,6 +64,29 @@ pub(crate) struct InFlight {
     rotate: u64,
 }
 
+/// Refuses a client operation that cannot start: the client is still
+/// busy, the key is empty, or a put has no value.
+pub(crate) fn check_op(
+    busy: bool,
+    client: u64,
+    key: &str,
+    op: &KvOp,
+    value: Option<&String>,
+) -> Result<(), String> {
+    if busy {
+        return Err(format!(
+            "client {client} is still waiting for its last operation"
+        ));
+    }
+    if key.is_empty() {
+        return Err("a key cannot be empty".into());
+    }
+    if *op == KvOp::Put && value.is_none() {
+        return Err("put needs a value".into());
+    }
+    Ok(())
+}
+
 /// What an attempt came to, for the client's idea of who leads.
 pub(crate) struct Attempted {
     /// The node it now believes leads (None: it does not know).

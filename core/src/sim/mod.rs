@@ -771,10 +771,10 @@ impl Sim {
 
     /// Moves a node's output into the network and the trace.
     fn drain(&mut self, id: NodeId) {
-        let outputs = match self.state.nodes.get_mut(&id) {
-            Some(SimNode::Up(s)) => s.net_mut().drain(),
-            _ => return,
+        let Some(node) = self.state.nodes.get_mut(&id) else {
+            return;
         };
+        let outputs = node.take_outputs();
         for out in outputs {
             match out {
                 Output::Send(m) => self.send(m),
@@ -846,10 +846,8 @@ impl Sim {
         if every == 0 {
             return;
         }
-        if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&id) {
-            if s.logs_count_can_snapshot() >= every {
-                let _ = s.take_snapshot();
-            }
+        if let Some(node) = self.state.nodes.get_mut(&id) {
+            node.auto_snapshot(every);
         }
         self.drain(id);
     }
@@ -1003,17 +1001,8 @@ impl Sim {
                 op,
                 value,
             } => {
-                if self.state.clients.busy(*client) {
-                    return Err(format!(
-                        "client {client} is still waiting for its last operation"
-                    ));
-                }
-                if key.is_empty() {
-                    return Err("a key cannot be empty".into());
-                }
-                if *op == KvOp::Put && value.is_none() {
-                    return Err("put needs a value".into());
-                }
+                let busy = self.state.clients.busy(*client);
+                crate::sim::clients::check_op(busy, *client, key, op, value.as_ref())?;
             }
             Action::DropMessage { id } => {
                 if self.state.net.flight(*id).is_none() {

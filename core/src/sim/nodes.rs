@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::kv::StateMachine;
 use crate::log::MemLogStore;
-use crate::network::{MemNetwork, RaftEvent};
+use crate::network::{MemNetwork, Output, RaftEvent};
 use crate::raft::RaftServer;
 use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent};
@@ -26,6 +26,24 @@ impl<M: StateMachine> Node<M> {
     /// Whether it runs.
     pub fn is_up(&self) -> bool {
         matches!(self, Node::Up(_))
+    }
+
+    /// What a running node put out since last asked (messages, events).
+    pub(crate) fn take_outputs(&mut self) -> Vec<Output> {
+        match self {
+            Node::Up(s) => s.net_mut().drain(),
+            Node::Down(..) => Vec::new(),
+        }
+    }
+
+    /// Snapshots a running node once `every` (at least 1) applied entries
+    /// can be compacted.
+    pub(crate) fn auto_snapshot(&mut self, every: u64) {
+        if let Node::Up(s) = self {
+            if s.logs_count_can_snapshot() >= every {
+                let _ = s.take_snapshot();
+            }
+        }
     }
 }
 

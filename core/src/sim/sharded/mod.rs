@@ -804,10 +804,10 @@ impl ShardedSim {
     }
 
     fn drain(&mut self, id: NodeId) {
-        let outputs = match self.state.nodes.get_mut(&id) {
-            Some(ShardNode::Up(s)) => s.net_mut().drain(),
-            _ => return,
+        let Some(node) = self.state.nodes.get_mut(&id) else {
+            return;
         };
+        let outputs = node.take_outputs();
         for out in outputs {
             match out {
                 Output::Send(m) => self.send(m),
@@ -894,10 +894,8 @@ impl ShardedSim {
         if every == 0 {
             return;
         }
-        if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
-            if s.logs_count_can_snapshot() >= every {
-                let _ = s.take_snapshot();
-            }
+        if let Some(node) = self.state.nodes.get_mut(&id) {
+            node.auto_snapshot(every);
         }
         self.drain(id);
     }
@@ -1098,17 +1096,8 @@ impl ShardedSim {
                 op,
                 value,
             } => {
-                if self.state.clients.busy(*client) {
-                    return Err(format!(
-                        "client {client} is still waiting for its last operation"
-                    ));
-                }
-                if key.is_empty() {
-                    return Err("a key cannot be empty".into());
-                }
-                if *op == KvOp::Put && value.is_none() {
-                    return Err("put needs a value".into());
-                }
+                let busy = self.state.clients.busy(*client);
+                crate::sim::clients::check_op(busy, *client, key, op, value.as_ref())?;
             }
             ShardedAction::MoveSlot { slot, to } => {
                 if *slot >= SLOTS {
