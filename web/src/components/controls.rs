@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::model::{self, Standing};
 use crate::narrate;
-use crate::state::{LabHandle, Msg, NodeVerb, SPEED_MAX, SPEED_MIN};
+use crate::state::{LabHandle, Msg, NodeVerb};
 
 fn input_value(e: &Event) -> String {
     e.target_dyn_into::<web_sys::HtmlInputElement>()
@@ -41,61 +41,8 @@ fn button(
     }
 }
 
-/// Formats a speed as a ratio people read: "1/20 of real time".
-pub fn speed_label(speed: f64) -> String {
-    if speed >= 0.999 {
-        "real time".into()
-    } else {
-        format!("1/{:.0} of real time", 1.0 / speed)
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct TransportProps {
-    pub playing: bool,
-    pub speed: f64,
-    pub vt: f64,
-    pub in_past: bool,
-    pub onmsg: Callback<Msg>,
-}
-
-/// Play, pause, step, jump ahead, speed, and the clock.
-#[function_component(Transport)]
-pub fn transport(props: &TransportProps) -> Html {
-    let onmsg = &props.onmsg;
-    let onspeed = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Ok(v) = input_text(&e).parse::<f64>() {
-                onmsg.emit(Msg::SetSpeed(10f64.powf(v)));
-            }
-        })
-    };
-    let log_speed = props.speed.log10();
-    html! {
-        <div class="transport" role="toolbar" aria-label="clock">
-            { button("step-back", "◀ Back", "back one event (←)", false, onmsg, || Msg::StepBack) }
-            if props.playing {
-                { button("pause", "Pause", "pause (space)", false, onmsg, || Msg::Pause) }
-            } else {
-                { button("play", "▶ Play", "play (space)", false, onmsg, || Msg::Play) }
-            }
-            { button("step", "Step ▶", "to the next event (→)", false, onmsg, || Msg::Step) }
-            { button("forward-10", "+10 ms", "jump 10 simulated ms ahead", false, onmsg, || Msg::Forward(10)) }
-            { button("forward-100", "+100 ms", "jump 100 simulated ms ahead", false, onmsg, || Msg::Forward(100)) }
-            { button("forward-1000", "+1 s", "jump 1 simulated second ahead", false, onmsg, || Msg::Forward(1000)) }
-            <label class="speed">
-                <span>{ "speed" }</span>
-                <input type="range" data-testid="speed" min={SPEED_MIN.log10().to_string()} max={SPEED_MAX.log10().to_string()}
-                    step="0.05" value={format!("{log_speed:.2}")} oninput={onspeed}
-                    aria-valuetext={speed_label(props.speed)} />
-                <span class="speed-value" data-testid="speed-value">{ speed_label(props.speed) }</span>
-            </label>
-            <span class={classes!("time", props.in_past.then_some("past"))} data-testid="time"
-                title="simulated time">{ format!("{:.0} ms", props.vt.floor()) }</span>
-        </div>
-    }
-}
+/// The clock bar, with this view's messages.
+pub type Transport = super::transport::Transport<Msg>;
 
 #[derive(Properties, PartialEq)]
 pub struct NodePanelProps {

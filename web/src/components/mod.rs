@@ -14,3 +14,4 @@ pub mod panels;
 pub mod share;
 pub mod spacetime;
 pub mod timeline;
+pub mod transport;

@@ -20,8 +20,9 @@ use yew::prelude::*;
 use super::lab::{name, Standing};
 use super::op_word;
 use super::slots::phase_word;
-use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup, SPEED_MAX, SPEED_MIN};
+use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup};
 use super::walk::{phase_rank, Walkthrough};
+use crate::components::transport::ClockCmd;
 
 fn input_text(e: &InputEvent) -> String {
     e.target_dyn_into::<web_sys::HtmlInputElement>()
@@ -51,57 +52,19 @@ fn button(
     }
 }
 
-fn speed_label(speed: f64) -> String {
-    if speed >= 0.999 {
-        "real time".into()
-    } else {
-        format!("1/{:.0} of real time", 1.0 / speed)
-    }
-}
+/// The clock bar, with sharded mode's messages.
+pub type Transport = crate::components::transport::Transport<Msg>;
 
-#[derive(Properties, PartialEq)]
-pub struct TransportProps {
-    pub playing: bool,
-    pub speed: f64,
-    pub vt: f64,
-    pub in_past: bool,
-    pub onmsg: Callback<Msg>,
-}
-
-/// Play, pause, step, jump ahead, speed and the clock.
-#[function_component(Transport)]
-pub fn transport(props: &TransportProps) -> Html {
-    let onmsg = &props.onmsg;
-    let onspeed = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Ok(v) = input_text(&e).parse::<f64>() {
-                onmsg.emit(Msg::SetSpeed(10f64.powf(v)));
-            }
-        })
-    };
-    html! {
-        <div class="transport" role="toolbar" aria-label="clock">
-            { button("step-back", "◀ Back", "back one event (←)", false, onmsg, Msg::StepBack) }
-            if props.playing {
-                { button("pause", "Pause", "pause (space)", false, onmsg, Msg::Pause) }
-            } else {
-                { button("play", "▶ Play", "play (space)", false, onmsg, Msg::Play) }
-            }
-            { button("step", "Step ▶", "to the next event (→)", false, onmsg, Msg::Step) }
-            { button("forward-10", "+10 ms", "jump 10 simulated ms ahead", false, onmsg, Msg::Forward(10)) }
-            { button("forward-100", "+100 ms", "jump 100 simulated ms ahead", false, onmsg, Msg::Forward(100)) }
-            { button("forward-1000", "+1 s", "jump 1 simulated second ahead", false, onmsg, Msg::Forward(1000)) }
-            <label class="speed">
-                <span>{ "speed" }</span>
-                <input type="range" data-testid="speed" min={SPEED_MIN.log10().to_string()} max={SPEED_MAX.log10().to_string()}
-                    step="0.05" value={format!("{:.2}", props.speed.log10())} oninput={onspeed}
-                    aria-valuetext={speed_label(props.speed)} />
-                <span class="speed-value" data-testid="speed-value">{ speed_label(props.speed) }</span>
-            </label>
-            <span class={classes!("time", props.in_past.then_some("past"))} data-testid="time"
-                title="simulated time">{ format!("{:.0} ms", props.vt.floor()) }</span>
-        </div>
+impl From<ClockCmd> for Msg {
+    fn from(c: ClockCmd) -> Self {
+        match c {
+            ClockCmd::StepBack => Msg::StepBack,
+            ClockCmd::Play => Msg::Play,
+            ClockCmd::Pause => Msg::Pause,
+            ClockCmd::Step => Msg::Step,
+            ClockCmd::Forward(ms) => Msg::Forward(ms),
+            ClockCmd::SetSpeed(s) => Msg::SetSpeed(s),
+        }
     }
 }
 
