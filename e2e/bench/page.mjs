@@ -3,19 +3,24 @@
 //   mode=size file=wasm|js|total|worker gzip_kb=... raw_kb=...   (worker: the experiment worker, apart)
 //   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
+//   mode=frame_work frames=... script_ms=... style_ms=... layout_ms=... paint_ms=... raster_ms=... main_p95_ms=...
+//        the same page under a Chromium trace: main-thread time per frame by
+//        kind (self time of the DevTools timeline events), raster on the
+//        raster threads, and the 95th percentile of one frame's main-thread
+//        work; steadier than wall-clock frame times on a loaded machine
 //   mode=page_memory history=H sim_secs=... js_heap_mb=... wasm_mb=... total_mb=...
 //   mode=app_memory sim_secs=... history_seq=... js_heap_mb=... wasm_mb=... total_mb=...
 //        the app itself (its default history limit, every panel drawn), run
 //        an hour a simulated second at a time with its "+1 s" button
-// Usage: node e2e/bench/page.mjs [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
-//        [--only size,first_render,frames,page_memory,app_memory]   (default: all of them)
+// Usage: node e2e/bench/page.mjs [--names 12 (frame_work: also its costliest event names)] [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
+//        [--only size,first_render,frames,frame_work,page_memory,app_memory]   (default: all of them)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DIST_DIR } from '../lib/index.mjs';
 import { options, report, start, median, percentile, benchResult } from './common.mjs';
 
-const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10, only: '' });
+const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10, only: '', names: 0 });
 const want = (mode) => !opts.only || opts.only.split(',').includes(mode);
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
@@ -121,6 +126,16 @@ try {
     await page.close();
   }
 
+  for (let i = 0; i < (want('frame_work') ? opts.runs : 0); i++) {
+    const page = await app.browser.newPage();
+    await page.goto(`${app.server.url}?nodes=9&latency=${opts.latency}&speed=1`);
+    await page.waitForSelector('[data-testid="node-9"]');
+    await page.waitForTimeout(4000); // let the wires fill up
+    const events = await traceFor(page, opts.seconds);
+    report({ mode: 'frame_work', nodes: 9, ...frameWork(events) });
+    await page.close();
+  }
+
   for (const history of want('page_memory') ? [0, opts.history] : []) {
     const page = await app.browser.newPage();
     await page.addInitScript(INIT);
@@ -178,4 +193,94 @@ try {
   }
 } finally {
   await app.close();
+}
+
+/** The trace events of `secs` seconds of the page (DevTools timeline categories). */
+async function traceFor(page, secs) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: {
+      includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', '__metadata'],
+    },
+  });
+  await page.waitForTimeout(secs * 1000);
+  await cdp.send('Tracing.end');
+  await done;
+  await cdp.detach();
+  return events;
+}
+
+/** What kind of work a DevTools timeline event is, or null for none counted. */
+function kindOf(name) {
+  if (/^(FunctionCall|FireAnimationFrame|EvaluateScript|v8\.|V8\.|EventDispatch|TimerFire|RunMicrotasks|MajorGC|MinorGC|GCEvent|BlinkGC)/.test(name)) return 'script';
+  if (/^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|ScheduleStyleRecalculation)$/.test(name)) return 'style';
+  if (/^(Layout|LayoutShift|IntersectionObserverController)/.test(name)) return 'layout';
+  if (/^(Paint|PrePaint|PaintImage|Layerize|UpdateLayer|UpdateLayerTree|CompositeLayers|Commit|PaintSetup|Decode)/.test(name)) return 'paint';
+  return null;
+}
+
+/**
+ * Per frame: main-thread self time of each kind of work, raster time (any
+ * thread), and the 95th percentile of a frame's main-thread work (the work
+ * between two animation frame callbacks).
+ */
+function frameWork(events) {
+  const threadNames = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threadNames.set(`${e.pid}:${e.tid}`, e.args.name);
+  const main = events.filter((e) => e.ph === 'X' && threadNames.get(`${e.pid}:${e.tid}`) === 'CrRendererMain');
+  // The page's renderer: the one running the animation frames.
+  const frames = main.filter((e) => e.name === 'FireAnimationFrame');
+  const pid = frames.length ? frames[0].pid : null;
+  const mine = main.filter((e) => e.pid === pid).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  // Self times: each event minus its (nested) children.
+  const self = mine.map((e) => ({ e, self: e.dur ?? 0 }));
+  const stack = [];
+  for (const s of self) {
+    while (stack.length && stack[stack.length - 1].e.ts + stack[stack.length - 1].e.dur <= s.e.ts) stack.pop();
+    if (stack.length) stack[stack.length - 1].self -= s.e.dur ?? 0;
+    stack.push(s);
+  }
+  const totals = { script: 0, style: 0, layout: 0, paint: 0 };
+  const starts = frames.map((e) => e.ts).sort((a, b) => a - b);
+  const perFrame = new Array(Math.max(starts.length - 1, 0)).fill(0);
+  for (const { e, self: t } of self) {
+    const k = kindOf(e.name);
+    if (!k) continue;
+    totals[k] += t;
+    // Which frame interval this work falls in (binary search).
+    let lo = 0;
+    let hi = starts.length - 1;
+    if (e.ts < starts[0] || e.ts >= starts[hi]) continue;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= e.ts) lo = mid;
+      else hi = mid;
+    }
+    perFrame[lo] += t;
+  }
+  if (opts.names) {
+    const byName = new Map();
+    for (const { e, self: t } of self) byName.set(e.name, (byName.get(e.name) ?? 0) + t);
+    const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, opts.names);
+    for (const [name, t] of top) report({ mode: 'frame_work_event', name, kind: kindOf(name) ?? 'other', ms: (t / 1000 / Math.max(frames.length, 1)).toFixed(2) });
+  }
+  const raster = events
+    .filter((e) => e.ph === 'X' && e.pid === pid && e.name === 'RasterTask')
+    .reduce((a, e) => a + (e.dur ?? 0), 0);
+  const n = Math.max(frames.length, 1);
+  const ms = (us) => (us / 1000 / n).toFixed(2);
+  return {
+    frames: frames.length,
+    script_ms: ms(totals.script),
+    style_ms: ms(totals.style),
+    layout_ms: ms(totals.layout),
+    paint_ms: ms(totals.paint),
+    raster_ms: ms(raster),
+    main_median_ms: (median(perFrame) / 1000).toFixed(2),
+    main_p95_ms: (percentile(perFrame, 95) / 1000).toFixed(2),
+  };
 }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../lib/index.mjs';
-import { electLeader, nodeIds, status, until } from './raftlab-page.mjs';
+import { electLeader, flightsPixel, messageAt, nodeIds, status, until } from './raftlab-page.mjs';
 
 let app;
 before(async () => {
@@ -41,8 +41,16 @@ test('cutting one direction, dropping a message, latency and loss', async () => 
     return (await page.locator('[data-testid="msg"]').count()) > 0 ? m : null;
   }, { button: 'forward-10' });
   const id = await msg.getAttribute('data-id');
-  await msg.click({ force: true });
+  // The messages are painted on a canvas: the message is there, its title
+  // shows on hover, and a click there (not on the node or link beneath) drops it.
+  const at = await messageAt(page, id);
+  assert.ok((await flightsPixel(page, at))[3] > 0, `message #${id} is painted where its lane puts it`);
+  await page.mouse.move(at.x, at.y);
+  assert.match(await page.locator('[data-testid="flights"]').getAttribute('title'), new RegExp(`^#${id} S\\d+ → S\\d+: .*click to drop it`));
+  const selectedBefore = await page.locator('[data-selected="true"]').count();
+  await page.mouse.click(at.x, at.y);
   assert.equal(await page.locator(`[data-testid="msg"][data-id="${id}"]`).count(), 0, `message #${id} was dropped`);
+  assert.equal(await page.locator('[data-selected="true"]').count(), selectedBefore, 'the click did not reach a node');
   assert.ok((await page.locator('[data-testid="dropped"]').count()) > 0);
 
   await setRange(page, 'latency', 100);

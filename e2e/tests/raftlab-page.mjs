@@ -33,6 +33,36 @@ export async function snapshotOfPage(page) {
   });
 }
 
+/**
+ * Where message `id` is drawn, in page coordinates: on its lane (the hidden
+ * list's `data-lane`, SVG user units) as far as the canvas's visual time
+ * (`data-vt`) puts it between its sending and arrival, mapped through the
+ * ring's SVG to the page.
+ */
+export async function messageAt(page, id) {
+  return page.evaluate((id) => {
+    const m = document.querySelector(`[data-testid="msg"][data-id="${id}"]`).dataset;
+    const vt = Number(document.querySelector('[data-testid="flights"]').dataset.vt);
+    const [x0, y0, x1, y1] = m.lane.split(' ').map(Number);
+    const span = Math.max(Number(m.arrive) - Number(m.sent), 1);
+    const f = Math.min(1, Math.max(0, (vt - Number(m.sent)) / span));
+    const svg = document.querySelector('svg.cluster');
+    const p = new DOMPoint(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f).matrixTransform(svg.getScreenCTM());
+    return { x: p.x, y: p.y };
+  }, id);
+}
+
+/** The canvas's pixel (r, g, b, a) at page point `at` (its device pixels). */
+export async function flightsPixel(page, at) {
+  return page.evaluate(({ x, y }) => {
+    const c = document.querySelector('[data-testid="flights"]');
+    const r = c.getBoundingClientRect();
+    const px = Math.floor(((x - r.left) * c.width) / r.width);
+    const py = Math.floor(((y - r.top) * c.height) / r.height);
+    return [...c.getContext('2d').getImageData(px, py, 1, 1).data];
+  }, at);
+}
+
 /** The leader's id (a string), or '' when there is none. */
 export async function leader(page) {
   return (await status(page)).leader;

@@ -1,6 +1,9 @@
 //! The cluster drawn as a ring: nodes with role, term, election timer,
 //! vote tally and crown; one-way links that can be cut by a click; and
-//! every message in flight at its exact position for the visual time.
+//! every message in flight at its exact position for the visual time
+//! (painted on a canvas over the SVG: see `flights`).
+
+mod flights;
 
 use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::TAU;
@@ -11,13 +14,14 @@ use raftlab_core::sim::{Flight, Sim, SimNode};
 use raftlab_core::types::{MessageBody, NodeId, Role};
 use yew::prelude::*;
 
+use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
 use crate::model::{self, Standing};
 use crate::narrate;
 use crate::ring;
 use crate::state::{LabHandle, Selection};
 
-/// Side of the square drawing, in user units.
-const VIEW: f64 = 600.0;
+// VIEW: side of the square drawing, in user units.
+use self::flights::VIEW;
 /// Radius of the ring of nodes.
 const RING: f64 = 218.0;
 /// How far the two directions of a link sit apart (half).
@@ -57,57 +61,49 @@ pub struct ClusterProps {
 /// flies, made once per message: every frame then only moves it (the ring
 /// redraws on every frame, with hundreds of messages in flight).
 struct FlightLook {
-    class: &'static str,
+    glyph: Glyph,
     kind: &'static str,
     text: AttrValue,
     title: AttrValue,
-    id: AttrValue,
     from: AttrValue,
     to: AttrValue,
-    onclick: Callback<MouseEvent>,
 }
 
 impl FlightLook {
-    fn of(sim: &Sim, fl: &Flight, ondrop: &Callback<u64>) -> FlightLook {
-        let (class, text) = glyph(sim, fl);
-        let id = fl.id;
-        let onclick = {
-            let ondrop = ondrop.clone();
-            Callback::from(move |e: MouseEvent| {
-                e.stop_propagation();
-                ondrop.emit(id);
-            })
-        };
+    fn of(sim: &Sim, fl: &Flight) -> FlightLook {
+        let (glyph, text) = glyph(sim, fl);
         FlightLook {
-            class,
+            glyph,
             kind: fl.msg.body.kind(),
             text: text.into(),
             title: format!(
-                "#{id} S{} → S{}: {} — click to drop it",
+                "#{} S{} → S{}: {} — click to drop it",
+                fl.id,
                 fl.msg.from,
                 fl.msg.to,
                 narrate::message_label(&fl.msg.body)
             )
             .into(),
-            id: id.to_string().into(),
             from: fl.msg.from.to_string().into(),
             to: fl.msg.to.to_string().into(),
-            onclick,
         }
     }
 }
 
-/// The looks of the messages in flight, by id, kept between frames.
+/// What the ring kept from its last frame.
 #[derive(Default)]
-struct Looks {
-    by_id: HashMap<u64, Rc<FlightLook>>,
-    /// The drop callback they were made with.
-    ondrop: Option<Callback<u64>>,
+struct Kept {
+    /// The looks of the messages in flight, by id.
+    looks: HashMap<u64, Rc<FlightLook>>,
+    /// The hidden lists last shown: the same `Rc`s while their content is
+    /// the same, so the list is left alone.
+    listed: Rc<Vec<Listed>>,
+    listed_lost: Rc<Vec<ListedLost>>,
 }
 
 #[function_component(Cluster)]
 pub fn cluster(props: &ClusterProps) -> Html {
-    let looks = use_mut_ref(Looks::default);
+    let kept = use_mut_ref(Kept::default);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -170,67 +166,104 @@ pub fn cluster(props: &ClusterProps) -> Html {
             &props.onselect,
         )
     });
-    let mut looks = looks.borrow_mut();
-    if looks.ondrop.as_ref() != Some(&props.ondrop) {
-        looks.by_id.clear();
-        looks.ondrop = Some(props.ondrop.clone());
-    }
+    let mut kept = kept.borrow_mut();
     // Forget the messages no longer in flight; make the new ones' looks.
     let flying: Vec<Rc<FlightLook>> = sim
         .flights()
         .map(|fl| {
-            let fresh = || Rc::new(FlightLook::of(sim, fl, &props.ondrop));
+            let fresh = || Rc::new(FlightLook::of(sim, fl));
             // A snapshot chunk's "k/n" follows the leader's progress.
             if matches!(fl.msg.body, MessageBody::Snapshot(_)) {
                 return fresh();
             }
-            looks.by_id.entry(fl.id).or_insert_with(fresh).clone()
+            kept.looks.entry(fl.id).or_insert_with(fresh).clone()
         })
         .collect();
-    if looks.by_id.len() > flying.len() {
+    if kept.looks.len() > flying.len() {
         let ids: std::collections::HashSet<u64> = sim.flights().map(|fl| fl.id).collect();
-        looks.by_id.retain(|id, _| ids.contains(id));
+        kept.looks.retain(|id, _| ids.contains(id));
     }
-    drop(looks);
-    let flights = sim.flights().zip(flying).filter_map(|(fl, look)| {
+    let mut scene = Scene {
+        vt,
+        flights: Vec::with_capacity(flying.len()),
+        lost: Vec::new(),
+    };
+    let mut listed = Vec::with_capacity(flying.len());
+    for (fl, look) in sim.flights().zip(flying) {
         let emphasis = if linked_msg == Some(fl.id) {
-            Some("linked")
+            Emphasis::Linked
         } else if props
             .highlight
             .messages
             .iter()
             .any(|k| k == fl.msg.body.kind())
         {
-            Some("hl")
+            Emphasis::Highlight
         } else {
-            None
+            Emphasis::None
         };
-        draw_flight(fl, &look, &centres, r, vt, emphasis)
-    });
-    let dropped = sim.dropped().iter().filter_map(|d| {
+        let (Some(&a), Some(&b)) = (centres.get(&fl.msg.from), centres.get(&fl.msg.to)) else {
+            continue;
+        };
+        let lane = ring::lane(a, b, r, LANE);
+        let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
+        let (x, y) = ring::along(lane, (vt - fl.sent_at as f64) / span);
+        scene.flights.push(Flying {
+            id: fl.id,
+            x,
+            y,
+            glyph: look.glyph,
+            text: look.text.clone(),
+            title: look.title.clone(),
+            emphasis,
+        });
+        let ((x0, y0), (x1, y1)) = lane;
+        listed.push(Listed {
+            id: fl.id,
+            kind: look.kind,
+            from: look.from.clone(),
+            to: look.to.clone(),
+            text: look.text.clone(),
+            emphasis,
+            sent: fl.sent_at,
+            arrive: fl.arrive_at,
+            lane: format!("{x0} {y0} {x1} {y1}").into(),
+        });
+    }
+    let mut listed_lost = Vec::new();
+    for d in sim.dropped() {
         let at = d.at as f64;
-        if vt < at {
-            return None;
-        }
-        let age = vt - at;
-        if age > FADE_MS {
-            return None;
+        if vt < at || vt - at > FADE_MS {
+            continue;
         }
         let fl = &d.flight;
-        let a = *centres.get(&fl.msg.from)?;
-        let b = *centres.get(&fl.msg.to)?;
+        let (Some(&a), Some(&b)) = (centres.get(&fl.msg.from), centres.get(&fl.msg.to)) else {
+            continue;
+        };
         let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
         let frac = (at - fl.sent_at as f64) / span;
         let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
-        let opacity = 1.0 - age / FADE_MS;
-        Some(html! {
-            <g class="dropped" data-testid="dropped" data-kind={fl.msg.body.kind()}
-                transform={format!("translate({} {})", f(x), f(y))} opacity={format!("{opacity:.2}")}>
-                <title>{ format!("lost: {:?}", d.reason) }</title>
-                <path class="drop-x" d="M-8,-8 L8,8 M8,-8 L-8,8" />
-            </g>
-        })
-    });
+        let title: AttrValue = format!("lost: {:?}", d.reason).into();
+        scene.lost.push(Lost {
+            x,
+            y,
+            opacity: 1.0 - (vt - at) / FADE_MS,
+            title: title.clone(),
+        });
+        listed_lost.push(ListedLost {
+            id: fl.id,
+            kind: fl.msg.body.kind(),
+            title,
+        });
+    }
+    if *kept.listed != listed {
+        kept.listed = Rc::new(listed);
+    }
+    if *kept.listed_lost != listed_lost {
+        kept.listed_lost = Rc::new(listed_lost);
+    }
+    let (listed, listed_lost) = (kept.listed.clone(), kept.listed_lost.clone());
+    drop(kept);
     let partition = sim.groups().map(|groups| {
         let text = groups
             .iter()
@@ -262,19 +295,17 @@ pub fn cluster(props: &ClusterProps) -> Html {
     };
 
     html! {
-        <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
-            aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
-            <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
-            <g class="links">{ for links }</g>
-            <g class="nodes">{ for nodes }</g>
-            // Two groups, so that the keyed messages form a fully keyed
-            // list (mixed with the unkeyed dropped ones, yew re-creates
-            // every message whenever their number changes).
-            <g class="flights"><g>{ for flights }</g><g>{ for dropped }</g></g>
-            { for partition }
-            { for joint }
-            { clock }
-        </svg>
+        <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}>
+            <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
+                aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
+                <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
+                <g class="links">{ for links }</g>
+                <g class="nodes">{ for nodes }</g>
+                { for partition }
+                { for joint }
+                { clock }
+            </svg>
+        </FlightLayer>
     }
 }
 
@@ -539,25 +570,30 @@ fn draw_node(
     }
 }
 
-/// What a message looks like: its css class and the short text on it.
-fn glyph(sim: &Sim, fl: &Flight) -> (&'static str, String) {
+/// What a message looks like: its glyph and the short text on it.
+fn glyph(sim: &Sim, fl: &Flight) -> (Glyph, String) {
     match &fl.msg.body {
-        MessageBody::RequestVote(r) if r.prevote => ("m-prevote", "PV".into()),
-        MessageBody::RequestVote(_) => ("m-vote", "V".into()),
+        MessageBody::RequestVote(r) if r.prevote => (Glyph::Prevote, "PV".into()),
+        MessageBody::RequestVote(_) => (Glyph::Vote, "V".into()),
         MessageBody::RequestVoteResp(r) => (
-            if r.vote_granted { "m-yes" } else { "m-no" },
+            if r.vote_granted {
+                Glyph::Yes
+            } else {
+                Glyph::No
+            },
             format!(
                 "{}{}",
                 if r.prevote { "p" } else { "" },
                 if r.vote_granted { "✓" } else { "✗" }
             ),
         ),
-        MessageBody::AppendEntries(a) if a.timeout_now => ("m-timeoutnow", "TN".into()),
-        MessageBody::AppendEntries(a) if a.entries.is_empty() => ("m-heartbeat", String::new()),
-        MessageBody::AppendEntries(a) => ("m-append", a.entries.len().to_string()),
-        MessageBody::AppendEntriesResp(r) => {
-            (if r.success { "m-ack" } else { "m-nack" }, String::new())
-        }
+        MessageBody::AppendEntries(a) if a.timeout_now => (Glyph::TimeoutNow, "TN".into()),
+        MessageBody::AppendEntries(a) if a.entries.is_empty() => (Glyph::Heartbeat, String::new()),
+        MessageBody::AppendEntries(a) => (Glyph::Append, a.entries.len().to_string()),
+        MessageBody::AppendEntriesResp(r) => (
+            if r.success { Glyph::Ack } else { Glyph::Nack },
+            String::new(),
+        ),
         MessageBody::Snapshot(s) => {
             let chunk = sim.config().snapshot_chunk_bytes.max(1) as u64;
             let number = s.block.offset / chunk + 1;
@@ -572,53 +608,11 @@ fn glyph(sim: &Sim, fl: &Flight) -> (&'static str, String) {
                 Some(t) if t >= number => format!("{number}/{t}"),
                 _ => format!("#{number}"),
             };
-            ("m-snapshot", text)
+            (Glyph::Snapshot, text)
         }
-        MessageBody::SnapshotResp(r) => {
-            (if r.success { "m-snapack" } else { "m-no" }, String::new())
-        }
+        MessageBody::SnapshotResp(r) => (
+            if r.success { Glyph::SnapAck } else { Glyph::No },
+            String::new(),
+        ),
     }
-}
-
-fn draw_flight(
-    fl: &Flight,
-    look: &FlightLook,
-    centres: &BTreeMap<NodeId, (f64, f64)>,
-    r: f64,
-    vt: f64,
-    emphasis: Option<&'static str>,
-) -> Option<Html> {
-    let a = *centres.get(&fl.msg.from)?;
-    let b = *centres.get(&fl.msg.to)?;
-    let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
-    let frac = (vt - fl.sent_at as f64) / span;
-    let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
-    let class = look.class;
-    let shape = match class {
-        "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle class="shape" r="11" /> },
-        "m-heartbeat" => {
-            html! { <rect class="shape" x="-7" y="-5" width="14" height="10" rx="2" /> }
-        }
-        "m-ack" | "m-snapack" => {
-            html! { <rect class="shape" x="-6" y="-6" width="12" height="12" rx="6" /> }
-        }
-        "m-nack" => html! { <rect class="shape" x="-8" y="-8" width="16" height="16" rx="3" /> },
-        "m-snapshot" => {
-            html! { <rect class="shape" x="-17" y="-10" width="34" height="20" rx="3" /> }
-        }
-        _ => html! { <rect class="shape" x="-12" y="-9" width="24" height="18" rx="3" /> },
-    };
-    Some(html! {
-        <g class={classes!("msg", class, emphasis)} key={fl.id} data-testid="msg"
-            data-emphasis={emphasis.unwrap_or_default()}
-            data-kind={look.kind} data-id={look.id.clone()}
-            data-from={look.from.clone()} data-to={look.to.clone()}
-            transform={format!("translate({} {})", f(x), f(y))} onclick={look.onclick.clone()}>
-            <title>{ look.title.clone() }</title>
-            { shape }
-            if !look.text.is_empty() {
-                <text>{ look.text.clone() }</text>
-            }
-        </g>
-    })
 }

@@ -1,0 +1,706 @@
+//! The messages in flight and the marks of lost ones, painted on a canvas
+//! over the ring's SVG. Hundreds of them move on every frame: as SVG
+//! elements each move re-rasterised its part of the drawing (most of a
+//! frame's paint and raster time); on one canvas a frame is a single
+//! bitmap, redrawn from the scene the ring computed for the visual time.
+//!
+//! The canvas takes pointer events only while the pointer is over one of
+//! its marks (it hit-tests what it drew last), so the nodes and links
+//! beneath keep their clicks and hover styles. A hidden list mirrors the
+//! messages (`data-testid="msg"`) and lost marks (`data-testid="dropped"`)
+//! for tests and tools; it changes only when the set of messages does,
+//! not as they move.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use yew::prelude::*;
+
+/// Side of the square drawing, in SVG user units (the ring's viewBox).
+pub const VIEW: f64 = 600.0;
+
+/// The look of a message, by kind (the legend's `m-*` classes, whose
+/// colours static/style.css gives the legend: keep the two in step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Glyph {
+    Prevote,
+    Vote,
+    Yes,
+    No,
+    TimeoutNow,
+    Heartbeat,
+    Append,
+    Ack,
+    Nack,
+    Snapshot,
+    SnapAck,
+}
+
+/// A glyph's outline, centred on the message's position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    Circle(f64),
+    /// Half width, half height, corner radius.
+    Rect(f64, f64, f64),
+}
+
+/// Fill, stroke, stroke width, dashed, text colour.
+struct Paint {
+    fill: &'static str,
+    stroke: &'static str,
+    width: f64,
+    dashed: bool,
+    text: &'static str,
+}
+
+// The Okabe–Ito palette of static/style.css.
+const ORANGE: &str = "#e69f00";
+const SKY: &str = "#56b4e9";
+const GREEN: &str = "#009e73";
+const BLUE: &str = "#0072b2";
+const VERMILLION: &str = "#d55e00";
+const PURPLE: &str = "#cc79a7";
+const INK: &str = "#1f2937";
+const WHITE: &str = "#fff";
+
+impl Glyph {
+    fn shape(self) -> Shape {
+        match self {
+            Glyph::Prevote | Glyph::Vote | Glyph::Yes | Glyph::No => Shape::Circle(11.0),
+            Glyph::Heartbeat => Shape::Rect(7.0, 5.0, 2.0),
+            Glyph::Ack | Glyph::SnapAck => Shape::Circle(6.0),
+            Glyph::Nack => Shape::Rect(8.0, 8.0, 3.0),
+            Glyph::Snapshot => Shape::Rect(17.0, 10.0, 3.0),
+            Glyph::Append | Glyph::TimeoutNow => Shape::Rect(12.0, 9.0, 3.0),
+        }
+    }
+
+    fn paint(self) -> Paint {
+        let p = |fill, stroke| Paint {
+            fill,
+            stroke,
+            width: 2.0,
+            dashed: false,
+            text: WHITE,
+        };
+        match self {
+            Glyph::Prevote => Paint {
+                dashed: true,
+                text: "#8a5a00",
+                ..p(WHITE, ORANGE)
+            },
+            Glyph::Vote => p(ORANGE, "#8a5a00"),
+            Glyph::Yes => p(GREEN, "#006149"),
+            Glyph::No => p(VERMILLION, "#8a3d00"),
+            Glyph::Heartbeat => p(WHITE, BLUE),
+            Glyph::Append => p(BLUE, "#003f63"),
+            Glyph::Ack => p(SKY, "#1f6f99"),
+            Glyph::Nack => Paint {
+                width: 3.0,
+                ..p(WHITE, VERMILLION)
+            },
+            Glyph::Snapshot => p(PURPLE, "#7a2957"),
+            Glyph::SnapAck => p("#f5cfe3", PURPLE),
+            Glyph::TimeoutNow => p(INK, INK),
+        }
+    }
+}
+
+/// Why a message is drawn with a heavier outline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Emphasis {
+    #[default]
+    None,
+    /// A kind the lesson points at.
+    Highlight,
+    /// The message picked in another view.
+    Linked,
+}
+
+impl Emphasis {
+    /// The `data-emphasis` value, as the ring's nodes have it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Emphasis::None => "",
+            Emphasis::Highlight => "hl",
+            Emphasis::Linked => "linked",
+        }
+    }
+}
+
+/// A message in flight where the visual time puts it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flying {
+    pub id: u64,
+    pub x: f64,
+    pub y: f64,
+    pub glyph: Glyph,
+    pub text: AttrValue,
+    pub title: AttrValue,
+    pub emphasis: Emphasis,
+}
+
+/// A lost message's mark, fading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lost {
+    pub x: f64,
+    pub y: f64,
+    pub opacity: f64,
+    pub title: AttrValue,
+}
+
+/// What the canvas shows at one visual time, in drawing order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scene {
+    pub vt: f64,
+    pub flights: Vec<Flying>,
+    pub lost: Vec<Lost>,
+}
+
+/// What the pointer is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    /// A message in flight, by id: a click drops it.
+    Flight(u64),
+    /// A lost mark, by its place in the scene: it only has a title.
+    Lost(usize),
+}
+
+impl Scene {
+    /// The topmost mark at (`x`, `y`) in user units: the last drawn wins,
+    /// as in the SVG this replaces (the lost marks lie above the flights).
+    pub fn hit(&self, x: f64, y: f64) -> Option<Hit> {
+        // Half the heaviest outline: a click on the edge still counts.
+        const SLACK: f64 = 2.0;
+        for (i, l) in self.lost.iter().enumerate().rev() {
+            let (dx, dy) = ((x - l.x).abs(), (y - l.y).abs());
+            // The two strokes of the cross, 4 units wide.
+            if dx <= 8.0 + SLACK && dy <= 8.0 + SLACK && (dx - dy).abs() <= 3.0 {
+                return Some(Hit::Lost(i));
+            }
+        }
+        self.flights.iter().rev().find_map(|fl| {
+            let (dx, dy) = (x - fl.x, y - fl.y);
+            let inside = match fl.glyph.shape() {
+                Shape::Circle(r) => dx * dx + dy * dy <= (r + SLACK) * (r + SLACK),
+                Shape::Rect(hw, hh, _) => dx.abs() <= hw + SLACK && dy.abs() <= hh + SLACK,
+            };
+            inside.then_some(Hit::Flight(fl.id))
+        })
+    }
+
+    fn title(&self, hit: Hit) -> Option<&AttrValue> {
+        match hit {
+            Hit::Flight(id) => self.flights.iter().find(|f| f.id == id).map(|f| &f.title),
+            Hit::Lost(i) => self.lost.get(i).map(|l| &l.title),
+        }
+    }
+}
+
+/// Where the square drawing sits in a box of `w` × `h` CSS pixels, as SVG
+/// fits its viewBox (`xMidYMid meet`): scale, then offsets.
+pub fn fit(w: f64, h: f64) -> (f64, f64, f64) {
+    let s = (w.min(h) / VIEW).max(0.0);
+    (s, (w - VIEW * s) / 2.0, (h - VIEW * s) / 2.0)
+}
+
+/// A message in the hidden list: what tests read, and where it travels
+/// (its lane in user units and its send and arrival times) so a test can
+/// find it on the canvas for any visual time (`data-vt` of the canvas).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    pub id: u64,
+    pub kind: &'static str,
+    pub from: AttrValue,
+    pub to: AttrValue,
+    pub text: AttrValue,
+    pub emphasis: Emphasis,
+    pub sent: u64,
+    pub arrive: u64,
+    pub lane: AttrValue,
+}
+
+/// A lost mark in the hidden list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedLost {
+    pub id: u64,
+    pub kind: &'static str,
+    pub title: AttrValue,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FlightLayerProps {
+    pub scene: Rc<Scene>,
+    pub listed: Rc<Vec<Listed>>,
+    pub listed_lost: Rc<Vec<ListedLost>>,
+    pub ondrop: Callback<u64>,
+    /// The ring's SVG, drawn beneath the canvas.
+    pub children: Html,
+}
+
+/// What the layer's event handlers and resize observer share.
+#[derive(Default)]
+struct Layer {
+    scene: Rc<Scene>,
+    sprites: Sprites,
+    /// The canvas's size in CSS pixels, once known.
+    size: Option<(f64, f64)>,
+    /// The pointer, in CSS pixels from the canvas's corner.
+    pointer: Option<(f64, f64)>,
+    hover: Option<Hit>,
+}
+
+impl Layer {
+    /// The mark under the pointer, in user units.
+    fn under_pointer(&self) -> Option<Hit> {
+        let (px, py) = self.pointer?;
+        let (w, h) = self.size?;
+        let (s, ox, oy) = fit(w, h);
+        if s <= 0.0 {
+            return None;
+        }
+        self.scene.hit((px - ox) / s, (py - oy) / s)
+    }
+}
+
+/// The ring's SVG (children) with the canvas of messages over it and the
+/// hidden list of them.
+#[function_component(FlightLayer)]
+pub fn flight_layer(props: &FlightLayerProps) -> Html {
+    let canvas = use_node_ref();
+    let layer = use_mut_ref(Layer::default);
+    layer.borrow_mut().scene = props.scene.clone();
+
+    // Size the canvas to its box (and again whenever the box changes:
+    // window, present mode, zoom).
+    {
+        let canvas = canvas.clone();
+        let layer = layer.clone();
+        use_effect_with((), move |_| {
+            let observer = canvas.cast::<HtmlCanvasElement>().and_then(|el| {
+                let on_resize = {
+                    let el = el.clone();
+                    let layer = layer.clone();
+                    Closure::<dyn FnMut()>::new(move || {
+                        let rect = el.get_bounding_client_rect();
+                        layer.borrow_mut().size = Some((rect.width(), rect.height()));
+                        repaint(&el, &mut layer.borrow_mut());
+                    })
+                };
+                let observer =
+                    web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok()?;
+                observer.observe(&el);
+                Some((observer, on_resize))
+            });
+            move || {
+                if let Some((observer, _closure)) = observer {
+                    observer.disconnect();
+                }
+            }
+        });
+    }
+    // Every render is a new scene: paint it.
+    {
+        let canvas = canvas.clone();
+        let layer = layer.clone();
+        use_effect(move || {
+            if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
+                let mut layer = layer.borrow_mut();
+                if layer.size.is_none() {
+                    let rect = el.get_bounding_client_rect();
+                    layer.size = Some((rect.width(), rect.height()));
+                }
+                repaint(&el, &mut layer);
+            }
+        });
+    }
+
+    let onmousemove = {
+        let canvas = canvas.clone();
+        let layer = layer.clone();
+        use_callback((), move |e: MouseEvent, _| {
+            let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let rect = el.get_bounding_client_rect();
+            let mut layer = layer.borrow_mut();
+            layer.pointer = Some((
+                e.client_x() as f64 - rect.left(),
+                e.client_y() as f64 - rect.top(),
+            ));
+            if layer.under_pointer() != layer.hover {
+                repaint(&el, &mut layer);
+            }
+        })
+    };
+    let onmouseleave = {
+        let canvas = canvas.clone();
+        let layer = layer.clone();
+        use_callback((), move |_: MouseEvent, _| {
+            let mut layer = layer.borrow_mut();
+            layer.pointer = None;
+            if layer.hover.is_some() {
+                if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
+                    repaint(&el, &mut layer);
+                }
+            }
+        })
+    };
+    let onclick = {
+        let canvas = canvas.clone();
+        let layer = layer.clone();
+        use_callback(props.ondrop.clone(), move |e: MouseEvent, ondrop| {
+            let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let rect = el.get_bounding_client_rect();
+            let hit = {
+                let mut layer = layer.borrow_mut();
+                layer.pointer = Some((
+                    e.client_x() as f64 - rect.left(),
+                    e.client_y() as f64 - rect.top(),
+                ));
+                layer.under_pointer()
+            };
+            if let Some(Hit::Flight(id)) = hit {
+                e.stop_propagation();
+                ondrop.emit(id);
+            }
+        })
+    };
+
+    let items = props.listed.iter().map(|m| {
+        html! {
+            <li key={m.id} data-testid="msg" data-id={m.id.to_string()} data-kind={m.kind}
+                data-from={m.from.clone()} data-to={m.to.clone()}
+                data-emphasis={m.emphasis.as_str()}
+                data-sent={m.sent.to_string()} data-arrive={m.arrive.to_string()}
+                data-lane={m.lane.clone()}>
+                { m.text.clone() }
+            </li>
+        }
+    });
+    let lost = props.listed_lost.iter().map(|l| {
+        html! {
+            <li key={l.id} data-testid="dropped" data-kind={l.kind}>{ l.title.clone() }</li>
+        }
+    });
+    html! {
+        <div class="cluster-box" {onmousemove} {onmouseleave}>
+            { props.children.clone() }
+            <canvas class="flights-layer" ref={canvas} {onclick} aria-hidden="true"
+                data-testid="flights" data-vt={props.scene.vt.to_string()} />
+            <ul class="flight-list" hidden=true>{ for items }</ul>
+            <ul class="flight-list" hidden=true>{ for lost }</ul>
+        </div>
+    }
+}
+
+/// Repaints the layer's scene, hover included, and lets the canvas take
+/// the pointer only while it is over a mark.
+fn repaint(el: &HtmlCanvasElement, layer: &mut Layer) {
+    let hover = layer.under_pointer();
+    if hover != layer.hover {
+        layer.hover = hover;
+        let classes = el.class_list();
+        let _ = classes.toggle_with_force("over", hover.is_some());
+        let _ = classes.toggle_with_force("clickable", matches!(hover, Some(Hit::Flight(_))));
+        match hover.and_then(|h| layer.scene.title(h)) {
+            Some(t) => {
+                let _ = el.set_attribute("title", t);
+            }
+            None => {
+                let _ = el.remove_attribute("title");
+            }
+        }
+    }
+    let Some((w, h)) = layer.size else {
+        return;
+    };
+    let present = el.closest(".present").ok().flatten().is_some();
+    let dpr = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .filter(|d| *d > 0.0)
+        .unwrap_or(1.0);
+    let _ = paint(
+        el,
+        &layer.scene,
+        &mut layer.sprites,
+        layer.hover,
+        (w, h),
+        dpr,
+        present,
+    );
+}
+
+/// How a message's outline is drawn: the heaviest reason wins, as in the
+/// stylesheet's order (linked over highlighted over hovered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Outline {
+    Plain,
+    Hover,
+    Highlight,
+    Linked,
+}
+
+/// Each look of a message drawn once, at the canvas's scale, into a small
+/// bitmap of its own: a frame then copies bitmaps instead of filling
+/// hundreds of outlines and shaping hundreds of texts.
+#[derive(Default)]
+struct Sprites {
+    /// Device pixels per user unit, and present mode, they were drawn for.
+    scale: (u64, bool),
+    by_look: HashMap<(Glyph, AttrValue, Outline), Sprite>,
+}
+
+/// A drawn look and where its centre is in it, device pixels.
+struct Sprite {
+    canvas: HtmlCanvasElement,
+    cx: f64,
+    cy: f64,
+}
+
+/// Looks kept at most (snapshot chunks' "k/n" and entry counts vary).
+const SPRITES_MAX: usize = 512;
+
+impl Sprites {
+    fn get(
+        &mut self,
+        glyph: Glyph,
+        text: &AttrValue,
+        outline: Outline,
+        scale: f64,
+        present: bool,
+    ) -> Result<&Sprite, JsValue> {
+        let key = (scale.to_bits(), present);
+        if self.scale != key || self.by_look.len() >= SPRITES_MAX {
+            self.by_look.clear();
+            self.scale = key;
+        }
+        let look = (glyph, text.clone(), outline);
+        if !self.by_look.contains_key(&look) {
+            let sprite = draw_sprite(glyph, text, outline, scale, present)?;
+            self.by_look.insert(look.clone(), sprite);
+        }
+        Ok(&self.by_look[&look])
+    }
+}
+
+/// One look of a message, drawn at `scale` device pixels per user unit.
+fn draw_sprite(
+    glyph: Glyph,
+    text: &str,
+    outline: Outline,
+    scale: f64,
+    present: bool,
+) -> Result<Sprite, JsValue> {
+    let paint = glyph.paint();
+    let (stroke, width) = match outline {
+        Outline::Linked => (INK, 5.0),
+        Outline::Highlight => (ORANGE, 4.0),
+        Outline::Hover => (VERMILLION, 3.5),
+        Outline::Plain => (paint.stroke, paint.width),
+    };
+    let (hw, hh) = match glyph.shape() {
+        Shape::Circle(r) => (r, r),
+        Shape::Rect(hw, hh, _) => (hw, hh),
+    };
+    // Room for the outline and the text (bold digits are about 0.6 em).
+    let em = if present { 13.0 } else { 11.0 };
+    let hw = hw.max(0.35 * em * text.chars().count() as f64) + width;
+    let hh = hh.max(0.6 * em) + width;
+    let (w, h) = (
+        (2.0 * hw * scale).ceil() + 2.0,
+        (2.0 * hh * scale).ceil() + 2.0,
+    );
+    let canvas: HtmlCanvasElement = document()?.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let ctx: CanvasRenderingContext2d = canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into()?;
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    ctx.set_transform(scale, 0.0, 0.0, scale, cx, cy)?;
+    if paint.dashed {
+        ctx.set_line_dash(&js_sys::Array::of2(&3.0.into(), &2.0.into()))?;
+    }
+    ctx.begin_path();
+    match glyph.shape() {
+        Shape::Circle(r) => ctx.arc(0.0, 0.0, r, 0.0, std::f64::consts::TAU)?,
+        Shape::Rect(hw, hh, r) => round_rect(&ctx, -hw, -hh, 2.0 * hw, 2.0 * hh, r)?,
+    }
+    ctx.set_fill_style_str(paint.fill);
+    ctx.fill();
+    ctx.set_stroke_style_str(stroke);
+    ctx.set_line_width(width);
+    ctx.stroke();
+    if !text.is_empty() {
+        ctx.set_font(if present { FONT_PRESENT } else { FONT });
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        ctx.set_fill_style_str(paint.text);
+        ctx.fill_text(text, 0.0, 0.0)?;
+    }
+    Ok(Sprite { canvas, cx, cy })
+}
+
+fn document() -> Result<web_sys::Document, JsValue> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))
+}
+
+/// Draws `scene` on the canvas for a box of `w` × `h` CSS pixels at `dpr`
+/// device pixels each, exactly where and as the SVG drew it (each message
+/// from its sprite, placed on the nearest device pixel).
+fn paint(
+    el: &HtmlCanvasElement,
+    scene: &Scene,
+    sprites: &mut Sprites,
+    hover: Option<Hit>,
+    (w, h): (f64, f64),
+    dpr: f64,
+    present: bool,
+) -> Result<(), JsValue> {
+    let (bw, bh) = ((w * dpr).round().max(1.0), (h * dpr).round().max(1.0));
+    if el.width() != bw as u32 || el.height() != bh as u32 {
+        el.set_width(bw as u32);
+        el.set_height(bh as u32);
+    }
+    let Some(ctx) = el.get_context("2d")? else {
+        return Ok(());
+    };
+    let ctx: CanvasRenderingContext2d = ctx.dyn_into()?;
+    ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+    ctx.clear_rect(0.0, 0.0, bw, bh);
+    if w <= 0.0 || h <= 0.0 {
+        return Ok(());
+    }
+    // Device pixels per CSS pixel (the bitmap's size is rounded), and
+    // where the drawing's user units fall on the bitmap.
+    let k = bw / w;
+    let (s, ox, oy) = fit(w, h);
+    let scale = k * s;
+    let (dx, dy) = (k * ox, k * oy);
+    for fl in &scene.flights {
+        let outline = match fl.emphasis {
+            Emphasis::Linked => Outline::Linked,
+            Emphasis::Highlight => Outline::Highlight,
+            Emphasis::None if hover == Some(Hit::Flight(fl.id)) => Outline::Hover,
+            Emphasis::None => Outline::Plain,
+        };
+        let sprite = sprites.get(fl.glyph, &fl.text, outline, scale, present)?;
+        let x = (dx + scale * fl.x - sprite.cx).round();
+        let y = (dy + scale * fl.y - sprite.cy).round();
+        ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
+    }
+    if !scene.lost.is_empty() {
+        ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+        ctx.set_stroke_style_str(VERMILLION);
+        ctx.set_line_width(4.0);
+        ctx.set_line_cap("round");
+        for l in &scene.lost {
+            ctx.set_global_alpha(l.opacity);
+            ctx.begin_path();
+            ctx.move_to(l.x - 8.0, l.y - 8.0);
+            ctx.line_to(l.x + 8.0, l.y + 8.0);
+            ctx.move_to(l.x + 8.0, l.y - 8.0);
+            ctx.line_to(l.x - 8.0, l.y + 8.0);
+            ctx.stroke();
+        }
+        ctx.set_global_alpha(1.0);
+    }
+    Ok(())
+}
+
+/// The page's type (`:root` in static/style.css), bold, at the size the
+/// SVG's message text had: 11 user units, 13 in present mode.
+const FONT: &str =
+    "700 11px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
+const FONT_PRESENT: &str =
+    "700 13px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
+
+/// A rectangle with rounded corners of radius `r`, as SVG's `rect rx`.
+fn round_rect(
+    ctx: &CanvasRenderingContext2d,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    r: f64,
+) -> Result<(), JsValue> {
+    let r = r.min(w / 2.0).min(h / 2.0);
+    ctx.move_to(x + r, y);
+    ctx.arc_to(x + w, y, x + w, y + h, r)?;
+    ctx.arc_to(x + w, y + h, x, y + h, r)?;
+    ctx.arc_to(x, y + h, x, y, r)?;
+    ctx.arc_to(x, y, x + w, y, r)?;
+    ctx.close_path();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flying(id: u64, x: f64, y: f64, glyph: Glyph) -> Flying {
+        Flying {
+            id,
+            x,
+            y,
+            glyph,
+            text: AttrValue::default(),
+            title: format!("#{id}").into(),
+            emphasis: Emphasis::None,
+        }
+    }
+
+    #[test]
+    fn the_topmost_message_under_the_point_is_hit() {
+        let scene = Scene {
+            vt: 0.0,
+            flights: vec![
+                flying(1, 100.0, 100.0, Glyph::Vote),
+                flying(2, 105.0, 100.0, Glyph::Heartbeat),
+            ],
+            lost: vec![],
+        };
+        // Both cover (104, 100): the one drawn last is on top.
+        assert_eq!(scene.hit(104.0, 100.0), Some(Hit::Flight(2)));
+        // Only the vote's circle (r 11) reaches 90.
+        assert_eq!(scene.hit(90.0, 100.0), Some(Hit::Flight(1)));
+        // The heartbeat is 10 high: 8 below its centre is outside it.
+        assert_eq!(scene.hit(112.0, 108.0), None);
+        assert_eq!(scene.hit(300.0, 300.0), None);
+        assert_eq!(scene.title(Hit::Flight(1)).map(|t| t.as_str()), Some("#1"));
+    }
+
+    #[test]
+    fn lost_marks_lie_above_the_messages_and_only_their_cross_counts() {
+        let scene = Scene {
+            vt: 0.0,
+            flights: vec![flying(7, 50.0, 50.0, Glyph::Append)],
+            lost: vec![Lost {
+                x: 50.0,
+                y: 50.0,
+                opacity: 0.5,
+                title: "lost: Cut".into(),
+            }],
+        };
+        assert_eq!(scene.hit(54.0, 54.0), Some(Hit::Lost(0)));
+        // Between the arms of the cross: the message beneath.
+        assert_eq!(scene.hit(57.0, 50.0), Some(Hit::Flight(7)));
+    }
+
+    #[test]
+    fn the_drawing_is_fitted_like_svg_meet() {
+        assert_eq!(fit(600.0, 600.0), (1.0, 0.0, 0.0));
+        // Wider than tall (present mode): centred across.
+        let (s, ox, oy) = fit(1000.0, 300.0);
+        assert_eq!((s, ox, oy), (0.5, 350.0, 0.0));
+    }
+}
