@@ -12,7 +12,8 @@ use crate::raft::ProposeError;
 use crate::trace::{ClientPhase, EventKind};
 use crate::types::{Index, NodeId, Term};
 
-use super::{Sim, SimNode};
+use super::{Node, Sim, SimNode};
+use crate::kv::StateMachine;
 
 /// One operation of a client.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -85,6 +86,34 @@ pub(crate) fn check_op(
         return Err("put needs a value".into());
     }
     Ok(())
+}
+
+/// Proposes client `client`'s operation `op` at `node`: a ReadIndex read
+/// with `read_id` when `read`, else the write, as `wrap` encodes its KV
+/// command. Ok(None) for a read started, Ok(Some) where a write was
+/// appended; a node not running is no leader.
+pub(crate) fn propose<M: StateMachine>(
+    node: Option<&mut Node<M>>,
+    client: u64,
+    op: &ClientOp,
+    read: bool,
+    read_id: u64,
+    wrap: impl FnOnce(KvCommand) -> Vec<u8>,
+) -> Result<Option<(Index, Term)>, ProposeError> {
+    let Some(Node::Up(s)) = node else {
+        return Err(ProposeError::NotLeader(None));
+    };
+    if read {
+        return s.propose_read(read_id).map(|_| None);
+    }
+    let cmd = KvCommand {
+        client,
+        seq: op.seq,
+        op: op.op.clone(),
+        key: op.key.clone(),
+        value: op.value.clone(),
+    };
+    s.propose_entry(wrap(cmd)).map(Some)
 }
 
 /// What an attempt came to, for the client's idea of who leads.
@@ -328,24 +357,9 @@ impl Sim {
         f.op.tried.push(target);
         let op = f.op.clone();
         let read_id = self.state.clients.next_read_id + 1;
-        let outcome: Result<Option<(Index, Term)>, ProposeError> =
-            match self.state.nodes.get_mut(&target) {
-                Some(SimNode::Up(s)) => {
-                    if op.op == KvOp::Get {
-                        s.propose_read(read_id).map(|_| None)
-                    } else {
-                        let cmd = KvCommand {
-                            client,
-                            seq: op.seq,
-                            op: op.op.clone(),
-                            key: op.key.clone(),
-                            value: op.value.clone(),
-                        };
-                        s.propose_entry(cmd.encode()).map(Some)
-                    }
-                }
-                _ => Err(ProposeError::NotLeader(None)),
-            };
+        let node = self.state.nodes.get_mut(&target);
+        let read = op.op == KvOp::Get;
+        let outcome = propose(node, client, &op, read, read_id, |cmd| cmd.encode());
         let Some(c) = self.state.clients.map.get_mut(&client) else {
             return;
         };

@@ -10,10 +10,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::kv::{KvCommand, KvOp};
+use crate::kv::KvOp;
 use crate::meta::{slot_of, GroupId, MetaAnswer, ShardAnswer, ShardCommand, QUERY_SHARDS};
-use crate::raft::ProposeError;
-use crate::sim::clients::InFlight as Attempt;
+use crate::sim::clients::{propose, InFlight as Attempt};
 use crate::sim::ClientOp;
 use crate::trace::ClientPhase;
 use crate::types::{Index, NodeId, Term};
@@ -167,24 +166,11 @@ impl ShardedSim {
             return;
         };
         let read_id = self.state.clients.next_read_id + 1;
-        let outcome: Result<Option<(Index, Term)>, ProposeError> =
-            match self.state.nodes.get_mut(&target) {
-                Some(ShardNode::Up(s)) => {
-                    if asking_meta || op.op == KvOp::Get {
-                        s.propose_read(read_id).map(|_| None)
-                    } else {
-                        let cmd = ShardCommand::Kv(KvCommand {
-                            client,
-                            seq: op.seq,
-                            op: op.op.clone(),
-                            key: op.key.clone(),
-                            value: op.value.clone(),
-                        });
-                        s.propose_entry(cmd.encode()).map(Some)
-                    }
-                }
-                _ => Err(ProposeError::NotLeader(None)),
-            };
+        let node = self.state.nodes.get_mut(&target);
+        let read = asking_meta || op.op == KvOp::Get;
+        let outcome = propose(node, client, &op, read, read_id, |cmd| {
+            ShardCommand::Kv(cmd).encode()
+        });
         let Some(c) = self.state.clients.map.get_mut(&client) else {
             return;
         };
