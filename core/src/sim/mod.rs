@@ -727,10 +727,7 @@ impl Sim {
             }
             Due::Tick(t, id) => {
                 let State { ticks, nodes, .. } = &mut self.state;
-                ticks.advance(nodes, t, id);
-                if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&id) {
-                    s.tick();
-                }
+                ticks.run(nodes, t, id);
                 self.drain(id);
                 self.after_node_step(id);
                 Ok(())
@@ -860,14 +857,11 @@ impl Sim {
         self.emit(EventKind::Action { action: value });
         match action {
             Action::Crash { node } => {
-                if let Some(SimNode::Up(s)) = self.state.nodes.remove(&node) {
-                    let (st, log) = s.into_persistent();
-                    self.state.nodes.insert(node, SimNode::Down(st, log));
-                }
+                nodes::crash(&mut self.state.nodes, node);
                 self.emit(EventKind::Crash { node });
             }
             Action::Restart { node } => {
-                if let Some(SimNode::Down(st, log)) = self.state.nodes.remove(&node) {
+                if let Some((st, log)) = nodes::take_disk(&mut self.state.nodes, node) {
                     self.emit(EventKind::Restart { node });
                     self.boot(node, st, log)?;
                 }

@@ -74,6 +74,19 @@ impl Ticks {
         }
     }
 
+    /// Ticks node `id` (its tick due at `t`) and moves past it.
+    pub fn run<M: StateMachine>(
+        &mut self,
+        nodes: &mut BTreeMap<NodeId, Node<M>>,
+        t: u64,
+        id: NodeId,
+    ) {
+        self.advance(nodes, t, id);
+        if let Some(Node::Up(s)) = nodes.get_mut(&id) {
+            s.tick();
+        }
+    }
+
     /// Moves past node `id`'s tick at time `t`.
     pub fn advance<M: StateMachine>(
         &mut self,
@@ -85,6 +98,27 @@ impl Ticks {
             Some(next) => Some((t, next)),
             None => Some((t + 1, 0)),
         };
+    }
+}
+
+/// Crashes node `id`: a running node keeps only its disk. (The caller has
+/// checked that it runs.)
+pub(crate) fn crash<M: StateMachine>(nodes: &mut BTreeMap<NodeId, Node<M>>, id: NodeId) {
+    if let Some(Node::Up(s)) = nodes.remove(&id) {
+        let (st, log) = s.into_persistent();
+        nodes.insert(id, Node::Down(st, log));
+    }
+}
+
+/// Takes crashed node `id`'s disk, to boot it again. (The caller has
+/// checked that it is crashed.)
+pub(crate) fn take_disk<M: StateMachine>(
+    nodes: &mut BTreeMap<NodeId, Node<M>>,
+    id: NodeId,
+) -> Option<(MemStorage, MemLogStore)> {
+    match nodes.remove(&id) {
+        Some(Node::Down(st, log)) => Some((st, log)),
+        _ => None,
     }
 }
 

@@ -755,10 +755,7 @@ impl ShardedSim {
             }
             Due::Tick(t, id) => {
                 let State { ticks, nodes, .. } = &mut self.state;
-                ticks.advance(nodes, t, id);
-                if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&id) {
-                    s.tick();
-                }
+                ticks.run(nodes, t, id);
                 self.drain(id);
                 self.after_node_step(id);
                 Ok(())
@@ -942,14 +939,11 @@ impl ShardedSim {
         self.emit(group.clone(), EventKind::Action { action: value });
         match action {
             ShardedAction::Crash { node } => {
-                if let Some(ShardNode::Up(s)) = self.state.nodes.remove(&node) {
-                    let (st, log) = s.into_persistent();
-                    self.state.nodes.insert(node, ShardNode::Down(st, log));
-                }
+                nodes::crash(&mut self.state.nodes, node);
                 self.emit(group, EventKind::Crash { node });
             }
             ShardedAction::Restart { node } => {
-                if let Some(ShardNode::Down(st, log)) = self.state.nodes.remove(&node) {
+                if let Some((st, log)) = nodes::take_disk(&mut self.state.nodes, node) {
                     self.emit(group, EventKind::Restart { node });
                     self.boot(node, st, log)?;
                 }
