@@ -135,7 +135,13 @@ pub fn cluster(props: &ClusterProps) -> Html {
         }
         out
     });
-    let links = draw_links(sim, &centres, r, &link_clicks);
+    // Each link's state: the links are redrawn only when one changes.
+    let link_state: Vec<(NodeId, NodeId, bool, bool)> = ids
+        .iter()
+        .flat_map(|&a| ids.iter().map(move |&b| (a, b)))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a, b, sim.link_up(a, b), sim.cut_links().contains(&(a, b))))
+        .collect();
     let linked_msg = match props.linked {
         Some(Selection::Message(id)) => Some(id),
         _ => None,
@@ -227,7 +233,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             emphasis,
             sent: fl.sent_at,
             arrive: fl.arrive_at,
-            lane: format!("{x0} {y0} {x1} {y1}").into(),
+            lane: [x0, y0, x1, y1],
         });
     }
     let mut listed_lost = Vec::new();
@@ -299,7 +305,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
                 <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
-                <g class="links">{ for links }</g>
+                <Links state={link_state} centres={centres.clone()} r={r} clicks={link_clicks} />
                 <g class="nodes">{ for nodes }</g>
                 { for partition }
                 { for joint }
@@ -360,41 +366,43 @@ pub fn legend() -> Html {
     }
 }
 
-fn draw_links(
-    sim: &Sim,
-    centres: &BTreeMap<NodeId, (f64, f64)>,
+#[derive(Properties, PartialEq)]
+struct LinksProps {
+    /// (from, to, up, cut) for every ordered pair of nodes.
+    state: Vec<(NodeId, NodeId, bool, bool)>,
+    centres: BTreeMap<NodeId, (f64, f64)>,
     r: f64,
-    clicks: &BTreeMap<(NodeId, NodeId), Callback<MouseEvent>>,
-) -> Vec<Html> {
-    let mut out = Vec::new();
-    for (&a, &pa) in centres {
-        for (&b, &pb) in centres {
-            if a == b {
-                continue;
-            }
-            let ((x0, y0), (x1, y1)) = ring::lane(pa, pb, r + 4.0, LANE);
-            let cut = sim.cut_links().contains(&(a, b));
-            let up = sim.link_up(a, b);
-            let class = classes!("link", (!up).then_some("down"), cut.then_some("cut"));
-            let onclick = clicks.get(&(a, b)).cloned();
-            let title = if cut {
-                format!("S{a} → S{b} is cut: click to restore")
-            } else if !up {
-                format!("S{a} → S{b} crosses the partition")
-            } else {
-                format!("S{a} → S{b}: click to cut this direction")
-            };
-            out.push(html! {
-                <g class={class} key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
-                    data-up={up.to_string()} {onclick}>
-                    <title>{ title }</title>
-                    <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-                    <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-                </g>
-            });
-        }
-    }
-    out
+    clicks: Rc<BTreeMap<(NodeId, NodeId), Callback<MouseEvent>>>,
+}
+
+/// The one-way links, a component of their own so that the frames that
+/// only move messages leave them alone.
+#[function_component(Links)]
+fn links(props: &LinksProps) -> Html {
+    let r = props.r;
+    let links = props.state.iter().filter_map(|&(a, b, up, cut)| {
+        let pa = *props.centres.get(&a)?;
+        let pb = *props.centres.get(&b)?;
+        let ((x0, y0), (x1, y1)) = ring::lane(pa, pb, r + 4.0, LANE);
+        let class = classes!("link", (!up).then_some("down"), cut.then_some("cut"));
+        let onclick = props.clicks.get(&(a, b)).cloned();
+        let title = if cut {
+            format!("S{a} → S{b} is cut: click to restore")
+        } else if !up {
+            format!("S{a} → S{b} crosses the partition")
+        } else {
+            format!("S{a} → S{b}: click to cut this direction")
+        };
+        Some(html! {
+            <g class={class} key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
+                data-up={up.to_string()} {onclick}>
+                <title>{ title }</title>
+                <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+                <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+            </g>
+        })
+    });
+    html! { <g class="links">{ for links }</g> }
 }
 
 #[allow(clippy::too_many_arguments)]

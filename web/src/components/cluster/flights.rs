@@ -220,7 +220,8 @@ pub struct Listed {
     pub emphasis: Emphasis,
     pub sent: u64,
     pub arrive: u64,
-    pub lane: AttrValue,
+    /// From (x, y) to (x, y).
+    pub lane: [f64; 4],
 }
 
 /// A lost mark in the hidden list.
@@ -378,7 +379,7 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
                 data-from={m.from.clone()} data-to={m.to.clone()}
                 data-emphasis={m.emphasis.as_str()}
                 data-sent={m.sent.to_string()} data-arrive={m.arrive.to_string()}
-                data-lane={m.lane.clone()}>
+                data-lane={format!("{} {} {} {}", m.lane[0], m.lane[1], m.lane[2], m.lane[3])}>
                 { m.text.clone() }
             </li>
         }
