@@ -23,19 +23,29 @@ pub enum ClockCmd {
     SetSpeed(f64),
 }
 
-impl From<ClockCmd> for crate::state::Msg {
-    fn from(c: ClockCmd) -> Self {
-        use crate::state::Msg;
-        match c {
-            ClockCmd::StepBack => Msg::StepBack,
-            ClockCmd::Play => Msg::Play,
-            ClockCmd::Pause => Msg::Pause,
-            ClockCmd::Step => Msg::Step,
-            ClockCmd::Forward(ms) => Msg::Forward(ms),
-            ClockCmd::SetSpeed(s) => Msg::SetSpeed(s),
+/// Maps the clock bar's commands onto a view's message type, whose
+/// variants of the same names carry the same things.
+macro_rules! clock_messages {
+    ($msg:path) => {
+        impl From<$crate::components::transport::ClockCmd> for $msg {
+            fn from(c: $crate::components::transport::ClockCmd) -> Self {
+                use $crate::components::transport::ClockCmd;
+                use $msg as M;
+                match c {
+                    ClockCmd::StepBack => M::StepBack,
+                    ClockCmd::Play => M::Play,
+                    ClockCmd::Pause => M::Pause,
+                    ClockCmd::Step => M::Step,
+                    ClockCmd::Forward(ms) => M::Forward(ms),
+                    ClockCmd::SetSpeed(s) => M::SetSpeed(s),
+                }
+            }
         }
-    }
+    };
 }
+pub(crate) use clock_messages;
+
+clock_messages!(crate::state::Msg);
 
 /// Formats a speed as a ratio people read: "1/20 of real time".
 pub fn speed_label(speed: f64) -> String {

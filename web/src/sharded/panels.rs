@@ -22,7 +22,6 @@ use super::op_word;
 use super::slots::phase_word;
 use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup};
 use super::walk::{phase_rank, Walkthrough};
-use crate::components::transport::ClockCmd;
 
 fn input_text(e: &InputEvent) -> String {
     e.target_dyn_into::<web_sys::HtmlInputElement>()
@@ -55,18 +54,7 @@ fn button(
 /// The clock bar, with sharded mode's messages.
 pub type Transport = crate::components::transport::Transport<Msg>;
 
-impl From<ClockCmd> for Msg {
-    fn from(c: ClockCmd) -> Self {
-        match c {
-            ClockCmd::StepBack => Msg::StepBack,
-            ClockCmd::Play => Msg::Play,
-            ClockCmd::Pause => Msg::Pause,
-            ClockCmd::Step => Msg::Step,
-            ClockCmd::Forward(ms) => Msg::Forward(ms),
-            ClockCmd::SetSpeed(s) => Msg::SetSpeed(s),
-        }
-    }
-}
+crate::components::transport::clock_messages!(Msg);
 
 #[derive(Properties, PartialEq)]
 pub struct NodePanelProps {
