@@ -3,53 +3,13 @@
 //! reports whose reproduction commands really reproduce.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use raftlab_core::trace::EventKind;
 
-const BIN: &str = env!("CARGO_BIN_EXE_raftlab");
+mod common;
 
-/// A fresh scratch directory per test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("raftlab-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn raftlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the raftlab binary runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{code, raftlab, stderr, stdout, Scratch};
 
 fn type_counts(trace: &str) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
@@ -86,7 +46,7 @@ fn chaos_trace(dir: &Scratch, seed: u64, until: &str) -> PathBuf {
 
 #[test]
 fn run_check_and_replay_a_clean_chaos_run() {
-    let dir = Scratch::new("clean");
+    let dir = Scratch::new("cli", "clean");
     let trace = chaos_trace(&dir, 3, "20s");
     let t = trace.to_str().unwrap();
 
@@ -113,7 +73,7 @@ fn run_check_and_replay_a_clean_chaos_run() {
 
 #[test]
 fn run_prints_the_summary() {
-    let dir = Scratch::new("summary");
+    let dir = Scratch::new("cli", "summary");
     let o = raftlab(&["run", "--chaos", "--seed", "7", "--until", "10s"], &dir.0);
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{out}");
@@ -139,7 +99,7 @@ fn run_prints_the_summary() {
 /// of a term that already has one: exit 1, naming the rule and the lines.
 #[test]
 fn check_exits_1_on_a_flipped_leader() {
-    let dir = Scratch::new("flip");
+    let dir = Scratch::new("cli", "flip");
     let trace = chaos_trace(&dir, 3, "5s");
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -168,7 +128,7 @@ fn check_exits_1_on_a_flipped_leader() {
 
 #[test]
 fn check_exits_2_on_unreadable_input() {
-    let dir = Scratch::new("garbage");
+    let dir = Scratch::new("cli", "garbage");
     let garbage = dir.path("garbage.jsonl");
     std::fs::write(&garbage, "this is not a trace\n").unwrap();
     let o = raftlab(&["check", garbage.to_str().unwrap()], &dir.0);
@@ -200,7 +160,7 @@ fn check_exits_2_on_unreadable_input() {
 /// original, so it points at exactly the edited line.
 #[test]
 fn replay_shows_the_first_differing_line() {
-    let dir = Scratch::new("replay");
+    let dir = Scratch::new("cli", "replay");
     let trace = chaos_trace(&dir, 5, "5s");
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -222,7 +182,7 @@ fn replay_shows_the_first_differing_line() {
 
 #[test]
 fn chaos_reports_a_figure8_seed_whose_command_reproduces_it() {
-    let dir = Scratch::new("figure8");
+    let dir = Scratch::new("cli", "figure8");
     let o = raftlab(
         &[
             "chaos", "--seeds", "10", "--until", "30s", "--bug", "figure8",
@@ -254,7 +214,7 @@ fn chaos_reports_a_figure8_seed_whose_command_reproduces_it() {
 
 #[test]
 fn chaos_without_bugs_exits_0() {
-    let dir = Scratch::new("chaos-clean");
+    let dir = Scratch::new("cli", "chaos-clean");
     let o = raftlab(
         &[
             "chaos", "--seeds", "6", "--until", "5s", "--nodes", "3..7", "--jobs", "2",
@@ -270,7 +230,7 @@ fn chaos_without_bugs_exits_0() {
 /// type of the format.
 #[test]
 fn a_chaos_run_trace_has_every_event_type() {
-    let dir = Scratch::new("types");
+    let dir = Scratch::new("cli", "types");
     let trace = chaos_trace(&dir, 5, "60s");
     let text = std::fs::read_to_string(&trace).unwrap();
     let counts = type_counts(&text);
@@ -292,7 +252,7 @@ fn a_chaos_run_trace_has_every_event_type() {
 /// asked, and no fault actions.
 #[test]
 fn clients_without_chaos_are_load_without_faults() {
-    let dir = Scratch::new("load");
+    let dir = Scratch::new("cli", "load");
     let trace = dir.path("load.jsonl");
     let o = raftlab(
         &[
@@ -346,7 +306,7 @@ fn clients_without_chaos_are_load_without_faults() {
 
 #[test]
 fn bad_arguments_exit_2_and_say_why() {
-    let dir = Scratch::new("args");
+    let dir = Scratch::new("cli", "args");
     let o = raftlab(&["run", "--until", "60"], &dir.0);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no unit"), "{}", stderr(&o));

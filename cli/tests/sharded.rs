@@ -2,51 +2,11 @@
 //! trace is recognised by its header, checked per group and per key, and
 //! re-run from its header and actions.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-const BIN: &str = env!("CARGO_BIN_EXE_raftlab");
+mod common;
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("raftlab-cli-sh-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn raftlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the raftlab binary runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{code, out, raftlab, Scratch};
 
 fn sharded_trace(dir: &Scratch, seed: u64, groups: u32) -> PathBuf {
     let path = dir.path(&format!("sharded-{seed}.jsonl"));
@@ -82,7 +42,7 @@ fn sharded_trace(dir: &Scratch, seed: u64, groups: u32) -> PathBuf {
 
 #[test]
 fn a_sharded_chaos_run_writes_a_trace_that_checks_per_group_and_replays() {
-    let dir = Scratch::new("clean");
+    let dir = Scratch::new("cli-sh", "clean");
     let trace = sharded_trace(&dir, 5, 3);
     let text = std::fs::read_to_string(&trace).unwrap();
     // Every event names its group; the header lists the groups.
@@ -127,7 +87,7 @@ fn a_sharded_chaos_run_writes_a_trace_that_checks_per_group_and_replays() {
         assert!(s.contains(needle), "{needle:?} not in:\n{s}");
     }
     // The same through standard input.
-    let o = Command::new(BIN)
+    let o = std::process::Command::new(common::BIN)
         .args(["check", "-"])
         .stdin(std::fs::File::open(&trace).unwrap())
         .output()
@@ -142,7 +102,7 @@ fn a_sharded_chaos_run_writes_a_trace_that_checks_per_group_and_replays() {
 
 #[test]
 fn check_finds_two_leaders_in_one_term_of_one_group() {
-    let dir = Scratch::new("two-leaders");
+    let dir = Scratch::new("cli-sh", "two-leaders");
     let trace = sharded_trace(&dir, 2, 2);
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -173,7 +133,7 @@ fn check_finds_two_leaders_in_one_term_of_one_group() {
 
 #[test]
 fn sharded_client_load_without_faults_and_bad_arguments() {
-    let dir = Scratch::new("load");
+    let dir = Scratch::new("cli-sh", "load");
     let path = dir.path("load.jsonl");
     let o = raftlab(
         &[
