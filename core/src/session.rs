@@ -501,25 +501,10 @@ fn put_config(w: &mut Vec<u8>, c: &SimConfig) {
     }
 }
 
-/// Action kinds in the binary form.
-const KINDS: [&str; 16] = [
-    "crash",
-    "restart",
-    "timeout",
-    "partition",
-    "heal",
-    "cut",
-    "restore",
-    "add_learner",
-    "add_voter",
-    "remove",
-    "joint",
-    "transfer",
-    "snapshot",
-    "client",
-    "drop_message",
-    "network",
-];
+/// Action kinds in the binary form: a kind's byte is its place in
+/// `Action::KINDS`, so that list only ever grows at its end (shared links
+/// already out there decode by it).
+const KINDS: [&str; 16] = Action::KINDS;
 
 fn put_action(w: &mut Vec<u8>, a: &Action) {
     let kind = |name: &str| KINDS.iter().position(|k| *k == name).unwrap_or(0) as u8;

@@ -12,7 +12,8 @@ use crate::trace::json::{
 use crate::trace::KV_OPS;
 
 impl Action {
-    /// Every action kind, in declaration order.
+    /// Every action kind, in declaration order. Session links encode a
+    /// kind as its place here: add new kinds at the end only.
     pub(crate) const KINDS: [&'static str; 16] = [
         "crash",
         "restart",
