@@ -15,6 +15,7 @@
 mod background;
 mod bench;
 mod components;
+mod hooks;
 mod io;
 mod lab;
 mod model;
@@ -23,10 +24,8 @@ mod ring;
 mod sharded;
 mod state;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::sim::Action;
 use yew::prelude::*;
 
@@ -259,29 +258,10 @@ pub fn app() -> Html {
     // The render loop: one frame after another while playing.
     {
         let dispatch = state.dispatcher();
-        use_effect_with(state.playing, move |&playing| {
-            let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
-            if playing {
-                fn schedule(
-                    handle: Rc<RefCell<Option<AnimationFrame>>>,
-                    last: Option<f64>,
-                    dispatch: UseReducerDispatcher<UiState>,
-                ) {
-                    let next = handle.clone();
-                    let frame = request_animation_frame(move |now| {
-                        if let Some(last) = last {
-                            dispatch.dispatch(Msg::Frame(now - last));
-                        }
-                        schedule(next, Some(now), dispatch);
-                    });
-                    *handle.borrow_mut() = Some(frame);
-                }
-                schedule(handle.clone(), None, dispatch);
-            }
-            move || {
-                handle.borrow_mut().take();
-            }
-        });
+        hooks::use_frame_loop(
+            state.playing,
+            Callback::from(move |ms| dispatch.dispatch(Msg::Frame(ms))),
+        );
     }
 
     // Keyboard shortcuts, on the whole document. The listener lives as long
@@ -295,43 +275,18 @@ pub fn app() -> Html {
     {
         let dispatch = state.dispatcher();
         let latest = latest.clone();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                gloo_events::EventListener::new_with_options(
-                    &doc,
-                    "keydown",
-                    gloo_events::EventListenerOptions::enable_prevent_default(),
-                    move |event| {
-                        let Some(e) =
-                            wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
-                        else {
-                            return;
-                        };
-                        if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                            return;
-                        }
-                        let typing = e
-                            .target()
-                            .and_then(|t| {
-                                wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()
-                            })
-                            .map(|el| {
-                                matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                            })
-                            .unwrap_or(false);
-                        if typing && e.key() != "Escape" {
-                            return;
-                        }
-                        let view = *latest.borrow();
-                        if let Some(msg) = key_msg(&e.key(), &view) {
-                            e.prevent_default();
-                            dispatch.dispatch(msg);
-                        }
-                    },
-                )
-            });
-            move || drop(listener)
-        });
+        hooks::use_keys(Rc::new(move |e: &web_sys::KeyboardEvent| {
+            // Escape still closes the help while a field has the focus.
+            if e.key() != "Escape" && hooks::pressed_in(e, &["INPUT", "SELECT", "TEXTAREA"]) {
+                return false;
+            }
+            let view = *latest.borrow();
+            let Some(msg) = key_msg(&e.key(), &view) else {
+                return false;
+            };
+            dispatch.dispatch(msg);
+            true
+        }));
     }
     let lab = state.lab.clone();
     let (vt, now, step, position, leader, in_past, branches, events_len, history_start) = {

@@ -18,10 +18,8 @@ mod slots;
 mod state;
 mod walk;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_render::{request_animation_frame, AnimationFrame};
 use raftlab_core::kv::KvOp;
 use yew::prelude::*;
 
@@ -99,77 +97,29 @@ pub fn sharded_app() -> Html {
     // The render loop: one frame after another while playing.
     {
         let dispatch = state.dispatcher();
-        use_effect_with(state.playing, move |&playing| {
-            let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
-            if playing {
-                fn schedule(
-                    handle: Rc<RefCell<Option<AnimationFrame>>>,
-                    last: Option<f64>,
-                    dispatch: UseReducerDispatcher<ShardedState>,
-                ) {
-                    let next = handle.clone();
-                    let frame = request_animation_frame(move |now| {
-                        if let Some(last) = last {
-                            dispatch.dispatch(Msg::Frame(now - last));
-                        }
-                        schedule(next, Some(now), dispatch);
-                    });
-                    *handle.borrow_mut() = Some(frame);
-                }
-                schedule(handle.clone(), None, dispatch);
-            }
-            move || {
-                handle.borrow_mut().take();
-            }
-        });
+        crate::hooks::use_frame_loop(
+            state.playing,
+            Callback::from(move |ms| dispatch.dispatch(Msg::Frame(ms))),
+        );
     }
 
     // Keyboard: space plays or pauses, arrows step (not while typing).
     {
         let dispatch = state.dispatcher();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                gloo_events::EventListener::new_with_options(
-                    &doc,
-                    "keydown",
-                    gloo_events::EventListenerOptions::enable_prevent_default(),
-                    move |event| {
-                        let Some(e) =
-                            wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
-                        else {
-                            return;
-                        };
-                        if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                            return;
-                        }
-                        let typing = e
-                            .target()
-                            .and_then(|t| {
-                                wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()
-                            })
-                            .is_some_and(|el| {
-                                matches!(
-                                    el.tag_name().as_str(),
-                                    "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
-                                )
-                            });
-                        if typing {
-                            return;
-                        }
-                        let msg = match e.key().as_str() {
-                            " " => Msg::TogglePlay,
-                            "ArrowRight" => Msg::Step,
-                            "ArrowLeft" => Msg::StepBack,
-                            "Escape" => Msg::Select(None),
-                            _ => return,
-                        };
-                        e.prevent_default();
-                        dispatch.dispatch(msg);
-                    },
-                )
-            });
-            move || drop(listener)
-        });
+        crate::hooks::use_keys(Rc::new(move |e: &web_sys::KeyboardEvent| {
+            if crate::hooks::pressed_in(e, &["INPUT", "SELECT", "TEXTAREA", "BUTTON"]) {
+                return false;
+            }
+            let msg = match e.key().as_str() {
+                " " => Msg::TogglePlay,
+                "ArrowRight" => Msg::Step,
+                "ArrowLeft" => Msg::StepBack,
+                "Escape" => Msg::Select(None),
+                _ => return false,
+            };
+            dispatch.dispatch(msg);
+            true
+        }));
     }
 
     let lab = state.lab.clone();

@@ -1,0 +1,76 @@
+//! Hooks both views (single group and sharded) use: the animation-frame
+//! loop that drives the visual clock, and the page's keyboard shortcuts.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+/// While `playing`, calls `on_frame` with the wall milliseconds since the
+/// previous frame, once per animation frame (the first frame only starts
+/// the count, so a long pause never becomes one huge step).
+#[hook]
+pub fn use_frame_loop(playing: bool, on_frame: Callback<f64>) {
+    use_effect_with(playing, move |&playing| {
+        let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+        if playing {
+            fn schedule(
+                handle: Rc<RefCell<Option<AnimationFrame>>>,
+                last: Option<f64>,
+                on_frame: Callback<f64>,
+            ) {
+                let next = handle.clone();
+                let frame = request_animation_frame(move |now| {
+                    if let Some(last) = last {
+                        on_frame.emit(now - last);
+                    }
+                    schedule(next, Some(now), on_frame);
+                });
+                *handle.borrow_mut() = Some(frame);
+            }
+            schedule(handle.clone(), None, on_frame);
+        }
+        move || {
+            handle.borrow_mut().take();
+        }
+    });
+}
+
+/// Whether the key was pressed in an element of `tags` (upper-case tag
+/// names), where keys type or press rather than command the page.
+pub fn pressed_in(e: &KeyboardEvent, tags: &[&str]) -> bool {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| tags.contains(&el.tag_name().as_str()))
+}
+
+/// Listens to key presses on the whole document for the page's lifetime.
+/// Chords with Ctrl, Meta or Alt are left to the browser; `on_key` returns
+/// whether it used the key, and then the browser's default is prevented.
+#[hook]
+pub fn use_keys(on_key: Rc<dyn Fn(&KeyboardEvent) -> bool>) {
+    use_effect_with((), move |_| {
+        let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+            gloo_events::EventListener::new_with_options(
+                &doc,
+                "keydown",
+                gloo_events::EventListenerOptions::enable_prevent_default(),
+                move |event| {
+                    let Some(e) = event.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
+                    }
+                    if on_key(e) {
+                        e.prevent_default();
+                    }
+                },
+            )
+        });
+        move || drop(listener)
+    });
+}
