@@ -6,6 +6,7 @@ use raftlab_core::lesson::Breakpoint;
 use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
+use super::form::select_value;
 use crate::state::{LabHandle, Msg};
 
 #[derive(Properties, PartialEq)]
@@ -34,12 +35,6 @@ fn build(kind: &str, node: Option<NodeId>, index: Option<u64>) -> Option<Breakpo
         "violation" => Breakpoint::Violation { rule: None },
         _ => return None,
     })
-}
-
-fn select_value(e: &Event) -> String {
-    e.target_dyn_into::<web_sys::HtmlSelectElement>()
-        .map(|s| s.value())
-        .unwrap_or_default()
 }
 
 #[function_component(Breakpoints)]

@@ -8,21 +8,10 @@ use raftlab_core::trace::ClientPhase;
 use raftlab_core::types::{NodeId, Role};
 use yew::prelude::*;
 
+use super::form::{bind_text, input_value};
 use crate::model::{self, Standing};
 use crate::narrate;
 use crate::state::{LabHandle, Msg, NodeVerb};
-
-fn input_value(e: &Event) -> String {
-    e.target_dyn_into::<web_sys::HtmlInputElement>()
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
-
-fn input_text(e: &InputEvent) -> String {
-    e.target_dyn_into::<web_sys::HtmlInputElement>()
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
 
 /// A button that sends `msg()` when clicked.
 fn button(
@@ -218,14 +207,8 @@ pub fn client_panel(props: &ClientProps) -> Html {
             ))
         })
     };
-    let onkey = {
-        let key = key.clone();
-        Callback::from(move |e: InputEvent| key.set(input_text(&e)))
-    };
-    let onvalue = {
-        let value = value.clone();
-        Callback::from(move |e: InputEvent| value.set(input_text(&e)))
-    };
+    let onkey = bind_text(&key);
+    let onvalue = bind_text(&value);
     // The latest operation's fate.
     let (phase, result) = match props.last {
         None => ("none", "—".to_string()),

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod controls;
 pub mod experiments;
 pub mod feed;
+pub mod form;
 pub mod inspector;
 pub mod lesson;
 pub mod logs;

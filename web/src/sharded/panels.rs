@@ -22,18 +22,7 @@ use super::op_word;
 use super::slots::phase_word;
 use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup};
 use super::walk::{phase_rank, Walkthrough};
-
-fn input_text(e: &InputEvent) -> String {
-    e.target_dyn_into::<web_sys::HtmlInputElement>()
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
-
-fn select_value(e: &Event) -> String {
-    e.target_dyn_into::<web_sys::HtmlSelectElement>()
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
+use crate::components::form::{bind_text, input_text, select_value};
 
 fn button(
     testid: &str,
@@ -400,14 +389,8 @@ pub fn client_panel(props: &ClientPanelProps) -> Html {
             ))
         })
     };
-    let onkey = {
-        let key = key.clone();
-        Callback::from(move |e: InputEvent| key.set(input_text(&e)))
-    };
-    let onvalue = {
-        let value = value.clone();
-        Callback::from(move |e: InputEvent| value.set(input_text(&e)))
-    };
+    let onkey = bind_text(&key);
+    let onvalue = bind_text(&value);
     let find = |(client, seq): (u64, u64)| {
         let v = views.iter().find(|v| v.id == client)?;
         v.current
@@ -867,10 +850,6 @@ pub fn run_panel(props: &RunPanelProps) -> Html {
     let seed = use_state(|| props.setup.seed.to_string());
     let groups = use_state(|| props.setup.cfg.kv_groups.to_string());
     let nodes = use_state(|| props.setup.cfg.nodes_per_group.to_string());
-    let field = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |e: InputEvent| h.set(input_text(&e)))
-    };
     let onreset = {
         let (seed, groups, nodes) = (seed.clone(), groups.clone(), nodes.clone());
         let base = props.setup.clone();
@@ -899,9 +878,9 @@ pub fn run_panel(props: &RunPanelProps) -> Html {
         <section class="panel run-panel" aria-label="new run">
             <h2>{ "New run" }</h2>
             <div class="client-form">
-                <label>{ "seed" }<input type="text" data-testid="sharded-seed" value={(*seed).clone()} oninput={field(&seed)} size="5" /></label>
-                <label>{ "KV groups" }<input type="number" min="1" max="3" data-testid="sharded-groups" value={(*groups).clone()} oninput={field(&groups)} /></label>
-                <label>{ "nodes each" }<input type="number" min="1" max="9" data-testid="sharded-nodes" value={(*nodes).clone()} oninput={field(&nodes)} /></label>
+                <label>{ "seed" }<input type="text" data-testid="sharded-seed" value={(*seed).clone()} oninput={bind_text(&seed)} size="5" /></label>
+                <label>{ "KV groups" }<input type="number" min="1" max="3" data-testid="sharded-groups" value={(*groups).clone()} oninput={bind_text(&groups)} /></label>
+                <label>{ "nodes each" }<input type="number" min="1" max="9" data-testid="sharded-nodes" value={(*nodes).clone()} oninput={bind_text(&nodes)} /></label>
             </div>
             <div class="buttons">
                 <button type="button" data-testid="reset" onclick={onreset}>{ "Start over" }</button>
