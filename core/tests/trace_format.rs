@@ -420,3 +420,13 @@ proptest! {
         let _ = raftlab_core::check::check_trace_str(&text);
     }
 }
+
+/// `EventKind::node` names the server whose own state an event records,
+/// and nothing for network and client events.
+#[test]
+fn an_event_names_the_node_whose_state_it_records() {
+    use raftlab_core::trace::EventKind;
+    assert_eq!(EventKind::Crash { node: 3 }.node(), Some(3));
+    assert_eq!(EventKind::Restart { node: 2 }.node(), Some(2));
+    assert_eq!(EventKind::Heal {}.node(), None);
+}

@@ -99,18 +99,8 @@ impl Selection {
     /// The node an event is about (the sender, for a send), if any.
     pub fn node_of(e: &TraceEvent) -> Option<raftlab_core::types::NodeId> {
         match &e.kind {
-            EventKind::Role { node, .. }
-            | EventKind::Vote { node, .. }
-            | EventKind::Append { node, .. }
-            | EventKind::Truncate { node, .. }
-            | EventKind::Commit { node, .. }
-            | EventKind::Apply { node, .. }
-            | EventKind::Snapshot { node, .. }
-            | EventKind::Config { node, .. }
-            | EventKind::Crash { node }
-            | EventKind::Restart { node } => Some(*node),
             EventKind::Send { from, .. } => Some(*from),
-            _ => None,
+            kind => kind.node(),
         }
     }
 

@@ -393,6 +393,26 @@ impl EventKind {
         }
     }
 
+    /// The node whose own state the event records (its role, vote, log,
+    /// commit, state machine, snapshot, configuration, crash or restart);
+    /// `None` for network, action and client events, which views read in
+    /// their own ways.
+    pub fn node(&self) -> Option<NodeId> {
+        match self {
+            EventKind::Role { node, .. }
+            | EventKind::Vote { node, .. }
+            | EventKind::Append { node, .. }
+            | EventKind::Truncate { node, .. }
+            | EventKind::Commit { node, .. }
+            | EventKind::Apply { node, .. }
+            | EventKind::Snapshot { node, .. }
+            | EventKind::Config { node, .. }
+            | EventKind::Crash { node }
+            | EventKind::Restart { node } => Some(*node),
+            _ => None,
+        }
+    }
+
     /// The `send` event for `message` with network id `id`; `msg`, `term`
     /// and `prevote` are taken from the body so they cannot disagree.
     pub fn send(id: u64, message: &Message) -> Self {

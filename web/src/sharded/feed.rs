@@ -22,22 +22,12 @@ const SCANNED: usize = 8000;
 /// The node an event is about, if one.
 pub fn node_of(e: &ShardedEvent) -> Option<NodeId> {
     match &e.event.kind {
-        EventKind::Role { node, .. }
-        | EventKind::Vote { node, .. }
-        | EventKind::Append { node, .. }
-        | EventKind::Truncate { node, .. }
-        | EventKind::Commit { node, .. }
-        | EventKind::Apply { node, .. }
-        | EventKind::Snapshot { node, .. }
-        | EventKind::Config { node, .. }
-        | EventKind::Crash { node }
-        | EventKind::Restart { node } => Some(*node),
         EventKind::Action { action } => action["node"].as_u64().or_else(|| {
             action["to"]
                 .as_u64()
                 .filter(|_| action["kind"] == "transfer")
         }),
-        _ => None,
+        kind => kind.node(),
     }
 }
 
