@@ -25,6 +25,22 @@ test('the app runs when hosted under /raftlab/', async () => {
   const wasm = app.server.requests.filter((r) => r.path.endsWith('.wasm'));
   assert.equal(wasm.length, 1, 'the wasm module was fetched once');
   assert.equal(wasm[0].status, 200);
+  assert.ok(!wasm[0].path.includes('sharded-app'), 'sharded mode is not fetched');
+  await page.close();
+});
+
+test('sharded mode, a module fetched on demand, runs when hosted under /raftlab/', async () => {
+  const seen = app.server.requests.length;
+  const { page, assertNoProblems } = await app.open({ path: '?mode=sharded&paused=1' });
+  await page.waitForSelector('[data-testid="group-meta"]');
+  await page.waitForLoadState('networkidle');
+  assertNoProblems();
+  const requests = app.server.requests.slice(seen);
+  assert.deepEqual(requests.filter((r) => !r.path.startsWith('/raftlab/')), [], 'every request stays under /raftlab/');
+  for (const f of ['sharded-app.js', 'sharded-app_bg.wasm']) {
+    const hits = requests.filter((r) => r.path === `/raftlab/${f}`);
+    assert.deepEqual(hits.map((r) => r.status), [200], `${f} fetched once`);
+  }
   await page.close();
 });
 

@@ -204,6 +204,82 @@ test('node and network actions work on any group; the mode switch goes back', as
   await page.close();
 });
 
+/** The names of the files a page requests from now on (the last part of each URL's path). */
+function fetched(page) {
+  const names = [];
+  page.on('request', (r) => names.push(new URL(r.url()).pathname.split('/').pop()));
+  return names;
+}
+
+const SHARDED_MODULE = ['sharded-app.js', 'sharded-app_bg.wasm'];
+
+test('sharded mode is a module of its own: fetched for ?mode=sharded only; the mode link switches both ways', async () => {
+  const seen = app.server.requests.length;
+  const { page, assertNoProblems } = await app.open({ path: '?paused=1' });
+  // A whole load of the single-group page, watched from its first request.
+  let names = fetched(page);
+  await page.reload();
+  await page.waitForSelector('[data-testid="node-5"]');
+  await page.waitForLoadState('networkidle');
+  assert.ok(names.some((n) => /^raftlab-web-.*\.wasm$/.test(n)), `the page's own module: ${names.join(' ')}`);
+  assert.ok(!names.some((n) => SHARDED_MODULE.includes(n)), names.join(' '));
+  const asked = app.server.requests.slice(seen).filter((r) => /sharded-app/.test(r.path));
+  assert.deepEqual(asked, [], 'the single-group page never asks for the sharded module');
+  assert.equal(await page.locator('[data-testid="group-meta"]').count(), 0);
+
+  // To sharded mode by its link: the module is fetched, started, and the loading note goes.
+  names = fetched(page);
+  await page.click('[data-testid="mode-switch"]');
+  await page.waitForSelector('[data-testid="group-meta"]');
+  for (const f of SHARDED_MODULE) assert.ok(names.includes(f), `${f} fetched: ${names.join(' ')}`);
+  await page.waitForSelector('[data-testid="mode-loading"]', { state: 'detached' });
+  assert.equal(await page.locator('[data-testid="mode-switch"]').getAttribute('href'), '?');
+
+  // And back: the single-group view, without the sharded module.
+  names = fetched(page);
+  await page.click('[data-testid="mode-switch"]');
+  await page.waitForSelector('[data-testid="node-5"]');
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.locator('[data-testid="group-meta"]').count(), 0);
+  assert.ok(!names.some((n) => SHARDED_MODULE.includes(n)), names.join(' '));
+  assert.equal(await page.locator('[data-testid="mode-switch"]').getAttribute('href'), '?mode=sharded');
+  assertNoProblems();
+  await page.close();
+});
+
+test('sharded mode says so while its module loads, and why it could not if it fails', async () => {
+  // Held: the module's wasm is answered only once the loading note was seen.
+  const { page: slow, screenshot: shoot } = await app.open({ path: '', ready: null });
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await slow.route('**/sharded-app_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await slow.goto(`${app.url}?mode=sharded&paused=1`);
+  const note = slow.locator('[data-testid="mode-loading"]');
+  await note.waitFor();
+  assert.match(await note.textContent(), /Loading sharded mode/);
+  await shoot('sharded-loading');
+  release();
+  await slow.waitForSelector('[data-testid="group-meta"]');
+  await note.waitFor({ state: 'detached' });
+  await slow.close();
+
+  // Failed: the note turns into an error naming the cause, with the way back.
+  const { page, screenshot } = await app.open({ path: '', ready: null });
+  await page.route('**/sharded-app_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(`${app.url}?mode=sharded&paused=1`);
+  const failed = page.locator('[data-testid="mode-loading"][data-failed="true"]');
+  await failed.waitFor();
+  assert.match(await failed.textContent(), /Could not load sharded mode: .+/);
+  await screenshot('sharded-load-failed');
+  assert.equal(await page.locator('[data-testid="group-meta"]').count(), 0);
+  await page.click('[data-testid="mode-switch"]');
+  await page.waitForSelector('[data-testid="node-5"]');
+  await page.close();
+});
+
 test('membership inside a group: add a learner to g1, promote it, remove g1\'s leader; writes still succeed and the feed tells it', async () => {
   const { page, assertNoProblems, screenshot } = await app.open({ path: '?mode=sharded&paused=1&seed=11&walk=0' });
   await until(page, 'every group has a leader', async () => Object.values(await leaders(page)).every((v) => v));

@@ -1,0 +1,435 @@
+//! The single-group view, the page's default: one cluster of real Raft
+//! nodes with every panel around it (see the crate's docs).
+
+use std::rc::Rc;
+
+use raftlab_core::sim::Action;
+use yew::prelude::*;
+
+use crate::components::breakit::BreakIt;
+use crate::components::breakpoints::Breakpoints;
+use crate::components::cluster::{Cluster, Legend};
+use crate::components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
+use crate::components::experiments::Experiments;
+use crate::components::feed::Feed;
+use crate::components::inspector::Inspector;
+use crate::components::lesson::{LessonPanel, LessonPicker};
+use crate::components::logs::Logs;
+use crate::components::panels::{Help, Quorums, Safety, Settings};
+use crate::components::share::Share;
+use crate::components::spacetime::Spacetime;
+use crate::components::timeline::Timeline;
+use crate::state::{
+    Msg, NodeVerb, Selection, Setup, UiState, G_LISTS, G_PANELS, G_SPACETIME, SPEED_DEFAULT,
+};
+use crate::{components, hooks, io, state};
+
+/// The callbacks the panels get, made once: a callback made on every
+/// render is a new value every frame, and its panel's props never compare
+/// equal, so the panel would re-render on every frame.
+#[derive(Clone, PartialEq)]
+struct Handlers {
+    onmsg: Callback<Msg>,
+    ongoto: Callback<u64>,
+    onpick: Callback<Option<Selection>>,
+    onselect: Callback<Option<raftlab_core::types::NodeId>>,
+    onlink: Callback<(raftlab_core::types::NodeId, raftlab_core::types::NodeId)>,
+    ondrop_msg: Callback<u64>,
+    onscrub: Callback<f64>,
+    onunselect: Callback<()>,
+    onfeed_messages: Callback<bool>,
+    onfeed_heartbeats: Callback<bool>,
+    onzoom: Callback<f64>,
+    onhelp_close: Callback<()>,
+}
+
+impl Handlers {
+    fn new(dispatch: UseReducerDispatcher<UiState>) -> Handlers {
+        let onmsg = Callback::from(move |m: Msg| dispatch.dispatch(m));
+        fn wrap<T: 'static>(onmsg: &Callback<Msg>, f: fn(T) -> Msg) -> Callback<T> {
+            let onmsg = onmsg.clone();
+            Callback::from(move |v| onmsg.emit(f(v)))
+        }
+        Handlers {
+            ongoto: wrap(&onmsg, Msg::GotoEvent),
+            onpick: wrap(&onmsg, Msg::Link),
+            onselect: wrap(&onmsg, Msg::Select),
+            onlink: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
+            },
+            ondrop_msg: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
+            },
+            onscrub: wrap(&onmsg, Msg::Scrub),
+            onunselect: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |_| onmsg.emit(Msg::Select(None)))
+            },
+            onfeed_messages: wrap(&onmsg, Msg::FeedMessages),
+            onfeed_heartbeats: wrap(&onmsg, Msg::FeedHeartbeats),
+            onzoom: wrap(&onmsg, Msg::Zoom),
+            onhelp_close: {
+                let onmsg = onmsg.clone();
+                Callback::from(move |_| onmsg.emit(Msg::Help(false)))
+            },
+            onmsg,
+        }
+    }
+}
+
+/// The lesson the URL asks for (`?lesson=<id>`).
+fn lesson_from_url() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("lesson")
+        .filter(|v| !v.is_empty())
+}
+
+/// The history limit the URL asks for (`?history=<events>`).
+fn history_from_url() -> Option<u64> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("history")?
+        .parse()
+        .ok()
+}
+
+/// The first run's settings and clock, from the page's URL.
+fn from_url() -> (Setup, f64, bool, bool) {
+    let mut setup = Setup::default();
+    let mut speed = SPEED_DEFAULT;
+    let mut playing = true;
+    let mut present = false;
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return (setup, speed, playing, present);
+    };
+    let num = |k: &str| params.get(k).and_then(|v| v.parse::<u64>().ok());
+    if let Some(v) = num("seed") {
+        setup.seed = v;
+    }
+    if let Some(v) = num("nodes") {
+        setup.nodes = v;
+    }
+    if let Some(v) = params.get("speed").and_then(|v| v.parse::<f64>().ok()) {
+        speed = v;
+    }
+    if params.get("paused").is_some_and(|v| v != "0") {
+        playing = false;
+    }
+    if params.get("present").is_some_and(|v| v != "0") {
+        present = true;
+    }
+    if params.get("prevote").is_some_and(|v| v == "0") {
+        setup.cfg.prevote = false;
+    }
+    if params.get("checkquorum").is_some_and(|v| v == "0") {
+        setup.cfg.check_quorum = false;
+    }
+    if let Some(v) = num("snapshot_every") {
+        setup.cfg.snapshot_every = v;
+    }
+    if let Some(v) = num("chunk") {
+        setup.cfg.snapshot_chunk_bytes = v as usize;
+    }
+    if let Some(v) = num("latency") {
+        setup.cfg.latency_ms = [(v / 5).max(1), v];
+    }
+    (setup, speed, playing, present)
+}
+
+/// What the keyboard handler needs to know of the current state.
+#[derive(Clone, Copy, Default)]
+struct KeyView {
+    help: bool,
+    present: bool,
+    speed: f64,
+}
+
+/// Keyboard shortcuts; `None` for keys the page leaves alone.
+fn key_msg(key: &str, view: &KeyView) -> Option<Msg> {
+    Some(match key {
+        " " => Msg::TogglePlay,
+        "ArrowRight" => Msg::Step,
+        "ArrowLeft" => Msg::StepBack,
+        "f" => Msg::Forward(100),
+        "?" => Msg::Help(!view.help),
+        "Escape" => {
+            if view.help {
+                Msg::Help(false)
+            } else {
+                Msg::Select(None)
+            }
+        }
+        "p" => Msg::Present(!view.present),
+        "c" => Msg::Node(NodeVerb::Crash),
+        "r" => Msg::Node(NodeVerb::Restart),
+        "t" => Msg::Node(NodeVerb::Timeout),
+        "s" => Msg::Node(NodeVerb::Snapshot),
+        "h" => Msg::Act(Action::Heal),
+        "+" | "=" => Msg::SetSpeed(view.speed * 2.0),
+        "-" | "_" => Msg::SetSpeed(view.speed / 2.0),
+        k if k.len() == 1 && ("1"..="9").contains(&k) => {
+            let id: u64 = k.parse().ok()?;
+            Msg::Select(Some(id))
+        }
+        _ => return None,
+    })
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| {
+        let (setup, speed, playing, present) = from_url();
+        let mut s = UiState::new(setup, speed, playing, present);
+        if let Some(limit) = history_from_url() {
+            s.set_history_limit(limit);
+        }
+        // A shared link: `#s=...` reproduces the run it was made from.
+        let fragment = io::fragment();
+        if fragment.starts_with(raftlab_core::session::FRAGMENT_PREFIX) {
+            match raftlab_core::session::Session::from_fragment(&fragment) {
+                Ok(session) => s.open_session(&session, "link", "shared link"),
+                Err(e) => {
+                    s.notice = Some(state::Notice {
+                        text: format!("This link's run could not be opened: {e}. Showing a fresh cluster instead."),
+                        error: true,
+                    })
+                }
+            }
+        }
+        s
+    });
+    let handlers = {
+        let dispatch = state.dispatcher();
+        use_memo((), move |_| Handlers::new(dispatch))
+    };
+    let onmsg = handlers.onmsg.clone();
+
+    // The lesson list, fetched once; then the lesson the URL names.
+    {
+        let onmsg = onmsg.clone();
+        use_effect_with((), move |_| components::lesson::fetch_index(onmsg));
+    }
+    {
+        let onmsg = onmsg.clone();
+        let lessons = state.lessons.clone();
+        use_effect_with(lessons.len(), move |_| {
+            if let Some(id) = lesson_from_url() {
+                match lessons.iter().find(|l| l.id == id) {
+                    Some(entry) => components::lesson::fetch_lesson(entry.clone(), onmsg),
+                    None if !lessons.is_empty() => onmsg.emit(Msg::Problem(format!(
+                        "There is no lesson {id:?}; pick one from the Lessons menu."
+                    ))),
+                    None => {}
+                }
+            }
+        });
+    }
+
+    // The render loop: one frame after another while playing.
+    {
+        let dispatch = state.dispatcher();
+        hooks::use_frame_loop(
+            state.playing,
+            Callback::from(move |ms| dispatch.dispatch(Msg::Frame(ms))),
+        );
+    }
+
+    // Keyboard shortcuts, on the whole document. The listener lives as long
+    // as the page and reads the current state through `latest`.
+    let latest = use_mut_ref(KeyView::default);
+    *latest.borrow_mut() = KeyView {
+        help: state.help,
+        present: state.present,
+        speed: state.speed,
+    };
+    {
+        let dispatch = state.dispatcher();
+        let latest = latest.clone();
+        hooks::use_keys(Rc::new(move |e: &web_sys::KeyboardEvent| {
+            // Escape still closes the help while a field has the focus.
+            if e.key() != "Escape" && hooks::pressed_in(e, &["INPUT", "SELECT", "TEXTAREA"]) {
+                return false;
+            }
+            let view = *latest.borrow();
+            let Some(msg) = key_msg(&e.key(), &view) else {
+                return false;
+            };
+            dispatch.dispatch(msg);
+            true
+        }));
+    }
+    let lab = state.lab.clone();
+    let (vt, now, step, position, leader, in_past, branches, events_len, history_start) = {
+        let l = lab.0.borrow();
+        let sim = l.sim();
+        (
+            l.vt(),
+            sim.now(),
+            sim.step_count(),
+            sim.position(),
+            sim.leader(),
+            l.in_past(),
+            l.branches().len(),
+            l.known_seq(),
+            l.history_start(),
+        )
+    };
+    let history_limit = lab
+        .0
+        .borrow()
+        .sim()
+        .history_limit()
+        .map(|l| l.to_string())
+        .unwrap_or_default();
+    // The ring and the transport follow every frame; the other panels
+    // get what their group was last drawn from (`state::Shown`), which
+    // changes only when an event happened or the user acted (and, while
+    // playing, at most every `state::REFRESH_MS`).
+    let version = state.version;
+    let [spacetime_view, lists_view, panels_view] =
+        [G_SPACETIME, G_LISTS, G_PANELS].map(|g| state.shown[g]);
+    let panels_rev = panels_view.rev;
+    let revision = (lists_view.rev, 0, 0);
+    // The inspector shows timers, which run between events.
+    let inspector_now = state.selected.map_or(0, |_| panels_view.vt.floor() as u64);
+    let ongoto = handlers.ongoto.clone();
+    let onpick = handlers.onpick.clone();
+    let highlight = {
+        let l = lab.0.borrow();
+        l.lesson()
+            .and_then(|r| r.current_step())
+            .map(|s| s.highlight.clone())
+            .unwrap_or_default()
+    };
+    let lesson_id = lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
+    let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let ondrop = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(file) = io::dropped_file(&e) {
+                components::share::open_file(file, onmsg.clone());
+            }
+        })
+    };
+    let onselect = handlers.onselect.clone();
+    let onlink = handlers.onlink.clone();
+    let ondrop_msg = handlers.ondrop_msg.clone();
+    let onscrub = handlers.onscrub.clone();
+    let notice = state.notice.clone().map(|n| {
+        let onmsg = onmsg.clone();
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
+        html! {
+            <div class={classes!("notice", n.error.then_some("error"))} data-testid="notice" role="status">
+                <span>{ n.text }</span>
+                <button type="button" class="close" {onclick} title="dismiss">{ "×" }</button>
+            </div>
+        }
+    });
+    let branch_note = (branches > 0).then(|| {
+        html! {
+            <span class="branch-note" data-testid="branch" data-branches={branches.to_string()}
+                title="you acted in the past: the old future was discarded">
+                { format!("⑂ branch {}", branches + 1) }
+            </span>
+        }
+    });
+    let toggle = |msg: fn(bool) -> Msg, on: bool| {
+        let onmsg = onmsg.clone();
+        Callback::from(move |_| onmsg.emit(msg(!on)))
+    };
+
+    html! {
+            <div class={classes!("app", state.present.then_some("present"), lesson_id.is_some().then_some("in-lesson"))}
+                {ondragover} ondrop={ondrop}>
+                <header class="masthead">
+                    <h1>{ "raftlab" }</h1>
+                    <p class="tagline">{ "Raft, running for real" }</p>
+                    <LessonPicker lessons={state.lessons.clone()} current={lesson_id.clone()} onmsg={onmsg.clone()} />
+                    <button type="button" class={classes!("mode-button", state.breakit.then_some("on"))} data-testid="breakit"
+                        aria-pressed={state.breakit.to_string()} onclick={toggle(Msg::BreakIt, state.breakit)}
+                        title="break-it mode: switch on a deliberate bug and watch the checker catch it">{ "Break it" }</button>
+                    <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
+                    { for branch_note }
+                    <div class="view-buttons">
+                        <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
+                            onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
+                        <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+                        <a class="mode-link" href="?mode=sharded" data-testid="mode-switch" title="several Raft groups sharing the keys">{ "Sharded mode" }</a>
+                    </div>
+                </header>
+                <div class="status" data-testid="status" aria-live="off"
+                    data-now={now.to_string()} data-step={step.to_string()}
+                    data-position={position.to_string()} data-events={events_len.to_string()}
+                    data-history-seq={history_start.seq.to_string()} data-history-time={history_start.time.to_string()}
+                    data-history-limit={history_limit}
+                    data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
+                    data-playing={state.playing.to_string()} data-branches={branches.to_string()}
+                    data-in-past={in_past.to_string()} data-version={version.to_string()}>
+                    { match leader {
+                        Some(l) => format!("S{l} leads"),
+                        None => "no leader".to_string(),
+                    } }
+                    { format!(" · seed {} · {} events", state.setup.seed, position) }
+                </div>
+                { for notice }
+                <main class="layout">
+                    <aside class="col controls-col">
+                        <NodePanel lab={lab.clone()} version={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                        <NetworkPanel lab={lab.clone()} version={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <ClientPanel lab={lab.clone()} version={panels_rev} last={state.last_client} onmsg={onmsg.clone()} />
+                        <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
+                    </aside>
+                    <section class="col stage">
+                        <Cluster lab={lab.clone()} version={version} selected={state.selected}
+                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
+                            highlight={highlight.clone()} linked={state.linked} />
+                        <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
+                        <Legend />
+                        <Quorums lab={lab.clone()} version={panels_rev} />
+                        <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
+                            ongoto={ongoto.clone()} linked={state.linked} onpick={onpick.clone()}
+                            onmessages={handlers.onfeed_messages.clone()}
+                            onheartbeats={handlers.onfeed_heartbeats.clone()} />
+                    </section>
+                    <aside class="col side-col">
+                        <LessonPanel lab={lab.clone()} version={panels_rev} status={state.lesson_status.clone()}
+                            feedback={state.feedback.clone()} onmsg={onmsg.clone()} />
+                        if state.breakit {
+                            <BreakIt lab={lab.clone()} version={panels_rev} setup={state.setup.clone()}
+                                lessons={state.lessons.clone()} onmsg={onmsg.clone()} ongoto={ongoto.clone()}
+                                violation={state.first_violation.clone()} />
+                        }
+                        <Inspector lab={lab.clone()} version={panels_rev} now={inspector_now} selected={state.selected}
+                            onclose={handlers.onunselect.clone()} />
+                        <Safety lab={lab.clone()} version={panels_rev} ongoto={ongoto.clone()} />
+                        <Breakpoints lab={lab.clone()} version={panels_rev} onmsg={onmsg.clone()} />
+                        <Share lab={lab.clone()} version={panels_rev} source={state.source.clone()} onmsg={onmsg.clone()} />
+    </aside>
+                    <section class="spacetime-row">
+                        <Spacetime lab={lab.clone()} version={spacetime_view.rev} vt={spacetime_view.vt} window_ms={state.window_ms} linked={state.linked}
+                            highlight={highlight.messages.clone()} onpick={onpick.clone()} ongoto={ongoto.clone()}
+                            onzoom={handlers.onzoom.clone()} />
+                    </section>
+                    <section class="logs-row">
+                        <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect}
+                            highlight={highlight.indexes.clone()} linked={state.linked} onpick={onpick} />
+                    </section>
+                    <section class="experiments-row">
+                        <Experiments />
+                    </section>
+                </main>
+                if state.help {
+                    <Help onclose={handlers.onhelp_close.clone()} />
+                }
+            </div>
+        }
+}
