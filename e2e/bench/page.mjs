@@ -1,6 +1,7 @@
 // Item 4 of issue 7: the page itself, against the release build in dist/.
 // Prints key=value lines:
-//   mode=size file=wasm|js|total|worker gzip_kb=... raw_kb=...   (worker: the experiment worker, apart)
+//   mode=size file=wasm|js|total|worker|sharded gzip_kb=... raw_kb=...   (the page's load; apart, the
+//        modules fetched on demand: worker, the experiment worker; sharded, sharded mode's module)
 //   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=frame_work frames=... script_ms=... style_ms=... layout_ms=... paint_ms=... raster_ms=... main_p95_ms=...
@@ -25,13 +26,20 @@ const want = (mode) => !opts.only || opts.only.split(',').includes(mode);
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
 
-// Sizes: what a browser downloads, gzipped at level 9. The experiment
-// worker (experiment-worker*) is fetched only when an experiment starts, so
-// it is reported on its own (file=worker), not in the page's total.
+// Sizes: what a browser downloads, gzipped at level 9. The modules the page
+// fetches on demand are reported on their own, not in the page's total: the
+// experiment worker (experiment-worker*, file=worker) when an experiment
+// starts, sharded mode's module (sharded-app*, file=sharded) for
+// ?mode=sharded.
 if (want('size')) {
   const all = await fs.readdir(DIST_DIR);
-  const isWorker = (f) => f.startsWith('experiment-worker');
-  const files = all.filter((f) => !isWorker(f));
+  const onDemand = [
+    ['worker', 'experiment-worker'],
+    ['sharded', 'sharded-app'],
+  ];
+  const isCode = (f) => /\.(wasm|js)$/.test(f);
+  const module = (f) => onDemand.find(([, prefix]) => f.startsWith(prefix))?.[0];
+  const files = all.filter((f) => !module(f));
   const gzipped = async (names) => {
     let gz = 0;
     let raw = 0;
@@ -51,8 +59,12 @@ if (want('size')) {
     report({ mode: 'size', file: kind, gzip_kb: kb(gz), raw_kb: kb(raw) });
   }
   report({ mode: 'size', file: 'total', gzip_kb: kb(total), raw_kb: kb(totalRaw) });
-  const worker = await gzipped(all.filter((f) => isWorker(f) && /\.(wasm|js)$/.test(f)));
-  report({ mode: 'size', file: 'worker', gzip_kb: kb(worker.gz), raw_kb: kb(worker.raw) });
+  for (const [name] of onDemand) {
+    const mine = all.filter((f) => isCode(f) && module(f) === name);
+    if (mine.length === 0) continue; // a build from before it was split off
+    const { gz, raw } = await gzipped(mine);
+    report({ mode: 'size', file: name, gzip_kb: kb(gz), raw_kb: kb(raw) });
+  }
 }
 
 // Records when node 1 first appears, and the wasm instance (for its memory).

@@ -455,13 +455,22 @@ fn page_rows(lines: &[Line], rows: &mut Vec<Row>) {
         figure: total,
         target: Some(("budget < 250".into(), t < 250.0)),
     });
-    // Fetched only when an experiment starts: not part of the page's load.
+    // Fetched on demand, not part of the page's load: the experiment worker
+    // when an experiment starts, sharded mode's module for ?mode=sharded.
     rows.push(Row {
         item: "4 page",
         what: "experiment worker (wasm + JS), gzipped".into(),
         unit: "KB",
         higher_is_better: false,
         figure: size("worker"),
+        target: None,
+    });
+    rows.push(Row {
+        item: "4 page",
+        what: "sharded mode's module (wasm + JS), gzipped".into(),
+        unit: "KB",
+        higher_is_better: false,
+        figure: size("sharded"),
         target: None,
     });
     let first = figure(lines, &[("mode", "first_render")], "ms");
