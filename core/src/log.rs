@@ -3,8 +3,157 @@
 //! caches entries over a store and adds the snapshot base the core reasons with.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::types::{Entry, Index, Term};
+
+/// Items per chunk of a `Chunked` sequence.
+const CHUNK: usize = 32;
+
+/// A double-ended sequence stored in shared chunks of `CHUNK` items, so a
+/// clone shares them (copy on write) instead of copying every item. The
+/// simulator clones whole clusters for its checkpoints: with the log in a
+/// `VecDeque`, every checkpoint copied every entry of every node (one
+/// allocation each for the payload), a cost that grew with the run.
+///
+/// Layout: item `i` is at `chunks[k / CHUNK][k % CHUNK]` with
+/// `k = head + i`; every chunk but the last holds exactly `CHUNK` items
+/// (the first one's first `head` are popped and no longer part of it).
+#[derive(Clone)]
+struct Chunked<T> {
+    chunks: VecDeque<Arc<Vec<T>>>,
+    head: usize,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: VecDeque::new(),
+            head: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<T: Clone> Chunked<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.head = 0;
+        self.len = 0;
+    }
+
+    fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.len {
+            return None;
+        }
+        let k = self.head + i;
+        self.chunks.get(k / CHUNK)?.get(k % CHUNK)
+    }
+
+    fn front(&self) -> Option<&T> {
+        self.get(0)
+    }
+
+    fn back(&self) -> Option<&T> {
+        self.len.checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    fn push_back(&mut self, item: T) {
+        if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push_back(Arc::new(Vec::with_capacity(CHUNK)));
+        }
+        if let Some(last) = self.chunks.back_mut() {
+            Arc::make_mut(last).push(item);
+            self.len += 1;
+        }
+    }
+
+    /// Drops the first item (the chunk goes once all of it is dropped).
+    fn drop_front(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        self.len -= 1;
+        self.head += 1;
+        if self.len == 0 {
+            self.clear();
+        } else if self.head == CHUNK {
+            self.chunks.pop_front();
+            self.head = 0;
+        }
+    }
+
+    /// Drops the last item.
+    fn drop_back(&mut self) {
+        if let Some(n) = self.len.checked_sub(1) {
+            self.truncate(n);
+        }
+    }
+
+    /// Keeps the first `n` items.
+    fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        if n == 0 {
+            self.clear();
+            return;
+        }
+        let end = self.head + n;
+        let keep = end.div_ceil(CHUNK);
+        self.chunks.truncate(keep);
+        let within = end - (keep - 1) * CHUNK;
+        if let Some(last) = self.chunks.back_mut() {
+            if last.len() > within {
+                Arc::make_mut(last).truncate(within);
+            }
+        }
+        self.len = n;
+    }
+
+    /// Up to `max` items from position `start` on, cloned.
+    fn slice(&self, start: usize, max: usize) -> Vec<T> {
+        let end = self.len.min(start.saturating_add(max));
+        (start..end).filter_map(|i| self.get(i).cloned()).collect()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        (0..self.len).filter_map(|i| self.get(i))
+    }
+}
+
+impl<T: Clone> From<Vec<T>> for Chunked<T> {
+    fn from(items: Vec<T>) -> Self {
+        let mut c = Chunked::default();
+        for item in items {
+            c.push_back(item);
+        }
+        c
+    }
+}
+
+impl<T: Clone + PartialEq> PartialEq for Chunked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Clone + Eq> Eq for Chunked<T> {}
+
+impl<T: Clone + std::fmt::Debug> std::fmt::Debug for Chunked<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// Why a log-store operation was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +218,7 @@ pub trait LogStore {
 pub struct MemLogStore {
     base_index: Index,
     base_term: Term,
-    entries: VecDeque<Entry>,
+    entries: Chunked<Entry>,
 }
 
 impl MemLogStore {
@@ -105,10 +254,11 @@ impl LogStore for MemLogStore {
             return Err(LogError::OutOfRange(first_index));
         }
         while self.first_index() < first_index {
-            if let Some(e) = self.entries.pop_front() {
+            if let Some(e) = self.entries.front() {
                 self.base_index = e.index;
                 self.base_term = e.term;
             }
+            self.entries.drop_front();
         }
         Ok(())
     }
@@ -136,12 +286,7 @@ impl LogStore for MemLogStore {
             return Vec::new();
         }
         let start = (first - self.base_index - 1) as usize;
-        self.entries
-            .iter()
-            .skip(start)
-            .take(count)
-            .cloned()
-            .collect()
+        self.entries.slice(start, count)
     }
 
     fn first_index(&self) -> Index {
@@ -172,7 +317,7 @@ pub const CACHE_ENTRIES: usize = 256;
 #[derive(Clone, Debug)]
 pub struct RaftLog<L: LogStore> {
     store: L,
-    cache: VecDeque<Entry>,
+    cache: Chunked<Entry>,
 }
 
 impl<L: LogStore> RaftLog<L> {
@@ -180,7 +325,7 @@ impl<L: LogStore> RaftLog<L> {
     pub fn new(store: L) -> Self {
         let mut log = RaftLog {
             store,
-            cache: VecDeque::new(),
+            cache: Chunked::default(),
         };
         log.refill_cache();
         log
@@ -269,13 +414,7 @@ impl<L: LogStore> RaftLog<L> {
     pub fn entries(&self, first: Index, max: usize) -> Vec<Entry> {
         if let Some(front) = self.cache.front() {
             if first >= front.index {
-                return self
-                    .cache
-                    .iter()
-                    .skip((first - front.index) as usize)
-                    .take(max)
-                    .cloned()
-                    .collect();
+                return self.cache.slice((first - front.index) as usize, max);
             }
         }
         self.store.gets(first, max)
@@ -285,7 +424,7 @@ impl<L: LogStore> RaftLog<L> {
     pub fn append(&mut self, entry: Entry) -> Result<(), LogError> {
         self.store.append(entry.clone())?;
         if self.cache.len() == CACHE_ENTRIES {
-            self.cache.pop_front();
+            self.cache.drop_front();
         }
         self.cache.push_back(entry);
         Ok(())
@@ -295,7 +434,7 @@ impl<L: LogStore> RaftLog<L> {
     pub fn truncate_from(&mut self, from: Index) -> Result<(), LogError> {
         self.store.erase_after(from)?;
         while self.cache.back().is_some_and(|e| e.index >= from) {
-            self.cache.pop_back();
+            self.cache.drop_back();
         }
         if self.cache.is_empty() {
             self.refill_cache();
@@ -310,7 +449,7 @@ impl<L: LogStore> RaftLog<L> {
         }
         self.store.erase_before(index + 1)?;
         while self.cache.front().is_some_and(|e| e.index <= index) {
-            self.cache.pop_front();
+            self.cache.drop_front();
         }
         Ok(())
     }
@@ -471,6 +610,65 @@ mod tests {
         log.reset(500, 7);
         assert_eq!((log.last_index(), log.last_term()), (500, 7));
         agree(&log);
+    }
+
+    /// The chunked sequence behaves like a `VecDeque` through every
+    /// operation, across chunk boundaries, and a clone taken in between
+    /// never sees the original's later changes (nor the other way round).
+    #[test]
+    fn chunked_matches_a_vecdeque_and_clones_stay_apart() {
+        let mut c: Chunked<u64> = Chunked::default();
+        let mut d: VecDeque<u64> = VecDeque::new();
+        let mut clones: Vec<(Chunked<u64>, VecDeque<u64>)> = Vec::new();
+        let agree = |c: &Chunked<u64>, d: &VecDeque<u64>| {
+            assert_eq!(c.len(), d.len());
+            assert_eq!(
+                c.iter().copied().collect::<Vec<_>>(),
+                d.iter().copied().collect::<Vec<_>>()
+            );
+            assert_eq!(c.front(), d.front());
+            assert_eq!(c.back(), d.back());
+            assert_eq!(c.get(d.len()), None);
+            assert_eq!(
+                c.slice(3, 40),
+                d.iter().skip(3).take(40).copied().collect::<Vec<_>>()
+            );
+        };
+        // A fixed pseudo-random walk over the operations.
+        let mut x: u64 = 12345;
+        for step in 0..4000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            match (x >> 33) % 10 {
+                0..=4 => {
+                    c.push_back(step);
+                    d.push_back(step);
+                }
+                5 | 6 => {
+                    c.drop_front();
+                    d.pop_front();
+                }
+                7 => {
+                    c.drop_back();
+                    d.pop_back();
+                }
+                8 => {
+                    let n = ((x >> 40) as usize) % (d.len() + 2);
+                    c.truncate(n);
+                    d.truncate(n);
+                }
+                _ => clones.push((c.clone(), d.clone())),
+            }
+            agree(&c, &d);
+        }
+        assert!(clones.len() > 100);
+        for (c, d) in &clones {
+            agree(c, d);
+        }
+        c.clear();
+        assert!(c.is_empty() && c.front().is_none());
+        assert_eq!(Chunked::from(vec![1, 2, 3]), Chunked::from(vec![1, 2, 3]));
     }
 
     #[test]

@@ -348,6 +348,8 @@ pub struct Sim {
     /// after micro-step `dropped_steps`.
     dropped_events: u64,
     dropped_steps: u64,
+    /// A node's output being handled (kept for its room; not run state).
+    outputs: Vec<Output>,
 }
 
 impl Sim {
@@ -386,6 +388,7 @@ impl Sim {
             history_limit: None,
             dropped_events: 0,
             dropped_steps: 0,
+            outputs: Vec::new(),
         };
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -771,13 +774,21 @@ impl Sim {
         let Some(node) = self.state.nodes.get_mut(&id) else {
             return;
         };
-        let outputs = node.take_outputs();
-        for out in outputs {
+        if !node.has_outputs() {
+            // Most ticks put out nothing.
+            return;
+        }
+        // The node gets back an empty buffer with room, so neither side
+        // allocates for the next output.
+        let mut outputs = std::mem::take(&mut self.outputs);
+        node.swap_outputs(&mut outputs);
+        for out in outputs.drain(..) {
             match out {
                 Output::Send(m) => self.send(m),
                 Output::Event(e) => self.node_event(id, e),
             }
         }
+        self.outputs = outputs;
     }
 
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
@@ -805,9 +816,16 @@ impl Sim {
     // ----- network -----
 
     fn send(&mut self, msg: Message) {
-        let ids = self.state.net.send(&self.state.cfg, self.state.now, &msg);
+        // The event is made before the message moves onto the wire.
+        let mut first = Some(EventKind::send(self.state.net.next_id(), &msg));
+        let ids = self.state.net.send(&self.state.cfg, self.state.now, msg);
         for id in ids {
-            self.emit(EventKind::send(id, &msg));
+            if let Some(kind) = first
+                .take()
+                .or_else(|| net::send_event(&self.state.net, id))
+            {
+                self.emit(kind);
+            }
         }
     }
 

@@ -110,10 +110,18 @@ impl Net {
     /// once, or twice when duplicated, each copy with its own latency (plus
     /// a hold-back when reordered) and its own chance of being lost on the
     /// way. Returns the copies' message ids, for their `send` events.
-    pub fn send(&mut self, cfg: &SimConfig, now: u64, msg: &Message) -> Range<u64> {
+    pub fn send(&mut self, cfg: &SimConfig, now: u64, msg: Message) -> Range<u64> {
         let copies = if self.chance(cfg.duplicate) { 2 } else { 1 };
         let first = self.next_msg_id;
-        for _ in 0..copies {
+        // The last copy takes the message itself: only a duplicate clones.
+        let mut msg = Some(msg);
+        for copy in 1..=copies {
+            let msg = if copy < copies {
+                msg.clone()
+            } else {
+                msg.take()
+            };
+            let Some(msg) = msg else { break };
             let id = self.next_msg_id;
             self.next_msg_id += 1;
             let [lo, hi] = cfg.latency_ms;
@@ -133,7 +141,7 @@ impl Net {
                 id,
                 Flight {
                     id,
-                    msg: msg.clone(),
+                    msg,
                     sent_at: now,
                     arrive_at,
                     lost,
@@ -144,9 +152,14 @@ impl Net {
         first..self.next_msg_id
     }
 
+    /// The id the next message sent will get.
+    pub fn next_id(&self) -> u64 {
+        self.next_msg_id
+    }
+
     /// The next arrival due: (time, message id).
     pub fn next_arrival(&self) -> Option<(u64, u64)> {
-        self.arrivals.iter().next().copied()
+        self.arrivals.first().copied()
     }
 
     /// Takes message `id` off the wire at `now`: the flight to deliver, or
@@ -265,6 +278,13 @@ impl Net {
             }
         }
     }
+}
+
+/// The `send` event of message `id` while it is on the wire (a copy made
+/// by duplication: the first copy's event is made before it is sent).
+pub(crate) fn send_event(net: &Net, id: u64) -> Option<crate::trace::EventKind> {
+    net.flight(id)
+        .map(|f| crate::trace::EventKind::send(id, &f.msg))
 }
 
 /// Refuses a partition that is not two or more disjoint sides of known nodes.

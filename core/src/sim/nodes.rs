@@ -4,6 +4,7 @@
 //! trace events.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use crate::kv::StateMachine;
 use crate::log::MemLogStore;
@@ -33,6 +34,22 @@ impl<M: StateMachine> Node<M> {
         match self {
             Node::Up(s) => s.net_mut().drain(),
             Node::Down(..) => Vec::new(),
+        }
+    }
+
+    /// Whether a running node has output waiting.
+    pub(crate) fn has_outputs(&mut self) -> bool {
+        match self {
+            Node::Up(s) => !s.net_mut().outbox.is_empty(),
+            Node::Down(..) => false,
+        }
+    }
+
+    /// Swaps a running node's output (messages, events) with `buf`, which
+    /// must be empty: the caller gets the output, the node `buf`'s room.
+    pub(crate) fn swap_outputs(&mut self, buf: &mut Vec<Output>) {
+        if let Node::Up(s) = self {
+            std::mem::swap(&mut s.net_mut().outbox, buf);
         }
     }
 
@@ -127,11 +144,12 @@ fn next_live_after<M: StateMachine>(
     nodes: &BTreeMap<NodeId, Node<M>>,
     after: Option<NodeId>,
 ) -> Option<NodeId> {
-    nodes
-        .iter()
-        .filter(|(&id, n)| n.is_up() && after.is_none_or(|a| id > a))
-        .map(|(&id, _)| id)
-        .next()
+    // A range, not a filter over all of them: this runs once per tick.
+    let later = match after {
+        None => nodes.range(..),
+        Some(a) => nodes.range((Bound::Excluded(a), Bound::Unbounded)),
+    };
+    later.filter(|(_, n)| n.is_up()).map(|(&id, _)| id).next()
 }
 
 /// The trace event for node `node`'s Raft event, for the events that are

@@ -846,12 +846,18 @@ impl ShardedSim {
 
     fn send(&mut self, msg: Message) {
         let group = self.name_of(msg.from);
+        let mut first = Some(EventKind::send(self.state.net.next_id(), &msg));
         let ids = self
             .state
             .net
-            .send(&self.state.cfg.sim, self.state.now, &msg);
+            .send(&self.state.cfg.sim, self.state.now, msg);
         for id in ids {
-            self.emit(group.clone(), EventKind::send(id, &msg));
+            if let Some(kind) = first
+                .take()
+                .or_else(|| net::send_event(&self.state.net, id))
+            {
+                self.emit(group.clone(), kind);
+            }
         }
     }
 
