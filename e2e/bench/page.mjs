@@ -13,7 +13,14 @@
 //   mode=app_memory sim_secs=... history_seq=... js_heap_mb=... wasm_mb=... total_mb=...
 //        the app itself (its default history limit, every panel drawn), run
 //        an hour a simulated second at a time with its "+1 s" button
-// Usage: node e2e/bench/page.mjs [--names 12 (frame_work: also its costliest event names)] [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
+//   mode=frame_heavy rank=... main_ms=... script_ms=... ... changed=panel:mutations,...
+//        with --attribute N: frame_work's N costliest frames, what kind of work
+//        and which parts of the page the DOM changed in (a MutationObserver
+//        summarised into a performance mark at each animation frame)
+//   mode=frame_kind changed=... frames=... main_median_ms=... main_p95_ms=... script=... style=... layout=... paint=...
+//        with --attribute: the frames grouped by the panels they changed
+//        (beyond the ring, timeline and clock every playing frame moves)
+// Usage: node e2e/bench/page.mjs [--names 12 (frame_work: also its costliest event names)] [--attribute 8] [--runs 3] [--hour 3600] [--history 100000] [--latency 800] [--seconds 10]
 //        [--only size,first_render,frames,frame_work,page_memory,app_memory]   (default: all of them)
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +28,7 @@ import zlib from 'node:zlib';
 import { DIST_DIR } from '../lib/index.mjs';
 import { options, report, start, median, percentile, benchResult } from './common.mjs';
 
-const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10, only: '', names: 0 });
+const opts = options({ runs: 3, hour: 3600, history: 100000, latency: 800, seconds: 10, only: '', names: 0, attribute: 0 });
 const want = (mode) => !opts.only || opts.only.split(',').includes(mode);
 const kb = (n) => (n / 1024).toFixed(1);
 const mb = (n) => (n / 1e6).toFixed(1);
@@ -85,6 +92,41 @@ const INIT = () => {
   }).observe(document, { subtree: true, childList: true });
 };
 
+// For frame_work --attribute: at each animation frame (after the page's
+// own callback and render), a performance mark "frame-dom part:n,..."
+// naming the parts of the page whose DOM changed since the last one (n
+// mutation records), a part being the panel (a child of a layout column or
+// row) the change fell in.
+const ATTRIBUTE = () => {
+  const counts = new Map();
+  const partOf = (node) => {
+    let el = node.nodeType === 1 ? node : node.parentElement;
+    let last = el;
+    while (el && el.parentElement) {
+      const p = el.parentElement;
+      if (p.classList.contains('col') || p.classList.contains('layout') || p.tagName === 'HEADER') {
+        return (el.getAttribute('aria-label') || el.className || el.tagName).toString().split(' ')[0];
+      }
+      last = el;
+      el = p;
+    }
+    return last ? last.tagName : '?';
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const k = partOf(r.target);
+      counts.set(k, (counts.get(k) || 0) + 1);
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  const tick = () => {
+    const text = [...counts].map(([k, n]) => `${k}:${n}`).join(',');
+    counts.clear();
+    performance.mark(`frame-dom ${text}`);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+
 const app = await start();
 try {
   for (let i = 0; i < (want('first_render') ? opts.runs : 0); i++) {
@@ -143,6 +185,7 @@ try {
     await page.goto(`${app.server.url}?nodes=9&latency=${opts.latency}&speed=1`);
     await page.waitForSelector('[data-testid="node-9"]');
     await page.waitForTimeout(4000); // let the wires fill up
+    if (opts.attribute) await page.evaluate(ATTRIBUTE);
     const events = await traceFor(page, opts.seconds);
     report({ mode: 'frame_work', nodes: 9, ...frameWork(events) });
     await page.close();
@@ -216,7 +259,7 @@ async function traceFor(page, secs) {
   await cdp.send('Tracing.start', {
     transferMode: 'ReportEvents',
     traceConfig: {
-      includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', '__metadata'],
+      includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', '__metadata'],
     },
   });
   await page.waitForTimeout(secs * 1000);
@@ -257,36 +300,87 @@ function frameWork(events) {
     stack.push(s);
   }
   const totals = { script: 0, style: 0, layout: 0, paint: 0 };
-  const starts = frames.map((e) => e.ts).sort((a, b) => a - b);
+  // A frame's callbacks run back to back (the page's, and --attribute's
+  // own): one frame starts where the last callback of the previous one
+  // ended more than a millisecond earlier.
+  const starts = [];
+  let lastEnd = -Infinity;
+  for (const e of [...frames].sort((a, b) => a.ts - b.ts)) {
+    if (e.ts > lastEnd + 1000) starts.push(e.ts);
+    lastEnd = Math.max(lastEnd, e.ts + (e.dur ?? 0));
+  }
   const perFrame = new Array(Math.max(starts.length - 1, 0)).fill(0);
+  const kinds = perFrame.map(() => ({ script: 0, style: 0, layout: 0, paint: 0 }));
+  // Which frame interval a time falls in (binary search), or -1.
+  const frameAt = (ts) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    if (ts < starts[0] || ts >= starts[hi]) return -1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= ts) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const { e, self: t } of self) {
     const k = kindOf(e.name);
     if (!k) continue;
     totals[k] += t;
-    // Which frame interval this work falls in (binary search).
-    let lo = 0;
-    let hi = starts.length - 1;
-    if (e.ts < starts[0] || e.ts >= starts[hi]) continue;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid] <= e.ts) lo = mid;
-      else hi = mid;
+    const i = frameAt(e.ts);
+    if (i < 0) continue;
+    perFrame[i] += t;
+    kinds[i][k] += t;
+  }
+  if (opts.attribute) {
+    // The mark's callback runs after the page's (registered later), whose
+    // render and mutation records come before it: it describes its frame.
+    const changed = new Map();
+    for (const e of events) {
+      if (!e.name || !e.name.startsWith('frame-dom ')) continue;
+      const i = frameAt(e.ts);
+      if (i >= 0) changed.set(i, e.name.slice('frame-dom '.length));
     }
-    perFrame[lo] += t;
+    const order = perFrame.map((t, i) => i).sort((a, b) => perFrame[b] - perFrame[a]);
+    const fmt = (us) => (us / 1000).toFixed(1);
+    for (const [rank, i] of order.slice(0, opts.attribute).entries()) {
+      const k = kinds[i];
+      report({ mode: 'frame_heavy', rank, frame: i, main_ms: fmt(perFrame[i]), script_ms: fmt(k.script), style_ms: fmt(k.style), layout_ms: fmt(k.layout), paint_ms: fmt(k.paint), changed: changed.get(i) || '-' });
+    }
+    // Frames grouped by the panels they changed (beyond the parts every
+    // playing frame changes: the ring, the timeline, the clock).
+    const every = new Set(['BODY', 'timeline', 'clock', 'cluster-box', '-', '']);
+    const byKind = new Map();
+    perFrame.forEach((t, i) => {
+      const parts = (changed.get(i) || '-').split(',').map((p) => p.split(':')[0]).filter((p) => !every.has(p));
+      const key = parts.sort().join('+') || 'ring only';
+      if (!byKind.has(key)) byKind.set(key, []);
+      byKind.get(key).push(i);
+    });
+    for (const [kind, is] of [...byKind].sort((a, b) => b[1].length - a[1].length)) {
+      const of = (f) => median(is.map(f)).toFixed(1);
+      report({
+        mode: 'frame_kind', changed: kind, frames: is.length,
+        main_median_ms: of((i) => perFrame[i] / 1000), main_p95_ms: (percentile(is.map((i) => perFrame[i]), 95) / 1000).toFixed(1),
+        script: of((i) => kinds[i].script / 1000), style: of((i) => kinds[i].style / 1000), layout: of((i) => kinds[i].layout / 1000), paint: of((i) => kinds[i].paint / 1000),
+      });
+    }
+    const mid = order[Math.floor(order.length / 2)];
+    if (mid !== undefined) report({ mode: 'frame_heavy', rank: 'median', frame: mid, main_ms: fmt(perFrame[mid]), changed: changed.get(mid) || '-' });
   }
   if (opts.names) {
     const byName = new Map();
     for (const { e, self: t } of self) byName.set(e.name, (byName.get(e.name) ?? 0) + t);
     const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, opts.names);
-    for (const [name, t] of top) report({ mode: 'frame_work_event', name, kind: kindOf(name) ?? 'other', ms: (t / 1000 / Math.max(frames.length, 1)).toFixed(2) });
+    for (const [name, t] of top) report({ mode: 'frame_work_event', name, kind: kindOf(name) ?? 'other', ms: (t / 1000 / Math.max(starts.length, 1)).toFixed(2) });
   }
   const raster = events
     .filter((e) => e.ph === 'X' && e.pid === pid && e.name === 'RasterTask')
     .reduce((a, e) => a + (e.dur ?? 0), 0);
-  const n = Math.max(frames.length, 1);
+  const n = Math.max(starts.length, 1);
   const ms = (us) => (us / 1000 / n).toFixed(2);
   return {
-    frames: frames.length,
+    frames: starts.length,
     script_ms: ms(totals.script),
     style_ms: ms(totals.style),
     layout_ms: ms(totals.layout),
