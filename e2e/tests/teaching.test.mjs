@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startApp, REPO_ROOT } from '../lib/index.mjs';
 import { lessonState, playLesson, status } from './raftlab-page.mjs';
+import { moduleFiles } from './modules.mjs';
 
 let app;
 before(async () => {
@@ -94,10 +95,23 @@ test('the space-time diagram follows the clock, zooms, links and exports', async
   assert.equal(await st.getAttribute('data-window-ms'), '2000');
   // Pick a delivered message: the selection is described, and the feed
   // marks its send and delivery.
+  // The arrows are a few paths the page hit-tests: the hidden list says
+  // where a delivered one's middle is (simulated ms, y), the diagram's
+  // data-map where a time falls (x = a + b·ms), and its viewBox how the
+  // drawing fits its box. Hovering there names the message; a click picks it.
   await st.scrollIntoViewIfNeeded();
-  const arrow = page.locator('[data-testid="st-arrow"][data-lost="false"]').last();
+  const arrow = page.locator('[data-testid="st-arrow"][data-lost="false"][data-at]').last();
   const id = await arrow.getAttribute('data-id');
-  await arrow.locator('.hit').click({ force: true });
+  const [ms, y] = (await arrow.getAttribute('data-at')).split(' ').map(Number);
+  const [a, b] = (await st.getAttribute('data-map')).split(' ').map(Number);
+  const [, , vw, vh] = (await st.getAttribute('viewBox')).split(' ').map(Number);
+  const box = await st.boundingBox();
+  const s = Math.min(box.width / vw, box.height / vh);
+  const at = { x: box.x + (box.width - vw * s) / 2 + (a + b * ms) * s, y: box.y + (box.height - vh * s) / 2 + y * s };
+  await page.mouse.move(at.x, at.y);
+  assert.match(await page.locator('.st-bg title').textContent(), new RegExp(`^#${id} `));
+  assert.equal(await st.evaluate((e) => e.classList.contains('on-arrow')), true, 'the pointer shows it is clickable');
+  await page.mouse.click(at.x, at.y);
   await page.waitForSelector('[data-testid="selection"]');
   assert.match(await page.locator('[data-testid="selection"]').textContent(), new RegExp(`Message #${id}`));
   assert.ok((await page.locator('.feed .ev.linked').count()) >= 1, 'the feed marks it');
@@ -113,6 +127,9 @@ test('the space-time diagram follows the clock, zooms, links and exports', async
   assert.match(svg, /^<\?xml/);
   assert.match(svg, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.match(svg, /<style>/);
+  // The arrows, as the page draws them: paths styled by their classes.
+  assert.match(svg, /<g class="st-arrow st-[a-z]+[^"]*"><path [^>]*\bd="M[\d.]+ [\d.]+L/);
+  assert.match(svg, /<path [^>]*class="line"/);
   assert.ok(download.suggestedFilename().endsWith('.svg'));
   assertNoProblems();
   await page.close();
@@ -179,8 +196,10 @@ test('an experiment runs in a Web Worker, fills its plot as results arrive, and 
   // The runs went in a worker the page started from the worker's loader,
   // which fetched its own wasm.
   assert.equal(workers.length, 1, 'one worker');
-  assert.match(workers[0].url(), /\/experiment-worker_loader\.js$/);
-  const fetched = app.server.requests.filter((r) => r.path.endsWith('/experiment-worker_bg.wasm'));
+  // Its files are named after their content (modules.mjs).
+  const files = moduleFiles('experiment-worker');
+  assert.ok(workers[0].url().endsWith(`/${files.loader}`), workers[0].url());
+  const fetched = app.server.requests.filter((r) => r.path.endsWith(`/${files.wasm}`));
   assert.ok(fetched.length >= 1 && fetched.every((r) => r.status === 200), 'the worker fetched its wasm');
 
   // Results arrived a few at a time, and the page kept drawing frames
@@ -242,8 +261,8 @@ test('the experiment worker loads when the app is hosted under a sub-path', asyn
     await page.click('[data-testid="experiment-run"]');
     await page.waitForSelector('[data-testid="experiment-progress"][data-phase="finished"]', { timeout: 120_000 });
     const paths = hosted.server.requests.map((r) => r.path);
-    assert.ok(paths.includes('/raftlab/experiment-worker_loader.js'), paths.join(' '));
-    assert.ok(paths.includes('/raftlab/experiment-worker_bg.wasm'), paths.join(' '));
+    const files = moduleFiles('experiment-worker');
+    for (const f of [files.loader, files.js, files.wasm]) assert.ok(paths.includes(`/raftlab/${f}`), paths.join(' '));
     assert.deepEqual(paths.filter((p) => !p.startsWith('/raftlab/')), [], 'every request stays under /raftlab/');
     assertNoProblems();
     await page.close();

@@ -5,17 +5,24 @@
 //! their lanes. The window follows the clock and zooms. Clicking an arrow
 //! or a mark picks it, which highlights it in the ring, the logs and the
 //! feed too. The drawing carries its own style, so its markup exports as
-//! a standalone SVG file for slides.
+//! a standalone SVG file for slides. The arrows are a few paths, one per
+//! look (`arrows`): an element per arrow made the diagram's refresh the
+//! slowest frame of the page.
+
+mod arrows;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use raftlab_core::trace::{DropReason, EventKind, SendBody, TraceEvent};
 use raftlab_core::types::{MessageBody, NodeId, Role};
 use yew::prelude::*;
 
 use crate::io;
+use crate::lab::Lab;
 use crate::narrate;
 use crate::state::{LabHandle, Selection, WINDOW_MAX, WINDOW_MIN};
+use arrows::{fit, Arrows, Drawn};
 
 /// Width of the drawing, user units.
 const W: f64 = 1000.0;
@@ -33,6 +40,7 @@ const MAX_ARROWS: usize = 700;
 pub const SVG_ID: &str = "spacetime-svg";
 
 /// The style inside the SVG: the page and an exported file look the same.
+/// The arrows' strokes are also in `arrows::stroke_of`, for the canvas.
 const STYLE: &str = "
 .st-bg{fill:#fff}
 .st-lane{stroke:#d6dbe3;stroke-width:1}
@@ -89,7 +97,7 @@ pub struct SpacetimeProps {
     pub ongoto: Callback<u64>,
 }
 
-/// One message as drawn.
+/// One message in the window.
 struct Arrow {
     id: u64,
     from: NodeId,
@@ -98,14 +106,14 @@ struct Arrow {
     send_seq: u64,
     class: &'static str,
     kind: &'static str,
-    label: String,
     /// Arrival or loss: (time, lost, why).
     end: Option<(u64, Option<DropReason>)>,
 }
 
-fn class_of(body: &SendBody) -> (&'static str, &'static str, String) {
+/// A message's class in the drawing's style and its kind.
+fn class_of(body: &SendBody) -> (&'static str, &'static str) {
     let SendBody::Message(b) = body else {
-        return ("st-hb", "other", "message".into());
+        return ("st-hb", "other");
     };
     let class = match b {
         MessageBody::RequestVote(_) => "st-vote",
@@ -118,7 +126,19 @@ fn class_of(body: &SendBody) -> (&'static str, &'static str, String) {
         MessageBody::AppendEntriesResp(_) => "st-nack",
         MessageBody::Snapshot(_) | MessageBody::SnapshotResp(_) => "st-snap",
     };
-    (class, b.kind(), narrate::message_label(b))
+    (class, b.kind())
+}
+
+/// A message's label, made only when shown (a title, the export): a
+/// refresh would otherwise make one for every message in the window.
+fn label_of(lab: &Lab, id: u64) -> String {
+    match lab.send_of(id).map(|e| &e.kind) {
+        Some(EventKind::Send {
+            body: SendBody::Message(b),
+            ..
+        }) => narrate::message_label(b),
+        _ => "message".into(),
+    }
 }
 
 /// A round step for axis ticks about a fifth of `span`.
@@ -176,7 +196,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
             EventKind::Send {
                 id, from, to, body, ..
             } => {
-                let (class, kind, label) = class_of(body);
+                let (class, kind) = class_of(body);
                 arrows.insert(
                     *id,
                     Arrow {
@@ -187,7 +207,6 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                         send_seq: e.seq,
                         class,
                         kind,
-                        label,
                         end: None,
                     },
                 );
@@ -293,77 +312,109 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
     let drawn = visible.len();
 
     let onpick = props.onpick.clone();
-    let arrow_html = visible.iter().filter_map(|a| {
-        let (ya, yb) = (y(a.from)?, y(a.to)?);
-        let xa = sx(a.sent as f64);
-        // Where it ends: its arrival, where it was lost, or the present.
-        let (t_end, lost, arrive) = match a.end {
-            Some((t, reason)) => (t as f64, reason, t as f64),
-            None => {
-                let arrive = flights.get(&a.id).map_or(vt, |&t| t as f64);
-                (vt.min(arrive), None, arrive)
-            }
-        };
-        let span = (arrive - a.sent as f64).max(1.0);
-        let frac = ((t_end - a.sent as f64) / span).clamp(0.0, 1.0);
-        // A lost message ends short of the receiver's lane.
-        let frac = if lost.is_some() { frac.clamp(0.35, 0.6) } else { frac };
-        let ye = ya + (yb - ya) * frac;
-        let xe = sx(t_end);
-        let done = a.end.is_some();
-        let hl = props.highlight.iter().any(|k| k == a.kind);
-        let linked = linked_msg == Some(a.id);
-        let class = classes!(
-            "st-arrow",
-            a.class,
-            lost.is_some().then_some("st-lost"),
-            hl.then_some("st-hl"),
-            linked.then_some("st-linked")
-        );
-        let head = (done && lost.is_none()).then(|| {
-            let (dx, dy) = (xe - xa, ye - ya);
-            let len = (dx * dx + dy * dy).sqrt().max(1e-6);
-            let (ux, uy) = (dx / len, dy / len);
-            let (bx, by) = (xe - ux * 9.0, ye - uy * 9.0);
-            let (nx, ny) = (-uy * 4.0, ux * 4.0);
-            html! {
-                <path class="st-head" d={format!("M{},{} L{},{} L{},{} Z", f(xe), f(ye), f(bx + nx), f(by + ny), f(bx - nx), f(by - ny))} />
-            }
-        });
-        let cross = lost.map(|_| {
-            html! {
-                <path class="st-x" d={format!("M{},{} l10,10 M{},{} l-10,10", f(xe - 5.0), f(ye - 5.0), f(xe + 5.0), f(ye - 5.0))} />
-            }
-        });
-        let id = a.id;
-        let onclick = {
-            let onpick = onpick.clone();
-            Callback::from(move |e: MouseEvent| {
-                e.stop_propagation();
-                onpick.emit(if linked { None } else { Some(Selection::Message(id)) });
+    let drawn_arrows: Vec<Drawn> = visible
+        .iter()
+        .filter_map(|a| {
+            let (ya, yb) = (y(a.from)?, y(a.to)?);
+            let xa = sx(a.sent as f64);
+            // Where it ends: its arrival, where it was lost, or the present.
+            let (t_end, lost, arrive) = match a.end {
+                Some((t, reason)) => (t as f64, reason, t as f64),
+                None => {
+                    let arrive = flights.get(&a.id).map_or(vt, |&t| t as f64);
+                    (vt.min(arrive), None, arrive)
+                }
+            };
+            let span = (arrive - a.sent as f64).max(1.0);
+            let frac = ((t_end - a.sent as f64) / span).clamp(0.0, 1.0);
+            // A lost message ends short of the receiver's lane.
+            let frac = if lost.is_some() {
+                frac.clamp(0.35, 0.6)
+            } else {
+                frac
+            };
+            let ye = ya + (yb - ya) * frac;
+            Some(Drawn {
+                id: a.id,
+                from: a.from,
+                to: a.to,
+                sent: a.sent,
+                send_seq: a.send_seq,
+                end: a.end,
+                class: a.class,
+                kind: a.kind,
+                hl: props.highlight.iter().any(|k| k == a.kind),
+                linked: linked_msg == Some(a.id),
+                line: [xa, ya, sx(t_end), ye],
             })
-        };
-        let title = format!(
-            "#{id} S{} → S{}: {}{}",
-            a.from,
-            a.to,
-            a.label,
-            match (a.end, lost) {
-                (_, Some(r)) => format!(" — lost ({r:?})").to_lowercase(),
-                (Some((t, _)), None) => format!(" — sent {} ms, arrived {t} ms", a.sent),
-                (None, _) => format!(" — sent {} ms, in flight", a.sent),
-            }
-        );
-        Some(html! {
-            <g class={class} key={format!("a{id}")} data-testid="st-arrow" data-id={id.to_string()}
-                data-kind={a.kind} data-lost={lost.is_some().to_string()} data-send-seq={a.send_seq.to_string()} {onclick}>
-                <title>{ title }</title>
-                <line class="hit" x1={f(xa)} y1={f(ya)} x2={f(xe)} y2={f(ye)} />
-                <line class="line" x1={f(xa)} y1={f(ya)} x2={f(xe)} y2={f(ye)} />
-                { for head }
-                { for cross }
-            </g>
         })
+        .collect();
+    let arrows = Rc::new(Arrows {
+        list: drawn_arrows,
+        shift,
+        size: (W, height),
+        clip_x: GUTTER,
+        time_map: (GUTTER - t0 * scale, scale),
+    });
+    // Clicks and hover titles: the arrows are hit-tested on their geometry
+    // (they are a few paths, not an element each).
+    let svg_ref = use_node_ref();
+    let tip = use_node_ref();
+    let hovered = use_mut_ref(|| None::<u64>);
+    let arrow_at = {
+        let svg_ref = svg_ref.clone();
+        let arrows = arrows.clone();
+        move |e: &MouseEvent| -> Option<Drawn> {
+            let svg = svg_ref.cast::<web_sys::Element>()?;
+            let r = svg.get_bounding_client_rect();
+            let (s, ox, oy) = fit(arrows.size, r.width(), r.height());
+            if s <= 0.0 {
+                return None;
+            }
+            let x = (e.client_x() as f64 - r.left() - ox) / s;
+            let y = (e.client_y() as f64 - r.top() - oy) / s;
+            arrows.hit(x, y).cloned()
+        }
+    };
+    let onhover = {
+        let arrow_at = arrow_at.clone();
+        let (svg_ref, tip, hovered) = (svg_ref.clone(), tip.clone(), hovered.clone());
+        let lab = props.lab.clone();
+        Callback::from(move |e: MouseEvent| {
+            let a = arrow_at(&e);
+            if a.as_ref().map(|a| a.id) == *hovered.borrow() {
+                return;
+            }
+            *hovered.borrow_mut() = a.as_ref().map(|a| a.id);
+            if let Some(svg) = svg_ref.cast::<web_sys::Element>() {
+                let _ = svg.class_list().toggle_with_force("on-arrow", a.is_some());
+            }
+            if let Some(tip) = tip.cast::<web_sys::Element>() {
+                let text = a.map(|a| a.title(&label_of(&lab.0.borrow(), a.id)));
+                tip.set_text_content(text.as_deref());
+            }
+        })
+    };
+    let onbg = {
+        let onpick = props.onpick.clone();
+        Callback::from(move |e: MouseEvent| {
+            onpick.emit(match arrow_at(&e) {
+                Some(a) if !a.linked => Some(Selection::Message(a.id)),
+                _ => None,
+            })
+        })
+    };
+    let arrow_paths = arrows.groups().into_iter().map(|g| {
+        html! {
+            <g key={g.classes.clone()} class={g.classes}>
+                <path class="line" d={g.lines} />
+                if !g.heads.is_empty() { <path class="st-head" d={g.heads} /> }
+                if !g.crosses.is_empty() { <path class="st-x" d={g.crosses} /> }
+            </g>
+        }
+    });
+    let arrow_list = arrows.list.iter().map(|a| {
+        html! { <ArrowItem key={a.id} arrow={ListedArrow::of(a)} /> }
     });
 
     let mark_html = marks.iter().filter_map(|(seq, t, (node, class, text, title))| {
@@ -446,13 +497,11 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
         let (text, targets): (String, Vec<(&'static str, u64)>) = match sel {
             Selection::Message(id) => {
                 let send = lab.send_of(id)?;
-                let (from, to, label) = match &send.kind {
-                    EventKind::Send { from, to, body, .. } => {
-                        let (_, _, label) = class_of(body);
-                        (*from, *to, label)
-                    }
+                let (from, to) = match &send.kind {
+                    EventKind::Send { from, to, .. } => (*from, *to),
                     _ => return None,
                 };
+                let label = label_of(&lab, id);
                 let after = (send.seq + 1).saturating_sub(lab.history_start().seq) as usize;
                 let end = sim.events().iter().skip(after).take(200_000).find(|e| {
                     matches!(e.kind, EventKind::Deliver { id: i, .. } | EventKind::Drop { id: i, .. } if i == id)
@@ -504,10 +553,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
             );
         }
     });
-    let onbg = {
-        let onpick = props.onpick.clone();
-        Callback::from(move |_| onpick.emit(None))
-    };
+    let view_box = format!("0 0 {W} {:.0}", height);
     html! {
         <section class="panel spacetime-panel" aria-label="space-time diagram">
             <h2>{ "Space-time" }
@@ -519,32 +565,99 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                 </span>
             </h2>
             { for detail }
-            <svg id={SVG_ID} class="spacetime" xmlns="http://www.w3.org/2000/svg" data-testid="spacetime"
-                viewBox={format!("0 0 {W} {:.0}", height)} data-window-ms={format!("{w:.0}")}
-                data-from={format!("{t0:.0}")} data-to={format!("{t1:.0}")} data-arrows={drawn.to_string()}
-                role="img" aria-label="space-time diagram of messages between nodes">
-                <style>{ STYLE }</style>
-                <rect class="st-bg" x="0" y="0" width={f(W)} height={f(height)} onclick={onbg} />
-                // Each list in its own group: flattened into the svg's
-                // children, a list whose length changes shifts every
-                // sibling, and yew then re-creates the whole drawing on
-                // every frame (keyed arrows and marks included).
-                <g class="st-ticks">{ for ticks }</g>
-                <g class="st-lanes">{ for lanes }</g>
-                <g class="st-outages">{ for outages }</g>
-                <clipPath id="st-clip">
-                    <rect x={f(GUTTER)} y="0" width={f(W - GUTTER)} height={f(height)} />
-                </clipPath>
-                <g clip-path="url(#st-clip)">
-                    <g class="st-scroll" transform={format!("translate({} 0)", f(shift))}>
-                        <g class="st-arrows">{ for arrow_html }</g>
-                        <g class="st-marks">{ for mark_html }</g>
-                        <g class="st-violations">{ for violation_html }</g>
+            <div class="st-box">
+                <svg id={SVG_ID} class="spacetime" xmlns="http://www.w3.org/2000/svg" data-testid="spacetime"
+                    viewBox={view_box} data-window-ms={format!("{w:.0}")}
+                    data-from={format!("{t0:.0}")} data-to={format!("{t1:.0}")} data-arrows={drawn.to_string()}
+                    data-map={format!("{} {}", arrows.time_map.0, arrows.time_map.1)}
+                    role="img" aria-label="space-time diagram of messages between nodes"
+                    ref={svg_ref} onmousemove={onhover}>
+                    <style>{ STYLE }</style>
+                    // Beneath everything, it takes the clicks that are not on
+                    // a mark: on an arrow (hit-tested) or nowhere.
+                    <rect class="st-bg" x="0" y="0" width={f(W)} height={f(height)} onclick={onbg}>
+                        <title ref={tip}></title>
+                    </rect>
+                    // Each list in its own group: flattened into the svg's
+                    // children, a list whose length changes shifts every
+                    // sibling, and yew then re-creates the whole drawing.
+                    <g class="st-ticks">{ for ticks }</g>
+                    <g class="st-lanes">{ for lanes }</g>
+                    <g class="st-outages">{ for outages }</g>
+                    <clipPath id="st-clip">
+                        <rect x={f(GUTTER)} y="0" width={f(W - GUTTER)} height={f(height)} />
+                    </clipPath>
+                    <g clip-path="url(#st-clip)">
+                        <g class="st-scroll" transform={format!("translate({} 0)", f(shift))}>
+                            <g class="st-arrows">{ for arrow_paths }</g>
+                            <g class="st-marks">{ for mark_html }</g>
+                            <g class="st-violations">{ for violation_html }</g>
+                        </g>
                     </g>
-                </g>
-                <line class="st-now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(height - 4.0)} />
-            </svg>
+                    <line class="st-now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(height - 4.0)} />
+                </svg>
+                <ul class="st-list" hidden=true>{ for arrow_list }</ul>
+            </div>
             <p class="hint">{ "Arrows run from sender to receiver; a ✗ marks a lost message. ♛ leader elected · C election started · green boxes: commit index reached · ✝ crash · ↻ restart. Click an arrow or a mark to find it in the ring, the logs and the feed." }</p>
         </section>
+    }
+}
+
+/// An arrow in the hidden list, for tests and tools: what it is, and for
+/// one that has ended (its line no longer grows) the middle of its line as
+/// (simulated ms, y), which stays put as the window moves (the drawing's
+/// `data-map`, "a b", puts a time at x = a + b·ms). All plain values, so
+/// an arrow that did not change is not redrawn.
+#[derive(Clone, Copy, Debug, PartialEq, Properties)]
+struct ListedArrow {
+    id: u64,
+    class: &'static str,
+    kind: &'static str,
+    lost: bool,
+    hl: bool,
+    linked: bool,
+    send_seq: u64,
+    /// Twice the middle's time (an integer), and its y.
+    at: Option<(u64, f64)>,
+}
+
+impl ListedArrow {
+    fn of(a: &Drawn) -> ListedArrow {
+        ListedArrow {
+            id: a.id,
+            class: a.class,
+            kind: a.kind,
+            lost: a.lost(),
+            hl: a.hl,
+            linked: a.linked,
+            send_seq: a.send_seq,
+            at: a
+                .end
+                .map(|(t, _)| (a.sent + t, (a.line[1] + a.line[3]) / 2.0)),
+        }
+    }
+}
+
+#[derive(PartialEq, Properties)]
+struct ArrowItemProps {
+    arrow: ListedArrow,
+}
+
+#[function_component(ArrowItem)]
+fn arrow_item(props: &ArrowItemProps) -> Html {
+    let a = props.arrow;
+    let class = classes!(
+        "st-arrow",
+        a.class,
+        a.lost.then_some("st-lost"),
+        a.hl.then_some("st-hl"),
+        a.linked.then_some("st-linked")
+    );
+    let at =
+        a.at.map(|(twice, y)| format!("{} {}", twice as f64 / 2.0, f(y)));
+    html! {
+        <li {class} data-testid="st-arrow" data-id={a.id.to_string()}
+            data-kind={a.kind} data-lost={a.lost.to_string()}
+            data-send-seq={a.send_seq.to_string()} data-at={at} />
     }
 }
