@@ -8,6 +8,7 @@
 //! million events check in linear time (logarithmic map look-ups aside).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use super::linearizability::Histories;
 use super::rules::*;
@@ -147,7 +148,9 @@ impl Node {
 #[derive(Clone, Debug)]
 struct EntryRec {
     kind: EntryKind,
-    data: String,
+    /// Shared, not owned: the simulator clones the checker with every
+    /// checkpoint, and this map holds every entry of the run.
+    data: Arc<str>,
     /// Term of the entry before it, as first seen.
     prev_term: Option<Term>,
     node: NodeId,
@@ -766,7 +769,7 @@ impl State {
                     (index, term),
                     EntryRec {
                         kind,
-                        data: data.to_string(),
+                        data: Arc::from(data),
                         prev_term,
                         node,
                         seq,
@@ -774,7 +777,7 @@ impl State {
                 );
             }
             Some(rec) => {
-                if rec.kind != kind || rec.data != data {
+                if rec.kind != kind || *rec.data != *data {
                     v(
                         LOG_MATCHING,
                         format!(

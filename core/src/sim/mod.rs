@@ -323,6 +323,17 @@ impl Due {
             Due::Action(t, i) => (t, 3, i as u64, 0),
         }
     }
+
+    /// `key`'s first two parts: enough to order micro-steps of different
+    /// kinds, which is all `next_due` compares (one candidate per kind).
+    fn rank(self) -> (u64, u8) {
+        match self {
+            Due::Arrival(t, _) => (t, 0),
+            Due::ClientTimer(t, _) => (t, 1),
+            Due::Tick(t, _) => (t, 2),
+            Due::Action(t, _) => (t, 3),
+        }
+    }
 }
 
 /// A deterministic simulated cluster with its trace, checker and history.
@@ -662,7 +673,7 @@ impl Sim {
         let mut best = self.state.next_due();
         if let Some(a) = self.script.get(self.state.actions_done) {
             let d = Due::Action(a.time.max(self.state.now), self.state.actions_done);
-            if best.is_none_or(|b| d.key() < b.key()) {
+            if best.is_none_or(|b| d.rank() < b.rank()) {
                 best = Some(d);
             }
         }
@@ -1126,8 +1137,9 @@ impl State {
     /// The next micro-step of the cluster itself (actions aside).
     fn next_due(&self) -> Option<Due> {
         let mut best: Option<Due> = None;
+        // One candidate per kind: (time, kind) orders them as `key` does.
         let mut consider = |d: Due| {
-            if best.is_none_or(|b| d.key() < b.key()) {
+            if best.is_none_or(|b| d.rank() < b.rank()) {
                 best = Some(d);
             }
         };
