@@ -1,5 +1,12 @@
 //! The event feed: what happened, newest first, in plain words with the
 //! reason the core gave. Clicking an event moves the clock there.
+//!
+//! While the clock plays at full speed a third of the list is new at each
+//! refresh: an event's words are made once (kept by seq for the run and
+//! branch they belong to) and each row is a component of plain values, so
+//! a refresh builds and diffs only the new rows.
+
+use std::collections::HashMap;
 
 use raftlab_core::trace::{EventKind, SendBody};
 use raftlab_core::types::MessageBody;
@@ -30,11 +37,28 @@ pub struct FeedProps {
     pub onpick: Callback<Option<Selection>>,
 }
 
+/// The words of the events listed last, by seq, and the run they belong
+/// to: the lab and how many branches it had (a branch gives the seqs after
+/// its start to other events).
+#[derive(Default)]
+struct Words {
+    run: Option<(LabHandle, usize)>,
+    by_seq: HashMap<u64, (Tone, AttrValue)>,
+}
+
 #[function_component(Feed)]
 pub fn feed(props: &FeedProps) -> Html {
+    let words = use_mut_ref(Words::default);
     let lab = props.lab.0.borrow();
     let past = lab.past();
     let send_of = |id| lab.send_of(id);
+    let mut words = words.borrow_mut();
+    let run = Some((props.lab.clone(), lab.branches().len()));
+    if words.run != run {
+        words.run = run;
+        words.by_seq.clear();
+    }
+    let mut kept = HashMap::new();
     let mut items = Vec::new();
     for e in past.iter().rev().take(SCANNED) {
         if items.len() >= SHOWN {
@@ -84,37 +108,28 @@ pub fn feed(props: &FeedProps) -> Html {
         if traffic && !rejected && !props.messages && !linked {
             continue;
         }
-        let (tone, text) = narrate::narrate(e, send_of);
+        let (tone, text) = words.by_seq.remove(&e.seq).unwrap_or_else(|| {
+            let (tone, text) = narrate::narrate(e, send_of);
+            (tone, AttrValue::from(text))
+        });
+        kept.insert(e.seq, (tone, text.clone()));
         if tone == Tone::Heartbeat && !props.heartbeats && !linked {
             continue;
         }
-        let seq = e.seq;
         let pick = match e.kind {
             EventKind::Send { id, .. }
             | EventKind::Deliver { id, .. }
             | EventKind::Drop { id, .. } => Selection::Message(id),
-            _ => Selection::Event(seq),
-        };
-        let onclick = {
-            let ongoto = props.ongoto.clone();
-            let onpick = props.onpick.clone();
-            Callback::from(move |_| {
-                ongoto.emit(seq);
-                onpick.emit(Some(pick));
-            })
+            _ => Selection::Event(e.seq),
         };
         items.push(html! {
-            <li key={seq.to_string()} class={classes!("ev", tone.class(), linked.then_some("linked"))}
-                data-linked={linked.then_some("true")}>
-                <button type="button" data-testid={format!("event-{seq}")} {onclick}
-                    title="go to this moment">
-                    <span class="ev-time">{ format!("{} ms", e.time) }</span>
-                    <span class="ev-seq">{ format!("#{seq}") }</span>
-                    <span class="ev-text">{ text }</span>
-                </button>
-            </li>
+            <Row key={e.seq} seq={e.seq} time={e.time} {tone} {text} {linked} {pick}
+                ongoto={props.ongoto.clone()} onpick={props.onpick.clone()} />
         });
     }
+    // Only what this list showed (or looked at) is kept for the next one.
+    words.by_seq = kept;
+    drop(words);
     let ahead = lab.future_len();
     let onmessages = {
         let cb = props.onmessages.clone();
@@ -147,4 +162,41 @@ fn checked(e: &Event) -> bool {
     e.target_dyn_into::<web_sys::HtmlInputElement>()
         .map(|i| i.checked())
         .unwrap_or(false)
+}
+
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    seq: u64,
+    time: u64,
+    tone: Tone,
+    text: AttrValue,
+    linked: bool,
+    /// What a click picks: the message, or the event.
+    pick: Selection,
+    ongoto: Callback<u64>,
+    onpick: Callback<Option<Selection>>,
+}
+
+/// One event of the feed.
+#[function_component(Row)]
+fn row(props: &RowProps) -> Html {
+    let seq = props.seq;
+    let onclick = {
+        let (ongoto, onpick, pick) = (props.ongoto.clone(), props.onpick.clone(), props.pick);
+        Callback::from(move |_| {
+            ongoto.emit(seq);
+            onpick.emit(Some(pick));
+        })
+    };
+    html! {
+        <li class={classes!("ev", props.tone.class(), props.linked.then_some("linked"))}
+            data-linked={props.linked.then_some("true")}>
+            <button type="button" data-testid={format!("event-{seq}")} {onclick}
+                title="go to this moment">
+                <span class="ev-time">{ format!("{} ms", props.time) }</span>
+                <span class="ev-seq">{ format!("#{seq}") }</span>
+                <span class="ev-text">{ props.text.clone() }</span>
+            </button>
+        </li>
+    }
 }
