@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { startApp, serveDist, DIST_DIR } from '../lib/index.mjs';
+import { moduleFiles } from './modules.mjs';
 
 let app;
 before(async () => {
@@ -37,7 +38,9 @@ test('sharded mode, a module fetched on demand, runs when hosted under /raftlab/
   assertNoProblems();
   const requests = app.server.requests.slice(seen);
   assert.deepEqual(requests.filter((r) => !r.path.startsWith('/raftlab/')), [], 'every request stays under /raftlab/');
-  for (const f of ['sharded-app.js', 'sharded-app_bg.wasm']) {
+  // Under the content-hashed names index.html gives (modules.mjs).
+  const { js, wasm } = moduleFiles('sharded-app');
+  for (const f of [js, wasm]) {
     const hits = requests.filter((r) => r.path === `/raftlab/${f}`);
     assert.deepEqual(hits.map((r) => r.status), [200], `${f} fetched once`);
   }
@@ -53,6 +56,12 @@ test('dist/index.html refers to its assets by relative paths only', async () => 
   for (const ref of all) {
     assert.ok(ref.startsWith('./'), `asset reference ${ref} is relative`);
     await fs.access(path.join(DIST_DIR, ref));
+  }
+  // The modules fetched on demand: the page makes their names relative
+  // (./<stem>.js) from the stems index.html gives; their files sit next to it.
+  for (const bin of ['sharded-app', 'experiment-worker']) {
+    const { js, wasm } = moduleFiles(bin);
+    for (const f of [js, wasm]) await fs.access(path.join(DIST_DIR, f));
   }
 });
 

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../lib/index.mjs';
 import { until } from './raftlab-page.mjs';
+import { moduleFiles } from './modules.mjs';
 
 let app;
 before(async () => {
@@ -211,7 +212,9 @@ function fetched(page) {
   return names;
 }
 
-const SHARDED_MODULE = ['sharded-app.js', 'sharded-app_bg.wasm'];
+// Named after their content (modules.mjs).
+const { js: SHARDED_JS, wasm: SHARDED_WASM } = moduleFiles('sharded-app');
+const SHARDED_MODULE = [SHARDED_JS, SHARDED_WASM];
 
 test('sharded mode is a module of its own: fetched for ?mode=sharded only; the mode link switches both ways', async () => {
   const seen = app.server.requests.length;
@@ -252,7 +255,7 @@ test('sharded mode says so while its module loads, and why it could not if it fa
   const { page: slow, screenshot: shoot } = await app.open({ path: '', ready: null });
   let release;
   const held = new Promise((resolve) => (release = resolve));
-  await slow.route('**/sharded-app_bg.wasm', async (route) => {
+  await slow.route(`**/${SHARDED_WASM}`, async (route) => {
     await held;
     await route.continue();
   });
@@ -268,7 +271,7 @@ test('sharded mode says so while its module loads, and why it could not if it fa
 
   // Failed: the note turns into an error naming the cause, with the way back.
   const { page, screenshot } = await app.open({ path: '', ready: null });
-  await page.route('**/sharded-app_bg.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.route(`**/${SHARDED_WASM}`, (route) => route.fulfill({ status: 404, body: 'gone' }));
   await page.goto(`${app.url}?mode=sharded&paused=1`);
   const failed = page.locator('[data-testid="mode-loading"][data-failed="true"]');
   await failed.waitFor();

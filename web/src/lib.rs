@@ -43,7 +43,7 @@ pub fn start_page() {
         return;
     }
     if url_mode().as_deref() == Some("sharded") {
-        load_module(SHARDED_JS, SHARDED_WASM, "sharded mode");
+        load_module(SHARDED_BIN, "sharded mode");
     } else {
         yew::Renderer::<app::App>::new().render();
     }
@@ -64,10 +64,47 @@ fn url_mode() -> Option<String> {
 
 /// The sharded module, as trunk builds it (`data-type="worker"` in
 /// index.html): wasm-bindgen's `no-modules` output, a script that defines
-/// the global init function `wasm_bindgen`, and its wasm, both named after
-/// the binary, unhashed. Relative, so the page works from any folder.
-const SHARDED_JS: &str = "./sharded-app.js";
-const SHARDED_WASM: &str = "./sharded-app_bg.wasm";
+/// the global init function `wasm_bindgen`, and its wasm (`module_stem`
+/// names them).
+const SHARDED_BIN: &str = "sharded-app";
+
+/// How many hex digits of its content's SHA-256 name a module's files.
+const DIGEST_LEN: usize = 16;
+
+/// The stem of the file names of a module fetched on demand (`bin`, a
+/// binary trunk builds with `data-type="worker"`): `bin-<digest>`, the
+/// files being `<stem>.js`, `<stem>_bg.wasm` and, for a worker, its
+/// `<stem>_loader.js`, next to index.html. Trunk names them after the
+/// binary only; trunk's post_build hook (`tools/hash-modules.sh`) renames
+/// them after a digest of their content and writes the stem into
+/// index.html's `<meta name="raftlab-module-BIN">`, so that after a
+/// redeploy a browser never pairs a cached old script with a new wasm. A
+/// stem without its digest means the hook did not run: refused, rather than
+/// loading files whose names do not follow their content.
+pub(crate) fn module_stem(bin: &str) -> Result<String, String> {
+    let meta = format!("meta[name=\"raftlab-module-{bin}\"]");
+    let stem = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&meta).ok().flatten())
+        .and_then(|m| m.get_attribute("content"))
+        .ok_or_else(|| format!("the page does not name the {bin} module (no {meta})"))?;
+    let digest = stem
+        .strip_prefix(bin)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or_default();
+    if digest.len() == DIGEST_LEN
+        && digest
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        Ok(stem)
+    } else {
+        Err(format!(
+            "this build did not name the {bin} module after its content (\"{stem}\"): \
+             trunk's post_build hook tools/hash-modules.sh (Trunk.toml) did not run"
+        ))
+    }
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -77,10 +114,10 @@ extern "C" {
     fn init_module(options: &JsValue) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// Shows "loading" while a view's module (`js`, `wasm`: a `no-modules`
-/// module, like `SHARDED_JS`) is fetched and started, and says why (with
-/// the way back) if it could not be.
-fn load_module(js: &'static str, wasm: &'static str, what: &'static str) {
+/// Shows "loading" while a view's module (`bin`: a `no-modules` module,
+/// like `SHARDED_BIN`) is fetched and started, and says why (with the way
+/// back) if it could not be.
+fn load_module(bin: &'static str, what: &'static str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -97,7 +134,14 @@ fn load_module(js: &'static str, wasm: &'static str, what: &'static str) {
     note.set_text_content(Some(&format!("Loading {what}…")));
     let _ = body.append_child(&note);
     wasm_bindgen_futures::spawn_local(async move {
-        match fetch_module(&document, js, wasm).await {
+        let fetched = match module_stem(bin) {
+            Ok(stem) => {
+                let (js, wasm) = (format!("./{stem}.js"), format!("./{stem}_bg.wasm"));
+                fetch_module(&document, &js, &wasm).await
+            }
+            Err(why) => Err(why),
+        };
+        match fetched {
             Ok(()) => note.remove(),
             Err(why) => {
                 note.set_class_name("notice error");

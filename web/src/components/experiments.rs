@@ -69,11 +69,11 @@ pub fn run_slices<T: Slices + 'static>(
     *frames.borrow_mut() = Some(frame);
 }
 
-/// The experiment worker's loader, next to index.html. Trunk names a worker
-/// after its binary (no hash: the page must know the name) and writes this
-/// shim (`data-loader-shim`), which loads `experiment-worker.js` and its
-/// wasm relative to itself, so dist/ works from any folder.
-const WORKER_URL: &str = "./experiment-worker_loader.js";
+/// The experiment worker's binary. Trunk writes its loader shim
+/// (`data-loader-shim`), which loads the worker's script and wasm relative
+/// to itself, next to index.html; `crate::module_stem` gives the files'
+/// names, which follow their content.
+const WORKER_BIN: &str = "experiment-worker";
 
 /// A round step for an axis up to `max` with about four ticks.
 fn tick_step(max: f64) -> f64 {
@@ -238,7 +238,8 @@ type Shared = Rc<RefCell<Panel>>;
 
 /// Starts the worker, its messages handled by `on_report`.
 fn start_worker(panel: &Shared, redraw: Callback<()>) -> Result<Runner, String> {
-    let worker = Worker::new(WORKER_URL).map_err(|e| format!("{e:?}"))?;
+    let loader = format!("./{}_loader.js", crate::module_stem(WORKER_BIN)?);
+    let worker = Worker::new(&loader).map_err(|e| format!("{e:?}"))?;
     let onmessage = {
         let (panel, redraw) = (panel.clone(), redraw.clone());
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
