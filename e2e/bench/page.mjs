@@ -2,7 +2,9 @@
 // Prints key=value lines:
 //   mode=size file=wasm|js|total|worker|sharded gzip_kb=... raw_kb=...   (the page's load; apart, the
 //        modules fetched on demand: worker, the experiment worker; sharded, sharded mode's module)
-//   mode=first_render ms=...            navigation start → [data-testid=node-1] in the DOM
+//   mode=first_render view=single|sharded ms=...   navigation start → the first cluster in the DOM:
+//        single, [data-testid=node-1]; sharded (?mode=sharded), its first group's ring
+//        [data-testid=group-g1], once the page's module has fetched and started sharded mode's module
 //   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=frame_work frames=... script_ms=... style_ms=... layout_ms=... paint_ms=... raster_ms=... main_p95_ms=...
 //        the same page under a Chromium trace: main-thread time per frame by
@@ -129,14 +131,32 @@ const ATTRIBUTE = () => {
 
 const app = await start();
 try {
+  // Navigation start → the view's first cluster in the DOM, per view: the
+  // single-group page, and sharded mode, which loads a module of its own
+  // first (its script and wasm, fetched by the page's module).
+  const FIRST_CLUSTER = [
+    ['single', '', '[data-testid="node-1"]'],
+    ['sharded', '?mode=sharded', '[data-testid="group-g1"]'],
+  ];
+  const FIRST_RENDER = (selector) => {
+    window.__firstRender = null;
+    new MutationObserver((_, obs) => {
+      if (window.__firstRender === null && document.querySelector(selector)) {
+        window.__firstRender = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { subtree: true, childList: true });
+  };
   for (let i = 0; i < (want('first_render') ? opts.runs : 0); i++) {
-    const page = await app.browser.newPage();
-    await page.addInitScript(INIT);
-    await page.goto(app.server.url);
-    await page.waitForFunction(() => window.__firstRender !== null, null, { timeout: 30_000 });
-    const ms = await page.evaluate(() => window.__firstRender);
-    report({ mode: 'first_render', ms: ms.toFixed(0) });
-    await page.close();
+    for (const [view, query, selector] of FIRST_CLUSTER) {
+      const page = await app.browser.newPage();
+      await page.addInitScript(FIRST_RENDER, selector);
+      await page.goto(app.server.url + query);
+      await page.waitForFunction(() => window.__firstRender !== null, null, { timeout: 30_000 });
+      const ms = await page.evaluate(() => window.__firstRender);
+      report({ mode: 'first_render', view, ms: ms.toFixed(0) });
+      await page.close();
+    }
   }
 
   for (let i = 0; i < (want('frames') ? opts.runs : 0); i++) {
