@@ -17,7 +17,10 @@ after(async () => {
   await app?.close();
 });
 
-/** Over `n` animation frames: how many frames changed each part of the page. */
+/**
+ * Over `n` animation frames: how many frames changed each part of the page,
+ * and (`most`) the most DOM changes (mutation records) one frame made in it.
+ */
 function framesChanging(page, n) {
   return page.evaluate(
     (n) =>
@@ -29,9 +32,15 @@ function framesChanging(page, n) {
           feed: '[data-testid="event-feed"]',
         };
         const touched = new Set();
+        // DOM changes (mutation records) per frame, the most in one frame.
+        const records = {};
+        const most = { ring: 0, spacetime: 0, logs: 0, feed: 0 };
         const observers = Object.entries(parts).map(([name, sel]) => {
           const el = document.querySelector(sel);
-          const o = new MutationObserver(() => touched.add(name));
+          const o = new MutationObserver((recs) => {
+            touched.add(name);
+            records[name] = (records[name] || 0) + recs.length;
+          });
           if (el) o.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
           return o;
         });
@@ -39,11 +48,13 @@ function framesChanging(page, n) {
         const frame = () => {
           for (const name of touched) counts[name]++;
           touched.clear();
+          for (const name in records) most[name] = Math.max(most[name], records[name]);
+          for (const name in records) delete records[name];
           counts.frames++;
           if (counts.frames < n) requestAnimationFrame(frame);
           else {
             observers.forEach((o) => o.disconnect());
-            resolve(counts);
+            resolve({ ...counts, most });
           }
         };
         // Mutations of one frame are delivered before the next frame's callback.
@@ -65,6 +76,12 @@ test('with ~300 messages in flight the ring moves every frame and the event pane
   assert.ok(c.spacetime > 0, 'the diagram follows the clock');
   assert.ok(c.spacetime <= Math.ceil(c.frames / 3) + 1, `the diagram changed in ${c.spacetime} of ${c.frames} frames`);
   assert.ok(c.logs + c.feed > 0, 'the logs and the feed follow the events');
+  // A refresh of the diagram changes a few paths and the arrows that came,
+  // went or ended, not an element per arrow (it was ~4,300 changes with
+  // ~700 arrows drawn).
+  const arrows = Number(await page.locator('[data-testid="spacetime"]').getAttribute('data-arrows'));
+  assert.ok(arrows > 300, `${arrows} arrows drawn`);
+  assert.ok(c.most.spacetime < arrows, `a refresh of the diagram made ${c.most.spacetime} DOM changes for ${arrows} arrows`);
   assertNoProblems();
   await page.close();
 });

@@ -413,9 +413,19 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
             </g>
         }
     });
-    let arrow_list = arrows.list.iter().map(|a| {
-        html! { <ArrowItem key={a.id} arrow={ListedArrow::of(a)} /> }
-    });
+    // The hidden list follows the arrows outside yew: most of them are the
+    // same from one refresh to the next, and a list of 700 items diffed by
+    // yew cost more than the rest of the refresh.
+    let list_ref = use_node_ref();
+    let listed = use_mut_ref(arrows::Listed::default);
+    {
+        let list_ref = list_ref.clone();
+        use_effect_with(arrows.clone(), move |arrows| {
+            if let Some(ul) = list_ref.cast::<web_sys::Element>() {
+                listed.borrow_mut().sync(&ul, &arrows.list);
+            }
+        });
+    }
 
     let mark_html = marks.iter().filter_map(|(seq, t, (node, class, text, title))| {
         let (cx, cy) = (sx(*t as f64), y(*node)?);
@@ -596,68 +606,9 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                     </g>
                     <line class="st-now" x1={f(now_x)} y1={f(TOP - 4.0)} x2={f(now_x)} y2={f(height - 4.0)} />
                 </svg>
-                <ul class="st-list" hidden=true>{ for arrow_list }</ul>
+                <ul class="st-list" hidden=true ref={list_ref}></ul>
             </div>
             <p class="hint">{ "Arrows run from sender to receiver; a ✗ marks a lost message. ♛ leader elected · C election started · green boxes: commit index reached · ✝ crash · ↻ restart. Click an arrow or a mark to find it in the ring, the logs and the feed." }</p>
         </section>
-    }
-}
-
-/// An arrow in the hidden list, for tests and tools: what it is, and for
-/// one that has ended (its line no longer grows) the middle of its line as
-/// (simulated ms, y), which stays put as the window moves (the drawing's
-/// `data-map`, "a b", puts a time at x = a + b·ms). All plain values, so
-/// an arrow that did not change is not redrawn.
-#[derive(Clone, Copy, Debug, PartialEq, Properties)]
-struct ListedArrow {
-    id: u64,
-    class: &'static str,
-    kind: &'static str,
-    lost: bool,
-    hl: bool,
-    linked: bool,
-    send_seq: u64,
-    /// Twice the middle's time (an integer), and its y.
-    at: Option<(u64, f64)>,
-}
-
-impl ListedArrow {
-    fn of(a: &Drawn) -> ListedArrow {
-        ListedArrow {
-            id: a.id,
-            class: a.class,
-            kind: a.kind,
-            lost: a.lost(),
-            hl: a.hl,
-            linked: a.linked,
-            send_seq: a.send_seq,
-            at: a
-                .end
-                .map(|(t, _)| (a.sent + t, (a.line[1] + a.line[3]) / 2.0)),
-        }
-    }
-}
-
-#[derive(PartialEq, Properties)]
-struct ArrowItemProps {
-    arrow: ListedArrow,
-}
-
-#[function_component(ArrowItem)]
-fn arrow_item(props: &ArrowItemProps) -> Html {
-    let a = props.arrow;
-    let class = classes!(
-        "st-arrow",
-        a.class,
-        a.lost.then_some("st-lost"),
-        a.hl.then_some("st-hl"),
-        a.linked.then_some("st-linked")
-    );
-    let at =
-        a.at.map(|(twice, y)| format!("{} {}", twice as f64 / 2.0, f(y)));
-    html! {
-        <li {class} data-testid="st-arrow" data-id={a.id.to_string()}
-            data-kind={a.kind} data-lost={a.lost.to_string()}
-            data-send-seq={a.send_seq.to_string()} data-at={at} />
     }
 }

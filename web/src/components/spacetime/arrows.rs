@@ -9,7 +9,7 @@
 //! diagram hit-tests the geometry for clicks and hover titles, and a hidden
 //! list mirrors the arrows (`data-testid="st-arrow"`) for tests and tools.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use raftlab_core::trace::DropReason;
@@ -219,6 +219,141 @@ pub struct Group {
     pub crosses: String,
 }
 
+/// An arrow in the hidden list, for tests and tools: what it is, and for
+/// one that has ended (its line no longer grows) the middle of its line as
+/// (simulated ms, y), which stays put as the window moves (the drawing's
+/// `data-map`, "a b", puts a time at x = a + b·ms).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ListedArrow {
+    id: u64,
+    class: &'static str,
+    kind: &'static str,
+    lost: bool,
+    hl: bool,
+    linked: bool,
+    send_seq: u64,
+    /// Twice the middle's time (an integer), and its y.
+    at: Option<(u64, f64)>,
+}
+
+impl ListedArrow {
+    fn of(a: &Drawn) -> ListedArrow {
+        ListedArrow {
+            id: a.id,
+            class: a.class,
+            kind: a.kind,
+            lost: a.lost(),
+            hl: a.hl,
+            linked: a.linked,
+            send_seq: a.send_seq,
+            at: a
+                .end
+                .map(|(t, _)| (a.sent + t, (a.line[1] + a.line[3]) / 2.0)),
+        }
+    }
+
+    /// Its item's attributes.
+    fn attributes(&self) -> [(&'static str, Option<String>); 6] {
+        let class = format!(
+            "st-arrow {}{}{}{}",
+            self.class,
+            if self.lost { " st-lost" } else { "" },
+            if self.hl { " st-hl" } else { "" },
+            if self.linked { " st-linked" } else { "" }
+        );
+        [
+            ("class", Some(class)),
+            ("data-id", Some(self.id.to_string())),
+            ("data-kind", Some(self.kind.to_string())),
+            ("data-lost", Some(self.lost.to_string())),
+            ("data-send-seq", Some(self.send_seq.to_string())),
+            (
+                "data-at",
+                self.at
+                    .map(|(twice, y)| format!("{} {}", twice as f64 / 2.0, f(y))),
+            ),
+        ]
+    }
+}
+
+/// The hidden list's items (`data-testid="st-arrow"`, in the order of the
+/// arrows' ids), kept in step with the arrows by hand: a refresh adds the
+/// new ones, removes the gone ones and rewrites the attributes of those
+/// that changed, instead of yew building and diffing hundreds of items.
+#[derive(Default)]
+pub struct Listed {
+    items: HashMap<u64, (web_sys::Element, ListedArrow)>,
+    /// The largest id listed.
+    last: Option<u64>,
+}
+
+impl Listed {
+    /// Makes the list under `ul` show `arrows` (sorted by id).
+    pub fn sync(&mut self, ul: &web_sys::Element, arrows: &[Drawn]) {
+        let Some(doc) = ul.owner_document() else {
+            return;
+        };
+        let mut old = std::mem::take(&mut self.items);
+        // The item of the arrow before, to put a new one after it: new
+        // arrows mostly come last, but older ones come back when the window
+        // goes back or the heartbeats return under the cap on arrows.
+        let mut prev: Option<web_sys::Element> = None;
+        for a in arrows {
+            let now = ListedArrow::of(a);
+            let el = match old.remove(&a.id) {
+                Some((el, was)) => {
+                    if was != now {
+                        set_attributes(&el, &now);
+                    }
+                    el
+                }
+                None => {
+                    let Ok(el) = doc.create_element("li") else {
+                        continue;
+                    };
+                    let _ = el.set_attribute("data-testid", "st-arrow");
+                    set_attributes(&el, &now);
+                    let _ = if self.last.is_none_or(|l| a.id > l) {
+                        ul.append_child(&el)
+                    } else {
+                        let next = match &prev {
+                            Some(p) => p.next_sibling(),
+                            None => ul.first_child(),
+                        };
+                        ul.insert_before(&el, next.as_ref())
+                    };
+                    el
+                }
+            };
+            self.last = self.last.max(Some(a.id));
+            prev = Some(el.clone());
+            self.items.insert(a.id, (el, now));
+        }
+        for (el, _) in old.values() {
+            el.remove();
+        }
+        // What the list ends with now.
+        self.last = arrows
+            .iter()
+            .map(|a| a.id)
+            .filter(|id| self.items.contains_key(id))
+            .max();
+    }
+}
+
+fn set_attributes(el: &web_sys::Element, a: &ListedArrow) {
+    for (name, value) in a.attributes() {
+        let _ = match value {
+            Some(v) => el.set_attribute(name, &v),
+            None => el.remove_attribute(name),
+        };
+    }
+}
+
+fn f(x: f64) -> String {
+    format!("{x:.1}")
+}
+
 /// Where a drawing of `vw` × `vh` user units sits in a box of `w` × `h`
 /// CSS pixels, as SVG fits its viewBox (`xMidYMid meet`): scale, offsets.
 pub fn fit((vw, vh): (f64, f64), w: f64, h: f64) -> (f64, f64, f64) {
@@ -332,6 +467,17 @@ mod tests {
         assert_eq!(lost.title("append 1"), "#2 S1 → S2: append 1 — lost (loss)");
         let flying = arrow(3, [0.0, 0.0, 10.0, 0.0], None);
         assert!(flying.title("x").ends_with("sent 10 ms, in flight"));
+    }
+
+    #[test]
+    fn a_listed_arrow_has_a_fixed_point_once_it_ended() {
+        let done = arrow(1, [0.0, 10.0, 100.0, 50.0], Some((55, None)));
+        let attrs = ListedArrow::of(&done).attributes();
+        assert_eq!(attrs[0].1.as_deref(), Some("st-arrow st-append"));
+        // Sent at 10, arrived at 55: the middle is at 32.5 ms, y 30.
+        assert_eq!(attrs[5].1.as_deref(), Some("32.5 30.0"));
+        let flying = arrow(2, [0.0, 10.0, 40.0, 20.0], None);
+        assert_eq!(ListedArrow::of(&flying).attributes()[5].1, None);
     }
 
     #[test]
