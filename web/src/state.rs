@@ -1068,7 +1068,7 @@ mod tests {
             s.lab.0.borrow().revision_key(),
             "no event in these 0.2 simulated ms"
         );
-        // No event: what the event-driven panels get (main.rs passes the
+        // No event: what the event-driven panels get (app.rs passes the
         // groups' `rev`) is unchanged, so yew leaves them alone.
         assert_eq!(s.rev, before.rev);
         assert_eq!(s.shown[G_LISTS].rev, before.shown[G_LISTS].rev);
