@@ -5,7 +5,7 @@
 //   mode=first_render view=single|sharded ms=...   navigation start → the first cluster in the DOM:
 //        single, [data-testid=node-1]; sharded (?mode=sharded), its first group's ring
 //        [data-testid=group-g1], once the page's module has fetched and started sharded mode's module
-//   mode=frames median_ms=... p95_ms=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
+//   mode=frames median_ms=... p95_ms=... on_time_pct=... in_flight_median=...   10 s of rAF deltas, 9 nodes, slow links
 //   mode=frame_work frames=... script_ms=... style_ms=... layout_ms=... paint_ms=... raster_ms=... main_p95_ms=...
 //        the same page under a Chromium trace: main-thread time per frame by
 //        kind (self time of the DevTools timeline events), raster on the
@@ -194,6 +194,9 @@ try {
       frames: r.deltas.length,
       median_ms: median(r.deltas).toFixed(1),
       p95_ms: percentile(r.deltas, 95).toFixed(1),
+      // On time: the next display frame (at 60 Hz 16.7 ms; a delta up to
+      // 1.5 frames allows for timer jitter), not a missed one.
+      on_time_pct: ((100 * r.deltas.filter((d) => d <= 25).length) / Math.max(r.deltas.length, 1)).toFixed(1),
       in_flight_median: median(r.inflight),
       in_flight_max: Math.max(...r.inflight),
     });

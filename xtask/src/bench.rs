@@ -533,15 +533,46 @@ fn page_rows(lines: &[Line], rows: &mut Vec<Row>) {
         figure: frames("median_ms"),
         target: None,
     });
-    let p95 = frames("p95_ms");
-    let p = p95.best(false);
+    // The frame budget, read as a 60 Hz display allows: frames arrive
+    // every 16.7 ms at best, so the intervals' p95 is never under 16 ms.
+    // What "p95 frame under 16 ms" can ask is that 95% of frames take under
+    // 16 ms of main-thread work (from a Chromium trace) and come on time.
     rows.push(Row {
         item: "4 page",
-        what: "frame time, p95".into(),
+        what: "frame interval, p95 (60 Hz: 16.7 ms at best)".into(),
         unit: "ms",
         higher_is_better: false,
-        figure: p95,
-        target: Some(("budget < 16".into(), p < 16.0)),
+        figure: frames("p95_ms"),
+        target: None,
+    });
+    let on_time = frames("on_time_pct");
+    let o = on_time.best(true);
+    rows.push(Row {
+        item: "4 page",
+        what: "frames on time (interval ≤ 1.5 display frames)".into(),
+        unit: "%",
+        higher_is_better: true,
+        figure: on_time,
+        target: Some(("budget ≥ 95%".into(), o >= 95.0)),
+    });
+    let work = |k: &str| figure(lines, &[("mode", "frame_work")], k);
+    rows.push(Row {
+        item: "4 page",
+        what: "main-thread work per frame, median".into(),
+        unit: "ms",
+        higher_is_better: false,
+        figure: work("main_median_ms"),
+        target: None,
+    });
+    let work_p95 = work("main_p95_ms");
+    let w = work_p95.best(false);
+    rows.push(Row {
+        item: "4 page",
+        what: "main-thread work per frame, p95".into(),
+        unit: "ms",
+        higher_is_better: false,
+        figure: work_p95,
+        target: Some(("budget < 16".into(), w < 16.0)),
     });
     for history in ["0", PAGE_HISTORY] {
         let mem = figure(
