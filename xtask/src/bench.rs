@@ -527,7 +527,7 @@ fn page_rows(lines: &[Line], rows: &mut Vec<Row>) {
     let inflight = frames("in_flight_median").best(true);
     rows.push(Row {
         item: "4 page",
-        what: format!("frame time, median (9 nodes, ~{inflight:.0} msgs in flight)"),
+        what: format!("frame interval, median (9 nodes, ~{inflight:.0} msgs in flight)"),
         unit: "ms",
         higher_is_better: false,
         figure: frames("median_ms"),
