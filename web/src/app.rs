@@ -22,7 +22,7 @@ use crate::components::timeline::Timeline;
 use crate::state::{
     Msg, NodeVerb, Selection, Setup, UiState, G_LISTS, G_PANELS, G_SPACETIME, SPEED_DEFAULT,
 };
-use crate::{components, hooks, io, state};
+use crate::{components, hooks, io, state, url};
 
 /// The callbacks the panels get, made once: a callback made on every
 /// render is a new value every frame, and its panel's props never compare
@@ -81,55 +81,33 @@ impl Handlers {
 
 /// The lesson the URL asks for (`?lesson=<id>`).
 fn lesson_from_url() -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()?
-        .get("lesson")
-        .filter(|v| !v.is_empty())
+    url::params()?.get("lesson").filter(|v| !v.is_empty())
 }
 
 /// The history limit the URL asks for (`?history=<events>`).
 fn history_from_url() -> Option<u64> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()?
-        .get("history")?
-        .parse()
-        .ok()
+    url::number(&url::params()?, "history")
 }
 
 /// The first run's settings and clock, from the page's URL.
 fn from_url() -> (Setup, f64, bool, bool) {
     let mut setup = Setup::default();
-    let mut speed = SPEED_DEFAULT;
-    let mut playing = true;
-    let mut present = false;
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-        return (setup, speed, playing, present);
+    let params = url::params();
+    let (speed, playing) = url::clock(params.as_ref(), SPEED_DEFAULT);
+    let Some(params) = params else {
+        return (setup, speed, playing, false);
     };
-    let num = |k: &str| params.get(k).and_then(|v| v.parse::<u64>().ok());
+    let num = |k: &str| url::number(&params, k);
     if let Some(v) = num("seed") {
         setup.seed = v;
     }
     if let Some(v) = num("nodes") {
         setup.nodes = v;
     }
-    if let Some(v) = params.get("speed").and_then(|v| v.parse::<f64>().ok()) {
-        speed = v;
-    }
-    if params.get("paused").is_some_and(|v| v != "0") {
-        playing = false;
-    }
-    if params.get("present").is_some_and(|v| v != "0") {
-        present = true;
-    }
-    if params.get("prevote").is_some_and(|v| v == "0") {
+    if url::off(&params, "prevote") {
         setup.cfg.prevote = false;
     }
-    if params.get("checkquorum").is_some_and(|v| v == "0") {
+    if url::off(&params, "checkquorum") {
         setup.cfg.check_quorum = false;
     }
     if let Some(v) = num("snapshot_every") {
@@ -141,7 +119,7 @@ fn from_url() -> (Setup, f64, bool, bool) {
     if let Some(v) = num("latency") {
         setup.cfg.latency_ms = [(v / 5).max(1), v];
     }
-    (setup, speed, playing, present)
+    (setup, speed, playing, url::on(&params, "present"))
 }
 
 /// What the keyboard handler needs to know of the current state.

@@ -29,18 +29,10 @@ extern "C" {
 /// Runs the benchmark the URL asks for, if any; returns whether it did
 /// (then the app is not started).
 pub fn run_if_asked() -> bool {
-    let Some(params) = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
-    else {
+    let Some(params) = crate::url::params() else {
         return false;
     };
-    let num = |k: &str, default: u64| {
-        params
-            .get(k)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(default)
-    };
+    let num = |k: &str, default: u64| crate::url::number(&params, k).unwrap_or(default);
     let result = match params.get("bench").as_deref() {
         Some("sim") => sim_speed(num("secs", 60), num("warmup", 1)),
         Some("memory") => memory(num("secs", 3600), num("history", 0)),

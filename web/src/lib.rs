@@ -31,6 +31,7 @@ mod narrate;
 mod ring;
 mod sharded;
 mod state;
+mod url;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -56,10 +57,7 @@ pub fn start_sharded() {
 
 /// The view the URL asks for (`?mode=...`).
 fn url_mode() -> Option<String> {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
-        .and_then(|p| p.get("mode"))
+    url::params()?.get("mode")
 }
 
 /// The sharded module, as trunk builds it (`data-type="worker"` in

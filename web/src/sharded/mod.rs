@@ -45,16 +45,12 @@ pub fn op_word(op: &KvOp) -> &'static str {
 /// The first run's settings and clock, from the page's URL.
 fn from_url() -> (ShardedSetup, f64, bool, bool) {
     let mut setup = ShardedSetup::default();
-    let mut speed = SPEED_DEFAULT;
-    let mut playing = true;
-    let mut walk = true;
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-        return (setup, speed, playing, walk);
+    let params = crate::url::params();
+    let (speed, playing) = crate::url::clock(params.as_ref(), SPEED_DEFAULT);
+    let Some(params) = params else {
+        return (setup, speed, playing, true);
     };
-    let num = |k: &str| params.get(k).and_then(|v| v.parse::<u64>().ok());
+    let num = |k: &str| crate::url::number(&params, k);
     if let Some(v) = num("seed") {
         setup.seed = v;
     }
@@ -70,16 +66,7 @@ fn from_url() -> (ShardedSetup, f64, bool, bool) {
     if let Some(v) = num("latency") {
         setup.cfg.sim.latency_ms = [(v / 5).max(1), v];
     }
-    if let Some(v) = params.get("speed").and_then(|v| v.parse::<f64>().ok()) {
-        speed = v;
-    }
-    if params.get("paused").is_some_and(|v| v != "0") {
-        playing = false;
-    }
-    if params.get("walk").is_some_and(|v| v == "0") {
-        walk = false;
-    }
-    (setup, speed, playing, walk)
+    (setup, speed, playing, !crate::url::off(&params, "walk"))
 }
 
 /// The sharded page.

@@ -15,12 +15,8 @@ use yew::prelude::*;
 use super::lab::{name, ShardedLab};
 use super::walk::{WalkAction, Walkthrough};
 
-/// Slowest speed: simulated ms per wall ms.
-pub const SPEED_MIN: f64 = 0.001;
-/// Fastest: real time.
-pub const SPEED_MAX: f64 = 1.0;
-/// The speed a page starts at.
-pub const SPEED_DEFAULT: f64 = 0.05;
+// The clock's bounds and starting speed are the single-group view's.
+pub use crate::state::{SPEED_DEFAULT, SPEED_MAX, SPEED_MIN};
 /// Longest wall-clock frame counted, ms.
 const MAX_FRAME_MS: f64 = 100.0;
 
