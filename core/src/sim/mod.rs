@@ -14,6 +14,7 @@
 mod action_json;
 pub mod chaos;
 pub(crate) mod clients;
+mod cluster;
 mod engine;
 mod net;
 mod nodes;
@@ -35,7 +36,7 @@ use crate::quorum::Membership;
 use crate::raft::ConfChange;
 use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent, TraceHeader};
-use crate::types::{Message, NodeId, Role};
+use crate::types::{NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
 pub use net::{Dropped, Flight};
@@ -303,37 +304,6 @@ pub(crate) struct State {
     checker: Checker,
     /// Number of events emitted so far (the next seq is this + 1).
     emitted: u64,
-}
-
-/// A micro-step's kind, in the order they run within one millisecond.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Due {
-    Arrival(u64, u64),
-    ClientTimer(u64, u64),
-    Tick(u64, NodeId),
-    Action(u64, usize),
-}
-
-impl Due {
-    fn key(self) -> (u64, u8, u64, u64) {
-        match self {
-            Due::Arrival(t, id) => (t, 0, id, 0),
-            Due::ClientTimer(t, c) => (t, 1, c, 0),
-            Due::Tick(t, n) => (t, 2, n, 0),
-            Due::Action(t, i) => (t, 3, i as u64, 0),
-        }
-    }
-
-    /// `key`'s first two parts: enough to order micro-steps of different
-    /// kinds, which is all `next_due` compares (one candidate per kind).
-    fn rank(self) -> (u64, u8) {
-        match self {
-            Due::Arrival(t, _) => (t, 0),
-            Due::ClientTimer(t, _) => (t, 1),
-            Due::Tick(t, _) => (t, 2),
-            Due::Action(t, _) => (t, 3),
-        }
-    }
 }
 
 /// A deterministic simulated cluster with its trace, checker and history.
@@ -668,18 +638,6 @@ impl Sim {
         engine::goto_time(self, time);
     }
 
-    /// The next micro-step, in the order the module docs give.
-    fn next_due(&self) -> Option<Due> {
-        let mut best = self.state.next_due();
-        if let Some(a) = self.script.get(self.state.actions_done) {
-            let d = Due::Action(a.time.max(self.state.now), self.state.actions_done);
-            if best.is_none_or(|b| d.rank() < b.rank()) {
-                best = Some(d);
-            }
-        }
-        best
-    }
-
     fn maybe_checkpoint(&mut self) {
         if self.checkpoints.maybe_take(&self.state) {
             self.prune_history();
@@ -723,42 +681,6 @@ impl Sim {
         self.dropped_steps = steps;
     }
 
-    fn run_due(&mut self, due: Due) -> Result<(), String> {
-        let (time, ..) = due.key();
-        if time > self.state.now {
-            self.state.now = time;
-        }
-        self.state.step += 1;
-        self.known_steps = self.known_steps.max(self.state.step);
-        let result = match due {
-            Due::Arrival(_, id) => {
-                self.arrive(id);
-                Ok(())
-            }
-            Due::ClientTimer(_, client) => {
-                self.client_timer(client);
-                Ok(())
-            }
-            Due::Tick(t, id) => {
-                let State { ticks, nodes, .. } = &mut self.state;
-                ticks.run(nodes, t, id);
-                self.drain(id);
-                self.after_node_step(id);
-                Ok(())
-            }
-            Due::Action(_, i) => {
-                self.state.actions_done = i + 1;
-                match self.script.get(i).map(|a| a.action.clone()) {
-                    Some(a) => self.apply_action(a),
-                    None => Ok(()),
-                }
-            }
-        };
-        self.state.net.expire_dropped(self.state.now);
-        self.maybe_checkpoint();
-        result
-    }
-
     // ----- events -----
 
     fn emit(&mut self, kind: EventKind) {
@@ -782,24 +704,7 @@ impl Sim {
 
     /// Moves a node's output into the network and the trace.
     fn drain(&mut self, id: NodeId) {
-        let Some(node) = self.state.nodes.get_mut(&id) else {
-            return;
-        };
-        if !node.has_outputs() {
-            // Most ticks put out nothing.
-            return;
-        }
-        // The node gets back an empty buffer with room, so neither side
-        // allocates for the next output.
-        let mut outputs = std::mem::take(&mut self.outputs);
-        node.swap_outputs(&mut outputs);
-        for out in outputs.drain(..) {
-            match out {
-                Output::Send(m) => self.send(m),
-                Output::Event(e) => self.node_event(id, e),
-            }
-        }
-        self.outputs = outputs;
+        cluster::drain(self, id);
     }
 
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
@@ -825,58 +730,6 @@ impl Sim {
     }
 
     // ----- network -----
-
-    fn send(&mut self, msg: Message) {
-        // The event is made before the message moves onto the wire.
-        let mut first = Some(EventKind::send(self.state.net.next_id(), &msg));
-        let ids = self.state.net.send(&self.state.cfg, self.state.now, msg);
-        for id in ids {
-            if let Some(kind) = first
-                .take()
-                .or_else(|| net::send_event(&self.state.net, id))
-            {
-                self.emit(kind);
-            }
-        }
-    }
-
-    fn lost(&mut self, lost: net::Lost) {
-        self.emit(EventKind::Drop {
-            id: lost.id,
-            reason: lost.reason,
-        });
-    }
-
-    fn arrive(&mut self, id: u64) {
-        let State {
-            net, nodes, now, ..
-        } = &mut self.state;
-        let up = |n: NodeId| matches!(nodes.get(&n), Some(SimNode::Up(_)));
-        let flight = match net.arrive(id, *now, up) {
-            None => return,
-            Some(Err(lost)) => return self.lost(lost),
-            Some(Ok(flight)) => flight,
-        };
-        let to = flight.msg.to;
-        self.emit(EventKind::Deliver { id, outcome: None });
-        if let Some(SimNode::Up(s)) = self.state.nodes.get_mut(&to) {
-            s.step(flight.msg);
-        }
-        self.drain(to);
-        self.after_node_step(to);
-    }
-
-    /// Automatic snapshots every `snapshot_every` applied entries.
-    fn after_node_step(&mut self, id: NodeId) {
-        let every = self.state.cfg.snapshot_every;
-        if every == 0 {
-            return;
-        }
-        if let Some(node) = self.state.nodes.get_mut(&id) {
-            node.auto_snapshot(every);
-        }
-        self.drain(id);
-    }
 
     // ----- actions -----
 
@@ -963,7 +816,7 @@ impl Sim {
             }
             Action::DropMessage { id } => {
                 if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
-                    self.lost(lost);
+                    cluster::lost(self, lost);
                 }
             }
             Action::Network {
@@ -1082,26 +935,72 @@ impl engine::RunState for State {
     }
 }
 
-impl engine::Engine for Sim {
+impl cluster::Cluster for Sim {
+    type Machine = KvStore;
+    type Timer = std::convert::Infallible;
     type State = State;
-    type Due = Due;
-    fn due_time(due: Due) -> u64 {
-        due.key().0
-    }
-    fn next_due(&self) -> Option<Due> {
-        self.next_due()
-    }
-    fn run_due(&mut self, due: Due) -> Result<(), String> {
-        self.run_due(due)
-    }
-    fn state(&self) -> &State {
+    fn run_state(&self) -> &State {
         &self.state
     }
-    fn restore(&mut self, state: State) {
+    fn restore_state(&mut self, state: State) {
         self.state = state;
     }
-    fn checkpoints(&self) -> &engine::Checkpoints<State> {
+    fn run_checkpoints(&self) -> &engine::Checkpoints<State> {
         &self.checkpoints
+    }
+    fn parts(&mut self) -> cluster::Parts<'_, KvStore> {
+        let s = &mut self.state;
+        cluster::Parts {
+            cfg: &s.cfg,
+            net: &mut s.net,
+            nodes: &mut s.nodes,
+            ticks: &mut s.ticks,
+            now: &mut s.now,
+            step: &mut s.step,
+            actions_done: &mut s.actions_done,
+            outputs: &mut self.outputs,
+        }
+    }
+    fn view(&self) -> (&net::Net, &BTreeMap<NodeId, SimNode>, &nodes::Ticks) {
+        (&self.state.net, &self.state.nodes, &self.state.ticks)
+    }
+    fn client_due(&self) -> Option<(u64, u64)> {
+        self.state.clients.next_timer()
+    }
+    fn own_due(&self) -> Option<(u64, Self::Timer)> {
+        None
+    }
+    fn action_due(&self) -> Option<(u64, usize)> {
+        let i = self.state.actions_done;
+        self.script.get(i).map(|a| (a.time, i))
+    }
+    // The history kept is bounded (`set_history_limit`): the known steps
+    // and a checkpoint taken may drop old history, which the sharded
+    // simulator, keeping all of it, has no need of.
+    fn step_begun(&mut self) {
+        self.known_steps = self.known_steps.max(self.state.step);
+    }
+    fn step_ended(&mut self) {
+        self.maybe_checkpoint();
+    }
+    fn client_timer(&mut self, client: u64) {
+        Sim::client_timer(self, client);
+    }
+    fn own_timer(&mut self, timer: Self::Timer) {
+        match timer {}
+    }
+    fn scripted_action(&mut self, i: usize) -> Result<(), String> {
+        match self.script.get(i).map(|a| a.action.clone()) {
+            Some(a) => self.apply_action(a),
+            None => Ok(()),
+        }
+    }
+    // One group: no event says which group it belongs to.
+    fn emit_msg(&mut self, _from: NodeId, kind: EventKind) {
+        self.emit(kind);
+    }
+    fn node_event(&mut self, node: NodeId, e: RaftEvent) {
+        Sim::node_event(self, node, e);
     }
 }
 
@@ -1132,26 +1031,5 @@ impl State {
             })
             .max()
             .map(|(_, id)| id)
-    }
-
-    /// The next micro-step of the cluster itself (actions aside).
-    fn next_due(&self) -> Option<Due> {
-        let mut best: Option<Due> = None;
-        // One candidate per kind: (time, kind) orders them as `key` does.
-        let mut consider = |d: Due| {
-            if best.is_none_or(|b| d.rank() < b.rank()) {
-                best = Some(d);
-            }
-        };
-        if let Some((t, id)) = self.net.next_arrival() {
-            consider(Due::Arrival(t, id));
-        }
-        if let Some((t, c)) = self.clients.next_timer() {
-            consider(Due::ClientTimer(t, c));
-        }
-        if let Some((t, id)) = self.ticks.next(&self.nodes, self.now) {
-            consider(Due::Tick(t, id));
-        }
-        best
     }
 }

@@ -29,14 +29,6 @@ impl<M: StateMachine> Node<M> {
         matches!(self, Node::Up(_))
     }
 
-    /// What a running node put out since last asked (messages, events).
-    pub(crate) fn take_outputs(&mut self) -> Vec<Output> {
-        match self {
-            Node::Up(s) => s.net_mut().drain(),
-            Node::Down(..) => Vec::new(),
-        }
-    }
-
     /// Whether a running node has output waiting.
     pub(crate) fn has_outputs(&mut self) -> bool {
         match self {

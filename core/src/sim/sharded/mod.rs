@@ -36,10 +36,11 @@ use crate::quorum::Membership;
 use crate::raft::{ConfChange, RaftServer};
 use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent, TraceHeader};
-use crate::types::{Message, NodeId, Role};
+use crate::types::{NodeId, Role};
 
+use super::cluster::{self, Cluster, Parts};
 use super::engine::{self, Checkpoints};
-use super::net::{self, Lost, Net};
+use super::net::{self, Net};
 use super::nodes::{self, Node, Ticks};
 use super::{Dropped, Flight, SimConfig};
 
@@ -311,27 +312,14 @@ pub(crate) struct State {
     syncs: members::MemberSyncs,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Due {
-    Arrival(u64, u64),
-    ClientTimer(u64, u64),
-    Migration(u64, u64),
-    Sync(u64, GroupId),
-    Tick(u64, NodeId),
-    Action(u64, usize),
-}
-
-impl Due {
-    fn key(self) -> (u64, u8, u64) {
-        match self {
-            Due::Arrival(t, id) => (t, 0, id),
-            Due::ClientTimer(t, c) => (t, 1, c),
-            Due::Migration(t, m) => (t, 2, m),
-            Due::Sync(t, g) => (t, 3, u64::from(g)),
-            Due::Tick(t, n) => (t, 4, n),
-            Due::Action(t, i) => (t, 5, i as u64),
-        }
-    }
+/// The sharded simulator's own timers, in the order they run within one
+/// millisecond (after client timers, before node ticks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// A migration's retry timer, by migration.
+    Migration(u64),
+    /// A group's member-sync timer, by group.
+    Sync(GroupId),
 }
 
 /// A deterministic sharded cluster with its trace, checkers and history.
@@ -346,6 +334,8 @@ pub struct ShardedSim {
     step_starts: Vec<u64>,
     checkpoints: Checkpoints<State>,
     script: Vec<ShardedTimedAction>,
+    /// A node's output being handled (kept for its room; not run state).
+    outputs: Vec<Output>,
 }
 
 impl ShardedSim {
@@ -413,6 +403,7 @@ impl ShardedSim {
             step_starts: Vec::new(),
             checkpoints: Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
             script: Vec::new(),
+            outputs: Vec::new(),
         };
         for id in all {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -713,66 +704,6 @@ impl ShardedSim {
         engine::goto_step(self, step);
     }
 
-    fn next_due(&self) -> Option<Due> {
-        let mut best = self.state.next_due();
-        if let Some(a) = self.script.get(self.state.actions_done) {
-            let d = Due::Action(a.time.max(self.state.now), self.state.actions_done);
-            if best.is_none_or(|b| d.key() < b.key()) {
-                best = Some(d);
-            }
-        }
-        best
-    }
-
-    fn run_due(&mut self, due: Due) -> Result<(), String> {
-        let (time, ..) = due.key();
-        if time > self.state.now {
-            self.state.now = time;
-        }
-        self.state.step += 1;
-        let k = (self.state.step - 1) as usize;
-        if k < self.step_starts.len() {
-            self.step_starts[k] = self.state.emitted;
-        } else {
-            self.step_starts.push(self.state.emitted);
-        }
-        let result = match due {
-            Due::Arrival(_, id) => {
-                self.arrive(id);
-                Ok(())
-            }
-            Due::ClientTimer(_, client) => {
-                self.client_timer(client);
-                Ok(())
-            }
-            Due::Migration(_, id) => {
-                self.migration_timer(id);
-                Ok(())
-            }
-            Due::Sync(_, group) => {
-                self.sync_timer(group);
-                Ok(())
-            }
-            Due::Tick(t, id) => {
-                let State { ticks, nodes, .. } = &mut self.state;
-                ticks.run(nodes, t, id);
-                self.drain(id);
-                self.after_node_step(id);
-                Ok(())
-            }
-            Due::Action(_, i) => {
-                self.state.actions_done = i + 1;
-                match self.script.get(i).map(|a| a.action.clone()) {
-                    Some(a) => self.apply_action(a),
-                    None => Ok(()),
-                }
-            }
-        };
-        self.state.net.expire_dropped(self.state.now);
-        self.checkpoints.maybe_take(&self.state);
-        result
-    }
-
     // ----- events -----
 
     fn name_of(&self, node: NodeId) -> String {
@@ -801,16 +732,7 @@ impl ShardedSim {
     }
 
     fn drain(&mut self, id: NodeId) {
-        let Some(node) = self.state.nodes.get_mut(&id) else {
-            return;
-        };
-        let outputs = node.take_outputs();
-        for out in outputs {
-            match out {
-                Output::Send(m) => self.send(m),
-                Output::Event(e) => self.node_event(id, e),
-            }
-        }
+        cluster::drain(self, id);
     }
 
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
@@ -843,65 +765,6 @@ impl ShardedSim {
     }
 
     // ----- network -----
-
-    fn send(&mut self, msg: Message) {
-        let group = self.name_of(msg.from);
-        let mut first = Some(EventKind::send(self.state.net.next_id(), &msg));
-        let ids = self
-            .state
-            .net
-            .send(&self.state.cfg.sim, self.state.now, msg);
-        for id in ids {
-            if let Some(kind) = first
-                .take()
-                .or_else(|| net::send_event(&self.state.net, id))
-            {
-                self.emit(group.clone(), kind);
-            }
-        }
-    }
-
-    fn lost(&mut self, lost: Lost) {
-        let group = self.name_of(lost.from);
-        self.emit(
-            group,
-            EventKind::Drop {
-                id: lost.id,
-                reason: lost.reason,
-            },
-        );
-    }
-
-    fn arrive(&mut self, id: u64) {
-        let State {
-            net, nodes, now, ..
-        } = &mut self.state;
-        let up = |n: NodeId| matches!(nodes.get(&n), Some(ShardNode::Up(_)));
-        let flight = match net.arrive(id, *now, up) {
-            None => return,
-            Some(Err(lost)) => return self.lost(lost),
-            Some(Ok(flight)) => flight,
-        };
-        let (from, to) = (flight.msg.from, flight.msg.to);
-        let group = self.name_of(from);
-        self.emit(group, EventKind::Deliver { id, outcome: None });
-        if let Some(ShardNode::Up(s)) = self.state.nodes.get_mut(&to) {
-            s.step(flight.msg);
-        }
-        self.drain(to);
-        self.after_node_step(to);
-    }
-
-    fn after_node_step(&mut self, id: NodeId) {
-        let every = self.state.cfg.sim.snapshot_every;
-        if every == 0 {
-            return;
-        }
-        if let Some(node) = self.state.nodes.get_mut(&id) {
-            node.auto_snapshot(every);
-        }
-        self.drain(id);
-    }
 
     // ----- actions -----
 
@@ -1030,7 +893,7 @@ impl ShardedSim {
             ShardedAction::MoveSlot { slot, to } => self.migration_start(slot, to),
             ShardedAction::DropMessage { id } => {
                 if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
-                    self.lost(lost);
+                    cluster::lost(self, lost);
                 }
             }
             ShardedAction::Network {
@@ -1145,26 +1008,94 @@ impl engine::RunState for State {
     }
 }
 
-impl engine::Engine for ShardedSim {
+impl Cluster for ShardedSim {
+    type Machine = GroupMachine;
+    type Timer = Timer;
     type State = State;
-    type Due = Due;
-    fn due_time(due: Due) -> u64 {
-        due.key().0
-    }
-    fn next_due(&self) -> Option<Due> {
-        self.next_due()
-    }
-    fn run_due(&mut self, due: Due) -> Result<(), String> {
-        self.run_due(due)
-    }
-    fn state(&self) -> &State {
+    fn run_state(&self) -> &State {
         &self.state
     }
-    fn restore(&mut self, state: State) {
+    fn restore_state(&mut self, state: State) {
         self.state = state;
     }
-    fn checkpoints(&self) -> &Checkpoints<State> {
+    fn run_checkpoints(&self) -> &Checkpoints<State> {
         &self.checkpoints
+    }
+    fn parts(&mut self) -> Parts<'_, GroupMachine> {
+        let State {
+            cfg,
+            net,
+            nodes,
+            ticks,
+            now,
+            step,
+            actions_done,
+            ..
+        } = &mut self.state;
+        Parts {
+            cfg: &cfg.sim,
+            net,
+            nodes,
+            ticks,
+            now,
+            step,
+            actions_done,
+            outputs: &mut self.outputs,
+        }
+    }
+    fn view(&self) -> (&Net, &BTreeMap<NodeId, ShardNode>, &Ticks) {
+        let s = &self.state;
+        (&s.net, &s.nodes, &s.ticks)
+    }
+    fn client_due(&self) -> Option<(u64, u64)> {
+        self.state.clients.next_timer()
+    }
+    fn own_due(&self) -> Option<(u64, Timer)> {
+        let migration = self.state.migrations.next_timer();
+        let sync = self.state.syncs.next_timer();
+        let migration = migration.map(|(t, m)| (t, Timer::Migration(m)));
+        migration
+            .into_iter()
+            .chain(sync.map(|(t, g)| (t, Timer::Sync(g))))
+            .min()
+    }
+    fn action_due(&self) -> Option<(u64, usize)> {
+        let next = self.state.actions_done;
+        self.script.get(next).map(|a| (a.time, next))
+    }
+    // The whole history is kept: where each micro-step's events start, and
+    // checkpoints that never drop any (unlike one group's bounded history).
+    fn step_begun(&mut self) {
+        let k = (self.state.step - 1) as usize;
+        if k < self.step_starts.len() {
+            self.step_starts[k] = self.state.emitted;
+        } else {
+            self.step_starts.push(self.state.emitted);
+        }
+    }
+    fn step_ended(&mut self) {
+        self.checkpoints.maybe_take(&self.state);
+    }
+    fn client_timer(&mut self, client: u64) {
+        ShardedSim::client_timer(self, client);
+    }
+    fn own_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::Migration(id) => self.migration_timer(id),
+            Timer::Sync(group) => self.sync_timer(group),
+        }
+    }
+    fn scripted_action(&mut self, i: usize) -> Result<(), String> {
+        let action = self.script.get(i).map(|a| a.action.clone());
+        action.map_or(Ok(()), |a| self.apply_action(a))
+    }
+    // A message's events belong to its sender's group.
+    fn emit_msg(&mut self, from: NodeId, kind: EventKind) {
+        let group = self.name_of(from);
+        self.emit(group, kind);
+    }
+    fn node_event(&mut self, node: NodeId, e: RaftEvent) {
+        ShardedSim::node_event(self, node, e);
     }
 }
 
@@ -1196,30 +1127,5 @@ impl State {
             })
             .max()
             .map(|(_, id)| id)
-    }
-
-    fn next_due(&self) -> Option<Due> {
-        let mut best: Option<Due> = None;
-        let mut consider = |d: Due| {
-            if best.is_none_or(|b| d.key() < b.key()) {
-                best = Some(d);
-            }
-        };
-        if let Some((t, id)) = self.net.next_arrival() {
-            consider(Due::Arrival(t, id));
-        }
-        if let Some((t, c)) = self.clients.next_timer() {
-            consider(Due::ClientTimer(t, c));
-        }
-        if let Some((t, m)) = self.migrations.next_timer() {
-            consider(Due::Migration(t, m));
-        }
-        if let Some((t, g)) = self.syncs.next_timer() {
-            consider(Due::Sync(t, g));
-        }
-        if let Some((t, id)) = self.ticks.next(&self.nodes, self.now) {
-            consider(Due::Tick(t, id));
-        }
-        best
     }
 }

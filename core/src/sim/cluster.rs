@@ -1,0 +1,289 @@
+//! The micro-steps both simulators run the same way: what is due next, the
+//! clock and step count moving on, a message arriving, a node ticking, its
+//! output going onto the network and into the trace, automatic snapshots.
+//! Each simulator says, through [`Cluster`], where its parts are, how it
+//! labels an event, and what its own timers and actions do. Generic, not
+//! `dyn`: this is the per-millisecond loop.
+
+use std::collections::BTreeMap;
+
+use crate::kv::StateMachine;
+use crate::network::{Output, RaftEvent};
+use crate::trace::EventKind;
+use crate::types::{Message, NodeId};
+
+use super::engine::{Checkpoints, Engine, RunState};
+use super::net::{self, Lost, Net};
+use super::nodes::{Node, Ticks};
+use super::SimConfig;
+
+/// A micro-step due, in the order they run within one millisecond:
+/// arrivals (by message id), client timers (by client), the simulator's
+/// own timers (`X`), node ticks (by node id), then actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Due<X> {
+    /// Message `id` arrives at `t`: (t, id).
+    Arrival(u64, u64),
+    /// A client's timer fires: (t, client).
+    ClientTimer(u64, u64),
+    /// One of the simulator's own timers fires (the sharded coordinator's).
+    Own(u64, X),
+    /// A node ticks: (t, node).
+    Tick(u64, NodeId),
+    /// An action of the script runs: (t, its index).
+    Action(u64, usize),
+}
+
+impl<X> Due<X> {
+    /// When it is due.
+    pub fn time(&self) -> u64 {
+        match *self {
+            Due::Arrival(t, _)
+            | Due::ClientTimer(t, _)
+            | Due::Own(t, _)
+            | Due::Tick(t, _)
+            | Due::Action(t, _) => t,
+        }
+    }
+
+    /// (time, kind): orders micro-steps of different kinds, which is all
+    /// `next_due` compares (one candidate per kind).
+    fn rank(&self) -> (u64, u8) {
+        match *self {
+            Due::Arrival(t, _) => (t, 0),
+            Due::ClientTimer(t, _) => (t, 1),
+            Due::Own(t, _) => (t, 2),
+            Due::Tick(t, _) => (t, 3),
+            Due::Action(t, _) => (t, 4),
+        }
+    }
+}
+
+/// A simulator's parts the shared micro-steps change.
+pub(crate) struct Parts<'a, M: StateMachine> {
+    /// Timing, network and client settings.
+    pub cfg: &'a SimConfig,
+    /// The network and the run's random draws.
+    pub net: &'a mut Net,
+    /// The nodes, by id.
+    pub nodes: &'a mut BTreeMap<NodeId, Node<M>>,
+    /// Node ticks still due in the current ms.
+    pub ticks: &'a mut Ticks,
+    /// Time of the latest micro-step.
+    pub now: &'a mut u64,
+    /// Micro-steps taken.
+    pub step: &'a mut u64,
+    /// How many actions of the script have run.
+    pub actions_done: &'a mut usize,
+    /// A node's output being handled (kept for its room; not run state).
+    pub outputs: &'a mut Vec<Output>,
+}
+
+/// What the shared micro-steps need of a simulator.
+pub(crate) trait Cluster {
+    /// What its nodes run.
+    type Machine: StateMachine;
+    /// Its own timers (none for one group).
+    type Timer: Copy;
+    /// The cloneable state of the run.
+    type State: RunState;
+
+    /// The state of the run.
+    fn run_state(&self) -> &Self::State;
+    /// Puts the run back to a checkpoint.
+    fn restore_state(&mut self, state: Self::State);
+    /// The checkpoints.
+    fn run_checkpoints(&self) -> &Checkpoints<Self::State>;
+
+    /// Its parts, to change.
+    fn parts(&mut self) -> Parts<'_, Self::Machine>;
+    /// The network, the nodes and the node ticks, to read.
+    fn view(&self) -> (&Net, &BTreeMap<NodeId, Node<Self::Machine>>, &Ticks);
+    /// The earliest client timer: (time, client).
+    fn client_due(&self) -> Option<(u64, u64)>;
+    /// The earliest of its own timers.
+    fn own_due(&self) -> Option<(u64, Self::Timer)>;
+    /// The next action of the script: (its time, its index).
+    fn action_due(&self) -> Option<(u64, usize)>;
+
+    /// Records the micro-step just begun (the clock and count have moved).
+    fn step_begun(&mut self);
+    /// Finishes the micro-step (a checkpoint, if one is due).
+    fn step_ended(&mut self);
+    /// Client `client`'s timer fires.
+    fn client_timer(&mut self, client: u64);
+    /// One of its own timers fires.
+    fn own_timer(&mut self, timer: Self::Timer);
+    /// Runs action `i` of the script (counted as run already).
+    fn scripted_action(&mut self, i: usize) -> Result<(), String>;
+    /// Emits an event about a message sent by `from`.
+    fn emit_msg(&mut self, from: NodeId, kind: EventKind);
+    /// Handles node `node`'s Raft event.
+    fn node_event(&mut self, node: NodeId, e: RaftEvent);
+}
+
+impl<C: Cluster> Engine for C {
+    type State = C::State;
+    type Due = Due<C::Timer>;
+    fn due_time(due: Self::Due) -> u64 {
+        due.time()
+    }
+    fn next_due(&self) -> Option<Self::Due> {
+        next_due(self)
+    }
+    fn run_due(&mut self, due: Self::Due) -> Result<(), String> {
+        run_due(self, due)
+    }
+    fn state(&self) -> &C::State {
+        self.run_state()
+    }
+    fn restore(&mut self, state: C::State) {
+        self.restore_state(state)
+    }
+    fn checkpoints(&self) -> &Checkpoints<C::State> {
+        self.run_checkpoints()
+    }
+}
+
+/// The next micro-step, actions included.
+fn next_due<C: Cluster>(c: &C) -> Option<Due<C::Timer>> {
+    let (net, nodes, ticks) = c.view();
+    let now = c.run_state().now();
+    let mut best: Option<Due<C::Timer>> = None;
+    let mut consider = |d: Due<C::Timer>| {
+        if best.is_none_or(|b| d.rank() < b.rank()) {
+            best = Some(d);
+        }
+    };
+    if let Some((t, id)) = net.next_arrival() {
+        consider(Due::Arrival(t, id));
+    }
+    if let Some((t, client)) = c.client_due() {
+        consider(Due::ClientTimer(t, client));
+    }
+    if let Some((t, timer)) = c.own_due() {
+        consider(Due::Own(t, timer));
+    }
+    if let Some((t, id)) = ticks.next(nodes, now) {
+        consider(Due::Tick(t, id));
+    }
+    if let Some((t, i)) = c.action_due() {
+        consider(Due::Action(t.max(now), i));
+    }
+    best
+}
+
+/// Runs one micro-step; an action's refusal comes back.
+fn run_due<C: Cluster>(c: &mut C, due: Due<C::Timer>) -> Result<(), String> {
+    let p = c.parts();
+    *p.now = (*p.now).max(due.time());
+    *p.step += 1;
+    c.step_begun();
+    let result = match due {
+        Due::Arrival(_, id) => {
+            arrive(c, id);
+            Ok(())
+        }
+        Due::ClientTimer(_, client) => {
+            c.client_timer(client);
+            Ok(())
+        }
+        Due::Own(_, timer) => {
+            c.own_timer(timer);
+            Ok(())
+        }
+        Due::Tick(t, id) => {
+            let p = c.parts();
+            p.ticks.run(p.nodes, t, id);
+            drain(c, id);
+            after_node_step(c, id);
+            Ok(())
+        }
+        Due::Action(_, i) => {
+            *c.parts().actions_done = i + 1;
+            c.scripted_action(i)
+        }
+    };
+    let p = c.parts();
+    p.net.expire_dropped(*p.now);
+    c.step_ended();
+    result
+}
+
+/// Moves node `id`'s output into the network and the trace.
+pub(crate) fn drain<C: Cluster>(c: &mut C, id: NodeId) {
+    let p = c.parts();
+    let Some(node) = p.nodes.get_mut(&id) else {
+        return;
+    };
+    if !node.has_outputs() {
+        // Most ticks put out nothing.
+        return;
+    }
+    // The node gets back an empty buffer with room, so neither side
+    // allocates for the next output.
+    let mut outputs = std::mem::take(p.outputs);
+    node.swap_outputs(&mut outputs);
+    for out in outputs.drain(..) {
+        match out {
+            Output::Send(m) => send(c, m),
+            Output::Event(e) => c.node_event(id, e),
+        }
+    }
+    *c.parts().outputs = outputs;
+}
+
+/// Puts `msg` on the network, with its `send` event (and its copies').
+fn send<C: Cluster>(c: &mut C, msg: Message) {
+    let from = msg.from;
+    let p = c.parts();
+    // The event is made before the message moves onto the wire.
+    let mut first = Some(EventKind::send(p.net.next_id(), &msg));
+    let ids = p.net.send(p.cfg, *p.now, msg);
+    for id in ids {
+        if let Some(kind) = first.take().or_else(|| net::send_event(c.view().0, id)) {
+            c.emit_msg(from, kind);
+        }
+    }
+}
+
+/// Traces a message lost.
+pub(crate) fn lost<C: Cluster>(c: &mut C, lost: Lost) {
+    let kind = EventKind::Drop {
+        id: lost.id,
+        reason: lost.reason,
+    };
+    c.emit_msg(lost.from, kind);
+}
+
+/// Message `id` arrives: delivered to a running node, or lost.
+fn arrive<C: Cluster>(c: &mut C, id: u64) {
+    let p = c.parts();
+    let nodes = &*p.nodes;
+    let up = |n: NodeId| matches!(nodes.get(&n), Some(Node::Up(_)));
+    let flight = match p.net.arrive(id, *p.now, up) {
+        None => return,
+        Some(Err(l)) => return lost(c, l),
+        Some(Ok(flight)) => flight,
+    };
+    let (from, to) = (flight.msg.from, flight.msg.to);
+    c.emit_msg(from, EventKind::Deliver { id, outcome: None });
+    if let Some(Node::Up(s)) = c.parts().nodes.get_mut(&to) {
+        s.step(flight.msg);
+    }
+    drain(c, to);
+    after_node_step(c, to);
+}
+
+/// Automatic snapshots every `snapshot_every` applied entries.
+fn after_node_step<C: Cluster>(c: &mut C, id: NodeId) {
+    let p = c.parts();
+    let every = p.cfg.snapshot_every;
+    if every == 0 {
+        return;
+    }
+    if let Some(node) = p.nodes.get_mut(&id) {
+        node.auto_snapshot(every);
+    }
+    drain(c, id);
+}
