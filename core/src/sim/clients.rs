@@ -12,7 +12,7 @@ use crate::raft::ProposeError;
 use crate::trace::{ClientPhase, EventKind};
 use crate::types::{Index, NodeId, Term};
 
-use super::{Node, Sim, SimNode};
+use super::{Node, Sim, SimConfig, SimNode};
 use crate::kv::StateMachine;
 
 /// One operation of a client.
@@ -296,43 +296,101 @@ impl Clients {
     }
 }
 
-impl Sim {
-    pub(super) fn client_invoke(
-        &mut self,
-        client: u64,
-        op: KvOp,
-        key: String,
-        value: Option<String>,
-    ) {
-        let now = self.state.now;
-        let timeout = self.state.cfg.client_timeout_ms;
+/// What the client steps both simulators take alike need of them.
+pub(crate) trait ClientSim {
+    /// Simulated time now, and the client settings.
+    fn client_settings(&self) -> (u64, &SimConfig);
+    /// Client `client`'s operation in flight, as any client keeps it.
+    fn in_flight(&self, client: u64) -> Option<&InFlight>;
+    /// Client `client`'s next sequence number, the client made if new.
+    fn next_seq(&mut self, client: u64) -> u64;
+    /// Puts `f` in flight for `client`.
+    fn start_op(&mut self, client: u64, f: InFlight);
+    /// Takes client `client`'s operation in flight, with where its
+    /// finished operations go.
+    fn end_op(&mut self, client: u64) -> Option<(InFlight, &mut VecDeque<ClientOp>)>;
+    /// Traces a client event.
+    fn emit_client(&mut self, ev: EventKind);
+    /// Sends client `client`'s operation (again).
+    fn client_attempt(&mut self, client: u64);
+}
+
+/// Client `client` invokes an operation and makes its first attempt.
+pub(crate) fn invoke<S: ClientSim>(
+    s: &mut S,
+    client: u64,
+    op: KvOp,
+    key: String,
+    value: Option<String>,
+) {
+    let (now, cfg) = s.client_settings();
+    let timeout = cfg.client_timeout_ms;
+    let seq = s.next_seq(client);
+    let flight = InFlight::new(seq, op, key, value, now, timeout);
+    let ev = flight.invoke_event(client);
+    s.start_op(client, flight);
+    s.emit_client(ev);
+    s.client_attempt(client);
+}
+
+/// Ends client `client`'s operation as `phase` (with a get's `result`).
+pub(crate) fn finish<S: ClientSim>(
+    s: &mut S,
+    client: u64,
+    phase: ClientPhase,
+    result: Option<Option<String>>,
+) {
+    let (now, _) = s.client_settings();
+    let Some((f, done)) = s.end_op(client) else {
+        return;
+    };
+    let ev = f.finish(client, now, phase, result, done);
+    s.emit_client(ev);
+}
+
+/// Client `client`'s timer fires: it gives up past its deadline, else
+/// tries again.
+pub(crate) fn timer<S: ClientSim>(s: &mut S, client: u64) {
+    let (now, _) = s.client_settings();
+    let Some(f) = s.in_flight(client) else {
+        return;
+    };
+    match f.given_up(now) {
+        Some(phase) => finish(s, client, phase, None),
+        None => s.client_attempt(client),
+    }
+}
+
+impl ClientSim for Sim {
+    fn client_settings(&self) -> (u64, &SimConfig) {
+        (self.state.now, &self.state.cfg)
+    }
+    fn in_flight(&self, client: u64) -> Option<&InFlight> {
+        self.state.clients.map.get(&client)?.current.as_ref()
+    }
+    fn next_seq(&mut self, client: u64) -> u64 {
         let c = self.state.clients.map.entry(client).or_default();
         c.next_seq += 1;
-        let flight = InFlight::new(c.next_seq, op, key, value, now, timeout);
-        let ev = flight.invoke_event(client);
-        c.current = Some(flight);
-        self.emit(ev);
-        self.client_attempt(client);
+        c.next_seq
     }
-
-    pub(super) fn client_timer(&mut self, client: u64) {
-        let now = self.state.now;
-        let Some(f) = self
-            .state
-            .clients
-            .map
-            .get(&client)
-            .and_then(|c| c.current.as_ref())
-        else {
-            return;
-        };
-        if let Some(phase) = f.given_up(now) {
-            self.client_finish(client, phase, None);
-            return;
+    fn start_op(&mut self, client: u64, f: InFlight) {
+        if let Some(c) = self.state.clients.map.get_mut(&client) {
+            c.current = Some(f);
         }
-        self.client_attempt(client);
     }
+    fn end_op(&mut self, client: u64) -> Option<(InFlight, &mut VecDeque<ClientOp>)> {
+        let c = self.state.clients.map.get_mut(&client)?;
+        Some((c.current.take()?, &mut c.done))
+    }
+    fn emit_client(&mut self, ev: EventKind) {
+        self.emit(ev);
+    }
+    fn client_attempt(&mut self, client: u64) {
+        Sim::client_attempt(self, client);
+    }
+}
 
+impl Sim {
     /// Sends the operation to the node the client believes leads.
     fn client_attempt(&mut self, client: u64) {
         let now = self.state.now;
@@ -376,15 +434,7 @@ impl Sim {
     }
 
     fn client_finish(&mut self, client: u64, phase: ClientPhase, result: Option<Option<String>>) {
-        let now = self.state.now;
-        let Some(c) = self.state.clients.map.get_mut(&client) else {
-            return;
-        };
-        let Some(f) = c.current.take() else {
-            return;
-        };
-        let ev = f.finish(client, now, phase, result, &mut c.done);
-        self.emit(ev);
+        finish(self, client, phase, result);
     }
 
     /// A node applied `(index, term)`: completes the write waiting for it.

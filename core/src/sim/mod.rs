@@ -812,7 +812,7 @@ impl Sim {
                 key,
                 value,
             } => {
-                self.client_invoke(client, op, key, value);
+                clients::invoke(self, client, op, key, value);
             }
             Action::DropMessage { id } => {
                 if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
@@ -984,7 +984,7 @@ impl cluster::Cluster for Sim {
         self.maybe_checkpoint();
     }
     fn client_timer(&mut self, client: u64) {
-        Sim::client_timer(self, client);
+        clients::timer(self, client);
     }
     fn own_timer(&mut self, timer: Self::Timer) {
         match timer {}

@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use crate::kv::KvOp;
 use crate::meta::{slot_of, GroupId, MetaAnswer, ShardAnswer, ShardCommand, QUERY_SHARDS};
-use crate::sim::clients::{propose, InFlight as Attempt};
-use crate::sim::ClientOp;
-use crate::trace::ClientPhase;
+use crate::sim::clients::{self, propose, ClientSim, InFlight as Attempt};
+use crate::sim::{ClientOp, SimConfig};
+use crate::trace::{ClientPhase, EventKind};
 use crate::types::{Index, NodeId, Term};
 
 use super::{ShardNode, ShardedSim, GROUP_CLIENTS};
@@ -91,47 +91,44 @@ impl Clients {
     }
 }
 
-impl ShardedSim {
-    pub(super) fn client_invoke(
-        &mut self,
-        client: u64,
-        op: KvOp,
-        key: String,
-        value: Option<String>,
-    ) {
-        let now = self.state.now;
-        let timeout = self.state.cfg.sim.client_timeout_ms;
+impl ClientSim for ShardedSim {
+    fn client_settings(&self) -> (u64, &SimConfig) {
+        (self.state.now, &self.state.cfg.sim)
+    }
+    fn in_flight(&self, client: u64) -> Option<&Attempt> {
+        let c = self.state.clients.map.get(&client)?;
+        c.current.as_ref().map(|f| &f.base)
+    }
+    fn next_seq(&mut self, client: u64) -> u64 {
         let c = self.state.clients.map.entry(client).or_default();
         c.next_seq += 1;
-        let base = Attempt::new(c.next_seq, op, key, value, now, timeout);
-        let ev = base.invoke_event(client);
+        c.next_seq
+    }
+    // A routing client's operation also waits for the slot table and
+    // learns its target group.
+    fn start_op(&mut self, client: u64, base: Attempt) {
+        let c = self.state.clients.map.entry(client).or_default();
         c.current = Some(InFlight {
             base,
             meta_read: None,
             target_group: None,
         });
+    }
+    fn end_op(&mut self, client: u64) -> Option<(Attempt, &mut VecDeque<ClientOp>)> {
+        let c = self.state.clients.map.get_mut(&client)?;
+        let f = c.current.take()?;
+        Some((f.base, &mut c.done))
+    }
+    // Client events belong to no one group.
+    fn emit_client(&mut self, ev: EventKind) {
         self.emit(GROUP_CLIENTS.into(), ev);
-        self.client_attempt(client);
     }
-
-    pub(super) fn client_timer(&mut self, client: u64) {
-        let now = self.state.now;
-        let Some(f) = self
-            .state
-            .clients
-            .map
-            .get(&client)
-            .and_then(|c| c.current.as_ref())
-        else {
-            return;
-        };
-        if let Some(phase) = f.base.given_up(now) {
-            self.client_finish(client, phase, None);
-            return;
-        }
-        self.client_attempt(client);
+    fn client_attempt(&mut self, client: u64) {
+        ShardedSim::client_attempt(self, client);
     }
+}
 
+impl ShardedSim {
     /// The node of `group` the client tries: its leader guess, else the
     /// next one round the group.
     fn client_target(&mut self, client: u64, group: GroupId) -> Option<NodeId> {
@@ -198,15 +195,7 @@ impl ShardedSim {
     }
 
     fn client_finish(&mut self, client: u64, phase: ClientPhase, result: Option<Option<String>>) {
-        let now = self.state.now;
-        let Some(c) = self.state.clients.map.get_mut(&client) else {
-            return;
-        };
-        let Some(f) = c.current.take() else {
-            return;
-        };
-        let ev = f.base.finish(client, now, phase, result, &mut c.done);
-        self.emit(GROUP_CLIENTS.into(), ev);
+        clients::finish(self, client, phase, result);
     }
 
     /// The group refused: forget the table, ask again shortly.

@@ -889,7 +889,7 @@ impl ShardedSim {
                 op,
                 key,
                 value,
-            } => self.client_invoke(client, op, key, value),
+            } => super::clients::invoke(self, client, op, key, value),
             ShardedAction::MoveSlot { slot, to } => self.migration_start(slot, to),
             ShardedAction::DropMessage { id } => {
                 if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
@@ -1077,7 +1077,7 @@ impl Cluster for ShardedSim {
         self.checkpoints.maybe_take(&self.state);
     }
     fn client_timer(&mut self, client: u64) {
-        ShardedSim::client_timer(self, client);
+        super::clients::timer(self, client);
     }
     fn own_timer(&mut self, timer: Timer) {
         match timer {
