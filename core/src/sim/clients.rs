@@ -363,7 +363,7 @@ pub(crate) fn timer<S: ClientSim>(s: &mut S, client: u64) {
 
 impl ClientSim for Sim {
     fn client_settings(&self) -> (u64, &SimConfig) {
-        (self.state.now, &self.state.cfg)
+        (self.state.run.now, &self.state.cfg)
     }
     fn in_flight(&self, client: u64) -> Option<&InFlight> {
         self.state.clients.map.get(&client)?.current.as_ref()
@@ -393,9 +393,9 @@ impl ClientSim for Sim {
 impl Sim {
     /// Sends the operation to the node the client believes leads.
     fn client_attempt(&mut self, client: u64) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         let retry = self.state.cfg.client_retry_ms;
-        let ids: Vec<NodeId> = self.state.nodes.keys().copied().collect();
+        let ids: Vec<NodeId> = self.state.run.nodes.keys().copied().collect();
         let Some(c) = self.state.clients.map.get_mut(&client) else {
             return;
         };
@@ -415,7 +415,7 @@ impl Sim {
         f.op.tried.push(target);
         let op = f.op.clone();
         let read_id = self.state.clients.next_read_id + 1;
-        let node = self.state.nodes.get_mut(&target);
+        let node = self.state.run.nodes.get_mut(&target);
         let read = op.op == KvOp::Get;
         let outcome = propose(node, client, &op, read, read_id, |cmd| cmd.encode());
         let Some(c) = self.state.clients.map.get_mut(&client) else {
@@ -467,7 +467,7 @@ impl Sim {
         let Some((client, key)) = waiting else {
             return;
         };
-        let value = match self.state.nodes.get(&node) {
+        let value = match self.state.run.nodes.get(&node) {
             Some(SimNode::Up(s)) => {
                 KvResult::decode(&s.read_state_machine(key.as_bytes())).and_then(|r| r.value)
             }
@@ -478,7 +478,7 @@ impl Sim {
 
     /// A read failed at `node`: retry soon elsewhere.
     pub(super) fn client_read_failed(&mut self, node: NodeId, read_id: u64) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         for c in self.state.clients.map.values_mut() {
             if let Some(f) = c.current.as_mut() {
                 if f.read == Some((node, read_id)) {

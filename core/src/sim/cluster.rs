@@ -59,22 +59,64 @@ impl<X> Due<X> {
     }
 }
 
+/// The part of a run's state both simulators keep alike: the network, the
+/// nodes, the clock and the counts (checkpointed with the rest).
+#[derive(Clone)]
+pub(crate) struct Run<M: StateMachine> {
+    /// The network and the run's random draws.
+    pub net: Net,
+    /// Time of the latest micro-step.
+    pub now: u64,
+    /// Micro-steps taken.
+    pub step: u64,
+    /// The nodes, by id.
+    pub nodes: BTreeMap<NodeId, Node<M>>,
+    /// Node ticks still due in the current ms.
+    pub ticks: Ticks,
+    /// How many actions of the script have run.
+    pub actions_done: usize,
+}
+
+impl<M: StateMachine> Run<M> {
+    /// No nodes yet, at time 0, with the network's draws from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Run {
+            net: Net::new(seed),
+            now: 0,
+            step: 0,
+            nodes: BTreeMap::new(),
+            ticks: Ticks::default(),
+            actions_done: 0,
+        }
+    }
+}
+
+/// A run's cloneable state, which holds a [`Run`].
+pub(crate) trait HasRun: Clone {
+    /// What its nodes run.
+    type Machine: StateMachine;
+    /// The part kept alike.
+    fn run(&self) -> &Run<Self::Machine>;
+}
+
+impl<S: HasRun> RunState for S {
+    fn step(&self) -> u64 {
+        self.run().step
+    }
+    fn now(&self) -> u64 {
+        self.run().now
+    }
+    fn actions_done(&self) -> usize {
+        self.run().actions_done
+    }
+}
+
 /// A simulator's parts the shared micro-steps change.
 pub(crate) struct Parts<'a, M: StateMachine> {
     /// Timing, network and client settings.
     pub cfg: &'a SimConfig,
-    /// The network and the run's random draws.
-    pub net: &'a mut Net,
-    /// The nodes, by id.
-    pub nodes: &'a mut BTreeMap<NodeId, Node<M>>,
-    /// Node ticks still due in the current ms.
-    pub ticks: &'a mut Ticks,
-    /// Time of the latest micro-step.
-    pub now: &'a mut u64,
-    /// Micro-steps taken.
-    pub step: &'a mut u64,
-    /// How many actions of the script have run.
-    pub actions_done: &'a mut usize,
+    /// The network, the nodes, the clock and the counts.
+    pub run: &'a mut Run<M>,
     /// A node's output being handled (kept for its room; not run state).
     pub outputs: &'a mut Vec<Output>,
 }
@@ -86,7 +128,7 @@ pub(crate) trait Cluster {
     /// Its own timers (none for one group).
     type Timer: Copy;
     /// The cloneable state of the run.
-    type State: RunState;
+    type State: HasRun<Machine = Self::Machine>;
 
     /// The state of the run.
     fn run_state(&self) -> &Self::State;
@@ -97,8 +139,6 @@ pub(crate) trait Cluster {
 
     /// Its parts, to change.
     fn parts(&mut self) -> Parts<'_, Self::Machine>;
-    /// The network, the nodes and the node ticks, to read.
-    fn view(&self) -> (&Net, &BTreeMap<NodeId, Node<Self::Machine>>, &Ticks);
     /// The earliest client timer: (time, client).
     fn client_due(&self) -> Option<(u64, u64)>;
     /// The earliest of its own timers.
@@ -147,8 +187,14 @@ impl<C: Cluster> Engine for C {
 
 /// The next micro-step, actions included.
 fn next_due<C: Cluster>(c: &C) -> Option<Due<C::Timer>> {
-    let (net, nodes, ticks) = c.view();
-    let now = c.run_state().now();
+    let Run {
+        net,
+        nodes,
+        ticks,
+        now,
+        ..
+    } = c.run_state().run();
+    let now = *now;
     let mut best: Option<Due<C::Timer>> = None;
     let mut consider = |d: Due<C::Timer>| {
         if best.is_none_or(|b| d.rank() < b.rank()) {
@@ -175,9 +221,9 @@ fn next_due<C: Cluster>(c: &C) -> Option<Due<C::Timer>> {
 
 /// Runs one micro-step; an action's refusal comes back.
 fn run_due<C: Cluster>(c: &mut C, due: Due<C::Timer>) -> Result<(), String> {
-    let p = c.parts();
-    *p.now = (*p.now).max(due.time());
-    *p.step += 1;
+    let run = c.parts().run;
+    run.now = run.now.max(due.time());
+    run.step += 1;
     c.step_begun();
     let result = match due {
         Due::Arrival(_, id) => {
@@ -193,19 +239,19 @@ fn run_due<C: Cluster>(c: &mut C, due: Due<C::Timer>) -> Result<(), String> {
             Ok(())
         }
         Due::Tick(t, id) => {
-            let p = c.parts();
-            p.ticks.run(p.nodes, t, id);
+            let Run { ticks, nodes, .. } = c.parts().run;
+            ticks.run(nodes, t, id);
             drain(c, id);
             after_node_step(c, id);
             Ok(())
         }
         Due::Action(_, i) => {
-            *c.parts().actions_done = i + 1;
+            c.parts().run.actions_done = i + 1;
             c.scripted_action(i)
         }
     };
-    let p = c.parts();
-    p.net.expire_dropped(*p.now);
+    let run = c.parts().run;
+    run.net.expire_dropped(run.now);
     c.step_ended();
     result
 }
@@ -213,7 +259,7 @@ fn run_due<C: Cluster>(c: &mut C, due: Due<C::Timer>) -> Result<(), String> {
 /// Moves node `id`'s output into the network and the trace.
 pub(crate) fn drain<C: Cluster>(c: &mut C, id: NodeId) {
     let p = c.parts();
-    let Some(node) = p.nodes.get_mut(&id) else {
+    let Some(node) = p.run.nodes.get_mut(&id) else {
         return;
     };
     if !node.has_outputs() {
@@ -238,10 +284,11 @@ fn send<C: Cluster>(c: &mut C, msg: Message) {
     let from = msg.from;
     let p = c.parts();
     // The event is made before the message moves onto the wire.
-    let mut first = Some(EventKind::send(p.net.next_id(), &msg));
-    let ids = p.net.send(p.cfg, *p.now, msg);
+    let mut first = Some(EventKind::send(p.run.net.next_id(), &msg));
+    let ids = p.run.net.send(p.cfg, p.run.now, msg);
     for id in ids {
-        if let Some(kind) = first.take().or_else(|| net::send_event(c.view().0, id)) {
+        let net = &c.run_state().run().net;
+        if let Some(kind) = first.take().or_else(|| net::send_event(net, id)) {
             c.emit_msg(from, kind);
         }
     }
@@ -258,17 +305,18 @@ pub(crate) fn lost<C: Cluster>(c: &mut C, lost: Lost) {
 
 /// Message `id` arrives: delivered to a running node, or lost.
 fn arrive<C: Cluster>(c: &mut C, id: u64) {
-    let p = c.parts();
-    let nodes = &*p.nodes;
+    let Run {
+        net, nodes, now, ..
+    } = c.parts().run;
     let up = |n: NodeId| matches!(nodes.get(&n), Some(Node::Up(_)));
-    let flight = match p.net.arrive(id, *p.now, up) {
+    let flight = match net.arrive(id, *now, up) {
         None => return,
         Some(Err(l)) => return lost(c, l),
         Some(Ok(flight)) => flight,
     };
     let (from, to) = (flight.msg.from, flight.msg.to);
     c.emit_msg(from, EventKind::Deliver { id, outcome: None });
-    if let Some(Node::Up(s)) = c.parts().nodes.get_mut(&to) {
+    if let Some(Node::Up(s)) = c.parts().run.nodes.get_mut(&to) {
         s.step(flight.msg);
     }
     drain(c, to);
@@ -282,7 +330,7 @@ fn after_node_step<C: Cluster>(c: &mut C, id: NodeId) {
     if every == 0 {
         return;
     }
-    if let Some(node) = p.nodes.get_mut(&id) {
+    if let Some(node) = p.run.nodes.get_mut(&id) {
         node.auto_snapshot(every);
     }
     drain(c, id);

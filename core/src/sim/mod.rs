@@ -288,18 +288,9 @@ const MAX_CHECKPOINTS: usize = 64;
 #[derive(Clone)]
 pub(crate) struct State {
     cfg: SimConfig,
-    /// The network and the run's random draws.
-    net: net::Net,
-    /// Time of the latest micro-step.
-    now: u64,
-    /// Micro-steps taken.
-    step: u64,
-    nodes: BTreeMap<NodeId, SimNode>,
+    /// The network, the nodes, the clock and the counts.
+    run: cluster::Run<KvStore>,
     initial: Membership,
-    /// Node ticks still due in the current ms.
-    ticks: nodes::Ticks,
-    /// How many actions of the script have run.
-    actions_done: usize,
     clients: clients::Clients,
     checker: Checker,
     /// Number of events emitted so far (the next seq is this + 1).
@@ -345,13 +336,8 @@ impl Sim {
         header.config = serde_json::to_value(&cfg).map_err(|e| e.to_string())?;
         let checker = Checker::new(&header);
         let state = State {
-            net: net::Net::new(seed),
-            now: 0,
-            step: 0,
-            nodes: BTreeMap::new(),
+            run: cluster::Run::new(seed),
             initial: Membership::with_voters(voters.iter().copied()),
-            ticks: nodes::Ticks::default(),
-            actions_done: 0,
             clients: clients::Clients::default(),
             checker,
             emitted: 0,
@@ -399,7 +385,7 @@ impl Sim {
     /// to read the membership entries that follow it correctly.
     fn boot(&mut self, id: NodeId, st: MemStorage, log: MemLogStore) -> Result<(), String> {
         let initial = self.state.initial.clone();
-        let node_seed = self.state.net.node_seed();
+        let node_seed = self.state.run.net.node_seed();
         let server = Server::new(
             self.state.cfg.core_config(id),
             initial,
@@ -409,7 +395,10 @@ impl Sim {
             MemNetwork::default(),
             ChaCha8Rng::seed_from_u64(node_seed),
         )?;
-        self.state.nodes.insert(id, SimNode::Up(Box::new(server)));
+        self.state
+            .run
+            .nodes
+            .insert(id, SimNode::Up(Box::new(server)));
         self.drain(id);
         Ok(())
     }
@@ -430,11 +419,11 @@ impl Sim {
     }
     /// Simulated time of the latest micro-step, in ms.
     pub fn now(&self) -> u64 {
-        self.state.now
+        self.state.run.now
     }
     /// Micro-steps taken.
     pub fn step_count(&self) -> u64 {
-        self.state.step
+        self.state.run.step
     }
     /// Every event of the history kept (all of them unless a history
     /// limit is set): `events()[0]` has seq `history_start().seq`.
@@ -485,8 +474,8 @@ impl Sim {
     pub fn history_start(&self) -> HistoryStart {
         let first = self.checkpoints.list().first();
         HistoryStart {
-            step: first.map_or(0, |c| c.step),
-            time: first.map_or(0, |c| c.now),
+            step: first.map_or(0, |c| c.run.step),
+            time: first.map_or(0, |c| c.run.now),
             seq: self.dropped_events + 1,
         }
     }
@@ -497,34 +486,34 @@ impl Sim {
     }
     /// The nodes, by id.
     pub fn nodes(&self) -> &BTreeMap<NodeId, SimNode> {
-        &self.state.nodes
+        &self.state.run.nodes
     }
     /// The live server `id`, if running.
     pub fn server(&self, id: NodeId) -> Option<&Server> {
-        match self.state.nodes.get(&id) {
+        match self.state.run.nodes.get(&id) {
             Some(SimNode::Up(s)) => Some(s),
             _ => None,
         }
     }
     /// Messages in flight, by id.
     pub fn flights(&self) -> impl Iterator<Item = &Flight> {
-        self.state.net.flights()
+        self.state.run.net.flights()
     }
     /// Messages lost recently (for fading them out).
     pub fn dropped(&self) -> &[Dropped] {
-        self.state.net.dropped()
+        self.state.run.net.dropped()
     }
     /// The partition in force, if any.
     pub fn groups(&self) -> Option<&Vec<Vec<NodeId>>> {
-        self.state.net.partition()
+        self.state.run.net.partition()
     }
     /// Cut one-way links.
     pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
-        self.state.net.cut_links()
+        self.state.run.net.cut_links()
     }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        self.state.net.link_up(from, to)
+        self.state.run.net.link_up(from, to)
     }
     /// Every action, run or scheduled, in order: with the seed and the
     /// settings, this reproduces the run.
@@ -533,7 +522,7 @@ impl Sim {
     }
     /// How many actions of the script have run.
     pub fn actions_done(&self) -> usize {
-        self.state.actions_done
+        self.state.run.actions_done
     }
     /// Events emitted up to the present (the rest of `events` is a known
     /// future, after stepping back).
@@ -572,8 +561,8 @@ impl Sim {
     /// Schedules `action` at `time` (at the end of that millisecond, after
     /// actions already scheduled then). A time in the past means now.
     pub fn schedule(&mut self, time: u64, action: Action) {
-        let time = time.max(self.state.now);
-        let done = self.state.actions_done;
+        let time = time.max(self.state.run.now);
+        let done = self.state.run.actions_done;
         let at = self.script[done..].partition_point(|a| a.time <= time) + done;
         self.script.insert(at, TimedAction { time, action });
     }
@@ -583,7 +572,7 @@ impl Sim {
     /// whether it took effect, and why not.
     pub fn act(&mut self, action: Action) -> Result<(), String> {
         self.branch_here();
-        let now = self.state.now;
+        let now = self.state.run.now;
         self.schedule(now, action);
         engine::run_action(self)
     }
@@ -591,13 +580,13 @@ impl Sim {
     /// Forgets everything after the present: scheduled actions, the known
     /// future of events, and checkpoints past now.
     fn branch_here(&mut self) {
-        self.script.truncate(self.state.actions_done);
+        self.script.truncate(self.state.run.actions_done);
         self.events
             .truncate((self.state.emitted - self.dropped_events) as usize);
         self.event_steps
             .truncate((self.state.emitted - self.dropped_events) as usize);
-        self.known_steps = self.state.step;
-        self.checkpoints.forget_after(self.state.step);
+        self.known_steps = self.state.run.step;
+        self.checkpoints.forget_after(self.state.run.step);
     }
 
     /// Runs one micro-step; returns how many events it emitted.
@@ -659,12 +648,12 @@ impl Sim {
         if end - self.dropped_events <= limit + limit / 2 {
             return;
         }
-        let present = self.state.step;
+        let present = self.state.run.step;
         let Some(keep_from) = self
             .checkpoints
             .list()
             .iter()
-            .rposition(|c| c.step <= present && end - c.emitted >= limit)
+            .rposition(|c| c.run.step <= present && end - c.emitted >= limit)
         else {
             return;
         };
@@ -673,7 +662,7 @@ impl Sim {
         }
         self.checkpoints.forget_first(keep_from);
         let first = &self.checkpoints.list()[0];
-        let (events, steps) = (first.emitted, first.step);
+        let (events, steps) = (first.emitted, first.run.step);
         self.events.drain(..(events - self.dropped_events) as usize);
         self.event_steps
             .drain(..(events - self.dropped_events) as usize);
@@ -687,7 +676,7 @@ impl Sim {
         self.state.emitted += 1;
         let event = TraceEvent {
             seq: self.state.emitted,
-            time: self.state.now,
+            time: self.state.run.now,
             kind,
         };
         self.state.checker.observe(&event);
@@ -695,10 +684,10 @@ impl Sim {
         if idx < self.events.len() {
             // Replaying known history: it must agree with what is stored.
             self.events[idx] = event;
-            self.event_steps[idx] = self.state.step;
+            self.event_steps[idx] = self.state.run.step;
         } else {
             self.events.push(event);
-            self.event_steps.push(self.state.step);
+            self.event_steps.push(self.state.run.step);
         }
     }
 
@@ -739,11 +728,11 @@ impl Sim {
         self.emit(EventKind::Action { action: value });
         match action {
             Action::Crash { node } => {
-                nodes::crash(&mut self.state.nodes, node);
+                nodes::crash(&mut self.state.run.nodes, node);
                 self.emit(EventKind::Crash { node });
             }
             Action::Restart { node } => {
-                if let Some((st, log)) = nodes::take_disk(&mut self.state.nodes, node) {
+                if let Some((st, log)) = nodes::take_disk(&mut self.state.run.nodes, node) {
                     self.emit(EventKind::Restart { node });
                     self.boot(node, st, log)?;
                 }
@@ -757,14 +746,14 @@ impl Sim {
                 self.emit(EventKind::Partition {
                     groups: groups.clone(),
                 });
-                self.state.net.set_partition(groups);
+                self.state.run.net.set_partition(groups);
             }
             Action::Heal => {
-                self.state.net.heal();
+                self.state.run.net.heal();
                 self.emit(EventKind::Heal {});
             }
             Action::Cut { from, to } => {
-                self.state.net.set_link(from, to, false);
+                self.state.run.net.set_link(from, to, false);
                 self.emit(EventKind::Link {
                     from,
                     to,
@@ -772,17 +761,17 @@ impl Sim {
                 });
             }
             Action::Restore { from, to } => {
-                self.state.net.set_link(from, to, true);
+                self.state.run.net.set_link(from, to, true);
                 self.emit(EventKind::Link { from, to, up: true });
             }
             Action::AddLearner { node } => {
-                if !self.state.nodes.contains_key(&node) {
+                if !self.state.run.nodes.contains_key(&node) {
                     self.boot(node, MemStorage::new(), MemLogStore::new())?;
                 }
                 self.via_leader(|s| s.propose_conf_change(ConfChange::AddLearner(node)))?;
             }
             Action::AddVoter { node } => {
-                if !self.state.nodes.contains_key(&node) {
+                if !self.state.run.nodes.contains_key(&node) {
                     self.boot(node, MemStorage::new(), MemLogStore::new())?;
                 }
                 self.via_leader(|s| s.propose_conf_change(ConfChange::AddVoter(node)))?;
@@ -792,7 +781,7 @@ impl Sim {
             }
             Action::Joint { voters } => {
                 for &v in &voters {
-                    if !self.state.nodes.contains_key(&v) {
+                    if !self.state.run.nodes.contains_key(&v) {
                         self.boot(v, MemStorage::new(), MemLogStore::new())?;
                     }
                 }
@@ -815,7 +804,7 @@ impl Sim {
                 clients::invoke(self, client, op, key, value);
             }
             Action::DropMessage { id } => {
-                if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
+                if let Some(lost) = self.state.run.net.drop_message(id, self.state.run.now) {
                     cluster::lost(self, lost);
                 }
             }
@@ -834,8 +823,8 @@ impl Sim {
 
     /// Refuses actions that cannot take effect, before anything is recorded.
     fn check_action(&self, action: &Action) -> Result<(), String> {
-        let up = |n: NodeId| matches!(self.state.nodes.get(&n), Some(SimNode::Up(_)));
-        let exists = |n: NodeId| self.state.nodes.contains_key(&n);
+        let up = |n: NodeId| matches!(self.state.run.nodes.get(&n), Some(SimNode::Up(_)));
+        let exists = |n: NodeId| self.state.run.nodes.contains_key(&n);
         let valid_id = |n: NodeId| (1..=9).contains(&n);
         let leader_needed = || {
             self.state
@@ -881,7 +870,7 @@ impl Sim {
                 crate::sim::clients::check_op(busy, *client, key, op, value.as_ref())?;
             }
             Action::DropMessage { id } => {
-                if self.state.net.flight(*id).is_none() {
+                if self.state.run.net.flight(*id).is_none() {
                     return Err(format!("message {id} is not in flight"));
                 }
             }
@@ -903,7 +892,7 @@ impl Sim {
         id: NodeId,
         f: impl FnOnce(&mut Server) -> Result<T, String>,
     ) -> Result<T, String> {
-        match self.state.nodes.get_mut(&id) {
+        match self.state.run.nodes.get_mut(&id) {
             Some(SimNode::Up(s)) => f(s),
             _ => Err(format!("S{id} is not running")),
         }
@@ -923,15 +912,10 @@ impl Sim {
     }
 }
 
-impl engine::RunState for State {
-    fn step(&self) -> u64 {
-        self.step
-    }
-    fn now(&self) -> u64 {
-        self.now
-    }
-    fn actions_done(&self) -> usize {
-        self.actions_done
+impl cluster::HasRun for State {
+    type Machine = KvStore;
+    fn run(&self) -> &cluster::Run<KvStore> {
+        &self.run
     }
 }
 
@@ -949,20 +933,11 @@ impl cluster::Cluster for Sim {
         &self.checkpoints
     }
     fn parts(&mut self) -> cluster::Parts<'_, KvStore> {
-        let s = &mut self.state;
         cluster::Parts {
-            cfg: &s.cfg,
-            net: &mut s.net,
-            nodes: &mut s.nodes,
-            ticks: &mut s.ticks,
-            now: &mut s.now,
-            step: &mut s.step,
-            actions_done: &mut s.actions_done,
+            cfg: &self.state.cfg,
+            run: &mut self.state.run,
             outputs: &mut self.outputs,
         }
-    }
-    fn view(&self) -> (&net::Net, &BTreeMap<NodeId, SimNode>, &nodes::Ticks) {
-        (&self.state.net, &self.state.nodes, &self.state.ticks)
     }
     fn client_due(&self) -> Option<(u64, u64)> {
         self.state.clients.next_timer()
@@ -971,14 +946,14 @@ impl cluster::Cluster for Sim {
         None
     }
     fn action_due(&self) -> Option<(u64, usize)> {
-        let i = self.state.actions_done;
+        let i = self.state.run.actions_done;
         self.script.get(i).map(|a| (a.time, i))
     }
     // The history kept is bounded (`set_history_limit`): the known steps
     // and a checkpoint taken may drop old history, which the sharded
     // simulator, keeping all of it, has no need of.
     fn step_begun(&mut self) {
-        self.known_steps = self.known_steps.max(self.state.step);
+        self.known_steps = self.known_steps.max(self.state.run.step);
     }
     fn step_ended(&mut self) {
         self.maybe_checkpoint();
@@ -1023,7 +998,8 @@ pub fn actions_of(events: &[TraceEvent]) -> Vec<TimedAction> {
 
 impl State {
     fn leader(&self) -> Option<NodeId> {
-        self.nodes
+        self.run
+            .nodes
             .iter()
             .filter_map(|(&id, n)| match n {
                 SimNode::Up(s) if s.state() == Role::Leader => Some((s.current_term(), id)),

@@ -93,7 +93,7 @@ impl Clients {
 
 impl ClientSim for ShardedSim {
     fn client_settings(&self) -> (u64, &SimConfig) {
-        (self.state.now, &self.state.cfg.sim)
+        (self.state.run.now, &self.state.cfg.sim)
     }
     fn in_flight(&self, client: u64) -> Option<&Attempt> {
         let c = self.state.clients.map.get(&client)?;
@@ -144,7 +144,7 @@ impl ShardedSim {
     /// One attempt: ask the meta group for the table if there is none
     /// cached, else send the operation to the owning group.
     fn client_attempt(&mut self, client: u64) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         let retry = self.state.cfg.sim.client_retry_ms;
         let Some(c) = self.state.clients.map.get(&client) else {
             return;
@@ -163,7 +163,7 @@ impl ShardedSim {
             return;
         };
         let read_id = self.state.clients.next_read_id + 1;
-        let node = self.state.nodes.get_mut(&target);
+        let node = self.state.run.nodes.get_mut(&target);
         let read = asking_meta || op.op == KvOp::Get;
         let outcome = propose(node, client, &op, read, read_id, |cmd| {
             ShardCommand::Kv(cmd).encode()
@@ -200,7 +200,7 @@ impl ShardedSim {
 
     /// The group refused: forget the table, ask again shortly.
     fn client_refused(&mut self, client: u64) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         if let Some(c) = self.state.clients.map.get_mut(&client) {
             c.table = None;
             if let Some(f) = c.current.as_mut() {
@@ -256,7 +256,7 @@ impl ShardedSim {
         let Some((client, meta, key)) = waiting else {
             return;
         };
-        let Some(ShardNode::Up(s)) = self.state.nodes.get(&node) else {
+        let Some(ShardNode::Up(s)) = self.state.run.nodes.get(&node) else {
             return;
         };
         if meta {
@@ -283,7 +283,7 @@ impl ShardedSim {
 
     /// A read failed at `node`: retry soon elsewhere.
     pub(super) fn client_read_failed(&mut self, node: NodeId, read_id: u64) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         for c in self.state.clients.map.values_mut() {
             if let Some(f) = c.current.as_mut() {
                 if f.base.read == Some((node, read_id)) || f.meta_read == Some((node, read_id)) {

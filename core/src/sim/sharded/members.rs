@@ -164,7 +164,7 @@ impl ShardedSim {
             .copied()
             .filter(|id| !self.state.group_of.contains_key(id))
             .collect();
-        let r = match self.state.nodes.get_mut(&leader) {
+        let r = match self.state.run.nodes.get_mut(&leader) {
             Some(ShardNode::Up(s)) => s.propose_conf_change(change).map_err(|e| e.to_string()),
             _ => Err("the leader is not running".into()),
         };
@@ -192,7 +192,7 @@ impl ShardedSim {
         if g == 0 || self.state.syncs.map.contains_key(&g) {
             return;
         }
-        let now = self.state.now;
+        let now = self.state.run.now;
         let recorded = self.recorded_epoch(g);
         self.state.syncs.map.insert(
             g,
@@ -238,7 +238,7 @@ impl ShardedSim {
     }
 
     pub(super) fn sync_timer(&mut self, g: GroupId) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         let Some(sync) = self.state.syncs.map.get(&g) else {
             return;
         };
@@ -261,7 +261,7 @@ impl ShardedSim {
                 };
                 proposed = self
                     .leader(0)
-                    .and_then(|l| match self.state.nodes.get_mut(&l) {
+                    .and_then(|l| match self.state.run.nodes.get_mut(&l) {
                         Some(ShardNode::Up(s)) => s.propose_entry(cmd.encode()).ok().map(|_| l),
                         _ => None,
                     });

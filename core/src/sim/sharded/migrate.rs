@@ -134,7 +134,7 @@ impl Migrations {
 
 impl ShardedSim {
     pub(super) fn migration_start(&mut self, slot: Slot, to: GroupId) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         let from = self.settled_owner(slot);
         let no_freeze = self.state.cfg.bugs.contains(&ShardBug::NoFreeze);
         // The bug: copy whatever the most advanced source node holds now.
@@ -247,7 +247,7 @@ impl ShardedSim {
                 {
                     return false;
                 }
-                let now = self.state.now;
+                let now = self.state.run.now;
                 let m = &mut self.state.migrations.list[idx];
                 m.view.phase = MigrationPhase::Done;
                 m.view.ended_at = Some(now);
@@ -257,7 +257,7 @@ impl ShardedSim {
             MigrationPhase::Done | MigrationPhase::Failed => return false,
         }
         let m = &mut self.state.migrations.list[idx];
-        m.next_propose = self.state.now;
+        m.next_propose = self.state.run.now;
         m.proposed.clear();
         true
     }
@@ -273,7 +273,7 @@ impl ShardedSim {
             return;
         };
         while self.migration_advance(idx) {}
-        let now = self.state.now;
+        let now = self.state.run.now;
         let retry = self.state.cfg.migration_retry_ms;
         let m = &self.state.migrations.list[idx];
         if !m.view.phase.in_progress() {
@@ -312,12 +312,14 @@ impl ShardedSim {
                 ),
                 _ => (from, ShardCommand::DropSlot { slot, mig: id }.encode()),
             };
-            let proposed = self
-                .leader(group)
-                .and_then(|l| match self.state.nodes.get_mut(&l) {
-                    Some(ShardNode::Up(s)) => s.propose_entry(data).ok().map(|(i, t)| (l, i, t)),
-                    _ => None,
-                });
+            let proposed =
+                self.leader(group)
+                    .and_then(|l| match self.state.run.nodes.get_mut(&l) {
+                        Some(ShardNode::Up(s)) => {
+                            s.propose_entry(data).ok().map(|(i, t)| (l, i, t))
+                        }
+                        _ => None,
+                    });
             let m = &mut self.state.migrations.list[idx];
             match proposed {
                 Some(at) => {
@@ -343,7 +345,7 @@ impl ShardedSim {
         term: Term,
         output: &[u8],
     ) {
-        let now = self.state.now;
+        let now = self.state.run.now;
         for m in &mut self.state.migrations.list {
             if m.view.phase == MigrationPhase::Freeze && m.proposed.contains(&(node, index, term)) {
                 let answer = ShardAnswer::decode(output).unwrap_or_default();

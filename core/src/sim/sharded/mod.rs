@@ -38,10 +38,10 @@ use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{NodeId, Role};
 
-use super::cluster::{self, Cluster, Parts};
+use super::cluster::{self, Cluster, Run};
 use super::engine::{self, Checkpoints};
-use super::net::{self, Net};
-use super::nodes::{self, Node, Ticks};
+use super::net;
+use super::nodes::{self, Node};
 use super::{Dropped, Flight, SimConfig};
 
 pub use clients::ShardClientView;
@@ -294,13 +294,8 @@ const MAX_CHECKPOINTS: usize = 48;
 #[derive(Clone)]
 pub(crate) struct State {
     cfg: ShardedConfig,
-    /// The network and the run's random draws.
-    net: Net,
-    now: u64,
-    step: u64,
-    nodes: BTreeMap<NodeId, ShardNode>,
-    ticks: Ticks,
-    actions_done: usize,
+    /// The network, the nodes, the clock and the counts.
+    run: Run<GroupMachine>,
     clients: clients::Clients,
     migrations: migrate::Migrations,
     checker: ShardedChecker,
@@ -378,12 +373,7 @@ impl ShardedSim {
         }
         header.config = config;
         let state = State {
-            net: Net::new(seed),
-            now: 0,
-            step: 0,
-            nodes: BTreeMap::new(),
-            ticks: Ticks::default(),
-            actions_done: 0,
+            run: Run::new(seed),
             clients: clients::Clients::default(),
             migrations: migrate::Migrations::default(),
             checker: ShardedChecker::new(seed, &specs),
@@ -461,7 +451,7 @@ impl ShardedSim {
             .map(|g| g.nodes.clone())
             .unwrap_or_default();
         let initial = Membership::with_voters(voters);
-        let node_seed = self.state.net.node_seed();
+        let node_seed = self.state.run.net.node_seed();
         let server = RaftServer::new(
             self.state.cfg.sim.core_config(id),
             initial,
@@ -471,7 +461,10 @@ impl ShardedSim {
             MemNetwork::default(),
             ChaCha8Rng::seed_from_u64(node_seed),
         )?;
-        self.state.nodes.insert(id, ShardNode::Up(Box::new(server)));
+        self.state
+            .run
+            .nodes
+            .insert(id, ShardNode::Up(Box::new(server)));
         self.drain(id);
         Ok(())
     }
@@ -510,11 +503,11 @@ impl ShardedSim {
     }
     /// Simulated time of the latest micro-step, in ms.
     pub fn now(&self) -> u64 {
-        self.state.now
+        self.state.run.now
     }
     /// Micro-steps taken.
     pub fn step_count(&self) -> u64 {
-        self.state.step
+        self.state.run.step
     }
     /// Every event so far (plus the known future after stepping back; see
     /// `position`).
@@ -541,11 +534,11 @@ impl ShardedSim {
     }
     /// Every node, by id.
     pub fn nodes(&self) -> &BTreeMap<NodeId, ShardNode> {
-        &self.state.nodes
+        &self.state.run.nodes
     }
     /// The live server `id`, if running.
     pub fn server(&self, id: NodeId) -> Option<&ShardServer> {
-        match self.state.nodes.get(&id) {
+        match self.state.run.nodes.get(&id) {
             Some(ShardNode::Up(s)) => Some(s),
             _ => None,
         }
@@ -556,23 +549,23 @@ impl ShardedSim {
     }
     /// Messages in flight, by id.
     pub fn flights(&self) -> impl Iterator<Item = &Flight> {
-        self.state.net.flights()
+        self.state.run.net.flights()
     }
     /// Messages lost recently (for fading them out).
     pub fn dropped(&self) -> &[Dropped] {
-        self.state.net.dropped()
+        self.state.run.net.dropped()
     }
     /// The partition in force, if any.
     pub fn partition(&self) -> Option<&Vec<Vec<NodeId>>> {
-        self.state.net.partition()
+        self.state.run.net.partition()
     }
     /// Cut one-way links.
     pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
-        self.state.net.cut_links()
+        self.state.run.net.cut_links()
     }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        self.state.net.link_up(from, to)
+        self.state.run.net.link_up(from, to)
     }
     /// The slot table as the meta group holds it: the table of the live
     /// meta node that applied the most (committed state, possibly a little
@@ -664,8 +657,8 @@ impl ShardedSim {
 
     /// Schedules `action` at `time` (at the end of that millisecond).
     pub fn schedule(&mut self, time: u64, action: ShardedAction) {
-        let time = time.max(self.state.now);
-        let done = self.state.actions_done;
+        let time = time.max(self.state.run.now);
+        let done = self.state.run.actions_done;
         let at = self.script[done..].partition_point(|a| a.time <= time) + done;
         self.script.insert(at, ShardedTimedAction { time, action });
     }
@@ -674,16 +667,16 @@ impl ShardedSim {
     /// effect, and why not.
     pub fn act(&mut self, action: ShardedAction) -> Result<(), String> {
         self.branch_here();
-        let now = self.state.now;
+        let now = self.state.run.now;
         self.schedule(now, action);
         engine::run_action(self)
     }
 
     fn branch_here(&mut self) {
-        self.script.truncate(self.state.actions_done);
+        self.script.truncate(self.state.run.actions_done);
         self.events.truncate(self.state.emitted as usize);
-        self.step_starts.truncate(self.state.step as usize);
-        self.checkpoints.forget_after(self.state.step);
+        self.step_starts.truncate(self.state.run.step as usize);
+        self.checkpoints.forget_after(self.state.run.step);
     }
 
     /// Runs one micro-step; returns how many events it emitted.
@@ -718,7 +711,7 @@ impl ShardedSim {
         self.state.emitted += 1;
         let event = TraceEvent {
             seq: self.state.emitted,
-            time: self.state.now,
+            time: self.state.run.now,
             kind,
         };
         self.state.checker.observe(&group, &event);
@@ -789,6 +782,7 @@ impl ShardedSim {
             }
             ShardedAction::DropMessage { id } => self
                 .state
+                .run
                 .net
                 .flight(*id)
                 .map(|f| self.name_of(f.msg.from))
@@ -808,17 +802,17 @@ impl ShardedSim {
         self.emit(group.clone(), EventKind::Action { action: value });
         match action {
             ShardedAction::Crash { node } => {
-                nodes::crash(&mut self.state.nodes, node);
+                nodes::crash(&mut self.state.run.nodes, node);
                 self.emit(group, EventKind::Crash { node });
             }
             ShardedAction::Restart { node } => {
-                if let Some((st, log)) = nodes::take_disk(&mut self.state.nodes, node) {
+                if let Some((st, log)) = nodes::take_disk(&mut self.state.run.nodes, node) {
                     self.emit(group, EventKind::Restart { node });
                     self.boot(node, st, log)?;
                 }
             }
             ShardedAction::Timeout { node } => {
-                let r = match self.state.nodes.get_mut(&node) {
+                let r = match self.state.run.nodes.get_mut(&node) {
                     Some(ShardNode::Up(s)) => s.force_timeout().map_err(|e| e.to_string()),
                     _ => Err(format!("S{node} is not running")),
                 };
@@ -832,14 +826,14 @@ impl ShardedSim {
                         groups: groups.clone(),
                     },
                 );
-                self.state.net.set_partition(groups);
+                self.state.run.net.set_partition(groups);
             }
             ShardedAction::Heal => {
-                self.state.net.heal();
+                self.state.run.net.heal();
                 self.emit(group, EventKind::Heal {});
             }
             ShardedAction::Cut { from, to } => {
-                self.state.net.set_link(from, to, false);
+                self.state.run.net.set_link(from, to, false);
                 self.emit(
                     group,
                     EventKind::Link {
@@ -850,7 +844,7 @@ impl ShardedSim {
                 );
             }
             ShardedAction::Restore { from, to } => {
-                self.state.net.set_link(from, to, true);
+                self.state.run.net.set_link(from, to, true);
                 self.emit(group, EventKind::Link { from, to, up: true });
             }
             ShardedAction::AddLearner { group, node } => {
@@ -869,7 +863,7 @@ impl ShardedSim {
             ShardedAction::Transfer { to } => {
                 let g = self.group_of(to).unwrap_or(0);
                 let leader = self.leader(g).ok_or("that group has no leader right now")?;
-                let r = match self.state.nodes.get_mut(&leader) {
+                let r = match self.state.run.nodes.get_mut(&leader) {
                     Some(ShardNode::Up(s)) => s.transfer_leadership(to).map_err(|e| e.to_string()),
                     _ => Err("the leader is not running".into()),
                 };
@@ -877,7 +871,7 @@ impl ShardedSim {
                 r?;
             }
             ShardedAction::Snapshot { node } => {
-                let r = match self.state.nodes.get_mut(&node) {
+                let r = match self.state.run.nodes.get_mut(&node) {
                     Some(ShardNode::Up(s)) => s.take_snapshot().map(|_| ()),
                     _ => Err(format!("S{node} is not running")),
                 };
@@ -892,7 +886,7 @@ impl ShardedSim {
             } => super::clients::invoke(self, client, op, key, value),
             ShardedAction::MoveSlot { slot, to } => self.migration_start(slot, to),
             ShardedAction::DropMessage { id } => {
-                if let Some(lost) = self.state.net.drop_message(id, self.state.now) {
+                if let Some(lost) = self.state.run.net.drop_message(id, self.state.run.now) {
                     cluster::lost(self, lost);
                 }
             }
@@ -911,8 +905,8 @@ impl ShardedSim {
 
     /// Refuses actions that cannot take effect, before anything is recorded.
     fn check_action(&self, action: &ShardedAction) -> Result<(), String> {
-        let up = |n: NodeId| matches!(self.state.nodes.get(&n), Some(ShardNode::Up(_)));
-        let exists = |n: NodeId| self.state.nodes.contains_key(&n);
+        let up = |n: NodeId| matches!(self.state.run.nodes.get(&n), Some(ShardNode::Up(_)));
+        let exists = |n: NodeId| self.state.run.nodes.contains_key(&n);
         match action {
             ShardedAction::Crash { node }
             | ShardedAction::Timeout { node }
@@ -977,7 +971,7 @@ impl ShardedSim {
                 }
             }
             ShardedAction::DropMessage { id } => {
-                if self.state.net.flight(*id).is_none() {
+                if self.state.run.net.flight(*id).is_none() {
                     return Err(format!("message {id} is not in flight"));
                 }
             }
@@ -996,15 +990,10 @@ impl ShardedSim {
     }
 }
 
-impl engine::RunState for State {
-    fn step(&self) -> u64 {
-        self.step
-    }
-    fn now(&self) -> u64 {
-        self.now
-    }
-    fn actions_done(&self) -> usize {
-        self.actions_done
+impl cluster::HasRun for State {
+    type Machine = GroupMachine;
+    fn run(&self) -> &cluster::Run<GroupMachine> {
+        &self.run
     }
 }
 
@@ -1021,31 +1010,12 @@ impl Cluster for ShardedSim {
     fn run_checkpoints(&self) -> &Checkpoints<State> {
         &self.checkpoints
     }
-    fn parts(&mut self) -> Parts<'_, GroupMachine> {
-        let State {
-            cfg,
-            net,
-            nodes,
-            ticks,
-            now,
-            step,
-            actions_done,
-            ..
-        } = &mut self.state;
-        Parts {
-            cfg: &cfg.sim,
-            net,
-            nodes,
-            ticks,
-            now,
-            step,
-            actions_done,
+    fn parts(&mut self) -> cluster::Parts<'_, GroupMachine> {
+        cluster::Parts {
+            cfg: &self.state.cfg.sim,
+            run: &mut self.state.run,
             outputs: &mut self.outputs,
         }
-    }
-    fn view(&self) -> (&Net, &BTreeMap<NodeId, ShardNode>, &Ticks) {
-        let s = &self.state;
-        (&s.net, &s.nodes, &s.ticks)
     }
     fn client_due(&self) -> Option<(u64, u64)> {
         self.state.clients.next_timer()
@@ -1060,13 +1030,13 @@ impl Cluster for ShardedSim {
             .min()
     }
     fn action_due(&self) -> Option<(u64, usize)> {
-        let next = self.state.actions_done;
+        let next = self.state.run.actions_done;
         self.script.get(next).map(|a| (a.time, next))
     }
     // The whole history is kept: where each micro-step's events start, and
     // checkpoints that never drop any (unlike one group's bounded history).
     fn step_begun(&mut self) {
-        let k = (self.state.step - 1) as usize;
+        let k = (self.state.run.step - 1) as usize;
         if k < self.step_starts.len() {
             self.step_starts[k] = self.state.emitted;
         } else {
@@ -1119,7 +1089,7 @@ impl State {
     fn leader_of(&self, nodes: &[NodeId]) -> Option<NodeId> {
         nodes
             .iter()
-            .filter_map(|id| match self.nodes.get(id) {
+            .filter_map(|id| match self.run.nodes.get(id) {
                 Some(ShardNode::Up(s)) if s.state() == Role::Leader => {
                     Some((s.current_term(), *id))
                 }
