@@ -303,6 +303,14 @@ pub(crate) fn lost<C: Cluster>(c: &mut C, lost: Lost) {
     c.emit_msg(lost.from, kind);
 }
 
+/// Loses message `id`, if it is in flight (a `drop_message` action).
+pub(crate) fn drop_message<C: Cluster>(c: &mut C, id: u64) {
+    let run = c.parts().run;
+    if let Some(l) = run.net.drop_message(id, run.now) {
+        lost(c, l);
+    }
+}
+
 /// Message `id` arrives: delivered to a running node, or lost.
 fn arrive<C: Cluster>(c: &mut C, id: u64) {
     let Run {

@@ -89,6 +89,20 @@ impl<S: RunState> Checkpoints<S> {
     }
 }
 
+/// An action of a script, at its time.
+pub(crate) trait Timed {
+    /// Its simulated time, ms.
+    fn time(&self) -> u64;
+}
+
+/// Puts `action` into `script` after the `done` actions already run and
+/// the others due by its time (so actions of one ms run in the order made).
+pub(crate) fn schedule<T: Timed>(script: &mut Vec<T>, done: usize, action: T) {
+    let time = action.time();
+    let at = script[done..].partition_point(|a| a.time() <= time) + done;
+    script.insert(at, action);
+}
+
 /// A simulator's micro-step loop, for the driving functions below.
 pub(crate) trait Engine {
     /// The cloneable state of the run.

@@ -264,6 +264,12 @@ pub struct TimedAction {
     pub action: Action,
 }
 
+impl engine::Timed for TimedAction {
+    fn time(&self) -> u64 {
+        self.time
+    }
+}
+
 /// Where a simulator's kept history starts (see `Sim::set_history_limit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HistoryStart {
@@ -561,10 +567,11 @@ impl Sim {
     /// Schedules `action` at `time` (at the end of that millisecond, after
     /// actions already scheduled then). A time in the past means now.
     pub fn schedule(&mut self, time: u64, action: Action) {
-        let time = time.max(self.state.run.now);
-        let done = self.state.run.actions_done;
-        let at = self.script[done..].partition_point(|a| a.time <= time) + done;
-        self.script.insert(at, TimedAction { time, action });
+        let timed = TimedAction {
+            time: time.max(self.state.run.now),
+            action,
+        };
+        engine::schedule(&mut self.script, self.state.run.actions_done, timed);
     }
 
     /// Acts now. Any known future is discarded (a new branch starts here);
@@ -803,11 +810,7 @@ impl Sim {
             } => {
                 clients::invoke(self, client, op, key, value);
             }
-            Action::DropMessage { id } => {
-                if let Some(lost) = self.state.run.net.drop_message(id, self.state.run.now) {
-                    cluster::lost(self, lost);
-                }
-            }
+            Action::DropMessage { id } => cluster::drop_message(self, id),
             Action::Network {
                 latency_ms,
                 loss,
@@ -869,11 +872,7 @@ impl Sim {
                 let busy = self.state.clients.busy(*client);
                 crate::sim::clients::check_op(busy, *client, key, op, value.as_ref())?;
             }
-            Action::DropMessage { id } => {
-                if self.state.run.net.flight(*id).is_none() {
-                    return Err(format!("message {id} is not in flight"));
-                }
-            }
+            Action::DropMessage { id } => self.state.run.net.check_in_flight(*id)?,
             Action::Network {
                 latency_ms,
                 loss,

@@ -238,6 +238,14 @@ impl Net {
         self.flights.get(&id)
     }
 
+    /// Refuses to drop message `id` unless it is in flight.
+    pub fn check_in_flight(&self, id: u64) -> Result<(), String> {
+        match self.flight(id) {
+            Some(_) => Ok(()),
+            None => Err(format!("message {id} is not in flight")),
+        }
+    }
+
     /// Messages lost recently.
     pub fn dropped(&self) -> &[Dropped] {
         &self.dropped
