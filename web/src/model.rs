@@ -69,14 +69,15 @@ pub fn cluster_config(sim: &Sim) -> Membership {
         .unwrap_or_else(|| Membership::with_voters(sim.header().nodes.iter().copied()))
 }
 
-/// How a node stands in the cluster's configuration.
+/// How a node stands in a configuration (the cluster's, or in sharded mode
+/// its group's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
-    /// A voter.
+    /// A voter (in either half while joint).
     Voter,
     /// A non-voting learner.
     Learner,
-    /// Not in the configuration (removed, or never added).
+    /// Not in the configuration (removed, or not added yet).
     Outside,
 }
 
@@ -89,6 +90,15 @@ impl Standing {
             Standing::Learner
         } else {
             Standing::Outside
+        }
+    }
+
+    /// The word sharded mode's panels use for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Standing::Voter => "voter",
+            Standing::Learner => "learner",
+            Standing::Outside => "removed",
         }
     }
 }

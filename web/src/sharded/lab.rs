@@ -9,6 +9,8 @@ use raftlab_core::sim::sharded::{ShardNode, ShardedAction, ShardedConfig, Sharde
 use raftlab_core::storage::Storage;
 use raftlab_core::types::{NodeId, Role, Term};
 
+pub use crate::model::Standing;
+
 /// Most micro-steps a single "step" runs looking for the next event.
 const STEP_LIMIT: u64 = 200_000;
 
@@ -155,28 +157,6 @@ impl ShardedLab {
     }
 }
 
-/// Where a node stands in its group's configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    /// It votes (in either half while joint).
-    Voter,
-    /// It receives the log but does not vote.
-    Learner,
-    /// Not in the configuration (removed, or not added yet).
-    Outside,
-}
-
-impl Standing {
-    /// The word the page uses.
-    pub fn word(self) -> &'static str {
-        match self {
-            Standing::Voter => "voter",
-            Standing::Learner => "learner",
-            Standing::Outside => "removed",
-        }
-    }
-}
-
 impl ShardedLab {
     /// The configuration of group `g` as its leader holds it (its latest,
     /// maybe not committed yet), else as its most advanced live node does.
@@ -198,13 +178,7 @@ impl ShardedLab {
         let Some(c) = self.sim.group_of(id).and_then(|g| self.group_config(g)) else {
             return Standing::Outside;
         };
-        if c.is_voter(id) {
-            Standing::Voter
-        } else if c.is_learner(id) {
-            Standing::Learner
-        } else {
-            Standing::Outside
-        }
+        Standing::of(c, id)
     }
 }
 
