@@ -16,6 +16,8 @@ use raftlab_core::sim::{Action, HistoryStart, Sim, SimConfig};
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::{NodeId, Role};
 
+use crate::clock::{step_back_target, Clock};
+
 /// Most micro-steps a single "step" runs looking for the next event.
 const STEP_LIMIT: u64 = 200_000;
 
@@ -354,80 +356,6 @@ impl Lab {
         self.sim.event(seq)
     }
 
-    /// Advances the visual clock by `dt` simulated ms while playing.
-    pub fn advance(&mut self, dt: f64) {
-        if !(dt.is_finite() && dt > 0.0) {
-            return;
-        }
-        if self.lesson_holds() {
-            return;
-        }
-        let target = self.vt + dt;
-        if self.lesson_drives() {
-            let until = target.floor() as u64;
-            let run = self.lesson.as_mut().expect("a lesson drives");
-            if run.drive(&mut self.sim, until) == StepStatus::Waiting {
-                self.vt = target;
-            } else {
-                // The step completed (or failed) here: the clock stops at it.
-                self.vt = self.sim.now() as f64;
-            }
-        } else {
-            self.vt = target;
-            self.sim.run_until(self.vt.floor() as u64);
-        }
-        self.refresh();
-    }
-
-    /// Jumps `ms` simulated ms ahead at once (stopping where a lesson's
-    /// step completes).
-    pub fn forward(&mut self, ms: u64) {
-        if self.lesson_holds() {
-            return;
-        }
-        let target = self.vt.floor() + ms as f64;
-        if self.lesson_drives() {
-            let run = self.lesson.as_mut().expect("a lesson drives");
-            run.drive(&mut self.sim, target as u64);
-            self.vt = self.sim.now() as f64;
-        } else {
-            self.vt = target;
-            self.sim.run_until(self.vt as u64);
-        }
-        self.refresh();
-    }
-
-    /// Runs to the next micro-step that emits events.
-    pub fn step(&mut self) {
-        if self.lesson_holds() {
-            return;
-        }
-        self.sim.step_event(STEP_LIMIT);
-        self.vt = self.sim.now() as f64;
-        self.refresh();
-    }
-
-    /// Goes back to just before the latest micro-step that emitted events.
-    pub fn step_back(&mut self) {
-        let p = self.sim.position();
-        let target = if p == 0 {
-            0
-        } else {
-            self.sim.step_of_event(p).saturating_sub(1)
-        };
-        self.sim.goto_step(target);
-        self.vt = self.sim.now() as f64;
-        self.rewatch();
-    }
-
-    /// Goes to just after the micro-step that emitted event `seq`.
-    pub fn goto_event(&mut self, seq: u64) {
-        self.sim.goto_event(seq);
-        self.vt = self.sim.now() as f64;
-        self.refresh();
-        self.rewatch();
-    }
-
     /// Moves the clock to simulated time `t`, backwards or forwards.
     pub fn scrub(&mut self, t: f64) {
         let t = t.max(0.0);
@@ -540,6 +468,76 @@ impl Lab {
             }
         }
         self.scanned = known;
+    }
+}
+
+/// The clock as the page drives it; a lesson whose step waits for an
+/// answer holds it, and one whose step waits for its condition drives the
+/// simulator while it runs forward.
+impl Clock for Lab {
+    fn advance(&mut self, dt: f64) {
+        if !(dt.is_finite() && dt > 0.0) {
+            return;
+        }
+        if self.lesson_holds() {
+            return;
+        }
+        let target = self.vt + dt;
+        if self.lesson_drives() {
+            let until = target.floor() as u64;
+            let run = self.lesson.as_mut().expect("a lesson drives");
+            if run.drive(&mut self.sim, until) == StepStatus::Waiting {
+                self.vt = target;
+            } else {
+                // The step completed (or failed) here: the clock stops at it.
+                self.vt = self.sim.now() as f64;
+            }
+        } else {
+            self.vt = target;
+            self.sim.run_until(self.vt.floor() as u64);
+        }
+        self.refresh();
+    }
+
+    /// Stops where a lesson's step completes.
+    fn forward(&mut self, ms: u64) {
+        if self.lesson_holds() {
+            return;
+        }
+        let target = self.vt.floor() + ms as f64;
+        if self.lesson_drives() {
+            let run = self.lesson.as_mut().expect("a lesson drives");
+            run.drive(&mut self.sim, target as u64);
+            self.vt = self.sim.now() as f64;
+        } else {
+            self.vt = target;
+            self.sim.run_until(self.vt as u64);
+        }
+        self.refresh();
+    }
+
+    fn step(&mut self) {
+        if self.lesson_holds() {
+            return;
+        }
+        self.sim.step_event(STEP_LIMIT);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+    }
+
+    fn step_back(&mut self) {
+        let sim = &mut self.sim;
+        let target = step_back_target(sim.position(), |p| sim.step_of_event(p));
+        sim.goto_step(target);
+        self.vt = sim.now() as f64;
+        self.rewatch();
+    }
+
+    fn goto_event(&mut self, seq: u64) {
+        self.sim.goto_event(seq);
+        self.vt = self.sim.now() as f64;
+        self.refresh();
+        self.rewatch();
     }
 }
 

@@ -22,6 +22,7 @@
 mod app;
 mod background;
 mod bench;
+mod clock;
 mod components;
 mod hooks;
 mod io;

@@ -14,6 +14,7 @@ use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
+use crate::clock::{self, Clock, Move};
 use crate::lab::Lab;
 use crate::model;
 
@@ -23,8 +24,6 @@ pub const SPEED_MIN: f64 = 0.001;
 pub const SPEED_MAX: f64 = 1.0;
 /// The speed a page starts at: an election takes a few seconds to watch.
 pub const SPEED_DEFAULT: f64 = 0.05;
-/// Longest wall-clock frame counted, ms (a tab in the background stalls).
-const MAX_FRAME_MS: f64 = 100.0;
 /// While the clock plays, the panels that follow the simulator's events
 /// (rather than the animation) are redrawn at most this often, wall ms:
 /// at full speed events happen on every frame, and redrawing the logs, the
@@ -670,6 +669,16 @@ impl UiState {
         }
     }
 
+    /// Moves the run in time as both views do; after it went forward, a
+    /// breakpoint may stop it.
+    fn clock(&mut self, m: Move) {
+        m.apply(&mut *self.lab.0.borrow_mut(), &mut self.playing, self.speed);
+        self.changed();
+        if m.runs_forward() {
+            self.breakpoints();
+        }
+    }
+
     /// After the clock ran forward: a breakpoint that fired stops it there.
     fn breakpoints(&mut self) {
         let hit = self.lab.0.borrow_mut().check_breakpoints();
@@ -826,49 +835,21 @@ impl UiState {
     fn apply(&mut self, msg: Msg) {
         let s = self;
         match msg {
-            Msg::Frame(wall_ms) => {
-                if !s.playing {
-                    return;
-                }
-                let dt = wall_ms.clamp(0.0, MAX_FRAME_MS) * s.speed;
-                s.lab.0.borrow_mut().advance(dt);
-                s.changed();
-                s.breakpoints();
-            }
+            Msg::Frame(wall_ms) => s.clock(Move::Frame(wall_ms)),
             Msg::Play => s.playing = true,
             Msg::Pause => s.playing = false,
             Msg::TogglePlay => s.playing = !s.playing,
-            Msg::Step => {
-                s.playing = false;
-                s.lab.0.borrow_mut().step();
-                s.changed();
-                s.breakpoints();
-            }
-            Msg::StepBack => {
-                s.playing = false;
-                s.lab.0.borrow_mut().step_back();
-                s.changed();
-            }
-            Msg::Forward(ms) => {
-                s.lab.0.borrow_mut().forward(ms);
-                s.changed();
-                s.breakpoints();
-            }
+            Msg::Step => s.clock(Move::Step),
+            Msg::StepBack => s.clock(Move::StepBack),
+            Msg::Forward(ms) => s.clock(Move::Forward(ms)),
+            // Only this view scrubs.
             Msg::Scrub(t) => {
                 s.playing = false;
                 s.lab.0.borrow_mut().scrub(t);
                 s.changed();
             }
-            Msg::GotoEvent(seq) => {
-                s.playing = false;
-                s.lab.0.borrow_mut().goto_event(seq);
-                s.changed();
-            }
-            Msg::SetSpeed(v) => {
-                if v.is_finite() {
-                    s.speed = v.clamp(SPEED_MIN, SPEED_MAX);
-                }
-            }
+            Msg::GotoEvent(seq) => s.clock(Move::GotoEvent(seq)),
+            Msg::SetSpeed(v) => s.speed = clock::speed(v, s.speed),
             Msg::Select(id) => s.selected = id,
             Msg::Node(verb) => s.node_verb(verb),
             Msg::AddNode { voter } => {

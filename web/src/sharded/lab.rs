@@ -9,6 +9,7 @@ use raftlab_core::sim::sharded::{ShardNode, ShardedAction, ShardedConfig, Sharde
 use raftlab_core::storage::Storage;
 use raftlab_core::types::{NodeId, Role, Term};
 
+use crate::clock::{step_back_target, Clock};
 pub use crate::model::Standing;
 
 /// Most micro-steps a single "step" runs looking for the next event.
@@ -49,51 +50,6 @@ impl ShardedLab {
     /// Whether a known future lies ahead (after stepping back).
     pub fn in_past(&self) -> bool {
         (self.sim.events().len() as u64) > self.sim.position()
-    }
-
-    /// Advances the visual clock by `dt` simulated ms while playing.
-    pub fn advance(&mut self, dt: f64) {
-        if !(dt.is_finite() && dt > 0.0) {
-            return;
-        }
-        self.vt += dt;
-        self.sim.run_until(self.vt.floor() as u64);
-    }
-
-    /// Jumps `ms` simulated ms ahead.
-    pub fn forward(&mut self, ms: u64) {
-        self.vt = self.vt.floor() + ms as f64;
-        self.sim.run_until(self.vt as u64);
-    }
-
-    /// Runs to the next micro-step that emits events.
-    pub fn step(&mut self) {
-        for _ in 0..STEP_LIMIT {
-            let before = self.sim.step_count();
-            if self.sim.step() > 0 || self.sim.step_count() == before {
-                break;
-            }
-        }
-        self.vt = self.sim.now() as f64;
-    }
-
-    /// Goes back to just before the latest micro-step that emitted events.
-    pub fn step_back(&mut self) {
-        let p = self.sim.position();
-        let target = if p == 0 {
-            0
-        } else {
-            self.sim.step_of_event(p).saturating_sub(1)
-        };
-        self.sim.goto_step(target);
-        self.vt = self.sim.now() as f64;
-    }
-
-    /// Goes to just after the micro-step that emitted event `seq`.
-    pub fn goto_event(&mut self, seq: u64) {
-        let step = self.sim.step_of_event(seq);
-        self.sim.goto_step(step);
-        self.vt = self.sim.now() as f64;
     }
 
     /// Acts now; acting in the past starts a new branch.
@@ -154,6 +110,46 @@ impl ShardedLab {
     /// Slots each group owns per the meta group's table.
     pub fn slots_owned(&self, g: GroupId) -> usize {
         self.sim.slot_table().iter().filter(|&&o| o == g).count()
+    }
+}
+
+impl Clock for ShardedLab {
+    fn advance(&mut self, dt: f64) {
+        if !(dt.is_finite() && dt > 0.0) {
+            return;
+        }
+        self.vt += dt;
+        self.sim.run_until(self.vt.floor() as u64);
+    }
+
+    fn forward(&mut self, ms: u64) {
+        self.vt = self.vt.floor() + ms as f64;
+        self.sim.run_until(self.vt as u64);
+    }
+
+    /// Gives up after `STEP_LIMIT` micro-steps, or when one does not move
+    /// the run.
+    fn step(&mut self) {
+        for _ in 0..STEP_LIMIT {
+            let before = self.sim.step_count();
+            if self.sim.step() > 0 || self.sim.step_count() == before {
+                break;
+            }
+        }
+        self.vt = self.sim.now() as f64;
+    }
+
+    fn step_back(&mut self) {
+        let sim = &mut self.sim;
+        let target = step_back_target(sim.position(), |p| sim.step_of_event(p));
+        sim.goto_step(target);
+        self.vt = sim.now() as f64;
+    }
+
+    fn goto_event(&mut self, seq: u64) {
+        let step = self.sim.step_of_event(seq);
+        self.sim.goto_step(step);
+        self.vt = self.sim.now() as f64;
     }
 }
 

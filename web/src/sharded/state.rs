@@ -14,11 +14,10 @@ use yew::prelude::*;
 
 use super::lab::{name, ShardedLab};
 use super::walk::{WalkAction, Walkthrough};
+use crate::clock::{self, Clock, Move};
 
 // The clock's bounds and starting speed are the single-group view's.
 pub use crate::state::{SPEED_DEFAULT, SPEED_MAX, SPEED_MIN};
-/// Longest wall-clock frame counted, ms.
-const MAX_FRAME_MS: f64 = 100.0;
 
 /// The one handle on the simulator. Equal when it is the same lab.
 #[derive(Clone)]
@@ -275,6 +274,13 @@ impl ShardedState {
         self.violations_seen = self.lab.0.borrow().sim().violations().len();
     }
 
+    /// Moves the run in time as both views do (sharded mode has no
+    /// breakpoints to look for afterwards).
+    fn clock(&mut self, m: Move) {
+        m.apply(&mut *self.lab.0.borrow_mut(), &mut self.playing, self.speed);
+        self.changed();
+    }
+
     fn error(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
@@ -484,41 +490,18 @@ impl Reducible for ShardedState {
     fn reduce(self: Rc<Self>, msg: Msg) -> Rc<Self> {
         let mut s = (*self).clone();
         match msg {
-            Msg::Frame(wall_ms) => {
-                if !s.playing {
-                    return self;
-                }
-                let dt = wall_ms.clamp(0.0, MAX_FRAME_MS) * s.speed;
-                s.lab.0.borrow_mut().advance(dt);
-                s.changed();
-            }
+            // A frame after the clock stopped changes nothing: the same
+            // state, so nothing re-renders.
+            Msg::Frame(_) if !s.playing => return self,
+            Msg::Frame(wall_ms) => s.clock(Move::Frame(wall_ms)),
             Msg::Play => s.playing = true,
             Msg::Pause => s.playing = false,
             Msg::TogglePlay => s.playing = !s.playing,
-            Msg::Step => {
-                s.playing = false;
-                s.lab.0.borrow_mut().step();
-                s.changed();
-            }
-            Msg::StepBack => {
-                s.playing = false;
-                s.lab.0.borrow_mut().step_back();
-                s.changed();
-            }
-            Msg::Forward(ms) => {
-                s.lab.0.borrow_mut().forward(ms);
-                s.changed();
-            }
-            Msg::GotoEvent(seq) => {
-                s.playing = false;
-                s.lab.0.borrow_mut().goto_event(seq);
-                s.changed();
-            }
-            Msg::SetSpeed(v) => {
-                if v.is_finite() {
-                    s.speed = v.clamp(SPEED_MIN, SPEED_MAX);
-                }
-            }
+            Msg::Step => s.clock(Move::Step),
+            Msg::StepBack => s.clock(Move::StepBack),
+            Msg::Forward(ms) => s.clock(Move::Forward(ms)),
+            Msg::GotoEvent(seq) => s.clock(Move::GotoEvent(seq)),
+            Msg::SetSpeed(v) => s.speed = clock::speed(v, s.speed),
             Msg::Select(id) => {
                 s.selected = id;
                 let g = id.and_then(|n| s.lab.0.borrow().sim().group_of(n));
