@@ -44,15 +44,32 @@ pub const G_LISTS: usize = 1;
 /// The other panels' group.
 pub const G_PANELS: usize = 2;
 
-/// The one handle on the simulator. Equal when it is the same lab.
-#[derive(Clone)]
-pub struct LabHandle(pub Rc<RefCell<Lab>>);
+/// The one handle on a view's lab (the simulator and its clock). Equal
+/// when it is the same lab.
+pub struct Handle<L>(pub Rc<RefCell<L>>);
 
-impl PartialEq for LabHandle {
+impl<L> Handle<L> {
+    /// A handle on a new lab.
+    pub fn new(lab: L) -> Self {
+        Handle(Rc::new(RefCell::new(lab)))
+    }
+}
+
+// By hand: a handle is cloned, not its lab.
+impl<L> Clone for Handle<L> {
+    fn clone(&self) -> Self {
+        Handle(Rc::clone(&self.0))
+    }
+}
+
+impl<L> PartialEq for Handle<L> {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 }
+
+/// The handle on this view's lab.
+pub type LabHandle = Handle<Lab>;
 
 /// What a reset builds.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,7 +92,8 @@ impl Default for Setup {
     }
 }
 
-/// A message for the user, shown until dismissed or replaced.
+/// A message for the user, shown until dismissed or replaced (in both
+/// views).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notice {
     /// The text.
@@ -144,7 +162,8 @@ pub struct Source {
     pub matched: Option<bool>,
 }
 
-/// Verbs that act on the selected node.
+/// Verbs that act on the selected node (in both views; each maps them to
+/// its own simulator's actions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeVerb {
     /// Crash it.
@@ -157,7 +176,7 @@ pub enum NodeVerb {
     Transfer,
     /// Snapshot it.
     Snapshot,
-    /// Remove it from the configuration.
+    /// Remove it from the configuration (its group's, in sharded mode).
     Remove,
     /// Promote a learner to voter.
     Promote,
@@ -347,6 +366,40 @@ pub const WINDOW_MIN: f64 = 50.0;
 /// Widest space-time window, simulated ms.
 pub const WINDOW_MAX: f64 = 60_000.0;
 
+/// A client operation as the user typed it (in both views): the key
+/// trimmed, and the value for a put only; or what is missing.
+pub fn typed_op(
+    op: &KvOp,
+    key: String,
+    value: Option<String>,
+) -> Result<(String, Option<String>), &'static str> {
+    let key = key.trim().to_string();
+    if key.is_empty() {
+        return Err("Type a key first.");
+    }
+    let put = *op == KvOp::Put;
+    if put && value.as_deref().is_none_or(str::is_empty) {
+        return Err("A put needs a value.");
+    }
+    Ok((key, if put { value } else { None }))
+}
+
+/// The partition picked with the chips (in both views): the nodes `ids` by
+/// the side picked for each (0, 1 or 2; unpicked: 0), the empty sides left
+/// out; `None` unless that splits them.
+pub fn picked_partition(
+    ids: impl IntoIterator<Item = NodeId>,
+    picks: &BTreeMap<NodeId, u8>,
+) -> Option<Vec<Vec<NodeId>>> {
+    let mut sides: Vec<Vec<NodeId>> = vec![Vec::new(); 3];
+    for id in ids {
+        let side = picks.get(&id).copied().unwrap_or(0) as usize;
+        sides[side.min(2)].push(id);
+    }
+    sides.retain(|side| !side.is_empty());
+    (sides.len() >= 2).then_some(sides)
+}
+
 /// The lesson the lab plays, if any.
 fn lesson_of(lab: &Lab) -> Option<Lesson> {
     lab.lesson().map(|r| r.lesson().clone())
@@ -377,7 +430,7 @@ impl UiState {
                 rev: 0,
                 vt: lab.vt(),
             }; GROUPS],
-            lab: LabHandle(Rc::new(RefCell::new(lab))),
+            lab: Handle::new(lab),
             version: 0,
             rev: 0,
             history_limit: crate::lab::HISTORY_LIMIT,
@@ -427,7 +480,7 @@ impl UiState {
         let mut lab = lab;
         lab.set_breakpoints(breakpoints);
         lab.set_history_limit(self.history_limit);
-        self.lab = LabHandle(Rc::new(RefCell::new(lab)));
+        self.lab = Handle::new(lab);
         self.latency = setup.cfg.latency_ms[1];
         self.loss = (setup.cfg.loss * 100.0).round() as u64;
         self.setup = setup;
@@ -735,14 +788,10 @@ impl UiState {
     }
 
     fn client(&mut self, op: KvOp, key: String, value: Option<String>) {
-        let key = key.trim().to_string();
-        if key.is_empty() {
-            return self.error("Type a key first.");
-        }
-        if op == KvOp::Put && value.as_deref().is_none_or(str::is_empty) {
-            return self.error("A put needs a value.");
-        }
-        let value = if op == KvOp::Put { value } else { None };
+        let (key, value) = match typed_op(&op, key, value) {
+            Ok(typed) => typed,
+            Err(missing) => return self.error(missing),
+        };
         // The first client that is not busy sends it.
         let client = {
             let lab = self.lab.0.borrow();
@@ -872,16 +921,11 @@ impl UiState {
             }
             Msg::Partition => {
                 let ids: Vec<NodeId> = s.lab.0.borrow().sim().nodes().keys().copied().collect();
-                let mut groups: Vec<Vec<NodeId>> = vec![Vec::new(); 3];
-                for id in ids {
-                    let g = s.groups.get(&id).copied().unwrap_or(0) as usize;
-                    groups[g.min(2)].push(id);
-                }
-                groups.retain(|g| !g.is_empty());
-                if groups.len() < 2 {
-                    s.error("Put at least one node in another group first (click the A/B chips).");
-                } else {
-                    s.act(Action::Partition { groups });
+                match picked_partition(ids, &s.groups) {
+                    Some(groups) => s.act(Action::Partition { groups }),
+                    None => s.error(
+                        "Put at least one node in another group first (click the A/B chips).",
+                    ),
                 }
             }
             Msg::ToggleJoint(id) => {

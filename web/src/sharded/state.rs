@@ -2,7 +2,6 @@
 //! handle (`ShardedHandle`); `version` counts its changes so components can
 //! compare props cheaply.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -15,19 +14,18 @@ use yew::prelude::*;
 use super::lab::{name, ShardedLab};
 use super::walk::{WalkAction, Walkthrough};
 use crate::clock::{self, Clock, Move};
+use crate::state::{picked_partition, typed_op, Handle};
 
 // The clock's bounds and starting speed are the single-group view's.
 pub use crate::state::{SPEED_DEFAULT, SPEED_MAX, SPEED_MIN};
 
-/// The one handle on the simulator. Equal when it is the same lab.
-#[derive(Clone)]
-pub struct ShardedHandle(pub Rc<RefCell<ShardedLab>>);
+// The messages for the user and the verbs on the selected node are the
+// single-group view's, and so are the lab's handle and the reading of the
+// client and partition forms.
+pub use crate::state::{NodeVerb, Notice};
 
-impl PartialEq for ShardedHandle {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
+/// The one handle on the simulator. Equal when it is the same lab.
+pub type ShardedHandle = Handle<ShardedLab>;
 
 /// What a reset builds.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,34 +43,6 @@ impl Default for ShardedSetup {
             cfg: ShardedConfig::default(),
         }
     }
-}
-
-/// Something for the user to read.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notice {
-    /// The text.
-    pub text: String,
-    /// A refusal or a problem.
-    pub error: bool,
-}
-
-/// What can be done to the selected node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeVerb {
-    /// Crash it.
-    Crash,
-    /// Restart it.
-    Restart,
-    /// Fire its election timeout.
-    Timeout,
-    /// Make it its group's leader.
-    Transfer,
-    /// Snapshot it now.
-    Snapshot,
-    /// Remove it from its group's configuration (through the leader).
-    Remove,
-    /// Promote it from learner to voter.
-    Promote,
 }
 
 /// Everything that changes the page.
@@ -226,7 +196,7 @@ impl ShardedState {
         let latency = setup.cfg.sim.latency_ms[1];
         let loss = (setup.cfg.sim.loss * 100.0).round() as u64;
         ShardedState {
-            lab: ShardedHandle(Rc::new(RefCell::new(lab))),
+            lab: Handle::new(lab),
             version: 0,
             playing,
             speed: speed.clamp(SPEED_MIN, SPEED_MAX),
@@ -357,14 +327,10 @@ impl ShardedState {
     }
 
     fn client(&mut self, op: KvOp, key: String, value: Option<String>) {
-        let key = key.trim().to_string();
-        if key.is_empty() {
-            return self.error("Type a key first.");
-        }
-        if op == KvOp::Put && value.as_deref().is_none_or(str::is_empty) {
-            return self.error("A put needs a value.");
-        }
-        let value = if op == KvOp::Put { value } else { None };
+        let (key, value) = match typed_op(&op, key, value) {
+            Ok(typed) => typed,
+            Err(missing) => return self.error(missing),
+        };
         // The first client that is not busy sends it.
         let client = {
             let lab = self.lab.0.borrow();
@@ -551,16 +517,11 @@ impl Reducible for ShardedState {
             }
             Msg::Partition => {
                 let ids: Vec<NodeId> = s.lab.0.borrow().sim().nodes().keys().copied().collect();
-                let mut sides: Vec<Vec<NodeId>> = vec![Vec::new(); 3];
-                for id in ids {
-                    let g = s.sides.get(&id).copied().unwrap_or(0) as usize;
-                    sides[g.min(2)].push(id);
-                }
-                sides.retain(|g| !g.is_empty());
-                if sides.len() < 2 {
-                    s.error("Put at least one node on side B first (click its chip).");
-                } else {
-                    s.act(ShardedAction::Partition { groups: sides });
+                match picked_partition(ids, &s.sides) {
+                    Some(groups) => {
+                        s.act(ShardedAction::Partition { groups });
+                    }
+                    None => s.error("Put at least one node on side B first (click its chip)."),
                 }
             }
             Msg::Heal => {
@@ -608,7 +569,7 @@ impl Reducible for ShardedState {
             }
             Msg::Reset(setup) => match ShardedLab::new(setup.seed, setup.cfg.clone()) {
                 Ok(lab) => {
-                    s.lab = ShardedHandle(Rc::new(RefCell::new(lab)));
+                    s.lab = Handle::new(lab);
                     s.latency = setup.cfg.sim.latency_ms[1];
                     s.loss = (setup.cfg.sim.loss * 100.0).round() as u64;
                     s.setup = setup;
