@@ -46,34 +46,18 @@ struct Handlers {
 impl Handlers {
     fn new(dispatch: UseReducerDispatcher<UiState>) -> Handlers {
         let onmsg = Callback::from(move |m: Msg| dispatch.dispatch(m));
-        fn wrap<T: 'static>(onmsg: &Callback<Msg>, f: fn(T) -> Msg) -> Callback<T> {
-            let onmsg = onmsg.clone();
-            Callback::from(move |v| onmsg.emit(f(v)))
-        }
         Handlers {
-            ongoto: wrap(&onmsg, Msg::GotoEvent),
-            onpick: wrap(&onmsg, Msg::Link),
-            onselect: wrap(&onmsg, Msg::Select),
-            onlink: {
-                let onmsg = onmsg.clone();
-                Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
-            },
-            ondrop_msg: {
-                let onmsg = onmsg.clone();
-                Callback::from(move |id| onmsg.emit(Msg::Act(Action::DropMessage { id })))
-            },
-            onscrub: wrap(&onmsg, Msg::Scrub),
-            onunselect: {
-                let onmsg = onmsg.clone();
-                Callback::from(move |_| onmsg.emit(Msg::Select(None)))
-            },
-            onfeed_messages: wrap(&onmsg, Msg::FeedMessages),
-            onfeed_heartbeats: wrap(&onmsg, Msg::FeedHeartbeats),
-            onzoom: wrap(&onmsg, Msg::Zoom),
-            onhelp_close: {
-                let onmsg = onmsg.clone();
-                Callback::from(move |_| onmsg.emit(Msg::Help(false)))
-            },
+            ongoto: onmsg.reform(Msg::GotoEvent),
+            onpick: onmsg.reform(Msg::Link),
+            onselect: onmsg.reform(Msg::Select),
+            onlink: onmsg.reform(|(a, b)| Msg::ToggleLink(a, b)),
+            ondrop_msg: onmsg.reform(|id| Msg::Act(Action::DropMessage { id })),
+            onscrub: onmsg.reform(Msg::Scrub),
+            onunselect: onmsg.reform(|_| Msg::Select(None)),
+            onfeed_messages: onmsg.reform(Msg::FeedMessages),
+            onfeed_heartbeats: onmsg.reform(Msg::FeedHeartbeats),
+            onzoom: onmsg.reform(Msg::Zoom),
+            onhelp_close: onmsg.reform(|_| Msg::Help(false)),
             onmsg,
         }
     }
@@ -302,16 +286,10 @@ pub fn app() -> Html {
     let onlink = handlers.onlink.clone();
     let ondrop_msg = handlers.ondrop_msg.clone();
     let onscrub = handlers.onscrub.clone();
-    let notice = state.notice.clone().map(|n| {
-        let onmsg = onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
-        html! {
-            <div class={classes!("notice", n.error.then_some("error"))} data-testid="notice" role="status">
-                <span>{ n.text }</span>
-                <button type="button" class="close" {onclick} title="dismiss">{ "×" }</button>
-            </div>
-        }
-    });
+    let notice = state
+        .notice
+        .clone()
+        .map(|n| components::parts::notice(n.text, n.error, onmsg.reform(|_| Msg::Dismiss)));
     let branch_note = (branches > 0).then(|| {
         html! {
             <span class="branch-note" data-testid="branch" data-branches={branches.to_string()}

@@ -8,27 +8,10 @@ use raftlab_core::trace::ClientPhase;
 use raftlab_core::types::{NodeId, Role};
 use yew::prelude::*;
 
-use super::form::{bind_text, input_value};
+use super::parts::{button, joint_chip, outcome, slider, ClientForm, Sends};
 use crate::model::{self, Standing};
 use crate::narrate;
 use crate::state::{LabHandle, Msg, NodeVerb};
-
-/// A button that sends `msg()` when clicked.
-fn button(
-    testid: &str,
-    label: &str,
-    title: &str,
-    disabled: bool,
-    onmsg: &Callback<Msg>,
-    msg: impl Fn() -> Msg + 'static,
-) -> Html {
-    let onmsg = onmsg.clone();
-    let onclick = Callback::from(move |_| onmsg.emit(msg()));
-    html! {
-        <button type="button" data-testid={testid.to_string()} title={title.to_string()}
-            {disabled} {onclick}>{ label.to_string() }</button>
-    }
-}
 
 /// The clock bar, with this view's messages.
 pub type Transport = super::transport::Transport<Msg>;
@@ -69,15 +52,7 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
     let chips = (1..=9u64).map(|id| {
         let on = props.joint.contains(&id);
         let known = sim.nodes().contains_key(&id);
-        let onmsg = onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::ToggleJoint(id)));
-        html! {
-            <button type="button" class={classes!("chip", on.then_some("on"), (!known).then_some("new"))}
-                data-testid={format!("joint-{id}")} aria-pressed={on.to_string()} {onclick}
-                title={if known { format!("S{id} in the new voter set") } else { format!("a new node S{id} in the new voter set") }}>
-                { format!("S{id}") }
-            </button>
-        }
+        joint_chip(id, on, known, onmsg.reform(move |_| Msg::ToggleJoint(id)))
     });
     html! {
         <section class="panel node-panel" aria-label="node controls">
@@ -135,22 +110,6 @@ pub fn network_panel(props: &NetworkProps) -> Html {
             </button>
         }
     });
-    let onlatency = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(v) = input_value(&e).parse::<u64>() {
-                onmsg.emit(Msg::SetLatency(v));
-            }
-        })
-    };
-    let onloss = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(v) = input_value(&e).parse::<u64>() {
-                onmsg.emit(Msg::SetLoss(v));
-            }
-        })
-    };
     let [lo, hi] = sim.config().latency_ms;
     let status = match sim.groups() {
         Some(_) => "partitioned".to_string(),
@@ -166,16 +125,10 @@ pub fn network_panel(props: &NetworkProps) -> Html {
                 { button("heal", "Heal", "reconnect everything (h)", false, onmsg, || Msg::Act(Action::Heal)) }
             </div>
             <p class="hint">{ "Click a link in the drawing to cut one direction; click a message to drop it." }</p>
-            <label class="slider">
-                <span>{ format!("latency {lo}–{hi} ms") }</span>
-                <input type="range" data-testid="latency" min="1" max="200" step="1"
-                    value={props.latency.to_string()} onchange={onlatency} />
-            </label>
-            <label class="slider">
-                <span>{ format!("loss {:.0}%", sim.config().loss * 100.0) }</span>
-                <input type="range" data-testid="loss" min="0" max="50" step="1"
-                    value={props.loss.to_string()} onchange={onloss} />
-            </label>
+            { slider(html! { <span>{ format!("latency {lo}–{hi} ms") }</span> }, "latency", [1, 200, 1],
+                props.latency, Sends::WhenLetGo, &onmsg.reform(Msg::SetLatency)) }
+            { slider(html! { <span>{ format!("loss {:.0}%", sim.config().loss * 100.0) }</span> }, "loss", [0, 50, 1],
+                props.loss, Sends::WhenLetGo, &onmsg.reform(Msg::SetLoss)) }
         </section>
     }
 }
@@ -191,24 +144,8 @@ pub struct ClientProps {
 /// Put, get and delete through simulated clients; reads use ReadIndex.
 #[function_component(ClientPanel)]
 pub fn client_panel(props: &ClientProps) -> Html {
-    let key = use_state(|| "x".to_string());
-    let value = use_state(|| "1".to_string());
     let lab = props.lab.0.borrow();
     let views = lab.sim().clients();
-    let send = |op: KvOp| {
-        let onmsg = props.onmsg.clone();
-        let key = key.clone();
-        let value = value.clone();
-        Callback::from(move |_| {
-            onmsg.emit(Msg::Client(
-                op.clone(),
-                (*key).clone(),
-                Some((*value).clone()),
-            ))
-        })
-    };
-    let onkey = bind_text(&key);
-    let onvalue = bind_text(&value);
     // The latest operation's fate.
     let (phase, result) = match props.last {
         None => ("none", "—".to_string()),
@@ -227,28 +164,17 @@ pub fn client_panel(props: &ClientProps) -> Html {
                         tried_label(&op.tried)
                     ),
                 ),
-                (None, Some(op)) => match op.phase {
-                    Some(ClientPhase::Ok) => (
-                        "ok",
-                        match &op.result {
-                            Some(Some(v)) => format!("{} → {v}", op_label(op)),
-                            Some(None) => format!("{} → (absent)", op_label(op)),
-                            None => format!("{} → ok", op_label(op)),
-                        },
-                    ),
-                    Some(ClientPhase::Fail) => {
-                        ("fail", format!("{} → failed, not applied", op_label(op)))
-                    }
-                    Some(ClientPhase::Timeout) => (
-                        "timeout",
-                        format!("{} → timed out: outcome unknown", op_label(op)),
-                    ),
-                    _ => ("pending", op_label(op)),
+                (None, Some(op)) => match outcome(op) {
+                    Some((phase, out)) => (phase, format!("{} {out}", op_label(op))),
+                    None => ("pending", op_label(op)),
                 },
                 (None, None) => ("none", "— (not in this branch)".to_string()),
             }
         }
     };
+    let onsend = props
+        .onmsg
+        .reform(|(op, key, value): (KvOp, String, String)| Msg::Client(op, key, Some(value)));
     let mut recent: Vec<_> = views
         .iter()
         .flat_map(|v| v.done.iter().map(move |op| (v.id, op)))
@@ -270,15 +196,7 @@ pub fn client_panel(props: &ClientProps) -> Html {
     html! {
         <section class="panel client-panel" aria-label="clients">
             <h2>{ "Clients" }<span class="sub">{ "reads use ReadIndex" }</span></h2>
-            <div class="client-form">
-                <label>{ "key" }<input type="text" data-testid="client-key" value={(*key).clone()} oninput={onkey} size="6" /></label>
-                <label>{ "value" }<input type="text" data-testid="client-value" value={(*value).clone()} oninput={onvalue} size="6" /></label>
-            </div>
-            <div class="buttons">
-                <button type="button" data-testid="put" onclick={send(KvOp::Put)}>{ "Put" }</button>
-                <button type="button" data-testid="get" onclick={send(KvOp::Get)}>{ "Get" }</button>
-                <button type="button" data-testid="delete" onclick={send(KvOp::Delete)}>{ "Delete" }</button>
-            </div>
+            <ClientForm start_key="x" start_value="1" key_size={6} value_size={6} {onsend} />
             <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>{ result }</p>
             <ul class="recent">{ for recent }</ul>
         </section>

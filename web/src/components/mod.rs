@@ -12,6 +12,7 @@ pub mod inspector;
 pub mod lesson;
 pub mod logs;
 pub mod panels;
+pub mod parts;
 pub mod share;
 pub mod spacetime;
 pub mod timeline;

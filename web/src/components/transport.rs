@@ -76,6 +76,7 @@ impl<M> PartialEq for TransportProps<M> {
     }
 }
 
+/// A button that sends a clock command.
 fn button<M: From<ClockCmd> + 'static>(
     testid: &str,
     label: &str,
@@ -83,12 +84,7 @@ fn button<M: From<ClockCmd> + 'static>(
     onmsg: &Callback<M>,
     cmd: ClockCmd,
 ) -> Html {
-    let onmsg = onmsg.clone();
-    let onclick = Callback::from(move |_| onmsg.emit(cmd.into()));
-    html! {
-        <button type="button" data-testid={testid.to_string()} title={title.to_string()}
-            disabled={false} {onclick}>{ label.to_string() }</button>
-    }
+    super::parts::button(testid, label, title, false, onmsg, move || cmd.into())
 }
 
 /// Play, pause, step, jump ahead, speed, and the clock.
@@ -98,11 +94,7 @@ pub fn transport<M: From<ClockCmd> + 'static>(props: &TransportProps<M>) -> Html
     let onspeed = {
         let onmsg = onmsg.clone();
         Callback::from(move |e: InputEvent| {
-            let text = e
-                .target_dyn_into::<web_sys::HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
-            if let Ok(v) = text.parse::<f64>() {
+            if let Ok(v) = super::form::input_text(&e).parse::<f64>() {
                 onmsg.emit(ClockCmd::SetSpeed(10f64.powf(v)).into());
             }
         })

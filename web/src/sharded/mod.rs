@@ -21,6 +21,7 @@ mod walk;
 use std::rc::Rc;
 
 use raftlab_core::kv::KvOp;
+use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use feed::ShardedFeed;
@@ -147,26 +148,11 @@ pub fn sharded_app() -> Html {
         )
     };
     let down = panels::down_count(lab.0.borrow().sim());
-    let onselect = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |id| onmsg.emit(Msg::Select(id)))
-    };
-    let onlink = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |(a, b)| onmsg.emit(Msg::ToggleLink(a, b)))
-    };
-    let ondrop = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |id| onmsg.emit(Msg::DropMessage(id)))
-    };
-    let onpick = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |slot| onmsg.emit(Msg::PickSlot(slot)))
-    };
-    let ongoto = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |seq: u64| onmsg.emit(Msg::GotoEvent(seq)))
-    };
+    let onselect = onmsg.reform(Msg::Select);
+    let onlink = onmsg.reform(|(a, b): (NodeId, NodeId)| Msg::ToggleLink(a, b));
+    let ondrop = onmsg.reform(Msg::DropMessage);
+    let onpick = onmsg.reform(Msg::PickSlot);
+    let ongoto = onmsg.reform(Msg::GotoEvent);
     let rings = groups.iter().map(|&g| {
         html! {
             <GroupRing key={g} lab={lab.clone()} version={version} group={g} selected={state.selected}
@@ -176,16 +162,10 @@ pub fn sharded_app() -> Html {
     let swatches = groups.iter().filter(|&&g| g != 0).map(|&g| {
         html! { <span class="key"><span class={classes!("swatch", format!("own-{}", name(g)))} />{ name(g) }</span> }
     });
-    let notice = state.notice.clone().map(|n| {
-        let onmsg = onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::Dismiss));
-        html! {
-            <div class={classes!("notice", n.error.then_some("error"))} data-testid="notice" role="status">
-                <span>{ n.text }</span>
-                <button type="button" class="close" {onclick} title="dismiss">{ "×" }</button>
-            </div>
-        }
-    });
+    let notice = state
+        .notice
+        .clone()
+        .map(|n| crate::components::parts::notice(n.text, n.error, onmsg.reform(|_| Msg::Dismiss)));
     let walk_toggle = {
         let onmsg = onmsg.clone();
         let open = state.walk_open;

@@ -23,22 +23,7 @@ use super::slots::phase_word;
 use super::state::{Msg, NodeVerb, ShardedHandle, ShardedSetup};
 use super::walk::{phase_rank, Walkthrough};
 use crate::components::form::{bind_text, input_text, select_value};
-
-fn button(
-    testid: &str,
-    label: &str,
-    title: &str,
-    disabled: bool,
-    onmsg: &Callback<Msg>,
-    msg: Msg,
-) -> Html {
-    let onmsg = onmsg.clone();
-    let onclick = Callback::from(move |_| onmsg.emit(msg.clone()));
-    html! {
-        <button type="button" data-testid={testid.to_string()} title={title.to_string()}
-            {disabled} {onclick}>{ label.to_string() }</button>
-    }
-}
+use crate::components::parts::{self, button, joint_chip, slider, ClientForm, Sends};
 
 /// The clock bar, with sharded mode's messages.
 pub type Transport = crate::components::transport::Transport<Msg>;
@@ -122,15 +107,15 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
             }
             { for detail }
             <div class="buttons">
-                { button("crash", "Crash", "crash it (it keeps its disk)", none || !alive, onmsg, Msg::Node(NodeVerb::Crash)) }
-                { button("restart", "Restart", "restart it from its disk", none || alive, onmsg, Msg::Node(NodeVerb::Restart)) }
-                { button("timeout", "Timeout", "fire its election timeout now", none || !alive, onmsg, Msg::Node(NodeVerb::Timeout)) }
-                { button("transfer", "Make leader", "hand its group's leadership to it", none || !alive, onmsg, Msg::Node(NodeVerb::Transfer)) }
-                { button("snapshot", "Snapshot", "compact its log now", none || !alive, onmsg, Msg::Node(NodeVerb::Snapshot)) }
+                { button("crash", "Crash", "crash it (it keeps its disk)", none || !alive, onmsg, || Msg::Node(NodeVerb::Crash)) }
+                { button("restart", "Restart", "restart it from its disk", none || alive, onmsg, || Msg::Node(NodeVerb::Restart)) }
+                { button("timeout", "Timeout", "fire its election timeout now", none || !alive, onmsg, || Msg::Node(NodeVerb::Timeout)) }
+                { button("transfer", "Make leader", "hand its group's leadership to it", none || !alive, onmsg, || Msg::Node(NodeVerb::Transfer)) }
+                { button("snapshot", "Snapshot", "compact its log now", none || !alive, onmsg, || Msg::Node(NodeVerb::Snapshot)) }
                 { button("remove", "Remove", "remove it from its group's configuration, through the group's leader (a leader steps down once it commits, thesis §4.2.2)",
-                    none || standing == Some(Standing::Outside), onmsg, Msg::Node(NodeVerb::Remove)) }
+                    none || standing == Some(Standing::Outside), onmsg, || Msg::Node(NodeVerb::Remove)) }
                 { button("promote", "Promote", "promote the learner to voter (thesis §4.1)",
-                    none || standing != Some(Standing::Learner), onmsg, Msg::Node(NodeVerb::Promote)) }
+                    none || standing != Some(Standing::Learner), onmsg, || Msg::Node(NodeVerb::Promote)) }
             </div>
             { membership(&lab, props.group, &props.joint, onmsg) }
         </section>
@@ -215,15 +200,12 @@ fn membership(
             return None;
         }
         let on = joint.contains(&id);
-        let onmsg = onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::ToggleJoint(id)));
-        Some(html! {
-            <button type="button" class={classes!("chip", on.then_some("on"), (!known).then_some("new"))}
-                data-testid={format!("joint-{id}")} aria-pressed={on.to_string()} {onclick}
-                title={if known { format!("S{id} in the new voter set") } else { format!("a new node S{id} in the new voter set") }}>
-                { format!("S{id}") }
-            </button>
-        })
+        Some(joint_chip(
+            id,
+            on,
+            known,
+            onmsg.reform(move |_| Msg::ToggleJoint(id)),
+        ))
     });
     let label = |what: &str| match free {
         Some(i) => format!("Add S{i} to {gname} as {what}"),
@@ -242,12 +224,12 @@ fn membership(
             { for record }
             <div class="buttons">
                 { button("add-learner", &label("learner"),
-                    "boot a new empty node in this group and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, Msg::AddNode { voter: false }) }
+                    "boot a new empty node in this group and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, || Msg::AddNode { voter: false }) }
                 { button("add-voter", &label("voter"),
-                    "boot a new node in this group and add it straight as a voter", free.is_none(), onmsg, Msg::AddNode { voter: true }) }
+                    "boot a new node in this group and add it straight as a voter", free.is_none(), onmsg, || Msg::AddNode { voter: true }) }
             </div>
             <div class="chips" aria-label="new voter set">{ for chips }</div>
-            { button("joint", "Change voters (joint)", "move the group to the picked voter set through joint consensus (thesis §4.3)", joint.is_empty(), onmsg, Msg::Joint) }
+            { button("joint", "Change voters (joint)", "move the group to the picked voter set through joint consensus (thesis §4.3)", joint.is_empty(), onmsg, || Msg::Joint) }
         </div>
     }
 }
@@ -299,36 +281,18 @@ pub fn network_panel(props: &NetworkPanelProps) -> Html {
         None if !sim.cut_links().is_empty() => format!("{} links cut", sim.cut_links().len()),
         None => "healthy".into(),
     };
-    let onlatency = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Ok(v) = input_text(&e).parse::<u64>() {
-                onmsg.emit(Msg::SetLatency(v));
-            }
-        })
-    };
-    let onloss = {
-        let onmsg = onmsg.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Ok(v) = input_text(&e).parse::<u64>() {
-                onmsg.emit(Msg::SetLoss(v));
-            }
-        })
-    };
     html! {
         <section class="panel network-panel" aria-label="network">
             <h2>{ "Network" }<span class="sub" data-testid="network-status">{ status }</span></h2>
             <div class="part-rows">{ for rows }</div>
             <div class="buttons">
-                { button("partition", "Partition", "split the network into the picked sides", false, onmsg, Msg::Partition) }
-                { button("heal", "Heal", "remove partitions and cut links", false, onmsg, Msg::Heal) }
+                { button("partition", "Partition", "split the network into the picked sides", false, onmsg, || Msg::Partition) }
+                { button("heal", "Heal", "remove partitions and cut links", false, onmsg, || Msg::Heal) }
             </div>
-            <label class="slider">{ format!("latency up to {} ms", props.latency) }
-                <input type="range" data-testid="latency" min="5" max="300" step="5" value={props.latency.to_string()} oninput={onlatency} />
-            </label>
-            <label class="slider">{ format!("loss {}%", props.loss) }
-                <input type="range" data-testid="loss" min="0" max="50" step="1" value={props.loss.to_string()} oninput={onloss} />
-            </label>
+            { slider(html! { { format!("latency up to {} ms", props.latency) } }, "latency", [5, 300, 5],
+                props.latency, Sends::AsItMoves, &onmsg.reform(Msg::SetLatency)) }
+            { slider(html! { { format!("loss {}%", props.loss) } }, "loss", [0, 50, 1],
+                props.loss, Sends::AsItMoves, &onmsg.reform(Msg::SetLoss)) }
         </section>
     }
 }
@@ -340,15 +304,9 @@ fn op_text(op: &ClientOp) -> String {
     }
 }
 
+/// What became of an operation, "… waiting" while in flight.
 fn outcome(op: &ClientOp) -> (&'static str, String) {
-    match (&op.phase, &op.result) {
-        (Some(ClientPhase::Ok), Some(Some(v))) => ("ok", format!("→ {v}")),
-        (Some(ClientPhase::Ok), Some(None)) => ("ok", "→ (absent)".into()),
-        (Some(ClientPhase::Ok), None) => ("ok", "→ ok".into()),
-        (Some(ClientPhase::Fail), _) => ("fail", "→ failed, not applied".into()),
-        (Some(ClientPhase::Timeout), _) => ("timeout", "→ timed out: outcome unknown".into()),
-        _ => ("pending", "… waiting".into()),
-    }
+    parts::outcome(op).unwrap_or_else(|| ("pending", "… waiting".into()))
 }
 
 /// Where an operation went: its slot and the group of the last node tried.
@@ -372,25 +330,12 @@ pub struct ClientPanelProps {
 /// Put, get and delete through routing clients, and what became of them.
 #[function_component(ClientPanel)]
 pub fn client_panel(props: &ClientPanelProps) -> Html {
-    let key = use_state(|| "apple".to_string());
-    let value = use_state(|| "red".to_string());
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let views = sim.clients();
-    let send = |op: KvOp| {
-        let onmsg = props.onmsg.clone();
-        let key = key.clone();
-        let value = value.clone();
-        Callback::from(move |_| {
-            onmsg.emit(Msg::Client(
-                op.clone(),
-                (*key).clone(),
-                Some((*value).clone()),
-            ))
-        })
-    };
-    let onkey = bind_text(&key);
-    let onvalue = bind_text(&value);
+    let onsend = props
+        .onmsg
+        .reform(|(op, key, value): (KvOp, String, String)| Msg::Client(op, key, Some(value)));
     let find = |(client, seq): (u64, u64)| {
         let v = views.iter().find(|v| v.id == client)?;
         v.current
@@ -433,15 +378,7 @@ pub fn client_panel(props: &ClientPanelProps) -> Html {
     html! {
         <section class="panel client-panel" aria-label="clients">
             <h2>{ "Clients" }<span class="sub">{ "routed by slot" }</span></h2>
-            <div class="client-form">
-                <label>{ "key" }<input type="text" data-testid="client-key" value={(*key).clone()} oninput={onkey} size="7" /></label>
-                <label>{ "value" }<input type="text" data-testid="client-value" value={(*value).clone()} oninput={onvalue} size="5" /></label>
-            </div>
-            <div class="buttons">
-                <button type="button" data-testid="put" onclick={send(KvOp::Put)}>{ "Put" }</button>
-                <button type="button" data-testid="get" onclick={send(KvOp::Get)}>{ "Get" }</button>
-                <button type="button" data-testid="delete" onclick={send(KvOp::Delete)}>{ "Delete" }</button>
-            </div>
+            <ClientForm start_key="apple" start_value="red" key_size={7} value_size={5} {onsend} />
             <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>
                 { text }
                 if !route.is_empty() { <span class="route" data-testid="client-route">{ route }</span> }
@@ -553,21 +490,13 @@ pub fn slot_panel(props: &SlotPanelProps) -> Html {
             { for key_route }
             <label class="field">{ "slot" }
                 <input type="number" min="0" max={(SLOTS - 1).to_string()} data-testid="slot-query"
-                    value={(*slot_text).clone()} oninput={onslot} />
+                    value={(*slot_text).clone()} oninput={onslot.clone()} />
             </label>
             { for owner_line }
             <div class="move-form">
                 <label class="field">{ "move slot" }
                     <input type="number" min="0" max={(SLOTS - 1).to_string()} data-testid="move-slot-slot"
-                        value={(*slot_text).clone()} oninput={{
-                            let onmsg = onmsg.clone();
-                            let slot_text = slot_text.clone();
-                            Callback::from(move |e: InputEvent| {
-                                let t = input_text(&e);
-                                onmsg.emit(Msg::PickSlot(t.trim().parse::<u16>().ok()));
-                                slot_text.set(t);
-                            })
-                        }} />
+                        value={(*slot_text).clone()} oninput={onslot} />
                 </label>
                 <label class="field">{ "to" }
                     <select data-testid="move-slot-to" onchange={onto}>{ for options }</select>
@@ -806,7 +735,7 @@ pub fn walk_panel(props: &WalkPanelProps) -> Html {
             label,
             false,
             onmsg,
-            Msg::WalkDo(i),
+            move || Msg::WalkDo(i),
         )
     });
     let last = n + 1 >= w.steps.len();
@@ -823,8 +752,8 @@ pub fn walk_panel(props: &WalkPanelProps) -> Html {
                 </p>
             </div>
             <div class="buttons walk-nav">
-                { button("walk-prev", "◀ Previous", "previous step", n == 0, onmsg, Msg::WalkGo(n.saturating_sub(1))) }
-                { button("walk-next", if last { "Done" } else { "Next ▶" }, "next step", last, onmsg, Msg::WalkGo(n + 1)) }
+                { button("walk-prev", "◀ Previous", "previous step", n == 0, onmsg, move || Msg::WalkGo(n.saturating_sub(1))) }
+                { button("walk-next", if last { "Done" } else { "Next ▶" }, "next step", last, onmsg, move || Msg::WalkGo(n + 1)) }
             </div>
         </section>
     }
