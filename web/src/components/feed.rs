@@ -12,6 +12,7 @@ use raftlab_core::trace::{EventKind, SendBody};
 use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
+use super::form::input_checked;
 use crate::narrate::{self, Tone};
 use crate::state::{LabHandle, Selection};
 
@@ -130,22 +131,32 @@ pub fn feed(props: &FeedProps) -> Html {
     // Only what this list showed (or looked at) is kept for the next one.
     words.by_seq = kept;
     drop(words);
-    let ahead = lab.future_len();
-    let onmessages = {
-        let cb = props.onmessages.clone();
-        Callback::from(move |e: Event| cb.emit(checked(&e)))
-    };
-    let onheartbeats = {
-        let cb = props.onheartbeats.clone();
-        Callback::from(move |e: Event| cb.emit(checked(&e)))
-    };
     html! {
         <section class="panel feed-panel" aria-label="event feed">
             <h2>{ "What happened" }</h2>
             <div class="feed-filters">
-                <label><input type="checkbox" data-testid="feed-messages" checked={props.messages} onchange={onmessages} />{ " messages" }</label>
-                <label><input type="checkbox" data-testid="feed-heartbeats" checked={props.heartbeats} onchange={onheartbeats} />{ " heartbeats" }</label>
+                { filter("feed-messages", " messages", props.messages, &props.onmessages) }
+                { filter("feed-heartbeats", " heartbeats", props.heartbeats, &props.onheartbeats) }
             </div>
+            { events(lab.future_len(), items) }
+        </section>
+    }
+}
+
+/// A filter of the feed: a ticked box and what it shows; it sends whether
+/// it is ticked.
+pub fn filter(testid: &str, label: &str, on: bool, ontoggle: &Callback<bool>) -> Html {
+    let onchange = ontoggle.reform(|e: Event| input_checked(&e));
+    html! {
+        <label><input type="checkbox" data-testid={testid.to_string()} checked={on} {onchange} />{ label.to_string() }</label>
+    }
+}
+
+/// The events listed, newest first, under a note of how many known events
+/// lie ahead while the clock is in the past.
+pub fn events(ahead: u64, items: Vec<Html>) -> Html {
+    html! {
+        <>
             if ahead > 0 {
                 <p class="ahead" data-testid="future">
                     { format!("You are in the past: {ahead} known events lie ahead. Step or play to replay them; acting now starts a new branch.") }
@@ -154,14 +165,8 @@ pub fn feed(props: &FeedProps) -> Html {
             <ol class="feed" data-testid="event-feed" reversed=true>
                 { for items }
             </ol>
-        </section>
+        </>
     }
-}
-
-fn checked(e: &Event) -> bool {
-    e.target_dyn_into::<web_sys::HtmlInputElement>()
-        .map(|i| i.checked())
-        .unwrap_or(false)
 }
 
 #[derive(Properties, PartialEq)]

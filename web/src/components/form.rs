@@ -17,6 +17,13 @@ pub fn input_text(e: &InputEvent) -> String {
         .unwrap_or_default()
 }
 
+/// Whether the checkbox an event came from is ticked (false if it came
+/// from elsewhere).
+pub fn input_checked(e: &Event) -> bool {
+    e.target_dyn_into::<web_sys::HtmlInputElement>()
+        .is_some_and(|i| i.checked())
+}
+
 /// The chosen value of the `<select>` an event came from.
 pub fn select_value(e: &Event) -> String {
     e.target_dyn_into::<web_sys::HtmlSelectElement>()

@@ -12,6 +12,8 @@ use yew::prelude::*;
 
 use super::op_word;
 use super::state::{Msg, ShardedHandle};
+use crate::components::feed;
+use crate::components::form::select_value;
 use crate::narrate::{self, Tone};
 
 /// Most events listed.
@@ -202,25 +204,9 @@ pub fn sharded_feed(props: &FeedProps) -> Html {
         });
     }
     let ahead = sim.events().len() as u64 - sim.position();
-    let onlog = {
-        let onmsg = props.onmsg.clone();
-        Callback::from(move |e: Event| {
-            let on = e
-                .target_dyn_into::<web_sys::HtmlInputElement>()
-                .is_some_and(|i| i.checked());
-            onmsg.emit(Msg::FeedLog(on));
-        })
-    };
-    let ongroup = {
-        let onmsg = props.onmsg.clone();
-        Callback::from(move |e: Event| {
-            let v = e
-                .target_dyn_into::<web_sys::HtmlSelectElement>()
-                .map(|s| s.value())
-                .unwrap_or_default();
-            onmsg.emit(Msg::FeedGroup(v));
-        })
-    };
+    let ongroup = props
+        .onmsg
+        .reform(|e: Event| Msg::FeedGroup(select_value(&e)));
     let options = sim.groups().iter().map(|g| {
         html! { <option value={g.name.clone()} selected={props.group == g.name}>{ g.name.clone() }</option> }
     });
@@ -235,16 +221,9 @@ pub fn sharded_feed(props: &FeedProps) -> Html {
                         { for options }
                     </select>
                 </label>
-                <label><input type="checkbox" data-testid="feed-log" checked={props.log} onchange={onlog} />{ " log, votes, commits" }</label>
+                { feed::filter("feed-log", " log, votes, commits", props.log, &props.onmsg.reform(Msg::FeedLog)) }
             </div>
-            if ahead > 0 {
-                <p class="ahead" data-testid="future">
-                    { format!("You are in the past: {ahead} known events lie ahead. Step or play to replay them; acting now starts a new branch.") }
-                </p>
-            }
-            <ol class="feed" data-testid="event-feed" reversed=true>
-                { for items }
-            </ol>
+            { feed::events(ahead, items) }
         </section>
     }
 }
