@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::TAU;
 use std::rc::Rc;
 
-use raftlab_core::raft::ReplicaState;
+use raftlab_core::raft::{RaftServer, ReplicaState};
 use raftlab_core::sim::{Flight, Sim, SimNode};
 use raftlab_core::types::{MessageBody, NodeId, Role};
+use raftlab_core::{MemLogStore, MemNetwork, MemStorage, StateMachine};
 use yew::prelude::*;
 
 use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
@@ -28,6 +29,8 @@ const RING: f64 = 218.0;
 const LANE: f64 = 7.0;
 /// How long a lost message stays drawn, simulated ms (the sim's memory).
 const FADE_MS: f64 = 400.0;
+/// The leader's crown, centred on (0, 0), 30 units wide.
+pub const CROWN: &str = "M-15,7 L-15,-5 L-7.5,1 L0,-10 L7.5,1 L15,-5 L15,7 Z";
 
 fn node_radius(count: usize) -> f64 {
     if count <= 7 {
@@ -110,11 +113,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
     let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
     let r = node_radius(ids.len());
     let c = VIEW / 2.0;
-    let centres: BTreeMap<NodeId, (f64, f64)> = ids
-        .iter()
-        .copied()
-        .zip(ring::positions(ids.len(), c, c, RING))
-        .collect();
+    let centres = centres(&ids, c, RING);
     let config = model::cluster_config(sim);
 
     // The links' click handlers, made once per set of nodes (a new
@@ -123,14 +122,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
         let mut out = BTreeMap::new();
         for &a in ids {
             for &b in ids {
-                let onlink = onlink.clone();
-                out.insert(
-                    (a, b),
-                    Callback::from(move |e: MouseEvent| {
-                        e.stop_propagation();
-                        onlink.emit((a, b));
-                    }),
-                );
+                out.insert((a, b), click_sends(onlink, (a, b)));
             }
         }
         out
@@ -315,6 +307,15 @@ pub fn cluster(props: &ClusterProps) -> Html {
     }
 }
 
+/// Where each of the nodes `ids` sits on a ring of `radius` around
+/// (`c`, `c`), the first at the top and the rest clockwise.
+pub fn centres(ids: &[NodeId], c: f64, radius: f64) -> BTreeMap<NodeId, (f64, f64)> {
+    ids.iter()
+        .copied()
+        .zip(ring::positions(ids.len(), c, c, radius))
+        .collect()
+}
+
 /// What the shapes and colours mean.
 #[function_component(Legend)]
 pub fn legend() -> Html {
@@ -383,26 +384,83 @@ fn links(props: &LinksProps) -> Html {
     let links = props.state.iter().filter_map(|&(a, b, up, cut)| {
         let pa = *props.centres.get(&a)?;
         let pb = *props.centres.get(&b)?;
-        let ((x0, y0), (x1, y1)) = ring::lane(pa, pb, r + 4.0, LANE);
-        let class = classes!("link", (!up).then_some("down"), cut.then_some("cut"));
-        let onclick = props.clicks.get(&(a, b)).cloned();
-        let title = if cut {
-            format!("S{a} → S{b} is cut: click to restore")
-        } else if !up {
-            format!("S{a} → S{b} crosses the partition")
-        } else {
-            format!("S{a} → S{b}: click to cut this direction")
-        };
-        Some(html! {
-            <g class={class} key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
-                data-up={up.to_string()} {onclick}>
-                <title>{ title }</title>
-                <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-                <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-            </g>
-        })
+        let lane = ring::lane(pa, pb, r + 4.0, LANE);
+        Some(link(
+            a,
+            b,
+            up,
+            cut,
+            lane,
+            props.clicks.get(&(a, b)).cloned(),
+        ))
     });
     html! { <g class="links">{ for links }</g> }
+}
+
+/// The one-way link from `a` to `b` drawn along `lane`: up, or down across
+/// a partition, or cut by a click (which `onclick` sends). Both views draw
+/// their links with it.
+pub fn link(
+    a: NodeId,
+    b: NodeId,
+    up: bool,
+    cut: bool,
+    ((x0, y0), (x1, y1)): ((f64, f64), (f64, f64)),
+    onclick: Option<Callback<MouseEvent>>,
+) -> Html {
+    let title = if cut {
+        format!("S{a} → S{b} is cut: click to restore")
+    } else if !up {
+        format!("S{a} → S{b} crosses the partition")
+    } else {
+        format!("S{a} → S{b}: click to cut this direction")
+    };
+    html! {
+        <g class={classes!("link", (!up).then_some("down"), cut.then_some("cut"))}
+            key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
+            data-up={up.to_string()} {onclick}>
+            <title>{ title }</title>
+            <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+            <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+        </g>
+    }
+}
+
+/// A click on a part of the drawing that sends `value` and goes no
+/// further (a click on the drawing itself would unselect the node).
+pub fn click_sends<T: Clone + 'static>(cb: &Callback<T>, value: T) -> Callback<MouseEvent> {
+    let cb = cb.clone();
+    Callback::from(move |e: MouseEvent| {
+        e.stop_propagation();
+        cb.emit(value.clone());
+    })
+}
+
+/// A live node's timer as an arc of radius `rr` around its centre, shrinking
+/// as the timer runs out: the heartbeat interval while it leads, else its
+/// election timeout. `frac_tick` is how far the drawing's time is past the
+/// simulator's (less than a ms).
+pub fn timer_arc<M: StateMachine>(
+    s: &RaftServer<MemStorage, MemLogStore, M, MemNetwork>,
+    frac_tick: f64,
+    (x, y): (f64, f64),
+    rr: f64,
+) -> Html {
+    let (class, left) = if s.state() == Role::Leader {
+        let hb = s.settings().heartbeat_interval.max(1) as f64;
+        let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
+        ("heartbeat-arc", left)
+    } else {
+        let (elapsed, timeout) = s.election_timer();
+        let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
+        ("timer-arc", left)
+    };
+    let circ = TAU * rr;
+    html! {
+        <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
+            stroke-dasharray={format!("{:.1} {:.1}", circ * left, circ)}
+            transform={format!("rotate(-90 {} {})", f(x), f(y))} />
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -426,35 +484,16 @@ fn draw_node(
     let now = sim.now() as f64;
     let frac_tick = (vt - now).clamp(0.0, 1.0);
 
-    // Election timer: what is left of it, as a shrinking arc.
-    let timer = server.and_then(|s| {
-        if s.state() == Role::Leader {
-            let hb = s.settings().heartbeat_interval.max(1) as f64;
-            let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
-            return Some(("heartbeat-arc", left));
-        }
-        if standing == Standing::Learner || standing == Standing::Outside {
-            return None;
-        }
-        let (elapsed, timeout) = s.election_timer();
-        let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
-        Some(("timer-arc", left))
-    });
-    let timer = timer.map(|(class, left)| {
-        let rr = r + 8.0;
-        let circ = TAU * rr;
-        html! {
-            <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
-                stroke-dasharray={format!("{:.1} {:.1}", circ * left, circ)}
-                transform={format!("rotate(-90 {} {})", f(x), f(y))} />
-        }
-    });
+    // Election timer: what is left of it, as a shrinking arc (learners and
+    // servers outside the configuration never stand for election).
+    let timer = server
+        .filter(|s| s.state() == Role::Leader || standing == Standing::Voter)
+        .map(|s| timer_arc(s, frac_tick, (x, y), r + 8.0));
 
     let crown = (alive && role == Role::Leader).then(|| {
         let cy = y - r - 18.0;
         html! {
-            <path class="crown" transform={format!("translate({} {})", f(x), f(cy))}
-                d="M-15,7 L-15,-5 L-7.5,1 L0,-10 L7.5,1 L15,-5 L15,7 Z" />
+            <path class="crown" transform={format!("translate({} {})", f(x), f(cy))} d={CROWN} />
         }
     });
 
@@ -516,13 +555,7 @@ fn draw_node(
         }
     });
 
-    let onclick = {
-        let onselect = onselect.clone();
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            onselect.emit(if selected { None } else { Some(id) });
-        })
-    };
+    let onclick = click_sends(onselect, (!selected).then_some(id));
     let class = classes!(
         "node",
         role.as_str(),

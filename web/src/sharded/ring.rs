@@ -6,7 +6,6 @@
 //! proposed to it.
 
 use std::collections::BTreeMap;
-use std::f64::consts::{FRAC_PI_2, TAU};
 
 use raftlab_core::meta::GroupId;
 use raftlab_core::sim::sharded::{MigrationPhase, ShardedSim};
@@ -17,6 +16,8 @@ use yew::prelude::*;
 use super::lab::{name, Standing};
 use super::op_word;
 use super::state::ShardedHandle;
+use crate::components::cluster;
+use crate::ring;
 
 /// Side of the square drawing, user units.
 const VIEW: f64 = 300.0;
@@ -41,34 +42,6 @@ fn node_radius(count: usize) -> f64 {
     }
 }
 
-/// Centres of `count` nodes on the ring, the first at the top, clockwise.
-fn positions(count: usize, c: f64, radius: f64) -> Vec<(f64, f64)> {
-    (0..count)
-        .map(|i| {
-            let a = TAU * i as f64 / count.max(1) as f64 - FRAC_PI_2;
-            (c + radius * a.cos(), c + radius * a.sin())
-        })
-        .collect()
-}
-
-/// The lane from node `a` to node `b` (edge to edge, shifted aside).
-fn lane(a: (f64, f64), b: (f64, f64), r: f64) -> ((f64, f64), (f64, f64)) {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-    let (ux, uy) = (dx / len, dy / len);
-    let (nx, ny) = (-uy * LANE, ux * LANE);
-    (
-        (a.0 + ux * r + nx, a.1 + uy * r + ny),
-        (b.0 - ux * r + nx, b.1 - uy * r + ny),
-    )
-}
-
-fn along(l: ((f64, f64), (f64, f64)), t: f64) -> (f64, f64) {
-    let t = t.clamp(0.0, 1.0);
-    let ((x0, y0), (x1, y1)) = l;
-    (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
-}
-
 #[derive(Properties, PartialEq)]
 pub struct GroupRingProps {
     pub lab: ShardedHandle,
@@ -91,11 +64,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
     let ids: Vec<NodeId> = sim.group_nodes(g).to_vec();
     let r = node_radius(ids.len());
     let c = VIEW / 2.0;
-    let centres: BTreeMap<NodeId, (f64, f64)> = ids
-        .iter()
-        .copied()
-        .zip(positions(ids.len(), c, RING))
-        .collect();
+    let centres = cluster::centres(&ids, c, RING);
     // Tall enough for a node at the bottom of the ring and its role word
     // (an even number of nodes puts one there).
     let bottom = centres.values().map(|p| p.1).fold(0.0, f64::max) + r + 20.0;
@@ -106,32 +75,11 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
     let links = ids.iter().flat_map(|&a| {
         let centres = &centres;
         ids.iter().filter(move |&&b| b != a).map(move |&b| {
-            let ((x0, y0), (x1, y1)) = lane(centres[&a], centres[&b], r + 3.0);
+            let lane = ring::lane(centres[&a], centres[&b], r + 3.0, LANE);
             let cut = sim.cut_links().contains(&(a, b));
             let up = sim.link_up(a, b);
-            let onclick = {
-                let onlink = props.onlink.clone();
-                Callback::from(move |e: MouseEvent| {
-                    e.stop_propagation();
-                    onlink.emit((a, b));
-                })
-            };
-            let title = if cut {
-                format!("S{a} → S{b} is cut: click to restore")
-            } else if !up {
-                format!("S{a} → S{b} crosses the partition")
-            } else {
-                format!("S{a} → S{b}: click to cut this direction")
-            };
-            html! {
-                <g class={classes!("link", (!up).then_some("down"), cut.then_some("cut"))}
-                    key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
-                    data-up={up.to_string()} {onclick}>
-                    <title>{ title }</title>
-                    <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-                    <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
-                </g>
-            }
+            let onclick = cluster::click_sends(&props.onlink, (a, b));
+            cluster::link(a, b, up, cut, lane, Some(onclick))
         })
     });
     let nodes = ids.iter().map(|&id| {
@@ -162,7 +110,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
         let a = *centres.get(&fl.msg.from)?;
         let b = *centres.get(&fl.msg.to)?;
         let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
-        let (x, y) = along(lane(a, b, r), (at - fl.sent_at as f64) / span);
+        let (x, y) = ring::along(ring::lane(a, b, r, LANE), (at - fl.sent_at as f64) / span);
         Some(html! {
             <g class="dropped" data-testid="dropped" transform={format!("translate({} {})", f(x), f(y))}
                 opacity={format!("{:.2}", 1.0 - age / FADE_MS)}>
@@ -280,29 +228,12 @@ fn draw_node(
     let commit = server.map(|s| s.commit_idx()).unwrap_or(0);
     let applied = server.map(|s| s.last_applied_idx()).unwrap_or(0);
     let frac_tick = (vt - sim.now() as f64).clamp(0.0, 1.0);
-    let timer = server.map(|s| {
-        if s.state() == Role::Leader {
-            let hb = s.settings().heartbeat_interval.max(1) as f64;
-            let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
-            ("heartbeat-arc", left)
-        } else {
-            let (elapsed, timeout) = s.election_timer();
-            let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
-            ("timer-arc", left)
-        }
-    });
-    let timer = timer.map(|(class, left)| {
-        let rr = r + 6.0;
-        html! {
-            <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
-                stroke-dasharray={format!("{:.1} {:.1}", TAU * rr * left, TAU * rr)}
-                transform={format!("rotate(-90 {} {})", f(x), f(y))} />
-        }
-    });
+    // Every live node's timer, learners' too.
+    let timer = server.map(|s| cluster::timer_arc(s, frac_tick, (x, y), r + 6.0));
     let crown = (alive && role == Role::Leader).then(|| {
         html! {
             <path class="crown" transform={format!("translate({} {}) scale(0.75)", f(x), f(y - r - 13.0))}
-                d="M-15,7 L-15,-5 L-7.5,1 L0,-10 L7.5,1 L15,-5 L15,7 Z" />
+                d={cluster::CROWN} />
         }
     });
     let word = if !alive {
@@ -318,13 +249,7 @@ fn draw_node(
             Role::Follower => "follower",
         }
     };
-    let onclick = {
-        let onselect = onselect.clone();
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            onselect.emit(if selected { None } else { Some(id) });
-        })
-    };
+    let onclick = cluster::click_sends(onselect, (!selected).then_some(id));
     // Below the node on the lower half of the ring, above it on the upper.
     let below = y >= VIEW / 2.0 - 1.0;
     let detail_y = if below { y + r + 14.0 } else { y - r - 30.0 };
@@ -388,16 +313,10 @@ fn draw_flight(
     let a = *centres.get(&fl.msg.from)?;
     let b = *centres.get(&fl.msg.to)?;
     let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
-    let (x, y) = along(lane(a, b, r), (vt - fl.sent_at as f64) / span);
+    let (x, y) = ring::along(ring::lane(a, b, r, LANE), (vt - fl.sent_at as f64) / span);
     let (class, text) = glyph(fl);
     let id = fl.id;
-    let onclick = {
-        let ondrop = ondrop.clone();
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            ondrop.emit(id);
-        })
-    };
+    let onclick = cluster::click_sends(ondrop, id);
     let shape = match class {
         "m-prevote" | "m-vote" | "m-yes" | "m-no" => html! { <circle class="shape" r="9" /> },
         "m-heartbeat" => {
