@@ -315,8 +315,12 @@ impl Cluster {
         }
     }
 
-    /// Restarts a crashed `id` from its persisted state.
+    /// Restarts a crashed `id` from its persisted state; a running one is
+    /// left as it is.
     pub fn restart(&mut self, id: NodeId) {
+        if !matches!(self.nodes.get(&id), Some(Slot::Down(..))) {
+            return;
+        }
         if let Some(Slot::Down(st, log)) = self.nodes.remove(&id) {
             self.start_from(id, st, log);
         }

@@ -1790,27 +1790,17 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.on_membership_committed(&e);
             }
         }
+        self.maybe_leave_joint();
         self.advance_reads();
     }
 
     fn on_membership_committed(&mut self, e: &Entry) {
         let me = self.id();
-        if e.kind == EntryKind::JointEnter && self.config_index() == e.index {
-            // Thesis §4.3: once C_old,new commits, the leader moves to C_new.
-            let voters: Vec<NodeId> = self.config().voters.iter().copied().collect();
-            let index = self.log.last_index() + 1;
-            let term = self.current_term;
-            self.append_own(Entry {
-                term,
-                index,
-                kind: EntryKind::JointLeave,
-                data: format_ids(&voters),
-            });
-            self.bcast_append();
-            return;
-        }
         if self.config_index() <= e.index && !self.config().is_voter(me) {
             // Thesis §4.2.2: a removed leader steps down once C_new commits.
+            // Its peers are forgotten as it steps down, so first tell them
+            // the commit: otherwise they learn it only from the next leader.
+            self.bcast_heartbeat();
             let term = self.current_term;
             self.become_follower(
                 term,
@@ -1818,6 +1808,34 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 "removed from the configuration; stepping down now that the change committed (thesis §4.2.2)",
             );
         }
+    }
+
+    /// Thesis §4.3: once C_old,new has committed, the leader appends C_new,
+    /// whoever proposed the joint change: a leader elected after the
+    /// proposer fell finds the joint configuration committed in its log and
+    /// must finish the change, or the cluster stays joint for good. Like any
+    /// configuration entry it waits until an entry of the leader's own term
+    /// has committed (the 2015 raft-dev fix in the thesis errata), which a
+    /// new leader's NoOp provides.
+    fn maybe_leave_joint(&mut self) {
+        if self.state != Role::Leader
+            || !self.config().is_joint()
+            || self.config_index() > self.last_applied_idx
+            || self.log.term_at(self.commit_idx) != Some(self.current_term)
+        {
+            return;
+        }
+        let voters: Vec<NodeId> = self.config().voters.iter().copied().collect();
+        let index = self.log.last_index() + 1;
+        let term = self.current_term;
+        self.append_own(Entry {
+            term,
+            index,
+            kind: EntryKind::JointLeave,
+            data: format_ids(&voters),
+        });
+        self.maybe_commit();
+        self.bcast_append();
     }
 
     fn append_own(&mut self, e: Entry) {
@@ -2025,6 +2043,12 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         }
         if !self.config().is_voter(target) {
             return Err(ProposeError::Invalid(format!("S{target} is not a voter")));
+        }
+        if matches!(self.transfer, Some((t, _)) if t == target) {
+            // Already under way: asking again must not extend its deadline,
+            // or a retrying client keeps proposals refused for ever
+            // (thesis §3.10; raft-rs and etcd ignore it too).
+            return Ok(());
         }
         self.transfer = Some((target, 0));
         self.transfer_sent = false;

@@ -363,3 +363,99 @@ fn nonsensical_membership_changes_are_refused() {
         .propose_conf_change(ConfChange::AddLearner(7))
         .is_err());
 }
+
+/// Whether `m` carries the entry that ends a joint configuration (C_new).
+fn carries_joint_leave(m: &raftlab_core::Message) -> bool {
+    matches!(&m.body, raftlab_core::MessageBody::AppendEntries(r)
+        if r.entries.iter().any(|e| e.kind == EntryKind::JointLeave))
+}
+
+/// Thesis §4.3: once C_old,new has committed, the leader moves the cluster
+/// on to C_new, whoever proposed the change. Here the proposer dies before
+/// anyone receives its C_new; the next leader finds C_old,new committed in
+/// its own log and must append C_new itself, or the cluster stays joint
+/// forever and refuses every later change as pending.
+#[test]
+fn new_leader_finishes_a_joint_change_its_predecessor_committed_thesis_4_3() {
+    let mut c = Cluster::new(5, config(&none(), |_| {}));
+    c.elect(1);
+    c.run_ticks(1);
+    // Nothing that carries C_new leaves S1.
+    c.drop_if(carries_joint_leave);
+    let (joint, _) = c
+        .node_mut(1)
+        .propose_conf_change(ConfChange::Joint(vec![1, 2, 3]))
+        .unwrap();
+    c.run_ticks(c.config.heartbeat_interval + 1);
+    assert!(c.node(1).commit_idx() >= joint, "C_old,new committed");
+    assert!(!c.node(1).config().is_joint(), "S1 itself appended C_new");
+    for id in 2..=5 {
+        assert!(c.node(id).config().is_joint(), "S{id} never saw C_new");
+    }
+    for id in [2, 3] {
+        assert!(c.node(id).commit_idx() >= joint, "S{id} applied C_old,new");
+    }
+    c.crash(1);
+    c.recover();
+    // Whoever wins next (S4 and S5 may campaign too: they are voters of
+    // C_old) has C_old,new committed in its log and no C_new.
+    c.run_ticks(4 * c.config.election_timeout_max);
+    let leaders = c.leaders();
+    assert_eq!(leaders.len(), 1, "one leader: {leaders:?}");
+    let leader = leaders[0];
+    assert!([2, 3].contains(&leader), "a member of C_new leads");
+    // S4 and S5, removed, are no longer told anything (thesis §4.2.3).
+    for id in [2, 3] {
+        assert!(!c.node(id).config().is_joint(), "S{id} left C_old,new");
+    }
+    assert_eq!(voters(&c, leader), vec![1, 2, 3]);
+    // The change is finished: a new one is accepted.
+    assert!(c
+        .node_mut(leader)
+        .propose_conf_change(ConfChange::Remove(1))
+        .is_ok());
+}
+
+/// Thesis §4.2.2: a leader that removes itself steps down once C_new
+/// commits; it tells the remaining servers that the change committed before
+/// it goes, so they do not show it pending until the next election.
+#[test]
+fn removed_leader_tells_followers_its_removal_committed_before_stepping_down_thesis_4_2_2() {
+    let mut c = Cluster::new(3, config(&none(), |_| {}));
+    c.elect(1);
+    c.run_ticks(1);
+    let (idx, _) = c
+        .node_mut(1)
+        .propose_conf_change(ConfChange::Remove(1))
+        .unwrap();
+    c.deliver_all();
+    assert_eq!(c.node(1).state(), Role::Follower, "S1 stepped down");
+    assert!(c.leaders().is_empty(), "no election has happened yet");
+    for id in [2, 3] {
+        assert!(
+            c.node(id).commit_idx() >= idx,
+            "S{id} learned that its leader's removal committed"
+        );
+    }
+}
+
+/// Thesis §3.10 (as raft-rs and etcd do it): asking again to transfer to
+/// the same target does not restart the transfer's timeout, so a client
+/// that keeps retrying cannot keep the leader refusing proposals forever.
+#[test]
+fn repeated_transfer_to_the_same_target_keeps_its_deadline_thesis_3_10() {
+    let mut c = Cluster::new(3, config(&none(), |_| {}));
+    c.elect(1);
+    c.run_ticks(1);
+    c.isolate(3);
+    c.node_mut(1).transfer_leadership(3).unwrap();
+    let timeout = c.config.election_timeout_min;
+    for _ in 0..4 {
+        c.run_ticks(timeout / 4);
+        let _ = c.node_mut(1).transfer_leadership(3);
+    }
+    // An election timeout after the first request.
+    c.run_ticks(timeout - 4 * (timeout / 4));
+    assert_eq!(c.node(1).transfer_target(), None, "the transfer timed out");
+    assert!(c.node_mut(1).propose_entry(put_cmd(7, "k", "v")).is_ok());
+}
