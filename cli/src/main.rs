@@ -7,10 +7,13 @@
 //!
 //! Exit codes are part of the interface, so scripts and CI can rely on them:
 //! 0 means safe / identical, 1 means a violation or a difference was found,
-//! 2 means the input or the arguments could not be used.
+//! 2 means the input or the arguments could not be used, 3 means a chaos
+//! run was safe but stuck: it did not converge in its calm period.
+//! (`check::convergence`).
 
 mod chaos;
 mod check;
+mod progress;
 mod replay;
 mod run;
 mod sharded;
@@ -72,6 +75,11 @@ pub struct RunArgs {
     /// `raftlab chaos` makes for this seed.
     #[arg(long)]
     pub chaos: bool,
+    /// With --chaos: the calm period that ends the run (healed, restarted,
+    /// no faults, clients still writing), within which the cluster must
+    /// converge; capped at half of --until. 0 for none.
+    #[arg(long, default_value = "10s")]
+    pub calm: Millis,
     /// Chance that a message is lost, 0 to 1.
     #[arg(long)]
     pub loss: Option<f64>,
@@ -132,6 +140,10 @@ pub struct ChaosArgs {
     /// Simulated time per seed, e.g. 30s.
     #[arg(long, default_value = "30s")]
     pub until: Millis,
+    /// The calm period that ends each seed's run, within which the cluster
+    /// must converge; capped at half of --until.
+    #[arg(long, default_value = "10s")]
+    pub calm: Millis,
     /// Cluster size per seed: a number, or a range like 3..7 (inclusive),
     /// from which each seed picks its size deterministically.
     #[arg(long, default_value = "3..7")]

@@ -51,6 +51,7 @@ pub fn setup(args: &RunArgs) -> Result<(Sim, Option<Chaos>), String> {
     if let Some(c) = args.clients {
         opts.clients = c;
     }
+    opts.calm_ms = args.calm.0;
     let sim = Sim::new(args.seed, args.nodes.unwrap_or(5), cfg)?;
     let chaos = (opts.faults || opts.clients > 0).then(|| Chaos::new(args.seed, opts));
     Ok((sim, chaos))
@@ -123,6 +124,14 @@ pub fn main(args: &RunArgs) -> Result<u8, String> {
     let bar = time_bar(until);
     simulate(&mut sim, chaos, until, &bar);
     bar.finish_and_clear();
+    if let Some(stalled) = sim.stalled() {
+        // What ran before it stopped is kept, to look at.
+        if let Some(path) = &args.trace {
+            write_trace(path, &sim)?;
+        }
+        eprintln!("error: {stalled}");
+        return Ok(1);
+    }
     let elapsed = started.elapsed();
 
     let report = sim.checker().clone().finish();
@@ -155,8 +164,15 @@ pub fn main(args: &RunArgs) -> Result<u8, String> {
         );
     }
     print!("{}", summary::render_verdict(&report));
+    let conv = raftlab_core::check::convergence_of(sim.header(), sim.events());
+    if args.chaos {
+        println!("convergence: {}", conv.summary());
+        for u in conv.unmet.iter().skip(1) {
+            println!("             also: {}", u.message);
+        }
+    }
     if report.is_safe() {
-        return Ok(0);
+        return Ok(if conv.is_stuck() { 3 } else { 0 });
     }
     let events = sim.events();
     let line_of = |seq: u64| -> Option<String> {

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use raftlab_core::check::sharded::{check_sharded_trace_str, ShardedReport};
+use raftlab_core::check::sharded::{
+    check_sharded_trace_str, groups_of, ShardedConvergence, ShardedReport,
+};
 use raftlab_core::sim::sharded::chaos::{ShardedChaos, ShardedChaosOptions};
 use raftlab_core::sim::sharded::{
     sharded_actions_of, ShardBug, ShardedConfig, ShardedEvent, ShardedSim,
@@ -193,14 +195,19 @@ pub fn run(args: &RunArgs) -> Result<u8, String> {
         } else {
             0
         }),
+        calm_ms: args.calm.0,
         ..ShardedChaosOptions::default()
     };
     let started = std::time::Instant::now();
-    // One drive over the whole time: chaos calms down at 80% of it, so
+    // One drive over the whole time: chaos ends with its calm period, so
     // driving in slices would be another run.
     match (opts.faults || opts.clients > 0).then(|| ShardedChaos::new(args.seed, opts)) {
         Some(mut c) => c.drive(&mut sim, until),
         None => sim.run_until(until),
+    }
+    if let Some(stalled) = sim.stalled() {
+        eprintln!("error: {stalled}");
+        return Ok(1);
     }
     let report = sim.checker().clone().finish();
     let c = sim.config();
@@ -231,7 +238,22 @@ pub fn run(args: &RunArgs) -> Result<u8, String> {
         events.get(i).map(ShardedEvent::to_line)
     };
     print!("{}", verdict(&report, &line_of, args.explain));
-    Ok(if report.is_safe() { 0 } else { 1 })
+    let header = sim.header();
+    let mut conv = ShardedConvergence::new(header, &groups_of(header)?);
+    for e in sim.events() {
+        conv.observe(&e.group, &e.event);
+    }
+    let conv = conv.finish();
+    if args.chaos {
+        println!("convergence: {}", conv.summary());
+    }
+    Ok(if !report.is_safe() {
+        1
+    } else if conv.is_stuck() {
+        3
+    } else {
+        0
+    })
 }
 
 /// The events of a sharded trace with their groups.
@@ -314,6 +336,10 @@ pub fn replay(name: &str, text: &str) -> u8 {
     };
     let started = std::time::Instant::now();
     sim.run_until(until);
+    if let Some(stalled) = sim.stalled() {
+        eprintln!("error: {name}: {stalled}");
+        return 1;
+    }
     let replayed = sim.trace_jsonl();
     println!(
         "raftlab replay: {name} (sharded, seed {}, {} groups, {} actions, {} events, {:.1} s simulated, re-run in {:.2} s)",

@@ -322,3 +322,25 @@ fn bad_arguments_exit_2_and_say_why() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("loss"), "{}", stderr(&o));
 }
+
+/// Another program's trace (string clients, bodies not raftlab's): a
+/// leader that commits what only 2 of its 5 voters wrote is UNSAFE under
+/// `commit_quorum` (§5.3, Figure 2); the same trace with a third voter's
+/// writes is SAFE.
+#[test]
+fn check_judges_a_foreign_trace_whose_leader_commits_on_2_of_5() {
+    let dir = Scratch::new("cli", "foreign");
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/foreign");
+    let bad = data.join("commit_by_2_of_5.jsonl");
+    let o = raftlab(&["check", bad.to_str().unwrap()], &dir.0);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 1, "{out}{}", stderr(&o));
+    assert!(out.contains("UNSAFE"), "{out}");
+    assert!(out.contains("commit_quorum"), "{out}");
+    assert!(out.contains("§5.3"), "{out}");
+
+    let good = data.join("commit_by_3_of_5.jsonl");
+    let o = raftlab(&["check", good.to_str().unwrap()], &dir.0);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("SAFE"), "{}", stdout(&o));
+}

@@ -231,7 +231,7 @@ fn main() {
         if op.is_multiple_of(4) {
             // A read served by the leader.
             g.emit(EventKind::Client {
-                client,
+                client: client.into(),
                 op: KvOp::Get,
                 key: key.clone(),
                 value: None,
@@ -240,7 +240,7 @@ fn main() {
             });
             let result = Some(g.values[slot].clone());
             g.emit(EventKind::Client {
-                client,
+                client: client.into(),
                 op: KvOp::Get,
                 key,
                 value: None,
@@ -251,7 +251,7 @@ fn main() {
         }
         let value = format!("v{op}");
         g.emit(EventKind::Client {
-            client,
+            client: client.into(),
             op: KvOp::Put,
             key: key.clone(),
             value: Some(value.clone()),
@@ -264,7 +264,7 @@ fn main() {
         g.replicate(EntryKind::Normal, cmd);
         g.values[slot] = Some(value);
         g.emit(EventKind::Client {
-            client,
+            client: client.into(),
             op: KvOp::Put,
             key,
             value: None,

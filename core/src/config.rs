@@ -27,6 +27,13 @@ pub enum Bug {
     /// Count learners in quorums (breaks thesis §4.2.1).
     #[serde(rename = "learner-in-quorum")]
     LearnerInQuorum,
+    /// Test-only: a leader never appends C_new once C_old,new commits, so
+    /// the cluster stays joint (breaks thesis §4.3's progress, not safety).
+    /// Hidden from `ALL`, so neither the page nor the CLI offers it; the
+    /// convergence tests use it to show that a stuck run is reported.
+    #[doc(hidden)]
+    #[serde(rename = "stay-joint")]
+    StayJoint,
 }
 
 impl Bug {
@@ -49,6 +56,7 @@ impl Bug {
             Bug::ForgetVoteOnRestart => "forget-vote-on-restart",
             Bug::CommitWithoutMin => "commit-without-min",
             Bug::LearnerInQuorum => "learner-in-quorum",
+            Bug::StayJoint => "stay-joint",
         }
     }
 
@@ -66,6 +74,7 @@ impl Bug {
             Bug::ForgetVoteOnRestart => "a restarted server forgets whom it voted for in its current term (Figure 2)",
             Bug::CommitWithoutMin => "a follower sets its commit index to leader_commit even past its own last new entry (Figure 2)",
             Bug::LearnerInQuorum => "learners are counted in vote and commit quorums (thesis §4.2.1)",
+            Bug::StayJoint => "a leader never moves from C_old,new to C_new (thesis §4.3)",
         }
     }
 }

@@ -1822,6 +1822,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             || !self.config().is_joint()
             || self.config_index() > self.last_applied_idx
             || self.log.term_at(self.commit_idx) != Some(self.current_term)
+            || self.cfg.bugs.has(Bug::StayJoint)
         {
             return;
         }

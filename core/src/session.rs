@@ -491,11 +491,17 @@ fn put_config(w: &mut Vec<u8>, c: &SimConfig) {
             12 => put_varint(w, c.client_retry_ms),
             13 => put_varint(w, c.client_timeout_ms),
             _ => {
-                put_varint(w, c.bugs.len() as u64);
-                for b in &c.bugs {
-                    let k = Bug::ALL.iter().position(|x| x == b).unwrap_or(0);
-                    w.push(k as u8);
-                }
+                // Only the bugs a user can choose travel in a link; a
+                // test-only one (hidden from `Bug::ALL`) has no code and is
+                // left out rather than written as another bug's.
+                let codes: Vec<u8> = c
+                    .bugs
+                    .iter()
+                    .filter_map(|b| Bug::ALL.iter().position(|x| x == b))
+                    .map(|k| k as u8)
+                    .collect();
+                put_varint(w, codes.len() as u64);
+                w.extend_from_slice(&codes);
             }
         }
     }
@@ -504,7 +510,7 @@ fn put_config(w: &mut Vec<u8>, c: &SimConfig) {
 /// Action kinds in the binary form: a kind's byte is its place in
 /// `Action::KINDS`, so that list only ever grows at its end (shared links
 /// already out there decode by it).
-const KINDS: [&str; 16] = Action::KINDS;
+const KINDS: [&str; 17] = Action::KINDS;
 
 fn put_action(w: &mut Vec<u8>, a: &Action) {
     let kind = |name: &str| KINDS.iter().position(|k| *k == name).unwrap_or(0) as u8;
@@ -585,6 +591,10 @@ fn put_action(w: &mut Vec<u8>, a: &Action) {
         Action::DropMessage { id } => {
             w.push(kind("drop_message"));
             put_varint(w, *id);
+        }
+        Action::Calm { ms } => {
+            w.push(kind("calm"));
+            put_varint(w, *ms);
         }
         Action::Network {
             latency_ms,
@@ -800,6 +810,7 @@ fn get_action(r: &mut Reader<'_>) -> Result<Action, SessionError> {
             }
         }
         "drop_message" => Action::DropMessage { id: r.varint()? },
+        "calm" => Action::Calm { ms: r.varint()? },
         _ => {
             let mask = r.byte()?;
             if mask & !15 != 0 {

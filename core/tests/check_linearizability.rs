@@ -48,7 +48,7 @@ fn end(
 fn kind(e: &Ev) -> EventKind {
     let is_get_ok = e.op == KvOp::Get && e.phase == ClientPhase::Ok;
     EventKind::Client {
-        client: e.client,
+        client: e.client.into(),
         op: e.op.clone(),
         key: e.key.to_string(),
         value: if e.phase == ClientPhase::Invoke {

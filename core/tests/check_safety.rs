@@ -942,7 +942,7 @@ mod fuzz {
                 prop::option::of(prop::option::of("[ab]"))
             )
                 .prop_map(|(client, op, key, phase, result)| EventKind::Client {
-                    client,
+                    client: client.into(),
                     op: [KvOp::Put, KvOp::Get, KvOp::Delete][usize::from(op)].clone(),
                     key,
                     value: Some("a".into()),

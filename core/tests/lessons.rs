@@ -127,8 +127,8 @@ fn figure8_broken_loses_a_committed_write_and_the_correct_core_does_not() {
     assert!(broken.violations.iter().any(|r| r == "leader_completeness"));
     let acked = |sim: &Sim| {
         sim.events().iter().any(|e| {
-            matches!(&e.kind, EventKind::Client { client: 4, phase, .. }
-                if *phase == raftlab_core::trace::ClientPhase::Ok)
+            matches!(&e.kind, EventKind::Client { client, phase, .. }
+                if *client == 4 && *phase == raftlab_core::trace::ClientPhase::Ok)
         })
     };
     assert!(acked(&sim_b), "the broken leader acknowledged X");

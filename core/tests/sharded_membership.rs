@@ -413,8 +413,10 @@ fn sharded_chaos_with_membership_changes_stays_safe_and_changes_happen() {
             ..ShardedConfig::default()
         };
         let mut s = ShardedSim::new(seed, cfg).unwrap();
+        // Faults for the first 9.6 s, then a short calm period.
         let opts = ShardedChaosOptions {
             fault_every_ms: 150,
+            calm_ms: 2_400,
             ..ShardedChaosOptions::default()
         };
         ShardedChaos::new(seed, opts).drive(&mut s, 12_000);

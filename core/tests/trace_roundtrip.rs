@@ -308,7 +308,7 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         )
             .prop_map(
                 |((client, op, key, value), phase, result)| EventKind::Client {
-                    client,
+                    client: client.into(),
                     op,
                     key,
                     value,

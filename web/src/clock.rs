@@ -10,6 +10,8 @@
 //! when), lets a lesson hold or drive the clock (inside `Lab`), and can
 //! scrub; sharded mode has none of that.
 
+use raftlab_core::sim::Stalled;
+
 use crate::state::{SPEED_MAX, SPEED_MIN};
 
 /// Longest wall-clock frame counted, ms (a tab in the background stalls).
@@ -27,6 +29,20 @@ pub trait Clock {
     fn step_back(&mut self);
     /// Goes to just after the micro-step that emitted event `seq`.
     fn goto_event(&mut self, seq: u64);
+    /// Why the simulator stopped making progress, if it did (its clock
+    /// stopped moving): the page stops the clock there rather than
+    /// freezing the tab.
+    fn stalled(&self) -> Option<&Stalled>;
+}
+
+/// The notice a stalled run shows: when it stopped, and what to report.
+pub fn stall_notice(s: &Stalled) -> String {
+    format!(
+        "The simulation stopped making progress at {} ms (seed {}; looping: {}). \
+         The clock stopped there: this is a simulator bug worth reporting. \
+         Go back in time or reset to go on.",
+        s.time, s.seed, s.looping
+    )
 }
 
 /// The micro-step that going back one event rebuilds: the one before the
@@ -70,8 +86,9 @@ pub enum Move {
 
 impl Move {
     /// Moves `lab` at the view's `speed`, stopping the clock (`playing`)
-    /// for a step or a jump to an event. A frame that comes while the clock
-    /// is stopped is the view's to drop before this.
+    /// for a step or a jump to an event, or when the run stalls. A frame
+    /// that comes while the clock is stopped is the view's to drop before
+    /// this.
     pub fn apply(self, lab: &mut impl Clock, playing: &mut bool, speed: f64) {
         match self {
             Move::Frame(wall_ms) => lab.advance(wall_ms.clamp(0.0, MAX_FRAME_MS) * speed),
@@ -89,6 +106,9 @@ impl Move {
                 lab.goto_event(seq);
             }
         }
+        if lab.stalled().is_some() {
+            *playing = false;
+        }
     }
 
     /// Whether the run went forward through new events (the single-group
@@ -102,9 +122,10 @@ impl Move {
 mod tests {
     use super::*;
 
-    /// A lab that only writes down what the clock asked of it.
+    /// A lab that only writes down what the clock asked of it, and stalls
+    /// when told to.
     #[derive(Default)]
-    struct Log(Vec<String>);
+    struct Log(Vec<String>, Option<Stalled>);
 
     impl Clock for Log {
         fn advance(&mut self, dt: f64) {
@@ -122,6 +143,38 @@ mod tests {
         fn goto_event(&mut self, seq: u64) {
             self.0.push(format!("goto_event {seq}"));
         }
+        fn stalled(&self) -> Option<&Stalled> {
+            self.1.as_ref()
+        }
+    }
+
+    #[test]
+    fn a_stalled_run_stops_the_clock_and_says_when() {
+        let mut lab = Log::default();
+        let mut playing = true;
+        Move::Frame(16.0).apply(&mut lab, &mut playing, 1.0);
+        assert!(playing);
+        lab.1 = Some(Stalled {
+            seed: 3,
+            time: 1234,
+            step: 99,
+            steps: 100_000,
+            looping: "S2's tick next".into(),
+        });
+        for m in [Move::Frame(16.0), Move::Forward(100)] {
+            playing = true;
+            m.apply(&mut lab, &mut playing, 1.0);
+            assert!(!playing, "{m:?} leaves the clock stopped");
+        }
+        let text = stall_notice(lab.1.as_ref().unwrap());
+        assert!(
+            text.contains("stopped making progress at 1234 ms"),
+            "{text}"
+        );
+        assert!(
+            text.contains("seed 3") && text.contains("S2's tick"),
+            "{text}"
+        );
     }
 
     #[test]

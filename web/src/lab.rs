@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 
 use raftlab_core::lesson::{Breakpoint, BreakpointWatch, Lesson, LessonRun, StepStatus};
-use raftlab_core::sim::{Action, HistoryStart, Sim, SimConfig};
+use raftlab_core::sim::{Action, HistoryStart, Sim, SimConfig, Stalled};
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::types::{NodeId, Role};
 
@@ -342,6 +342,14 @@ impl Lab {
         Ok(out)
     }
 
+    /// A stalled run goes no further: the visual clock stays where the
+    /// simulator's stopped.
+    fn hold_if_stalled(&mut self) {
+        if self.sim.stalled().is_some() {
+            self.vt = self.sim.now() as f64;
+        }
+    }
+
     /// The simulated time the known history reaches.
     pub fn known_end(&self) -> u64 {
         let last = self.sim.events().last().map(|e| e.time).unwrap_or(0);
@@ -496,6 +504,7 @@ impl Clock for Lab {
             self.vt = target;
             self.sim.run_until(self.vt.floor() as u64);
         }
+        self.hold_if_stalled();
         self.refresh();
     }
 
@@ -513,6 +522,7 @@ impl Clock for Lab {
             self.vt = target;
             self.sim.run_until(self.vt as u64);
         }
+        self.hold_if_stalled();
         self.refresh();
     }
 
@@ -531,6 +541,10 @@ impl Clock for Lab {
         sim.goto_step(target);
         self.vt = sim.now() as f64;
         self.rewatch();
+    }
+
+    fn stalled(&self) -> Option<&Stalled> {
+        self.sim.stalled()
     }
 
     fn goto_event(&mut self, seq: u64) {

@@ -236,6 +236,10 @@ pub fn action_label(action: &Action) -> String {
             format!("client {client}: {}", command_label(&cmd))
         }
         Action::DropMessage { id } => format!("drop message #{id}"),
+        Action::Calm { ms } => format!(
+            "calm for {:.1} s: heal the network, no loss, restart every crashed server",
+            *ms as f64 / 1000.0
+        ),
         Action::Network {
             latency_ms, loss, ..
         } => {
@@ -473,8 +477,10 @@ pub fn narrate<'a>(
             phase,
             result,
         } => {
+            // The label shows op, key and value only, so a named client
+            // (another tool's trace) needs no number here.
             let cmd = KvCommand {
-                client: *client,
+                client: client.as_num().unwrap_or_default(),
                 seq: 0,
                 op: op.clone(),
                 key: key.clone(),

@@ -727,6 +727,9 @@ impl UiState {
     fn clock(&mut self, m: Move) {
         m.apply(&mut *self.lab.0.borrow_mut(), &mut self.playing, self.speed);
         self.changed();
+        if let Some(text) = self.lab.0.borrow().stalled().map(clock::stall_notice) {
+            self.notice = Some(Notice { text, error: true });
+        }
         if m.runs_forward() {
             self.breakpoints();
         }

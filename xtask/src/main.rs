@@ -8,6 +8,7 @@
 mod bench;
 mod pins;
 mod setup;
+mod soak;
 mod suite;
 mod util;
 
@@ -27,6 +28,9 @@ commands:
   setup                          install every tool the commands above use
   bench [core|sim|check|page]    benchmarks: one table, written into BENCHMARKS.md
                                  (`cargo xtask bench --help` for options)
+  soak [--seeds N]               N chaos seeds x 60 s on every core (safety, convergence,
+                                 runs that hang); every failing seed with its command
+                                 (`cargo xtask soak --help` for options)
 
 The first run installs trunk and wasm-bindgen-cli from source (about 10 minutes);
 later runs skip what is already installed.";
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => suite::main(&ctx, &args[1..]),
         Some("setup") => setup_all(&ctx, &args[1..]),
         Some("bench") => bench::main(&ctx, &args[1..]),
+        Some("soak") => soak::main(&ctx, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(0)

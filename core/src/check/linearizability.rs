@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::kv::KvOp;
-use crate::trace::ClientPhase;
+use crate::trace::{ClientId, ClientPhase};
 
 /// The verdict for one key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -67,7 +67,7 @@ enum OpKind {
 /// One operation of one client on one key.
 #[derive(Clone, Debug)]
 struct Op {
-    client: u64,
+    client: ClientId,
     kind: OpKind,
     invoke_seq: u64,
     /// Seq of its outcome event, `None` while in flight.
@@ -80,7 +80,7 @@ struct Op {
 pub(crate) struct Histories {
     keys: BTreeMap<String, Vec<Op>>,
     /// Each client's operation in flight: key and position in that key's list.
-    in_flight: BTreeMap<u64, (String, usize)>,
+    in_flight: BTreeMap<ClientId, (String, usize)>,
 }
 
 impl Histories {
@@ -89,13 +89,13 @@ impl Histories {
     pub(crate) fn invoke(
         &mut self,
         seq: u64,
-        client: u64,
+        client: &ClientId,
         op: &KvOp,
         key: &str,
         value: Option<&str>,
     ) -> Option<(String, Vec<u64>)> {
         let mut problem = None;
-        if let Some((old_key, pos)) = self.in_flight.remove(&client) {
+        if let Some((old_key, pos)) = self.in_flight.remove(client) {
             if let Some(old) = self.keys.get_mut(&old_key).and_then(|ops| ops.get_mut(pos)) {
                 old.phase = ClientPhase::Timeout;
                 problem = Some((
@@ -114,14 +114,16 @@ impl Histories {
         };
         let ops = self.keys.entry(key.to_string()).or_default();
         ops.push(Op {
-            client,
+            client: client.clone(),
             kind,
             invoke_seq: seq,
             end_seq: None,
             phase: ClientPhase::Invoke,
         });
-        self.in_flight
-            .insert(client, (key.to_string(), ops.len().saturating_sub(1)));
+        self.in_flight.insert(
+            client.clone(),
+            (key.to_string(), ops.len().saturating_sub(1)),
+        );
         problem
     }
 
@@ -130,7 +132,7 @@ impl Histories {
     pub(crate) fn complete(
         &mut self,
         seq: u64,
-        client: u64,
+        client: &ClientId,
         op: &KvOp,
         key: &str,
         phase: ClientPhase,
@@ -145,7 +147,7 @@ impl Histories {
                         | (OpKind::Get(_), KvOp::Get)
                 )
         };
-        let found = self.in_flight.get(&client).and_then(|(k, pos)| {
+        let found = self.in_flight.get(client).and_then(|(k, pos)| {
             let o = self.keys.get(k)?.get(*pos)?;
             matches(k, &o.kind).then(|| (k.clone(), *pos))
         });
@@ -156,7 +158,7 @@ impl Histories {
                 op_name(op)
             ));
         };
-        self.in_flight.remove(&client);
+        self.in_flight.remove(client);
         if let Some(o) = self.keys.get_mut(&k).and_then(|ops| ops.get_mut(pos)) {
             o.end_seq = Some(seq);
             o.phase = phase;

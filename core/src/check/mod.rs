@@ -9,6 +9,7 @@
 //! rule of Raft as soon as an event could break it. Every rule has a stable
 //! name in [`rules`], cited by paper section.
 
+pub mod convergence;
 mod linearizability;
 mod safety;
 pub mod sharded;
@@ -20,6 +21,9 @@ use serde::Serialize;
 use crate::trace::{TraceError, TraceEvent, TraceHeader, TraceReader};
 use crate::types::{Index, NodeId, Term};
 
+pub use convergence::{
+    check_convergence_str, convergence_of, ConvergenceChecker, ConvergenceReport, Unmet, Verdict,
+};
 pub use linearizability::{KeyReport, LinStatus};
 
 /// The stable names of the rules the checker enforces. Tools and tests
@@ -81,9 +85,19 @@ pub mod rules {
     pub const CRASHED_NODE_SILENT: &str = "crashed_node_silent";
     /// Spec rule 4: each key's client history is linearizable.
     pub const LINEARIZABILITY: &str = "linearizability";
+    /// §5.3 and Figure 2 (leaders: commit N once a majority of matchIndex
+    /// reaches N): a leader advances its commit index only onto an entry that a
+    /// majority of its configuration's voters (of each half while joint,
+    /// thesis §4.3; learners never, §4.2.1) store, per the trace's
+    /// `append`, `truncate` and `snapshot` events.
+    pub const COMMIT_QUORUM: &str = "commit_quorum";
+    /// Figure 2 (persistent state is updated on stable storage before
+    /// responding to RPCs): a node acknowledges only entries it stored, and
+    /// still holds them after a restart.
+    pub const ACKNOWLEDGED_ENTRIES_PERSIST: &str = "acknowledged_entries_persist";
 
     /// Every rule name, in a stable order.
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 21] = [
         ELECTION_SAFETY,
         LEADER_QUORUM,
         TERM_MONOTONICITY,
@@ -103,6 +117,8 @@ pub mod rules {
         LOG_WELL_FORMED,
         CRASHED_NODE_SILENT,
         LINEARIZABILITY,
+        COMMIT_QUORUM,
+        ACKNOWLEDGED_ENTRIES_PERSIST,
     ];
 }
 

@@ -7,6 +7,8 @@
 //! flight. Each rule is checked at the event that could break it, so a
 //! million events check in linear time (logarithmic map look-ups aside).
 
+mod replication;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use super::{s, Violation};
 use crate::kv::KvOp;
 use crate::network::SnapshotSource;
 use crate::quorum::{Membership, VoteResult};
-use crate::trace::{ClientPhase, EventKind, SendBody, TraceEvent};
+use crate::trace::{ClientId, ClientPhase, EventKind, SendBody, TraceEvent};
 use crate::types::{EntryKind, Index, MessageBody, NodeId, Role, Term};
 
 /// A node's log as its `append`/`truncate`/`snapshot` events leave it
@@ -118,6 +120,11 @@ struct Node {
     /// Indexes up to this one have been compared with the committed map.
     verified: Index,
     membership: Membership,
+    /// Seq of the latest `restart` (0 if none): entries written before it
+    /// must still be there after it (Figure 2, persistent state).
+    restarted_at: u64,
+    /// Seq of the `snapshot` event that set the log's base.
+    base_seq: u64,
 }
 
 impl Node {
@@ -136,6 +143,8 @@ impl Node {
             apply_seq: 0,
             verified: 0,
             membership: Membership::with_voters(voters.iter().copied()),
+            restarted_at: 0,
+            base_seq: 0,
         }
     }
 
@@ -231,6 +240,8 @@ pub(super) struct State {
     pub(super) leaders: BTreeMap<Term, (NodeId, u64)>,
     /// Real votes granted, by (term, candidate): the voters.
     grants: BTreeMap<(Term, NodeId), BTreeSet<NodeId>>,
+    /// Every (term, node) that a `role` event showed becoming leader.
+    elected: BTreeSet<(Term, NodeId)>,
     entries: BTreeMap<(Index, Term), EntryRec>,
     pub(super) committed: BTreeMap<Index, CommitRec>,
     applied: BTreeMap<Index, (Term, NodeId, u64)>,
@@ -253,6 +264,7 @@ impl State {
             nodes: BTreeMap::new(),
             leaders: BTreeMap::new(),
             grants: BTreeMap::new(),
+            elected: BTreeSet::new(),
             entries: BTreeMap::new(),
             committed: BTreeMap::new(),
             applied: BTreeMap::new(),
@@ -384,6 +396,7 @@ impl State {
                 n.role = Role::Follower;
                 n.commit = 0;
                 n.applied = n.log.base;
+                n.restarted_at = seq;
                 self.delivered = None;
             }
             EventKind::Partition { groups } => {
@@ -415,7 +428,7 @@ impl State {
                 result,
             } => self.on_client(
                 seq,
-                *client,
+                client,
                 op,
                 key,
                 value.as_deref(),
@@ -535,6 +548,7 @@ impl State {
         membership: &Membership,
         v: &mut impl FnMut(&'static str, String, Vec<u64>),
     ) {
+        self.elected.insert((term, node));
         // §5.2 Election Safety.
         match self.leaders.get(&term) {
             Some(&(other, oseq)) if other != node => v(
@@ -712,24 +726,29 @@ impl State {
         let last = n.log.last_index();
         if index <= last {
             let old = n.log.slot(index).copied();
+            // A rewrite of what was stored before a restart means the
+            // restart lost it: that names the real cause for a follower.
+            let lost = self.check_rewrite_after_restart(node, index, term, v);
             let (rule, who) = if leader {
                 (LEADER_APPEND_ONLY, format!("leader {}", s(node)))
             } else {
                 (LOG_WELL_FORMED, s(node))
             };
-            v(
-                rule,
-                format!(
-                    "{who} wrote entry {index} (term {term}) over an entry it already held{}; {}",
-                    old.map(|o| format!(" (term {})", o.0)).unwrap_or_default(),
-                    if leader {
-                        "a leader never overwrites its log (§5.3)"
-                    } else {
-                        "an overwrite must follow a truncate (spec rule 6)"
-                    }
-                ),
-                old.map(|o| vec![o.1]).unwrap_or_default(),
-            );
+            if leader || !lost {
+                v(
+                    rule,
+                    format!(
+                        "{who} wrote entry {index} (term {term}) over an entry it already held{}; {}",
+                        old.map(|o| format!(" (term {})", o.0)).unwrap_or_default(),
+                        if leader {
+                            "a leader never overwrites its log (§5.3)"
+                        } else {
+                            "an overwrite must follow a truncate (spec rule 6)"
+                        }
+                    ),
+                    old.map(|o| vec![o.1]).unwrap_or_default(),
+                );
+            }
             self.remove_entries(seq, node, index, v);
             let n = self.node(node);
             if index <= n.log.base {
@@ -881,6 +900,7 @@ impl State {
                 vec![],
             );
         }
+        self.check_unprovoked_truncate(node, from, v);
         self.remove_entries(seq, node, from, v);
     }
 
@@ -891,6 +911,7 @@ impl State {
         index: Index,
         v: &mut impl FnMut(&'static str, String, Vec<u64>),
     ) {
+        self.check_commit_quorum(node, index, v);
         let n = self.node(node);
         if index <= n.commit {
             v(
@@ -1055,7 +1076,6 @@ impl State {
         source: SnapshotSource,
         v: &mut impl FnMut(&'static str, String, Vec<u64>),
     ) {
-        let _ = seq;
         if let Some(c) = self.committed.get(&index) {
             if c.term != term {
                 v(
@@ -1108,6 +1128,7 @@ impl State {
                 }
                 if index >= n.log.base {
                     n.log.compact(index, Some(term));
+                    n.base_seq = seq;
                 }
             }
             SnapshotSource::Install => {
@@ -1118,6 +1139,7 @@ impl State {
                     n.log.reset(index, Some(term));
                     n.verified = n.verified.min(index);
                 }
+                n.base_seq = seq;
                 // Spec rule 8: applies continue after the snapshot.
                 n.applied = index;
                 n.apply_seq = seq;
@@ -1190,6 +1212,8 @@ impl State {
                 seq,
             },
         );
+        self.check_leader_messages(from, msg, term, v);
+        self.check_reported_log(from, body, v);
     }
 
     fn unknown_message(&self, what: &str, id: u64) -> String {
@@ -1247,7 +1271,7 @@ impl State {
     fn on_client(
         &mut self,
         seq: u64,
-        client: u64,
+        client: &ClientId,
         op: &KvOp,
         key: &str,
         value: Option<&str>,

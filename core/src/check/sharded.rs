@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::trace::{TraceEvent, TraceHeader, TraceReader};
 use crate::types::NodeId;
 
+use super::convergence::{ConvergenceChecker, ConvergenceReport, Parts, Verdict};
 use super::{Checker, KeyReport, Report, Violation};
 
 /// The `group` of cluster-wide events.
@@ -208,6 +209,149 @@ pub fn check_sharded_trace_str(text: &str) -> Result<ShardedReport, String> {
     let groups = groups_of(reader.header())?;
     let mut checker = ShardedChecker::new(reader.header().seed, &groups);
     // The reader yields typed events; the group field is read from the line.
+    let mut lines = text.lines().skip(1).filter(|l| !l.trim().is_empty());
+    for event in reader.by_ref() {
+        let event = event.map_err(|e| e.to_string())?;
+        let line = lines.next().unwrap_or_default();
+        let g: GroupField =
+            serde_json::from_str(line).map_err(|e| format!("event {}: {e}", event.seq))?;
+        let Some(group) = g.group else {
+            return Err(format!("event {} has no group field", event.seq));
+        };
+        checker.observe(&group, &event);
+    }
+    Ok(checker.finish())
+}
+
+/// The convergence check over a sharded run (see `check::convergence`):
+/// one checker per group for its Raft conditions (and, in KV groups, the
+/// slot migrations whose source it is: a freeze and its drop both go
+/// through the source's log), and one over the clients. The `calm` action
+/// is cluster-wide (`"all"`), so every checker sees it.
+#[derive(Clone, Debug)]
+pub struct ShardedConvergence {
+    groups: BTreeMap<String, ConvergenceChecker>,
+    clients: ConvergenceChecker,
+}
+
+/// The convergence verdict per group and over the clients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardedConvergenceReport {
+    /// Per group, by name.
+    pub groups: BTreeMap<String, ConvergenceReport>,
+    /// The clients' operations.
+    pub clients: ConvergenceReport,
+}
+
+impl ShardedConvergenceReport {
+    /// Every report with its group's name, meta first, clients last.
+    fn all(&self) -> Vec<(&str, &ConvergenceReport)> {
+        let mut out: Vec<(&str, &ConvergenceReport)> =
+            self.groups.iter().map(|(g, r)| (g.as_str(), r)).collect();
+        out.sort_by_key(|(g, _)| (*g != "meta", g.to_string()));
+        out.push((GROUP_CLIENTS, &self.clients));
+        out
+    }
+
+    /// The run's verdict: stuck if any part is, else not judged if any part
+    /// is, else converged (or no calm period at all).
+    pub fn verdict(&self) -> Verdict {
+        let all = self.all();
+        let any = |v: Verdict| all.iter().any(|(_, r)| r.verdict == v);
+        if any(Verdict::Stuck) {
+            Verdict::Stuck
+        } else if any(Verdict::NotJudged) {
+            Verdict::NotJudged
+        } else if any(Verdict::Converged) {
+            Verdict::Converged
+        } else {
+            Verdict::NoCalm
+        }
+    }
+
+    /// True when some group or the clients are stuck.
+    pub fn is_stuck(&self) -> bool {
+        self.verdict() == Verdict::Stuck
+    }
+
+    /// One line: the verdict, with the first part that decided it.
+    pub fn summary(&self) -> String {
+        let verdict = self.verdict();
+        match self.all().into_iter().find(|(_, r)| r.verdict == verdict) {
+            Some((g, r)) if matches!(verdict, Verdict::Stuck | Verdict::NotJudged) => {
+                format!("[{g}] {}", r.summary())
+            }
+            Some((_, r)) => r.summary(),
+            None => "no calm period in the trace: convergence not checked".into(),
+        }
+    }
+}
+
+impl ShardedConvergence {
+    /// Checkers for the groups of the run `header` describes (its config
+    /// gives PreVote and CheckQuorum, shared by every group).
+    pub fn new(header: &TraceHeader, groups: &[GroupSpec]) -> Self {
+        let per_group = |nodes: Vec<NodeId>| {
+            let mut h = TraceHeader::new(header.seed, nodes);
+            h.config = header.config.clone();
+            h
+        };
+        ShardedConvergence {
+            groups: groups
+                .iter()
+                .map(|g| {
+                    let parts = Parts {
+                        raft: true,
+                        clients: false,
+                        migrations: g.name != "meta",
+                    };
+                    let c = ConvergenceChecker::with_parts(&per_group(g.nodes.clone()), parts);
+                    (g.name.clone(), c)
+                })
+                .collect(),
+            clients: ConvergenceChecker::with_parts(
+                &per_group(Vec::new()),
+                Parts {
+                    raft: false,
+                    clients: true,
+                    migrations: false,
+                },
+            ),
+        }
+    }
+
+    /// Takes in one event of `group` (a group's name, "all" or "clients").
+    pub fn observe(&mut self, group: &str, event: &TraceEvent) {
+        if group == GROUP_ALL {
+            for c in self.groups.values_mut() {
+                c.observe(event);
+            }
+            self.clients.observe(event);
+        } else if group == GROUP_CLIENTS {
+            self.clients.observe(event);
+        } else if let Some(c) = self.groups.get_mut(group) {
+            c.observe(event);
+        }
+    }
+
+    /// Judges every group and the clients.
+    pub fn finish(&self) -> ShardedConvergenceReport {
+        ShardedConvergenceReport {
+            groups: self
+                .groups
+                .iter()
+                .map(|(g, c)| (g.clone(), c.finish()))
+                .collect(),
+            clients: self.clients.finish(),
+        }
+    }
+}
+
+/// Reads a sharded trace and judges its calm period per group.
+pub fn check_sharded_convergence_str(text: &str) -> Result<ShardedConvergenceReport, String> {
+    let mut reader = TraceReader::new(text).map_err(|e| e.to_string())?;
+    let groups = groups_of(reader.header())?;
+    let mut checker = ShardedConvergence::new(reader.header(), &groups);
     let mut lines = text.lines().skip(1).filter(|l| !l.trim().is_empty());
     for event in reader.by_ref() {
         let event = event.map_err(|e| e.to_string())?;

@@ -9,7 +9,7 @@ use crate::check::rules;
 use crate::kv::KvOp;
 use crate::network::SnapshotSource;
 use crate::sim::{Sim, SimNode};
-use crate::trace::{ClientPhase, EventKind, TraceEvent};
+use crate::trace::{ClientId, ClientPhase, EventKind, TraceEvent};
 use crate::types::{Index, NodeId, Role, Term};
 
 use super::{valid_node, MAX_CONDITION_DEPTH, MESSAGE_KINDS};
@@ -383,7 +383,7 @@ pub(crate) struct Facts {
     /// Snapshots: (node, source, index).
     snapshots: Vec<(NodeId, SnapshotSource, Index)>,
     /// Client phases: (client, op, phase, value read).
-    clients: Vec<(u64, KvOp, ClientPhase, Option<String>)>,
+    clients: Vec<(ClientId, KvOp, ClientPhase, Option<String>)>,
     /// Messages sent: (kind, from, to) -> count.
     sent: BTreeMap<(String, NodeId, NodeId), u64>,
     /// Actions seen, as their JSON.
@@ -413,7 +413,7 @@ impl Facts {
                 ..
             } => self
                 .clients
-                .push((*client, op.clone(), *phase, result.clone().flatten())),
+                .push((client.clone(), op.clone(), *phase, result.clone().flatten())),
             EventKind::Send { msg, from, to, .. } => {
                 *self.sent.entry((msg.clone(), *from, *to)).or_insert(0) += 1;
             }
@@ -509,7 +509,7 @@ impl Condition {
                 result,
             } => c.facts.clients.iter().any(|(cl, o, p, r)| {
                 p == phase
-                    && opt_eq(client, cl)
+                    && client.is_none_or(|c| *cl == c)
                     && opt_eq(op, o)
                     && result.as_ref().is_none_or(|want| r.as_ref() == Some(want))
             }),

@@ -14,7 +14,7 @@ use crate::trace::KV_OPS;
 impl Action {
     /// Every action kind, in declaration order. Session links encode a
     /// kind as its place here: add new kinds at the end only.
-    pub(crate) const KINDS: [&'static str; 16] = [
+    pub(crate) const KINDS: [&'static str; 17] = [
         "crash",
         "restart",
         "timeout",
@@ -31,6 +31,7 @@ impl Action {
         "client",
         "drop_message",
         "network",
+        "calm",
     ];
 
     /// Reads an action object.
@@ -79,6 +80,9 @@ impl Action {
             },
             14 => Action::DropMessage {
                 id: u64_of(o, "id")?,
+            },
+            16 => Action::Calm {
+                ms: u64_of(o, "ms")?,
             },
             _ => Action::Network {
                 latency_ms: opt_pair(o, "latency_ms")?,

@@ -34,6 +34,21 @@ pub struct ChaosOptions {
     /// still running. Slow restarts rarely land inside an election, so
     /// without bounces a vote that is not persisted almost never shows.
     pub bounce: bool,
+    /// Length of the calm period that ends the run, ms (see `calm_start`):
+    /// everything healed and restarted, no faults, clients still writing,
+    /// so that the convergence checker can judge whether the cluster
+    /// recovered.
+    pub calm_ms: u64,
+}
+
+/// The default calm period: 10 s of simulated time.
+pub const DEFAULT_CALM_MS: u64 = 10_000;
+
+/// When the calm period of a run to `until` ms begins: `calm_ms` before
+/// the end, but never before half the run, so that a short run still has
+/// faults for its first half.
+pub fn calm_start(until: u64, calm_ms: u64) -> u64 {
+    until.saturating_sub(calm_ms).max(until / 2)
 }
 
 impl Default for ChaosOptions {
@@ -46,6 +61,7 @@ impl Default for ChaosOptions {
             keys: 4,
             faults: true,
             bounce: false,
+            calm_ms: DEFAULT_CALM_MS,
         }
     }
 }
@@ -147,8 +163,11 @@ impl Chaos {
         }
     }
 
-    /// Runs `sim` to `until` ms, acting at random times. Calm after 80% of
-    /// the time (heal, restart everyone) so that the run can converge.
+    /// Runs `sim` to `until` ms, acting at random times. With faults, the
+    /// run ends with a calm period (`calm_start`): an `Action::Calm`
+    /// heals the network, stops loss and restarts everyone, and no fault
+    /// follows, so that the run can converge (checked by
+    /// `check::convergence`).
     pub fn drive(&mut self, sim: &mut Sim, until: u64) {
         self.drive_observed(sim, until, &mut |_| {});
     }
@@ -156,7 +175,7 @@ impl Chaos {
     /// `drive`, calling `progress` with the simulated time now and then, so
     /// a long run can show how far it got without changing what it does.
     pub fn drive_observed(&mut self, sim: &mut Sim, until: u64, progress: &mut dyn FnMut(u64)) {
-        let calm_at = until * 4 / 5;
+        let calm_at = calm_start(until, self.opts.calm_ms);
         let mut calmed = false;
         loop {
             let next_client = self.next_client.iter().copied().min().unwrap_or(u64::MAX);
@@ -166,18 +185,29 @@ impl Chaos {
                 u64::MAX
             };
             let next_restart = self.restarts.iter().map(|r| r.0).min().unwrap_or(u64::MAX);
-            let next = next_fault.min(next_client).min(next_restart).min(until);
-            sim.run_until(next);
+            let next_calm = if self.opts.faults && !calmed {
+                calm_at
+            } else {
+                u64::MAX
+            };
+            let next = next_fault
+                .min(next_client)
+                .min(next_restart)
+                .min(next_calm)
+                .min(until);
+            // A stalled run goes no further (`Sim::stalled` says why).
+            let stalled = sim.try_run_until(next).is_err();
             progress(sim.now());
-            if next >= until {
+            if next >= until || stalled {
                 return;
             }
             let now = sim.now();
-            if self.opts.faults && now >= calm_at && !calmed {
+            if next_calm <= next {
                 calmed = true;
-                self.calm(sim);
+                let _ = sim.act(Action::Calm { ms: until - now });
+                self.restarts.clear();
             }
-            if next_restart <= next {
+            if next_restart <= next && now < calm_at {
                 let (due, later) = self.restarts.iter().partition(|r| r.0 <= next);
                 self.restarts = later;
                 let due: Vec<(u64, NodeId)> = due;
@@ -197,26 +227,6 @@ impl Chaos {
                     self.next_client[c] = self.draws.next_time(now, self.opts.client_every_ms);
                 }
             }
-        }
-    }
-
-    /// Heals the network and restarts every crashed node.
-    fn calm(&mut self, sim: &mut Sim) {
-        let _ = sim.act(Action::Heal);
-        let _ = sim.act(Action::Network {
-            latency_ms: None,
-            loss: Some(0.0),
-            duplicate: Some(0.0),
-            reorder: Some(0.0),
-        });
-        let down: Vec<NodeId> = sim
-            .nodes()
-            .iter()
-            .filter(|(_, n)| matches!(n, SimNode::Down(..)))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in down {
-            let _ = sim.act(Action::Restart { node: id });
         }
     }
 
@@ -425,14 +435,27 @@ pub fn nodes_for_seed(seed: u64, min: u64, max: u64) -> u64 {
 }
 
 /// Runs the standard chaos scenario (`standard_setup`) for `seed` on
-/// `nodes` voters up to `until` ms, and returns the finished simulation.
+/// `nodes` voters up to `until` ms, with the default calm period, and
+/// returns the finished simulation.
 pub fn run_standard(
     seed: u64,
     nodes: u64,
     until: u64,
     bugs: &[crate::config::Bug],
 ) -> Result<Sim, String> {
-    let (cfg, opts) = standard_setup(seed, bugs);
+    run_standard_calm(seed, nodes, until, DEFAULT_CALM_MS, bugs)
+}
+
+/// `run_standard` with a calm period of `calm_ms` at the end.
+pub fn run_standard_calm(
+    seed: u64,
+    nodes: u64,
+    until: u64,
+    calm_ms: u64,
+    bugs: &[crate::config::Bug],
+) -> Result<Sim, String> {
+    let (cfg, mut opts) = standard_setup(seed, bugs);
+    opts.calm_ms = calm_ms;
     let mut sim = Sim::new(seed, nodes, cfg)?;
     Chaos::new(seed, opts).drive(&mut sim, until);
     Ok(sim)

@@ -159,7 +159,7 @@ impl InFlight {
     /// The `invoke` event of the operation of `client`.
     pub fn invoke_event(&self, client: u64) -> EventKind {
         EventKind::Client {
-            client,
+            client: client.into(),
             op: self.op.op.clone(),
             key: self.op.key.clone(),
             value: self.op.value.clone(),
@@ -227,7 +227,7 @@ impl InFlight {
         self.op.phase = Some(phase);
         self.op.result = result.clone();
         let ev = EventKind::Client {
-            client,
+            client: client.into(),
             op: self.op.op.clone(),
             key: self.op.key.clone(),
             value: self.op.value.clone(),

@@ -12,7 +12,7 @@ use crate::network::{Output, RaftEvent};
 use crate::trace::EventKind;
 use crate::types::{Message, NodeId};
 
-use super::engine::{Checkpoints, Engine, RunState};
+use super::engine::{Checkpoints, Engine, Guard, RunState, STALL_STEPS};
 use super::net::{self, Lost, Net};
 use super::nodes::{Node, Ticks};
 use super::SimConfig;
@@ -60,12 +60,14 @@ impl<X> Due<X> {
 }
 
 /// The part of a run's state both simulators keep alike: the network, the
-/// nodes, the clock and the counts (checkpointed with the rest).
+/// nodes, the clock, the counts and the progress guard (checkpointed with
+/// the rest).
 #[derive(Clone)]
 pub(crate) struct Run<M: StateMachine> {
     /// The network and the run's random draws.
     pub net: Net,
-    /// Time of the latest micro-step.
+    /// The clock: the time of the latest micro-step, or the time the run
+    /// was last run up to if that is later (nothing was due then).
     pub now: u64,
     /// Micro-steps taken.
     pub step: u64,
@@ -75,6 +77,9 @@ pub(crate) struct Run<M: StateMachine> {
     pub ticks: Ticks,
     /// How many actions of the script have run.
     pub actions_done: usize,
+    /// Counts the micro-steps of the current millisecond, to stop a run
+    /// whose clock no longer moves.
+    pub guard: Guard,
 }
 
 impl<M: StateMachine> Run<M> {
@@ -87,6 +92,7 @@ impl<M: StateMachine> Run<M> {
             nodes: BTreeMap::new(),
             ticks: Ticks::default(),
             actions_done: 0,
+            guard: Guard::new(seed),
         }
     }
 }
@@ -109,6 +115,9 @@ impl<S: HasRun> RunState for S {
     fn actions_done(&self) -> usize {
         self.run().actions_done
     }
+    fn guard(&self) -> &Guard {
+        &self.run().guard
+    }
 }
 
 /// A simulator's parts the shared micro-steps change.
@@ -126,7 +135,7 @@ pub(crate) trait Cluster {
     /// What its nodes run.
     type Machine: StateMachine;
     /// Its own timers (none for one group).
-    type Timer: Copy;
+    type Timer: Copy + std::fmt::Debug;
     /// The cloneable state of the run.
     type State: HasRun<Machine = Self::Machine>;
 
@@ -160,6 +169,11 @@ pub(crate) trait Cluster {
     fn emit_msg(&mut self, from: NodeId, kind: EventKind);
     /// Handles node `node`'s Raft event.
     fn node_event(&mut self, node: NodeId, e: RaftEvent);
+    /// Micro-steps one simulated millisecond may take before the run
+    /// counts as stalled.
+    fn stall_budget(&self) -> u64 {
+        STALL_STEPS
+    }
 }
 
 impl<C: Cluster> Engine for C {
@@ -167,6 +181,41 @@ impl<C: Cluster> Engine for C {
     type Due = Due<C::Timer>;
     fn due_time(due: Self::Due) -> u64 {
         due.time()
+    }
+    const KIND_NAMES: &'static [&'static str] = &[
+        "message arrivals",
+        "client timers",
+        "simulator timers",
+        "node ticks",
+        "actions",
+    ];
+    fn due_kind(due: Self::Due) -> usize {
+        due.rank().1 as usize
+    }
+    fn describe(&self, due: Self::Due) -> String {
+        match due {
+            Due::Arrival(_, id) => match self.run_state().run().net.flight(id) {
+                Some(f) => format!(
+                    "the arrival of message {id} from S{} to S{}",
+                    f.msg.from, f.msg.to
+                ),
+                None => format!("the arrival of message {id}"),
+            },
+            Due::ClientTimer(_, client) => format!("client {client}'s timer"),
+            Due::Own(_, timer) => format!("the simulator's timer {timer:?}"),
+            Due::Tick(_, node) => format!("S{node}'s tick"),
+            Due::Action(_, i) => format!("action #{} of the script", i + 1),
+        }
+    }
+    fn guard_mut(&mut self) -> &mut Guard {
+        &mut self.parts().run.guard
+    }
+    fn stall_budget(&self) -> u64 {
+        Cluster::stall_budget(self)
+    }
+    fn reach(&mut self, time: u64) {
+        let run = self.parts().run;
+        run.now = run.now.max(time);
     }
     fn next_due(&self) -> Option<Self::Due> {
         next_due(self)

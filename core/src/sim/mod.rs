@@ -39,6 +39,7 @@ use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
+pub use engine::Stalled;
 pub use net::{Dropped, Flight};
 pub use nodes::Node;
 
@@ -253,6 +254,15 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reorder: Option<f64>,
     },
+    /// Begin the calm period that ends a chaos run: heal every partition
+    /// and cut link, stop loss, duplication and reordering, and restart
+    /// every crashed server. The generator adds no faults for `ms` after
+    /// it, so the trace alone tells the convergence checker when to judge
+    /// (see `check::convergence`).
+    Calm {
+        /// The length of the calm period, ms (the run ends at its end).
+        ms: u64,
+    },
 }
 
 /// An action at a simulated time.
@@ -328,6 +338,8 @@ pub struct Sim {
     dropped_steps: u64,
     /// A node's output being handled (kept for its room; not run state).
     outputs: Vec<Output>,
+    /// Micro-steps one simulated ms may take before the run stalls.
+    stall_budget: u64,
 }
 
 impl Sim {
@@ -362,6 +374,7 @@ impl Sim {
             dropped_events: 0,
             dropped_steps: 0,
             outputs: Vec::new(),
+            stall_budget: engine::STALL_STEPS,
         };
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -609,9 +622,30 @@ impl Sim {
         (0..limit).any(|_| self.step() > 0)
     }
 
-    /// Runs every micro-step due at or before `time`.
+    /// Runs every micro-step due at or before `time`; the clock then
+    /// reads `time` (unless the run stalled: see `stalled`).
     pub fn run_until(&mut self, time: u64) {
-        engine::run_until(self, time);
+        let _ = engine::run_until(self, time);
+    }
+
+    /// `run_until`, saying whether the run stalled: its clock stopped
+    /// moving, so it cannot reach `time` (a simulator bug, reported with
+    /// the seed, the time and what looped instead of hanging).
+    pub fn try_run_until(&mut self, time: u64) -> Result<(), Stalled> {
+        engine::run_until(self, time)
+    }
+
+    /// Why the run stopped making progress, if it did: nothing runs after
+    /// that (going back to an earlier step or time clears it).
+    pub fn stalled(&self) -> Option<&Stalled> {
+        self.state.run.guard.stalled()
+    }
+
+    /// Lets one simulated ms take at most `steps` micro-steps before the
+    /// run counts as stalled (default: far above any real run's). A small
+    /// budget provokes the guard, to test what reports it.
+    pub fn set_stall_budget(&mut self, steps: u64) {
+        self.stall_budget = steps;
     }
 
     /// Rebuilds the run as it was after micro-step `step`: backwards from
@@ -631,7 +665,7 @@ impl Sim {
     /// has run, none after. Backwards through a checkpoint, forwards by
     /// running (and so into the known future, if there is one).
     pub fn goto_time(&mut self, time: u64) {
-        engine::goto_time(self, time);
+        let _ = engine::goto_time(self, time);
     }
 
     fn maybe_checkpoint(&mut self) {
@@ -820,6 +854,26 @@ impl Sim {
                 self.state.cfg =
                     net::network_changed(&self.state.cfg, latency_ms, loss, duplicate, reorder)?;
             }
+            Action::Calm { .. } => {
+                self.state.run.net.heal();
+                self.emit(EventKind::Heal {});
+                let zero = Some(0.0);
+                self.state.cfg = net::network_changed(&self.state.cfg, None, zero, zero, zero)?;
+                let down: Vec<NodeId> = self
+                    .state
+                    .run
+                    .nodes
+                    .iter()
+                    .filter(|(_, n)| matches!(n, SimNode::Down(..)))
+                    .map(|(&id, _)| id)
+                    .collect();
+                for node in down {
+                    if let Some((st, log)) = nodes::take_disk(&mut self.state.run.nodes, node) {
+                        self.emit(EventKind::Restart { node });
+                        self.boot(node, st, log)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -881,7 +935,7 @@ impl Sim {
             } => {
                 net::network_changed(&self.state.cfg, *latency_ms, *loss, *duplicate, *reorder)?;
             }
-            Action::Heal => {}
+            Action::Heal | Action::Calm { .. } => {}
         }
         Ok(())
     }
@@ -975,6 +1029,9 @@ impl cluster::Cluster for Sim {
     }
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
         Sim::node_event(self, node, e);
+    }
+    fn stall_budget(&self) -> u64 {
+        self.stall_budget
     }
 }
 

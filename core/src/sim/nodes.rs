@@ -72,6 +72,10 @@ impl Ticks {
     ) -> Option<(u64, NodeId)> {
         // Continue this ms's round, or start the next ms's.
         match self.0 {
+            // No node was up to tick while the clock moved on (the whole
+            // cluster was down): a node booted since ticks from the next
+            // ms on, not through the missed ms all at once.
+            Some((t, _)) if t < now => next_live_after(nodes, None).map(|id| (now + 1, id)),
             Some((t, 0)) => next_live_after(nodes, None).map(|id| (t, id)),
             Some((t, id)) => match nodes.get(&id) {
                 Some(Node::Up(_)) => Some((t, id)),

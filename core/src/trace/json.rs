@@ -130,6 +130,19 @@ pub(crate) fn string_of(o: &Obj, field: &str) -> Result<String, String> {
     str_of(o, field).map(str::to_string)
 }
 
+/// A required client identifier: an unsigned integer (raftlab numbers its
+/// clients) or a string (other tools name them, e.g. `"c7"`). Either is
+/// only an identity, so both are accepted and kept as written.
+pub(crate) fn client_id_of(o: &Obj, field: &str) -> Result<super::ClientId, String> {
+    match required(o, field)? {
+        Value::String(s) => Ok(super::ClientId::Name(s.clone())),
+        v => v
+            .as_u64()
+            .map(super::ClientId::Num)
+            .ok_or_else(|| bad(field, v, "a client id (an unsigned integer or a string)")),
+    }
+}
+
 /// A string that may be absent or null.
 pub(crate) fn opt_string(o: &Obj, field: &str) -> Result<Option<String>, String> {
     present(o, field)

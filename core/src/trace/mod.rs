@@ -18,8 +18,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use json::{
-    bool_of, deserialize_via_value, groups_of, id_set_or_empty, ids_of, object, opt_bool,
-    opt_string, opt_u64, pick, pick_name, present_or_null, str_of, string_of, u64_of, Obj,
+    bool_of, client_id_of, deserialize_via_value, groups_of, id_set_or_empty, ids_of, object,
+    opt_bool, opt_string, opt_u64, pick, pick_name, present_or_null, str_of, string_of, u64_of,
+    Obj,
 };
 
 use crate::kv::KvOp;
@@ -106,6 +107,49 @@ pub enum DropReason {
     Loss,
     /// The receiver was crashed when the message arrived.
     Crashed,
+}
+
+/// Who runs a client operation. raftlab numbers its clients; other tools
+/// and students' implementations often name them (`"c7"`). The format only
+/// needs an identity, so both are accepted and written back as read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(untagged)]
+pub enum ClientId {
+    /// A numbered client (what raftlab writes).
+    Num(u64),
+    /// A named client.
+    Name(String),
+}
+
+impl ClientId {
+    /// The number of a numbered client.
+    pub fn as_num(&self) -> Option<u64> {
+        match self {
+            ClientId::Num(n) => Some(*n),
+            ClientId::Name(_) => None,
+        }
+    }
+}
+
+impl From<u64> for ClientId {
+    fn from(n: u64) -> Self {
+        ClientId::Num(n)
+    }
+}
+
+impl PartialEq<u64> for ClientId {
+    fn eq(&self, other: &u64) -> bool {
+        self.as_num() == Some(*other)
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientId::Num(n) => write!(f, "{n}"),
+            ClientId::Name(s) => f.write_str(s),
+        }
+    }
 }
 
 /// The stage of a client operation.
@@ -327,8 +371,9 @@ pub enum EventKind {
     },
     /// A client operation starts or ends.
     Client {
-        /// The client's id; a client has at most one operation in flight.
-        client: u64,
+        /// The client's id (a number or a string); a client has at most one
+        /// operation in flight.
+        client: ClientId,
         /// The operation.
         op: KvOp,
         /// The key.
@@ -622,7 +667,7 @@ impl EventKind {
                 },
             },
             _ => EventKind::Client {
-                client: u64_of(o, "client")?,
+                client: client_id_of(o, "client")?,
                 op: pick(o, "op", &KV_OPS)?,
                 key: string_of(o, "key")?,
                 value: opt_string(o, "value")?,

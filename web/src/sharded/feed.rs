@@ -83,6 +83,10 @@ fn action_words(a: &ShardedAction) -> String {
             None => format!("client {client}: {} {key}", op_word(op)),
         },
         ShardedAction::DropMessage { id } => format!("lose message #{id}"),
+        ShardedAction::Calm { ms } => format!(
+            "calm for {:.1} s: heal the network, no loss, restart every crashed server",
+            *ms as f64 / 1000.0
+        ),
         ShardedAction::Network { .. } => "change the network settings".into(),
     }
 }

@@ -6,6 +6,7 @@
 use raftlab_core::meta::{group_name, GroupId, Slot};
 use raftlab_core::quorum::Membership;
 use raftlab_core::sim::sharded::{ShardNode, ShardedAction, ShardedConfig, ShardedSim};
+use raftlab_core::sim::Stalled;
 use raftlab_core::storage::Storage;
 use raftlab_core::types::{NodeId, Role, Term};
 
@@ -113,6 +114,16 @@ impl ShardedLab {
     }
 }
 
+impl ShardedLab {
+    /// A stalled run goes no further: the visual clock stays where the
+    /// simulator's stopped.
+    fn hold_if_stalled(&mut self) {
+        if self.sim.stalled().is_some() {
+            self.vt = self.sim.now() as f64;
+        }
+    }
+}
+
 impl Clock for ShardedLab {
     fn advance(&mut self, dt: f64) {
         if !(dt.is_finite() && dt > 0.0) {
@@ -120,11 +131,17 @@ impl Clock for ShardedLab {
         }
         self.vt += dt;
         self.sim.run_until(self.vt.floor() as u64);
+        self.hold_if_stalled();
     }
 
     fn forward(&mut self, ms: u64) {
         self.vt = self.vt.floor() + ms as f64;
         self.sim.run_until(self.vt as u64);
+        self.hold_if_stalled();
+    }
+
+    fn stalled(&self) -> Option<&Stalled> {
+        self.sim.stalled()
     }
 
     /// Gives up after `STEP_LIMIT` micro-steps, or when one does not move

@@ -249,6 +249,9 @@ impl ShardedState {
     fn clock(&mut self, m: Move) {
         m.apply(&mut *self.lab.0.borrow_mut(), &mut self.playing, self.speed);
         self.changed();
+        if let Some(text) = self.lab.0.borrow().stalled().map(clock::stall_notice) {
+            self.notice = Some(Notice { text, error: true });
+        }
     }
 
     fn error(&mut self, text: impl Into<String>) {

@@ -4,14 +4,15 @@
 //! promoted, voters removed — leaders too — and joint changes replacing a
 //! voter), under client load on a few keys spread over the groups. It
 //! acts through `ShardedSim::act`, so every fault is an `action` in the
-//! trace. Calm after 80% of the time (heal, restart everyone) so that the
-//! migrations and operations in progress can finish.
+//! trace. The run ends with a calm period (`ShardedAction::Calm`: heal,
+//! restart everyone, no faults or slot moves), so that the migrations and
+//! operations in progress can finish and every group can converge.
 
 use crate::meta::{slot_of, GroupId};
 use crate::types::NodeId;
 
 use super::{ShardNode, ShardedAction, ShardedSim};
-use crate::sim::chaos::Draws;
+use crate::sim::chaos::{calm_start, Draws, DEFAULT_CALM_MS};
 
 /// How hard sharded chaos pushes.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,9 @@ pub struct ShardedChaosOptions {
     /// Whether there are faults and slot moves at all (false: client load
     /// only).
     pub faults: bool,
+    /// Length of the calm period that ends a run with faults, ms (see
+    /// `sim::chaos::calm_start`).
+    pub calm_ms: u64,
 }
 
 impl Default for ShardedChaosOptions {
@@ -43,6 +47,7 @@ impl Default for ShardedChaosOptions {
             keys: 6,
             membership: true,
             faults: true,
+            calm_ms: DEFAULT_CALM_MS,
         }
     }
 }
@@ -72,25 +77,33 @@ impl ShardedChaos {
         }
     }
 
-    /// Runs `sim` to `until` ms, acting at random times.
+    /// Runs `sim` to `until` ms, acting at random times; with faults, the
+    /// run ends with a calm period.
     pub fn drive(&mut self, sim: &mut ShardedSim, until: u64) {
-        let calm_at = until * 4 / 5;
+        let calm_at = calm_start(until, self.opts.calm_ms);
         let mut calmed = false;
         loop {
             let next_client = self.next_client.iter().copied().min().unwrap_or(u64::MAX);
+            let next_calm = if self.opts.faults && !calmed {
+                calm_at
+            } else {
+                u64::MAX
+            };
             let next = self
                 .next_fault
                 .min(self.next_move)
                 .min(next_client)
+                .min(next_calm)
                 .min(until);
             sim.run_until(next);
-            if next >= until {
+            // A stalled run goes no further (`ShardedSim::stalled` says why).
+            if next >= until || sim.stalled().is_some() {
                 return;
             }
             let now = sim.now();
-            if now >= calm_at && !calmed && self.opts.faults {
+            if next_calm <= next {
                 calmed = true;
-                calm(sim);
+                let _ = sim.act(ShardedAction::Calm { ms: until - now });
             }
             if self.next_fault <= next {
                 if now < calm_at && self.opts.faults {
@@ -296,19 +309,5 @@ impl ShardedChaos {
                 }
             },
         }
-    }
-}
-
-/// Heals the network and restarts every crashed node.
-pub fn calm(sim: &mut ShardedSim) {
-    let _ = sim.act(ShardedAction::Heal);
-    let down: Vec<NodeId> = sim
-        .nodes()
-        .iter()
-        .filter(|(_, n)| matches!(n, ShardNode::Down(..)))
-        .map(|(&id, _)| id)
-        .collect();
-    for id in down {
-        let _ = sim.act(ShardedAction::Restart { node: id });
     }
 }

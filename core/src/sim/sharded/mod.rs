@@ -279,6 +279,13 @@ pub enum ShardedAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reorder: Option<f64>,
     },
+    /// Begin the calm period that ends a chaos run (as `Action::Calm`):
+    /// heal everything, no loss, duplication or reordering, restart every
+    /// crashed server; no faults or slot moves for `ms` after it.
+    Calm {
+        /// The length of the calm period, ms (the run ends at its end).
+        ms: u64,
+    },
 }
 
 /// A sharded action at a simulated time.
@@ -698,7 +705,13 @@ impl ShardedSim {
 
     /// Runs every micro-step due at or before `time`.
     pub fn run_until(&mut self, time: u64) {
-        engine::run_until(self, time);
+        let _ = engine::run_until(self, time);
+    }
+
+    /// Why the run stopped making progress (its clock stopped moving), if
+    /// it did: nothing runs after that.
+    pub fn stalled(&self) -> Option<&super::Stalled> {
+        self.state.run.guard.stalled()
     }
 
     /// Rebuilds the run as it was after micro-step `step` (from the nearest
@@ -801,7 +814,8 @@ impl ShardedSim {
             ShardedAction::Partition { .. }
             | ShardedAction::Heal
             | ShardedAction::MoveSlot { .. }
-            | ShardedAction::Network { .. } => GROUP_ALL.into(),
+            | ShardedAction::Network { .. }
+            | ShardedAction::Calm { .. } => GROUP_ALL.into(),
         }
     }
 
@@ -905,6 +919,27 @@ impl ShardedSim {
                 let c = &self.state.cfg.sim;
                 self.state.cfg.sim = net::network_changed(c, latency_ms, loss, duplicate, reorder)?;
             }
+            ShardedAction::Calm { .. } => {
+                self.state.run.net.heal();
+                self.emit(group, EventKind::Heal {});
+                let zero = Some(0.0);
+                let c = &self.state.cfg.sim;
+                self.state.cfg.sim = net::network_changed(c, None, zero, zero, zero)?;
+                let down: Vec<NodeId> = self
+                    .state
+                    .run
+                    .nodes
+                    .iter()
+                    .filter(|(_, n)| matches!(n, ShardNode::Down(..)))
+                    .map(|(&id, _)| id)
+                    .collect();
+                for node in down {
+                    if let Some((st, log)) = nodes::take_disk(&mut self.state.run.nodes, node) {
+                        self.emit(self.name_of(node), EventKind::Restart { node });
+                        self.boot(node, st, log)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -986,7 +1021,7 @@ impl ShardedSim {
                 let c = &self.state.cfg.sim;
                 net::network_changed(c, *latency_ms, *loss, *duplicate, *reorder)?;
             }
-            ShardedAction::Heal => {}
+            ShardedAction::Heal | ShardedAction::Calm { .. } => {}
         }
         Ok(())
     }
