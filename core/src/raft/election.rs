@@ -49,6 +49,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 }
             }
         }
+        self.check_invariants();
     }
 
     fn tick_leader(&mut self) {
@@ -155,12 +156,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.leader_id = leader;
         self.votes.clear();
         if was_leader {
-            self.lead.progress.clear();
-            self.lead.transfer = None;
-            self.lead.transfer_sent = false;
-            self.lead.elected_by.clear();
-            let reads: Vec<u64> = self.lead.reads.drain(..).map(|r| r.read_id).collect();
-            for read_id in reads {
+            for read_id in self.lead.step_down() {
                 self.net.event(RaftEvent::ReadFailed {
                     read_id,
                     reason: "the leader stepped down before the read was confirmed".into(),
@@ -291,6 +287,10 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.votes.clear();
         self.lead.progress.clear();
         self.sync_peers();
+        debug_assert!(
+            !self.lead.progress.contains_key(&me),
+            "a leader's own match index is its last index, not a progress"
+        );
         self.emit_role("won the election: a majority granted votes");
         let term = self.current_term;
         let index = self.log.last_index() + 1;
@@ -340,16 +340,15 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 .is_some_and(|t| t < self.cfg.election_timeout_min)
     }
 
+    /// The up-to-date check of a vote (§5.4.1, in `RaftLog::is_up_to_date`),
+    /// with the reason a refusal gives.
     fn log_up_to_date(&self, last_idx: Index, last_term: Term) -> Result<(), String> {
-        // §5.4.1: compare last terms, then last indexes.
-        let my_term = self.log.last_term();
-        let my_idx = self.log.last_index();
-        if self.cfg.bugs.has(Bug::NoUpToDateCheck) {
+        if self.cfg.bugs.has(Bug::NoUpToDateCheck) || self.log.is_up_to_date(last_idx, last_term) {
             return Ok(());
         }
-        if last_term > my_term || (last_term == my_term && last_idx >= my_idx) {
-            Ok(())
-        } else if last_term < my_term {
+        let my_term = self.log.last_term();
+        let my_idx = self.log.last_index();
+        if last_term < my_term {
             Err(format!(
                 "my log is more up to date (last term {my_term} > {last_term}) (§5.4.1)"
             ))

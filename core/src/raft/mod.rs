@@ -217,6 +217,16 @@ impl Leadership {
             check_quorum_elapsed: 0,
         }
     }
+
+    /// Forgets what only a leader keeps, as it steps down; returns the ids
+    /// of the reads it can no longer serve (they fail, thesis §6.4).
+    fn step_down(&mut self) -> Vec<u64> {
+        self.progress.clear();
+        self.transfer = None;
+        self.transfer_sent = false;
+        self.elected_by.clear();
+        self.reads.drain(..).map(|r| r.read_id).collect()
+    }
 }
 
 impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N> {
@@ -290,6 +300,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     /// Persists term and vote (ERaftKV `SaveMetaData`). Every change to
     /// either goes through here before the server answers anyone (Figure 2).
     fn save_meta_data(&mut self, term: Term, vote: NodeId) {
+        debug_assert!(term >= self.current_term, "terms never go back (§5.1)");
         self.current_term = term;
         self.voted_for = vote;
         self.storage.save_meta(term, vote);
@@ -531,6 +542,62 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             }
             MessageBody::SnapshotResp(resp) => self.handle_snapshot_resp(from, &resp),
         }
+        self.check_invariants();
+    }
+
+    /// Checks the invariants the module docs list (debug builds only): run
+    /// after every `tick` and `step`, so a handler that breaks one is
+    /// caught at the event that did it.
+    fn check_invariants(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        debug_assert!(
+            self.last_applied_idx <= self.commit_idx,
+            "S{}: applied {} > commit {}",
+            self.id(),
+            self.last_applied_idx,
+            self.commit_idx
+        );
+        debug_assert!(
+            self.cfg.bugs.has(Bug::CommitWithoutMin) || self.commit_idx <= self.log.last_index(),
+            "S{}: commit {} > last index {}",
+            self.id(),
+            self.commit_idx,
+            self.log.last_index()
+        );
+        debug_assert!(
+            self.cfg.bugs.has(Bug::ForgetVoteOnRestart)
+                || self.storage.load_meta() == (self.current_term, self.voted_for),
+            "S{}: term and vote differ from what is persisted",
+            self.id()
+        );
+        if self.state == Role::Leader {
+            debug_assert_eq!(self.leader_id, self.id(), "a leader knows itself");
+            debug_assert!(
+                !self.lead.progress.contains_key(&self.id()),
+                "a leader keeps no progress for itself: its match is its last index"
+            );
+        } else {
+            debug_assert!(
+                self.lead.progress.is_empty()
+                    && self.lead.reads.is_empty()
+                    && self.lead.transfer.is_none()
+                    && self.lead.elected_by.is_empty(),
+                "S{}: leader state kept while {}",
+                self.id(),
+                self.state.as_str()
+            );
+        }
+        debug_assert!(
+            self.config_log.windows(2).all(|w| w[0].0 < w[1].0)
+                && self
+                    .config_log
+                    .last()
+                    .is_none_or(|(i, _)| *i <= self.log.last_index()),
+            "S{}: configuration history out of order or past the log",
+            self.id()
+        );
     }
 
     fn reply(&mut self, to: NodeId, body: MessageBody) {

@@ -2,6 +2,7 @@
 //! sending (probe, pipeline, heartbeat, commit announcement), commit
 //! (§5.4.2) and apply, and client proposals.
 
+use crate::log::{AppendRefusal, Appended};
 use crate::types::{
     AppendEntriesReq, AppendEntriesResp, Entry, EntryKind, Index, NodeId, Role, Term, NO_NODE,
 };
@@ -84,82 +85,53 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 );
             }
         }
-        let mut prev = req.prev_log_idx;
-        let mut prev_term = req.prev_log_term;
-        let mut entries: &[Entry] = &req.entries;
-        let base = self.log.base_index();
-        if prev < base {
-            // Everything up to the base is committed, so it matches (§5.4).
-            let behind = base - prev;
-            if behind >= entries.len() as Index {
-                // The whole request lies inside the snapshot.
+        let appended = match self.log.maybe_append(
+            req.prev_log_idx,
+            req.prev_log_term,
+            &req.entries,
+            self.commit_idx,
+        ) {
+            Ok(Some(appended)) => appended,
+            Ok(None) => {
+                // The whole request lies inside the snapshot: committed here.
                 return AppendEntriesResp {
                     message_token: req.message_token,
                     term: self.current_term,
                     success: true,
-                    curr_index: prev + entries.len() as Index,
+                    curr_index: req.prev_log_idx + req.entries.len() as Index,
                 };
             }
-            entries = &entries[behind as usize..];
-            prev = base;
-            prev_term = self.log.base_term();
-        }
-        match self.log.term_at(prev) {
-            Some(t) if t == prev_term => {}
-            Some(t) => {
-                return fail(
-                    self,
-                    format!(
-                        "log mismatch at index {prev}: my term {t}, leader's {prev_term} (§5.3)"
+            Err(refusal) => {
+                let reason = match &refusal {
+                    AppendRefusal::Mismatch {
+                        index,
+                        mine,
+                        leader,
+                    } => format!(
+                        "log mismatch at index {index}: my term {mine}, leader's {leader} (§5.3)"
                     ),
-                )
-            }
-            None => {
-                return fail(
-                    self,
-                    format!(
-                        "no entry at index {prev} (my last index is {}) (§5.3)",
-                        self.log.last_index()
-                    ),
-                )
-            }
-        }
-        let mut truncated = false;
-        for e in entries {
-            match self.log.term_at(e.index) {
-                Some(t) if t == e.term => continue, // already held: a duplicate never truncates
-                Some(_) => {
-                    if e.index <= self.commit_idx {
-                        return fail(
-                            self,
-                            format!("refusing to overwrite committed entry {} (§5.4)", e.index),
-                        );
+                    AppendRefusal::Missing { index, last } => {
+                        format!("no entry at index {index} (my last index is {last}) (§5.3)")
                     }
-                    if self.log.truncate_from(e.index).is_err() {
-                        return fail(self, format!("cannot truncate at {}", e.index));
+                    AppendRefusal::Committed(index) => {
+                        format!("refusing to overwrite committed entry {index} (§5.4)")
                     }
-                    self.net.event(RaftEvent::Truncate { from: e.index });
-                    truncated = true;
-                    self.config_log.retain(|(i, _)| *i < e.index);
-                }
-                None => {}
+                    AppendRefusal::Truncate(index) => format!("cannot truncate at {index}"),
+                    AppendRefusal::Append { index, done } => {
+                        self.appended(&req.entries, done);
+                        format!("cannot append entry {index}")
+                    }
+                };
+                return fail(self, reason);
             }
-            if self.log.append(e.clone()).is_err() {
-                return fail(self, format!("cannot append entry {}", e.index));
-            }
-            self.net.event(RaftEvent::Append(e.clone()));
-            if e.kind.is_membership() {
-                let next = next_config(self.config(), e);
-                self.config_log.push((e.index, next));
-                truncated = true;
-            }
-        }
+        };
+        let config_changed = self.appended(&req.entries, &appended);
         self.log.sync();
-        if truncated {
+        if config_changed {
             let c = self.config().clone();
             self.net.event(RaftEvent::Config(c));
         }
-        let last_new = prev + entries.len() as Index;
+        let last_new = appended.last_new;
         let target = if self.cfg.bugs.has(Bug::CommitWithoutMin) {
             req.leader_commit
         } else {
@@ -179,6 +151,29 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.transfer_requested = Some(from);
         }
         resp
+    }
+
+    /// Tells what `maybe_append` did to the log (a truncation, then each
+    /// new entry) and follows it in the configuration history: a cut
+    /// suffix takes its configurations along, a new membership entry is in
+    /// force at once (thesis §4.1). Returns whether the configuration may
+    /// have changed.
+    fn appended(&mut self, entries: &[Entry], done: &Appended) -> bool {
+        let mut changed = false;
+        if let Some(from) = done.truncated_from {
+            self.net.event(RaftEvent::Truncate { from });
+            self.config_log.retain(|(i, _)| *i < from);
+            changed = true;
+        }
+        for e in &entries[done.new.clone()] {
+            self.net.event(RaftEvent::Append(e.clone()));
+            if e.kind.is_membership() {
+                let next = next_config(self.config(), e);
+                self.config_log.push((e.index, next));
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The checks every answer to the leader passes first: a higher term
@@ -437,6 +432,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     }
 
     fn commit_to(&mut self, index: Index) {
+        debug_assert!(index > self.commit_idx, "a commit index never goes back");
         self.commit_idx = index;
         self.net.event(RaftEvent::Commit { index });
         self.apply_committed();
@@ -465,6 +461,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.on_membership_committed(&e);
             }
         }
+        debug_assert!(self.last_applied_idx <= self.commit_idx);
         self.maybe_leave_joint();
         self.advance_reads();
     }
