@@ -11,7 +11,7 @@
 //! | module | concern |
 //! |---|---|
 //! | this file | the state, construction, restart, accessors, `step` |
-//! | [`election`](self) (`election.rs`) | timers, roles, votes, PreVote, CheckQuorum, leadership transfer |
+//! | `election.rs` | timers, roles, votes, PreVote, CheckQuorum, leadership transfer |
 //! | `replication.rs` | AppendEntries both ways, the leader's sending, commit and apply, proposals |
 //! | `snapshot.rs` | sending, receiving and taking snapshots (§7) |
 //! | `conf_change.rs` | membership proposals, joint enter/leave, what a committed change does |
