@@ -115,6 +115,9 @@ pub fn write_trace(path: &std::path::Path, sim: &Sim) -> Result<u64, String> {
 /// `raftlab run`.
 pub fn main(args: &RunArgs) -> Result<u8, String> {
     if args.sharded {
+        if args.narrate {
+            return Err("--narrate tells single-group runs; it does not go with --sharded".into());
+        }
         return crate::sharded::run(args);
     }
     let until = args.until.0;
@@ -124,6 +127,9 @@ pub fn main(args: &RunArgs) -> Result<u8, String> {
     simulate(&mut sim, chaos, until, &bar);
     bar.finish_and_clear();
     let elapsed = started.elapsed();
+    if args.narrate {
+        crate::replay::narrate(sim.events());
+    }
 
     let report = sim.checker().clone().finish();
     let mut tally = Tally::default();

@@ -28,7 +28,6 @@ mod hooks;
 mod io;
 mod lab;
 mod model;
-mod narrate;
 mod ring;
 mod sharded;
 mod state;

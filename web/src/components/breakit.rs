@@ -8,8 +8,8 @@ use yew::prelude::*;
 
 use crate::components::experiments::HuntButton;
 use crate::components::lesson::fetch_lesson;
-use crate::narrate;
 use crate::state::{LabHandle, Msg, Setup};
+use raftlab_core::trace::describe as narrate;
 
 #[derive(Properties, PartialEq)]
 pub struct BreakItProps {

@@ -17,9 +17,9 @@ use yew::prelude::*;
 
 use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
 use crate::model::{self, Standing};
-use crate::narrate;
 use crate::ring;
 use crate::state::{LabHandle, Selection};
+use raftlab_core::trace::describe as narrate;
 
 // VIEW: side of the square drawing, in user units.
 use self::flights::VIEW;

@@ -10,8 +10,8 @@ use yew::prelude::*;
 
 use super::parts::{button, joint_chip, outcome, slider, ClientForm, Sends};
 use crate::model::{self, Standing};
-use crate::narrate;
 use crate::state::{LabHandle, Msg, NodeVerb};
+use raftlab_core::trace::describe as narrate;
 
 /// The clock bar, with this view's messages.
 pub type Transport = super::transport::Transport<Msg>;

@@ -13,8 +13,8 @@ use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use super::form::input_checked;
-use crate::narrate::{self, Tone};
 use crate::state::{LabHandle, Selection};
+use raftlab_core::trace::describe::{self as narrate, Tone};
 
 /// Most events listed.
 const SHOWN: usize = 120;
@@ -169,6 +169,18 @@ pub fn events(ahead: u64, items: Vec<Html>) -> Html {
     }
 }
 
+/// The CSS class that gives a tone its icon and colour (style.css).
+pub fn tone_class(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Election => "tone-election",
+        Tone::Log => "tone-log",
+        Tone::Message => "tone-message",
+        Tone::Heartbeat => "tone-heartbeat",
+        Tone::Fault => "tone-fault",
+        Tone::User => "tone-user",
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct RowProps {
     seq: u64,
@@ -194,7 +206,7 @@ fn row(props: &RowProps) -> Html {
         })
     };
     html! {
-        <li class={classes!("ev", props.tone.class(), props.linked.then_some("linked"))}
+        <li class={classes!("ev", tone_class(props.tone), props.linked.then_some("linked"))}
             data-linked={props.linked.then_some("true")}>
             <button type="button" data-testid={format!("event-{seq}")} {onclick}
                 title="go to this moment">

@@ -10,8 +10,8 @@ use raftlab_core::types::{NodeId, Role, NO_NODE};
 use yew::prelude::*;
 
 use crate::model;
-use crate::narrate;
 use crate::state::LabHandle;
+use raftlab_core::trace::describe as narrate;
 
 /// Events looked back through for a node's latest messages.
 const LOOK_BACK: usize = 4000;

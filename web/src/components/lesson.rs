@@ -9,8 +9,8 @@ use raftlab_core::lesson::{
 use yew::prelude::*;
 
 use crate::io;
-use crate::narrate;
 use crate::state::{LabHandle, Msg};
+use raftlab_core::trace::describe as narrate;
 
 /// Where the lesson files are, relative to the page.
 pub const LESSON_DIR: &str = "lessons";

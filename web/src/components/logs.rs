@@ -8,8 +8,8 @@ use raftlab_core::types::{EntryKind, Index, NodeId, Role};
 use yew::prelude::*;
 
 use crate::model;
-use crate::narrate;
 use crate::state::{LabHandle, Selection};
+use raftlab_core::trace::describe as narrate;
 
 /// Most columns drawn; older ones are summarised.
 const MAX_COLUMNS: u64 = 160;

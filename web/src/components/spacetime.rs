@@ -20,9 +20,9 @@ use yew::prelude::*;
 
 use crate::io;
 use crate::lab::Lab;
-use crate::narrate;
 use crate::state::{LabHandle, Selection, WINDOW_MAX, WINDOW_MIN};
 use arrows::{fit, Arrows, Drawn};
+use raftlab_core::trace::describe as narrate;
 
 /// Width of the drawing, user units.
 const W: f64 = 1000.0;
