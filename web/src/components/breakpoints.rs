@@ -7,12 +7,14 @@ use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use super::form::select_value;
-use crate::state::{LabHandle, Msg};
+use crate::state::{BreakpointMsg, LabHandle, Msg, ViewMsg};
 
 #[derive(Properties, PartialEq)]
 pub struct BreakpointsProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub onmsg: Callback<Msg>,
 }
 
@@ -75,21 +77,21 @@ pub fn breakpoints(props: &BreakpointsProps) -> Html {
                 match i.parse::<u64>() {
                     Ok(v) if v > 0 => Some(v),
                     _ => {
-                        onmsg.emit(Msg::Problem(format!(
+                        onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                             "A breakpoint's index is a whole number from 1, not {i:?}."
-                        )));
+                        ))));
                         return;
                     }
                 }
             };
             if let Some(bp) = build(&kind, n, i) {
-                onmsg.emit(Msg::AddBreakpoint(bp));
+                onmsg.emit(Msg::Breakpoint(BreakpointMsg::Add(bp)));
             }
         })
     };
     let items = list.iter().enumerate().map(|(i, bp)| {
         let onmsg = props.onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::RemoveBreakpoint(i)));
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Breakpoint(BreakpointMsg::Remove(i))));
         html! {
             <li data-testid={format!("breakpoint-{i}")}>
                 <span class="bp-dot" aria-hidden="true" />
