@@ -245,6 +245,13 @@ pub fn app() -> Html {
             l.history_start(),
         )
     };
+    // The breakpoints panel is drawn from these alone (they change only
+    // when the user acts).
+    let (breakpoints, node_ids) = {
+        let l = lab.0.borrow();
+        let ids: Vec<raftlab_core::types::NodeId> = l.sim().nodes().keys().copied().collect();
+        (l.breakpoints().to_vec(), ids)
+    };
     let history_limit = lab
         .0
         .borrow()
@@ -371,7 +378,7 @@ pub fn app() -> Html {
                         <Inspector lab={lab.clone()} rev={panels_rev} now={inspector_now} selected={state.selected}
                             onclose={handlers.onunselect.clone()} />
                         <Safety lab={lab.clone()} rev={panels_rev} ongoto={ongoto.clone()} />
-                        <Breakpoints lab={lab.clone()} rev={panels_rev} onmsg={onmsg.clone()} />
+                        <Breakpoints list={breakpoints} nodes={node_ids} onmsg={onmsg.clone()} />
                         <Share lab={lab.clone()} rev={panels_rev} source={state.source.clone()} onmsg={onmsg.clone()} />
     </aside>
                     <section class="spacetime-row">

@@ -7,14 +7,14 @@ use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use super::form::select_value;
-use crate::state::{BreakpointMsg, LabHandle, Msg, ViewMsg};
+use crate::state::{BreakpointMsg, Msg, ViewMsg};
 
 #[derive(Properties, PartialEq)]
 pub struct BreakpointsProps {
-    pub lab: LabHandle,
-    /// The run's revision it is drawn from (`UiState::rev` when its panel
-    /// group was last refreshed): it is redrawn when that changes.
-    pub rev: u64,
+    /// The breakpoints set, in the order they were added.
+    pub list: Vec<Breakpoint>,
+    /// The nodes a breakpoint may be about.
+    pub nodes: Vec<NodeId>,
     pub onmsg: Callback<Msg>,
 }
 
@@ -44,8 +44,8 @@ pub fn breakpoints(props: &BreakpointsProps) -> Html {
     let kind = use_state(|| "leader".to_string());
     let node = use_state(String::new);
     let index = use_state(String::new);
-    let list = props.lab.0.borrow().breakpoints().to_vec();
-    let ids: Vec<NodeId> = props.lab.0.borrow().sim().nodes().keys().copied().collect();
+    let list = &props.list;
+    let ids = &props.nodes;
 
     let onkind = {
         let kind = kind.clone();
