@@ -10,7 +10,7 @@
 //! when), lets a lesson hold or drive the clock (inside `Lab`), and can
 //! scrub; sharded mode has none of that.
 
-use crate::state::{SPEED_MAX, SPEED_MIN};
+use crate::vocab::{SPEED_MAX, SPEED_MIN};
 
 /// Longest wall-clock frame counted, ms (a tab in the background stalls).
 const MAX_FRAME_MS: f64 = 100.0;

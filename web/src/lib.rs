@@ -32,6 +32,7 @@ mod ring;
 mod sharded;
 mod state;
 mod url;
+mod vocab;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -13,7 +13,8 @@ use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use super::form::input_checked;
-use crate::state::{LabHandle, Selection};
+use crate::state::LabHandle;
+use crate::vocab::Selection;
 use raftlab_core::trace::describe::{self as narrate, Tone};
 
 /// Most events listed.
@@ -24,7 +25,9 @@ const SCANNED: usize = 6000;
 #[derive(Properties, PartialEq)]
 pub struct FeedProps {
     pub lab: LabHandle,
-    pub revision: (u64, usize, usize),
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub messages: bool,
     pub heartbeats: bool,
     pub ongoto: Callback<u64>,

@@ -21,7 +21,9 @@ const LAST_MESSAGES: usize = 5;
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     /// Simulated ms when last drawn (its timers run between events).
     #[prop_or_default]
     pub now: u64,
