@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Violations to explain in full.
     #[arg(long, default_value_t = 3)]
     pub explain: usize,
+    /// Tell the run first, as the page's event feed does: one line per
+    /// event with its time and seq.
+    #[arg(long)]
+    pub narrate: bool,
 }
 
 /// Arguments of `raftlab check`.
@@ -126,6 +130,10 @@ pub struct CheckArgs {
 pub struct ReplayArgs {
     /// The trace file.
     pub trace: std::path::PathBuf,
+    /// Tell the trace first, as the page's event feed does: one line per
+    /// event with its time and seq.
+    #[arg(long)]
+    pub narrate: bool,
 }
 
 /// Arguments of `raftlab chaos`.

@@ -1,9 +1,14 @@
 //! `raftlab replay`: re-simulates a trace from its header and its `action`
 //! events and confirms the result is the same trace, byte for byte. This is
-//! what makes a trace a complete, shareable reproduction of a run.
+//! what makes a trace a complete, shareable reproduction of a run. With
+//! `--narrate` it first tells the trace in the page's words, one line per
+//! event.
+
+use std::io::Write;
 
 use raftlab_core::sim::{actions_of, Sim};
-use raftlab_core::trace::read_trace;
+use raftlab_core::trace::describe::{feed_line, Narrator};
+use raftlab_core::trace::{read_trace, TraceEvent};
 
 use crate::run::time_bar;
 use crate::ReplayArgs;
@@ -44,6 +49,22 @@ pub fn show(line: Option<&str>) -> String {
     }
 }
 
+/// Tells `events` on standard output as the page's feed does, one line per
+/// event with its time and seq. A closed pipe (`| head`) ends the story
+/// quietly rather than as an error.
+pub fn narrate(events: &[TraceEvent]) {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut narrator = Narrator::new();
+    for e in events {
+        let (_, text) = narrator.tell(e);
+        if writeln!(out, "{}", feed_line(e, &text)).is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
 /// `raftlab replay`.
 pub fn main(args: &ReplayArgs) -> Result<u8, String> {
     let path = &args.trace;
@@ -59,6 +80,10 @@ pub fn main(args: &ReplayArgs) -> Result<u8, String> {
         .next()
         .is_some_and(crate::sharded::is_sharded_header)
     {
+        if args.narrate {
+            eprintln!("error: --narrate tells single-group traces; this one is sharded");
+            return Ok(2);
+        }
         return Ok(crate::sharded::replay(&path.display().to_string(), &text));
     }
     let trace = match read_trace(&text) {
@@ -68,6 +93,9 @@ pub fn main(args: &ReplayArgs) -> Result<u8, String> {
             return Ok(2);
         }
     };
+    if args.narrate {
+        narrate(&trace.events);
+    }
     let actions = actions_of(&trace.events);
     let until = trace.events.last().map(|e| e.time).unwrap_or(0);
     let mut sim = match Sim::from_header(&trace.header, &actions) {

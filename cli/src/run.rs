@@ -116,6 +116,9 @@ pub fn write_trace(path: &std::path::Path, sim: &Sim) -> Result<u64, String> {
 /// `raftlab run`.
 pub fn main(args: &RunArgs) -> Result<u8, String> {
     if args.sharded {
+        if args.narrate {
+            return Err("--narrate tells single-group runs; it does not go with --sharded".into());
+        }
         return crate::sharded::run(args);
     }
     let until = args.until.0;
@@ -133,6 +136,9 @@ pub fn main(args: &RunArgs) -> Result<u8, String> {
         return Ok(1);
     }
     let elapsed = started.elapsed();
+    if args.narrate {
+        crate::replay::narrate(sim.events());
+    }
 
     let report = sim.checker().clone().finish();
     let mut tally = Tally::default();

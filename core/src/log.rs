@@ -464,6 +464,146 @@ impl<L: LogStore> RaftLog<L> {
     pub fn sync(&mut self) {
         self.store.sync();
     }
+
+    // ----- the log rules (§5.3, §5.4.1) -----
+
+    /// Whether a log ending at `(last_index, last_term)` is at least as up
+    /// to date as this one (§5.4.1): the later last term wins; with equal
+    /// last terms, the longer log. A voter grants only to such a candidate,
+    /// so a leader holds every committed entry.
+    pub fn is_up_to_date(&self, last_index: Index, last_term: Term) -> bool {
+        let my_term = self.last_term();
+        last_term > my_term || (last_term == my_term && last_index >= self.last_index())
+    }
+
+    /// Position in `entries` (contiguous, in index order) of the first one
+    /// this log does not hold with the same term: where new entries start,
+    /// or where a conflicting suffix must go (§5.3). `None` if all are held.
+    pub fn find_conflict(&self, entries: &[Entry]) -> Option<usize> {
+        entries
+            .iter()
+            .position(|e| self.term_at(e.index) != Some(e.term))
+    }
+
+    /// The follower's side of AppendEntries (§5.3) for entries that follow
+    /// `(prev, prev_term)` in the leader's log. Entries at or below the
+    /// snapshot base are committed, so they match (§5.4); an entry already
+    /// held with its term is kept (a duplicate never truncates); the first
+    /// conflicting entry cuts the log there, unless it is at or below
+    /// `committed`, which no leader can ask for (§5.4).
+    ///
+    /// `Ok(None)`: the whole request lies inside the snapshot, nothing to do.
+    pub fn maybe_append(
+        &mut self,
+        prev: Index,
+        prev_term: Term,
+        entries: &[Entry],
+        committed: Index,
+    ) -> Result<Option<Appended>, AppendRefusal> {
+        let (mut prev, mut prev_term, mut skip) = (prev, prev_term, 0usize);
+        let base = self.base_index();
+        if prev < base {
+            let behind = base - prev;
+            if behind >= entries.len() as Index {
+                return Ok(None);
+            }
+            skip = behind as usize;
+            prev = base;
+            prev_term = self.base_term();
+        }
+        match self.term_at(prev) {
+            Some(t) if t == prev_term => {}
+            Some(mine) => {
+                return Err(AppendRefusal::Mismatch {
+                    index: prev,
+                    mine,
+                    leader: prev_term,
+                })
+            }
+            None => {
+                return Err(AppendRefusal::Missing {
+                    index: prev,
+                    last: self.last_index(),
+                })
+            }
+        }
+        let last_new = prev + (entries.len() - skip) as Index;
+        let mut done = Appended {
+            last_new,
+            truncated_from: None,
+            new: entries.len()..entries.len(),
+        };
+        let Some(first) = self.find_conflict(&entries[skip..]).map(|i| i + skip) else {
+            return Ok(Some(done));
+        };
+        let at = entries[first].index;
+        if self.term_at(at).is_some() {
+            if at <= committed {
+                return Err(AppendRefusal::Committed(at));
+            }
+            if self.truncate_from(at).is_err() {
+                return Err(AppendRefusal::Truncate(at));
+            }
+            done.truncated_from = Some(at);
+        }
+        done.new = first..first;
+        for e in &entries[first..] {
+            if self.append(e.clone()).is_err() {
+                return Err(AppendRefusal::Append {
+                    index: e.index,
+                    done,
+                });
+            }
+            done.new.end += 1;
+        }
+        Ok(Some(done))
+    }
+}
+
+/// What `RaftLog::maybe_append` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// Index of the request's last entry: the log matches the leader's up
+    /// to here (what the follower may commit, §5.3).
+    pub last_new: Index,
+    /// Where a conflicting suffix was cut, if one was.
+    pub truncated_from: Option<Index>,
+    /// Positions in the request's entries that were appended, in order
+    /// (those before were held already, or compacted).
+    pub new: std::ops::Range<usize>,
+}
+
+/// Why `RaftLog::maybe_append` refused a leader's entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppendRefusal {
+    /// The entry at `index` has another term than the leader's (§5.3).
+    Mismatch {
+        /// The index of `prev`.
+        index: Index,
+        /// This log's term there.
+        mine: Term,
+        /// The leader's.
+        leader: Term,
+    },
+    /// No entry at `index`: this log ends at `last` (§5.3).
+    Missing {
+        /// The index of `prev`.
+        index: Index,
+        /// This log's last index.
+        last: Index,
+    },
+    /// The first conflict is at a committed index: never truncated (§5.4).
+    Committed(Index),
+    /// The store refused to truncate at this index.
+    Truncate(Index),
+    /// The store refused to append the entry at `index`; `done` is what
+    /// happened before.
+    Append {
+        /// The entry refused.
+        index: Index,
+        /// What was truncated and appended before it.
+        done: Appended,
+    },
 }
 
 #[cfg(test)]
@@ -669,6 +809,89 @@ mod tests {
         c.clear();
         assert!(c.is_empty() && c.front().is_none());
         assert_eq!(Chunked::from(vec![1, 2, 3]), Chunked::from(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn up_to_date_compares_last_terms_then_lengths_section_5_4_1() {
+        let log = RaftLog::new(store(6)); // last entry: index 6, term 3
+        assert!(
+            log.is_up_to_date(1, 4),
+            "a later last term wins however short"
+        );
+        assert!(
+            !log.is_up_to_date(9, 2),
+            "an earlier last term loses however long"
+        );
+        assert!(log.is_up_to_date(6, 3) && log.is_up_to_date(7, 3));
+        assert!(
+            !log.is_up_to_date(5, 3),
+            "same last term: the shorter log loses"
+        );
+    }
+
+    #[test]
+    fn find_conflict_points_at_the_first_entry_not_held_with_its_term() {
+        let log = RaftLog::new(store(6));
+        assert_eq!(log.find_conflict(&[e(4, 2), e(5, 2)]), None);
+        assert_eq!(log.find_conflict(&[e(5, 2), e(6, 9), e(7, 9)]), Some(1));
+        assert_eq!(
+            log.find_conflict(&[e(6, 3), e(7, 3)]),
+            Some(1),
+            "past the end"
+        );
+    }
+
+    #[test]
+    fn maybe_append_keeps_duplicates_and_cuts_a_conflicting_suffix_section_5_3() {
+        let mut log = RaftLog::new(store(6));
+        let dup = log
+            .maybe_append(3, 2, &[e(4, 2), e(5, 2)], 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!((dup.last_new, dup.truncated_from, dup.new), (5, None, 2..2));
+        assert_eq!(log.last_index(), 6, "a duplicate never truncates");
+        let cut = log
+            .maybe_append(4, 2, &[e(5, 2), e(6, 4), e(7, 4)], 4)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (cut.last_new, cut.truncated_from, cut.new),
+            (7, Some(6), 1..3)
+        );
+        assert_eq!((log.last_index(), log.last_term()), (7, 4));
+        assert_eq!(
+            log.maybe_append(4, 2, &[e(5, 9)], 5),
+            Err(AppendRefusal::Committed(5)),
+            "a committed entry is never overwritten (§5.4)"
+        );
+        assert_eq!(
+            log.maybe_append(7, 3, &[], 0),
+            Err(AppendRefusal::Mismatch {
+                index: 7,
+                mine: 4,
+                leader: 3
+            })
+        );
+        assert_eq!(
+            log.maybe_append(9, 4, &[], 0),
+            Err(AppendRefusal::Missing { index: 9, last: 7 })
+        );
+    }
+
+    #[test]
+    fn maybe_append_treats_compacted_entries_as_matching() {
+        let mut log = RaftLog::new(store(6));
+        log.compact_to(4).unwrap();
+        assert_eq!(log.maybe_append(1, 1, &[e(2, 1), e(3, 2)], 4), Ok(None));
+        let got = log
+            .maybe_append(2, 9, &[e(3, 9), e(4, 9), e(5, 2), e(6, 3), e(7, 3)], 4)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (got.last_new, got.new),
+            (7, 4..5),
+            "the prefix below the base matches"
+        );
     }
 
     #[test]

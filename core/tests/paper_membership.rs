@@ -459,3 +459,36 @@ fn repeated_transfer_to_the_same_target_keeps_its_deadline_thesis_3_10() {
     assert_eq!(c.node(1).transfer_target(), None, "the transfer timed out");
     assert!(c.node_mut(1).propose_entry(put_cmd(7, "k", "v")).is_ok());
 }
+
+/// Thesis §4.2.2: a leader that appended its own removal but was deposed
+/// before it committed holds the longest log; the remaining voters cannot
+/// win without its vote and do not get it. It must still campaign (in its
+/// latest configuration, without counting itself), win, commit its
+/// removal and step down, or the cluster never elects a leader again.
+#[test]
+fn deposed_leader_whose_removal_is_uncommitted_still_campaigns_and_finishes_it_thesis_4_2_2() {
+    let mut c = Cluster::new(3, config(&none(), |_| {}));
+    c.elect(1);
+    c.run_ticks(1);
+    change(&mut c, 1, ConfChange::Remove(2));
+    assert_eq!(voters(&c, 3), vec![1, 3]);
+    c.isolate(1);
+    let (idx, _) = c
+        .node_mut(1)
+        .propose_conf_change(ConfChange::Remove(1))
+        .unwrap();
+    c.deliver_all();
+    assert_eq!(voters(&c, 1), vec![3], "S1's removal acts once appended");
+    // CheckQuorum deposes S1; S3 alone is no majority of {1, 3}.
+    c.run_ticks(2 * c.config.election_timeout_max);
+    assert!(c.leaders().is_empty());
+    c.recover();
+    c.run_ticks(4 * c.config.election_timeout_max);
+    assert_eq!(c.leaders(), vec![3], "S3 leads C_new = {{3}}");
+    assert!(c.node(3).commit_idx() >= idx, "S1's removal committed");
+    assert_eq!(voters(&c, 3), vec![3]);
+    assert!(
+        c.node_mut(1).force_timeout().is_err(),
+        "once its removal committed, S1 no longer campaigns"
+    );
+}

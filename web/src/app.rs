@@ -20,9 +20,10 @@ use crate::components::share::Share;
 use crate::components::spacetime::Spacetime;
 use crate::components::timeline::Timeline;
 use crate::state::{
-    Msg, NodeVerb, Selection, Setup, UiState, G_LISTS, G_PANELS, G_SPACETIME, SPEED_DEFAULT,
+    ClockMsg, Msg, NetMsg, NodeMsg, Setup, UiState, ViewMsg, G_LISTS, G_PANELS, G_SPACETIME,
 };
-use crate::{components, hooks, io, state, url};
+use crate::vocab::{NodeVerb, Notice, Selection, SPEED_DEFAULT};
+use crate::{components, hooks, io, url};
 
 /// The callbacks the panels get, made once: a callback made on every
 /// render is a new value every frame, and its panel's props never compare
@@ -47,17 +48,17 @@ impl Handlers {
     fn new(dispatch: UseReducerDispatcher<UiState>) -> Handlers {
         let onmsg = Callback::from(move |m: Msg| dispatch.dispatch(m));
         Handlers {
-            ongoto: onmsg.reform(Msg::GotoEvent),
-            onpick: onmsg.reform(Msg::Link),
-            onselect: onmsg.reform(Msg::Select),
-            onlink: onmsg.reform(|(a, b)| Msg::ToggleLink(a, b)),
+            ongoto: onmsg.reform(|v| Msg::Clock(ClockMsg::GotoEvent(v))),
+            onpick: onmsg.reform(|v| Msg::View(ViewMsg::Link(v))),
+            onselect: onmsg.reform(|v| Msg::Node(NodeMsg::Select(v))),
+            onlink: onmsg.reform(|(a, b)| Msg::Net(NetMsg::ToggleLink(a, b))),
             ondrop_msg: onmsg.reform(|id| Msg::Act(Action::DropMessage { id })),
-            onscrub: onmsg.reform(Msg::Scrub),
-            onunselect: onmsg.reform(|_| Msg::Select(None)),
-            onfeed_messages: onmsg.reform(Msg::FeedMessages),
-            onfeed_heartbeats: onmsg.reform(Msg::FeedHeartbeats),
-            onzoom: onmsg.reform(Msg::Zoom),
-            onhelp_close: onmsg.reform(|_| Msg::Help(false)),
+            onscrub: onmsg.reform(|v| Msg::Clock(ClockMsg::Scrub(v))),
+            onunselect: onmsg.reform(|_| Msg::Node(NodeMsg::Select(None))),
+            onfeed_messages: onmsg.reform(|v| Msg::View(ViewMsg::FeedMessages(v))),
+            onfeed_heartbeats: onmsg.reform(|v| Msg::View(ViewMsg::FeedHeartbeats(v))),
+            onzoom: onmsg.reform(|v| Msg::View(ViewMsg::Zoom(v))),
+            onhelp_close: onmsg.reform(|_| Msg::View(ViewMsg::Help(false))),
             onmsg,
         }
     }
@@ -117,29 +118,29 @@ struct KeyView {
 /// Keyboard shortcuts; `None` for keys the page leaves alone.
 fn key_msg(key: &str, view: &KeyView) -> Option<Msg> {
     Some(match key {
-        " " => Msg::TogglePlay,
-        "ArrowRight" => Msg::Step,
-        "ArrowLeft" => Msg::StepBack,
-        "f" => Msg::Forward(100),
-        "?" => Msg::Help(!view.help),
+        " " => Msg::Clock(ClockMsg::TogglePlay),
+        "ArrowRight" => Msg::Clock(ClockMsg::Step),
+        "ArrowLeft" => Msg::Clock(ClockMsg::StepBack),
+        "f" => Msg::Clock(ClockMsg::Forward(100)),
+        "?" => Msg::View(ViewMsg::Help(!view.help)),
         "Escape" => {
             if view.help {
-                Msg::Help(false)
+                Msg::View(ViewMsg::Help(false))
             } else {
-                Msg::Select(None)
+                Msg::Node(NodeMsg::Select(None))
             }
         }
-        "p" => Msg::Present(!view.present),
-        "c" => Msg::Node(NodeVerb::Crash),
-        "r" => Msg::Node(NodeVerb::Restart),
-        "t" => Msg::Node(NodeVerb::Timeout),
-        "s" => Msg::Node(NodeVerb::Snapshot),
+        "p" => Msg::View(ViewMsg::Present(!view.present)),
+        "c" => Msg::Node(NodeMsg::Verb(NodeVerb::Crash)),
+        "r" => Msg::Node(NodeMsg::Verb(NodeVerb::Restart)),
+        "t" => Msg::Node(NodeMsg::Verb(NodeVerb::Timeout)),
+        "s" => Msg::Node(NodeMsg::Verb(NodeVerb::Snapshot)),
         "h" => Msg::Act(Action::Heal),
-        "+" | "=" => Msg::SetSpeed(view.speed * 2.0),
-        "-" | "_" => Msg::SetSpeed(view.speed / 2.0),
+        "+" | "=" => Msg::Clock(ClockMsg::SetSpeed(view.speed * 2.0)),
+        "-" | "_" => Msg::Clock(ClockMsg::SetSpeed(view.speed / 2.0)),
         k if k.len() == 1 && ("1"..="9").contains(&k) => {
             let id: u64 = k.parse().ok()?;
-            Msg::Select(Some(id))
+            Msg::Node(NodeMsg::Select(Some(id)))
         }
         _ => return None,
     })
@@ -159,7 +160,7 @@ pub fn app() -> Html {
             match raftlab_core::session::Session::from_fragment(&fragment) {
                 Ok(session) => s.open_session(&session, "link", "shared link"),
                 Err(e) => {
-                    s.notice = Some(state::Notice {
+                    s.notice = Some(Notice {
                         text: format!("This link's run could not be opened: {e}. Showing a fresh cluster instead."),
                         error: true,
                     })
@@ -186,8 +187,8 @@ pub fn app() -> Html {
             if let Some(id) = lesson_from_url() {
                 match lessons.iter().find(|l| l.id == id) {
                     Some(entry) => components::lesson::fetch_lesson(entry.clone(), onmsg),
-                    None if !lessons.is_empty() => onmsg.emit(Msg::Problem(format!(
-                        "There is no lesson {id:?}; pick one from the Lessons menu."
+                    None if !lessons.is_empty() => onmsg.emit(Msg::View(ViewMsg::Problem(
+                        format!("There is no lesson {id:?}; pick one from the Lessons menu."),
                     ))),
                     None => {}
                 }
@@ -200,7 +201,7 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         hooks::use_frame_loop(
             state.playing,
-            Callback::from(move |ms| dispatch.dispatch(Msg::Frame(ms))),
+            Callback::from(move |ms| dispatch.dispatch(Msg::Clock(ClockMsg::Frame(ms)))),
         );
     }
 
@@ -244,6 +245,13 @@ pub fn app() -> Html {
             l.history_start(),
         )
     };
+    // The breakpoints panel is drawn from these alone (they change only
+    // when the user acts).
+    let (breakpoints, node_ids) = {
+        let l = lab.0.borrow();
+        let ids: Vec<raftlab_core::types::NodeId> = l.sim().nodes().keys().copied().collect();
+        (l.breakpoints().to_vec(), ids)
+    };
     let history_limit = lab
         .0
         .borrow()
@@ -251,15 +259,15 @@ pub fn app() -> Html {
         .history_limit()
         .map(|l| l.to_string())
         .unwrap_or_default();
-    // The ring and the transport follow every frame; the other panels
-    // get what their group was last drawn from (`state::Shown`), which
-    // changes only when an event happened or the user acted (and, while
-    // playing, at most every `state::REFRESH_MS`).
-    let version = state.version;
+    // The ring, the timeline and the transport follow every frame (the
+    // live stamp); the other panels get what their group was last drawn
+    // from (`state::Stamp`), which changes only when an event happened or
+    // the user acted (and, while playing, at most every `REFRESH_MS`).
+    let stamp = state.stamp();
     let [spacetime_view, lists_view, panels_view] =
         [G_SPACETIME, G_LISTS, G_PANELS].map(|g| state.shown[g]);
     let panels_rev = panels_view.rev;
-    let revision = (lists_view.rev, 0, 0);
+    let lists_rev = lists_view.rev;
     // The inspector shows timers, which run between events.
     let inspector_now = state.selected.map_or(0, |_| panels_view.vt.floor() as u64);
     let ongoto = handlers.ongoto.clone();
@@ -286,10 +294,13 @@ pub fn app() -> Html {
     let onlink = handlers.onlink.clone();
     let ondrop_msg = handlers.ondrop_msg.clone();
     let onscrub = handlers.onscrub.clone();
-    let notice = state
-        .notice
-        .clone()
-        .map(|n| components::parts::notice(n.text, n.error, onmsg.reform(|_| Msg::Dismiss)));
+    let notice = state.notice.clone().map(|n| {
+        components::parts::notice(
+            n.text,
+            n.error,
+            onmsg.reform(|_| Msg::View(ViewMsg::Dismiss)),
+        )
+    });
     let branch_note = (branches > 0).then(|| {
         html! {
             <span class="branch-note" data-testid="branch" data-branches={branches.to_string()}
@@ -311,14 +322,14 @@ pub fn app() -> Html {
                     <p class="tagline">{ "Raft, running for real" }</p>
                     <LessonPicker lessons={state.lessons.clone()} current={lesson_id.clone()} onmsg={onmsg.clone()} />
                     <button type="button" class={classes!("mode-button", state.breakit.then_some("on"))} data-testid="breakit"
-                        aria-pressed={state.breakit.to_string()} onclick={toggle(Msg::BreakIt, state.breakit)}
+                        aria-pressed={state.breakit.to_string()} onclick={toggle(|v| Msg::View(ViewMsg::BreakIt(v)), state.breakit)}
                         title="break-it mode: switch on a deliberate bug and watch the checker catch it">{ "Break it" }</button>
                     <Transport playing={state.playing} speed={state.speed} vt={vt} in_past={in_past} onmsg={onmsg.clone()} />
                     { for branch_note }
                     <div class="view-buttons">
                         <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
-                            onclick={toggle(Msg::Present, state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
-                        <button type="button" data-testid="help-open" onclick={toggle(Msg::Help, state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
+                            onclick={toggle(|v| Msg::View(ViewMsg::Present(v)), state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
+                        <button type="button" data-testid="help-open" onclick={toggle(|v| Msg::View(ViewMsg::Help(v)), state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
                         <a class="mode-link" href="?mode=sharded" data-testid="mode-switch" title="several Raft groups sharing the keys">{ "Sharded mode" }</a>
                     </div>
                 </header>
@@ -329,7 +340,7 @@ pub fn app() -> Html {
                     data-history-limit={history_limit}
                     data-leader={leader.map(|l| l.to_string()).unwrap_or_default()}
                     data-playing={state.playing.to_string()} data-branches={branches.to_string()}
-                    data-in-past={in_past.to_string()} data-version={version.to_string()}>
+                    data-in-past={in_past.to_string()} data-rev={stamp.rev.to_string()}>
                     { match leader {
                         Some(l) => format!("S{l} leads"),
                         None => "no leader".to_string(),
@@ -339,44 +350,44 @@ pub fn app() -> Html {
                 { for notice }
                 <main class="layout">
                     <aside class="col controls-col">
-                        <NodePanel lab={lab.clone()} version={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
-                        <NetworkPanel lab={lab.clone()} version={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
-                        <ClientPanel lab={lab.clone()} version={panels_rev} last={state.last_client} onmsg={onmsg.clone()} />
+                        <NodePanel lab={lab.clone()} rev={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
+                        <NetworkPanel lab={lab.clone()} rev={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <ClientPanel lab={lab.clone()} rev={panels_rev} last={state.last_client} onmsg={onmsg.clone()} />
                         <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
                     </aside>
                     <section class="col stage">
-                        <Cluster lab={lab.clone()} version={version} selected={state.selected}
+                        <Cluster lab={lab.clone()} stamp={stamp} selected={state.selected}
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
                             highlight={highlight.clone()} linked={state.linked} />
-                        <Timeline lab={lab.clone()} version={version} onscrub={onscrub} />
+                        <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} />
                         <Legend />
-                        <Quorums lab={lab.clone()} version={panels_rev} />
-                        <Feed lab={lab.clone()} revision={revision} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
+                        <Quorums lab={lab.clone()} rev={panels_rev} />
+                        <Feed lab={lab.clone()} rev={lists_rev} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
                             ongoto={ongoto.clone()} linked={state.linked} onpick={onpick.clone()}
                             onmessages={handlers.onfeed_messages.clone()}
                             onheartbeats={handlers.onfeed_heartbeats.clone()} />
                     </section>
                     <aside class="col side-col">
-                        <LessonPanel lab={lab.clone()} version={panels_rev} status={state.lesson_status.clone()}
+                        <LessonPanel lab={lab.clone()} rev={panels_rev} status={state.lesson_status.clone()}
                             feedback={state.feedback.clone()} onmsg={onmsg.clone()} />
                         if state.breakit {
-                            <BreakIt lab={lab.clone()} version={panels_rev} setup={state.setup.clone()}
+                            <BreakIt lab={lab.clone()} rev={panels_rev} setup={state.setup.clone()}
                                 lessons={state.lessons.clone()} onmsg={onmsg.clone()} ongoto={ongoto.clone()}
                                 violation={state.first_violation.clone()} />
                         }
-                        <Inspector lab={lab.clone()} version={panels_rev} now={inspector_now} selected={state.selected}
+                        <Inspector lab={lab.clone()} rev={panels_rev} now={inspector_now} selected={state.selected}
                             onclose={handlers.onunselect.clone()} />
-                        <Safety lab={lab.clone()} version={panels_rev} ongoto={ongoto.clone()} />
-                        <Breakpoints lab={lab.clone()} version={panels_rev} onmsg={onmsg.clone()} />
-                        <Share lab={lab.clone()} version={panels_rev} source={state.source.clone()} onmsg={onmsg.clone()} />
+                        <Safety lab={lab.clone()} rev={panels_rev} ongoto={ongoto.clone()} />
+                        <Breakpoints list={breakpoints} nodes={node_ids} onmsg={onmsg.clone()} />
+                        <Share lab={lab.clone()} rev={panels_rev} source={state.source.clone()} onmsg={onmsg.clone()} />
     </aside>
                     <section class="spacetime-row">
-                        <Spacetime lab={lab.clone()} version={spacetime_view.rev} vt={spacetime_view.vt} window_ms={state.window_ms} linked={state.linked}
+                        <Spacetime lab={lab.clone()} stamp={spacetime_view} window_ms={state.window_ms} linked={state.linked}
                             highlight={highlight.messages.clone()} onpick={onpick.clone()} ongoto={ongoto.clone()}
                             onzoom={handlers.onzoom.clone()} />
                     </section>
                     <section class="logs-row">
-                        <Logs lab={lab.clone()} revision={revision} selected={state.selected} onselect={onselect}
+                        <Logs lab={lab.clone()} rev={lists_rev} selected={state.selected} onselect={onselect}
                             highlight={highlight.indexes.clone()} linked={state.linked} onpick={onpick} />
                     </section>
                     <section class="experiments-row">

@@ -12,7 +12,7 @@
 
 use raftlab_core::sim::Stalled;
 
-use crate::state::{SPEED_MAX, SPEED_MIN};
+use crate::vocab::{SPEED_MAX, SPEED_MIN};
 
 /// Longest wall-clock frame counted, ms (a tab in the background stalls).
 const MAX_FRAME_MS: f64 = 100.0;

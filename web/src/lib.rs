@@ -28,11 +28,11 @@ mod hooks;
 mod io;
 mod lab;
 mod model;
-mod narrate;
 mod ring;
 mod sharded;
 mod state;
 mod url;
+mod vocab;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -7,6 +7,7 @@
 //! `{"seq":3,"time":12,"type":"vote","node":2,...}`. Field order on output is
 //! the declaration order below, which makes the output deterministic.
 
+pub mod describe;
 pub(crate) mod json;
 mod reader;
 mod writer;

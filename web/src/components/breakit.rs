@@ -8,13 +8,15 @@ use yew::prelude::*;
 
 use crate::components::experiments::HuntButton;
 use crate::components::lesson::fetch_lesson;
-use crate::narrate;
-use crate::state::{LabHandle, Msg, Setup};
+use crate::state::{ClockMsg, LabHandle, Msg, SessionMsg, Setup, ViewMsg};
+use raftlab_core::trace::describe as narrate;
 
 #[derive(Properties, PartialEq)]
 pub struct BreakItProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub setup: Setup,
     pub lessons: Vec<LessonIndexEntry>,
     pub onmsg: Callback<Msg>,
@@ -65,8 +67,8 @@ pub fn break_it(props: &BreakItProps) -> Html {
         let mut setup = props.setup.clone();
         setup.cfg.bugs = vec![*bug];
         Callback::from(move |_| {
-            onmsg.emit(Msg::Reset(setup.clone()));
-            onmsg.emit(Msg::Play);
+            onmsg.emit(Msg::Session(SessionMsg::Reset(setup.clone())));
+            onmsg.emit(Msg::Clock(ClockMsg::Play));
         })
     };
     let lesson = lesson_for(*bug).and_then(|id| props.lessons.iter().find(|l| l.id == id).cloned());
@@ -108,7 +110,7 @@ pub fn break_it(props: &BreakItProps) -> Html {
     });
     let onclose = {
         let onmsg = props.onmsg.clone();
-        Callback::from(move |_| onmsg.emit(Msg::BreakIt(false)))
+        Callback::from(move |_| onmsg.emit(Msg::View(ViewMsg::BreakIt(false))))
     };
     html! {
         <section class="panel breakit" data-testid="breakit-panel" aria-label="break-it mode"

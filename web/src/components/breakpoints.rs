@@ -7,12 +7,14 @@ use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use super::form::select_value;
-use crate::state::{LabHandle, Msg};
+use crate::state::{BreakpointMsg, Msg, ViewMsg};
 
 #[derive(Properties, PartialEq)]
 pub struct BreakpointsProps {
-    pub lab: LabHandle,
-    pub version: u64,
+    /// The breakpoints set, in the order they were added.
+    pub list: Vec<Breakpoint>,
+    /// The nodes a breakpoint may be about.
+    pub nodes: Vec<NodeId>,
     pub onmsg: Callback<Msg>,
 }
 
@@ -42,8 +44,8 @@ pub fn breakpoints(props: &BreakpointsProps) -> Html {
     let kind = use_state(|| "leader".to_string());
     let node = use_state(String::new);
     let index = use_state(String::new);
-    let list = props.lab.0.borrow().breakpoints().to_vec();
-    let ids: Vec<NodeId> = props.lab.0.borrow().sim().nodes().keys().copied().collect();
+    let list = &props.list;
+    let ids = &props.nodes;
 
     let onkind = {
         let kind = kind.clone();
@@ -75,21 +77,21 @@ pub fn breakpoints(props: &BreakpointsProps) -> Html {
                 match i.parse::<u64>() {
                     Ok(v) if v > 0 => Some(v),
                     _ => {
-                        onmsg.emit(Msg::Problem(format!(
+                        onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                             "A breakpoint's index is a whole number from 1, not {i:?}."
-                        )));
+                        ))));
                         return;
                     }
                 }
             };
             if let Some(bp) = build(&kind, n, i) {
-                onmsg.emit(Msg::AddBreakpoint(bp));
+                onmsg.emit(Msg::Breakpoint(BreakpointMsg::Add(bp)));
             }
         })
     };
     let items = list.iter().enumerate().map(|(i, bp)| {
         let onmsg = props.onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::RemoveBreakpoint(i)));
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Breakpoint(BreakpointMsg::Remove(i))));
         html! {
             <li data-testid={format!("breakpoint-{i}")}>
                 <span class="bp-dot" aria-hidden="true" />

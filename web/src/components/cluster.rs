@@ -17,9 +17,10 @@ use yew::prelude::*;
 
 use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
 use crate::model::{self, Standing};
-use crate::narrate;
 use crate::ring;
-use crate::state::{LabHandle, Selection};
+use crate::state::{LabHandle, Stamp};
+use crate::vocab::Selection;
+use raftlab_core::trace::describe as narrate;
 
 // VIEW: side of the square drawing, in user units.
 use self::flights::VIEW;
@@ -47,7 +48,8 @@ fn f(x: f64) -> String {
 #[derive(Properties, PartialEq)]
 pub struct ClusterProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The live stamp (`UiState::stamp`): it follows every frame.
+    pub stamp: Stamp,
     pub selected: Option<NodeId>,
     pub onselect: Callback<Option<NodeId>>,
     pub onlink: Callback<(NodeId, NodeId)>,

@@ -10,8 +10,9 @@ use yew::prelude::*;
 
 use super::parts::{button, joint_chip, outcome, slider, ClientForm, Sends};
 use crate::model::{self, Standing};
-use crate::narrate;
-use crate::state::{LabHandle, Msg, NodeVerb};
+use crate::state::{LabHandle, Msg, NetMsg, NodeMsg};
+use crate::vocab::NodeVerb;
+use raftlab_core::trace::describe as narrate;
 
 /// The clock bar, with this view's messages.
 pub type Transport = super::transport::Transport<Msg>;
@@ -19,7 +20,9 @@ pub type Transport = super::transport::Transport<Msg>;
 #[derive(Properties, PartialEq)]
 pub struct NodePanelProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub selected: Option<NodeId>,
     pub joint: std::collections::BTreeSet<NodeId>,
     pub onmsg: Callback<Msg>,
@@ -52,7 +55,12 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
     let chips = (1..=9u64).map(|id| {
         let on = props.joint.contains(&id);
         let known = sim.nodes().contains_key(&id);
-        joint_chip(id, on, known, onmsg.reform(move |_| Msg::ToggleJoint(id)))
+        joint_chip(
+            id,
+            on,
+            known,
+            onmsg.reform(move |_| Msg::Node(NodeMsg::ToggleJoint(id))),
+        )
     });
     html! {
         <section class="panel node-panel" aria-label="node controls">
@@ -61,23 +69,23 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
                 <p class="hint">{ "Click a node to act on it." }</p>
             }
             <div class="buttons">
-                { button("crash", "Crash", "crash the selected node (c)", none || !alive, onmsg, || Msg::Node(NodeVerb::Crash)) }
-                { button("restart", "Restart", "restart the selected node from its disk (r)", none || alive, onmsg, || Msg::Node(NodeVerb::Restart)) }
-                { button("timeout", "Time out", "fire its election timeout now (t)", none || !alive, onmsg, || Msg::Node(NodeVerb::Timeout)) }
-                { button("transfer", "Make leader", "hand leadership to it (thesis §3.10)", none || role == Some(Role::Leader), onmsg, || Msg::Node(NodeVerb::Transfer)) }
-                { button("snapshot", "Snapshot", "compact its log into a snapshot now (s)", none || !alive, onmsg, || Msg::Node(NodeVerb::Snapshot)) }
-                { button("remove", "Remove", "remove it from the configuration", none || standing == Some(Standing::Outside), onmsg, || Msg::Node(NodeVerb::Remove)) }
-                { button("promote", "Promote", "promote the learner to voter", none || standing != Some(Standing::Learner), onmsg, || Msg::Node(NodeVerb::Promote)) }
+                { button("crash", "Crash", "crash the selected node (c)", none || !alive, onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Crash))) }
+                { button("restart", "Restart", "restart the selected node from its disk (r)", none || alive, onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Restart))) }
+                { button("timeout", "Time out", "fire its election timeout now (t)", none || !alive, onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Timeout))) }
+                { button("transfer", "Make leader", "hand leadership to it (thesis §3.10)", none || role == Some(Role::Leader), onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Transfer))) }
+                { button("snapshot", "Snapshot", "compact its log into a snapshot now (s)", none || !alive, onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Snapshot))) }
+                { button("remove", "Remove", "remove it from the configuration", none || standing == Some(Standing::Outside), onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Remove))) }
+                { button("promote", "Promote", "promote the learner to voter", none || standing != Some(Standing::Learner), onmsg, || Msg::Node(NodeMsg::Verb(NodeVerb::Promote))) }
             </div>
             <h3>{ "Membership" }</h3>
             <div class="buttons">
                 { button("add-learner", &free.map(|i| format!("Add S{i} as learner")).unwrap_or_else(|| "Add learner".into()),
-                    "boot a new empty node and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, || Msg::AddNode { voter: false }) }
+                    "boot a new empty node and add it as a non-voting learner (thesis §4.2.1)", free.is_none(), onmsg, || Msg::Node(NodeMsg::Add { voter: false })) }
                 { button("add-voter", &free.map(|i| format!("Add S{i} as voter")).unwrap_or_else(|| "Add voter".into()),
-                    "boot a new node and add it straight as a voter", free.is_none(), onmsg, || Msg::AddNode { voter: true }) }
+                    "boot a new node and add it straight as a voter", free.is_none(), onmsg, || Msg::Node(NodeMsg::Add { voter: true })) }
             </div>
             <div class="chips" aria-label="new voter set">{ for chips }</div>
-            { button("joint", "Change voters (joint)", "move to the picked voter set through joint consensus (thesis §4.3)", props.joint.is_empty(), onmsg, || Msg::Joint) }
+            { button("joint", "Change voters (joint)", "move to the picked voter set through joint consensus (thesis §4.3)", props.joint.is_empty(), onmsg, || Msg::Node(NodeMsg::Joint)) }
         </section>
     }
 }
@@ -85,7 +93,9 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct NetworkProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub groups: std::collections::BTreeMap<NodeId, u8>,
     pub latency: u64,
     pub loss: u64,
@@ -102,7 +112,7 @@ pub fn network_panel(props: &NetworkProps) -> Html {
         let g = props.groups.get(&id).copied().unwrap_or(0);
         let letter = (b'A' + g) as char;
         let onmsg = onmsg.clone();
-        let onclick = Callback::from(move |_| onmsg.emit(Msg::CycleGroup(id)));
+        let onclick = Callback::from(move |_| onmsg.emit(Msg::Net(NetMsg::CycleGroup(id))));
         html! {
             <button type="button" class={classes!("chip", format!("g{g}"))} data-testid={format!("part-{id}")}
                 data-group={letter.to_string()} {onclick} title="click to move to the next group">
@@ -121,14 +131,14 @@ pub fn network_panel(props: &NetworkProps) -> Html {
             <h2>{ "Network" }<span class="sub" data-testid="network-status">{ status }</span></h2>
             <div class="chips">{ for chips }</div>
             <div class="buttons">
-                { button("partition", "Partition A | B | C", "split the network into the groups above", false, onmsg, || Msg::Partition) }
+                { button("partition", "Partition A | B | C", "split the network into the groups above", false, onmsg, || Msg::Net(NetMsg::Partition)) }
                 { button("heal", "Heal", "reconnect everything (h)", false, onmsg, || Msg::Act(Action::Heal)) }
             </div>
             <p class="hint">{ "Click a link in the drawing to cut one direction; click a message to drop it." }</p>
             { slider(html! { <span>{ format!("latency {lo}–{hi} ms") }</span> }, "latency", [1, 200, 1],
-                props.latency, Sends::WhenLetGo, &onmsg.reform(Msg::SetLatency)) }
+                props.latency, Sends::WhenLetGo, &onmsg.reform(|v| Msg::Net(NetMsg::SetLatency(v)))) }
             { slider(html! { <span>{ format!("loss {:.0}%", sim.config().loss * 100.0) }</span> }, "loss", [0, 50, 1],
-                props.loss, Sends::WhenLetGo, &onmsg.reform(Msg::SetLoss)) }
+                props.loss, Sends::WhenLetGo, &onmsg.reform(|v| Msg::Net(NetMsg::SetLoss(v)))) }
         </section>
     }
 }
@@ -136,7 +146,9 @@ pub fn network_panel(props: &NetworkProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ClientProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub last: Option<(u64, u64)>,
     pub onmsg: Callback<Msg>,
 }

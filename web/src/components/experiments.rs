@@ -19,7 +19,7 @@ use yew::prelude::*;
 use crate::background::experiment::{Experiment, ExperimentKind, Group, Job, Report};
 use crate::background::Hunt;
 use crate::io;
-use crate::state::Msg;
+use crate::state::{Msg, SessionMsg};
 
 /// Wall-clock ms of work per frame.
 const SLICE_MS: f64 = 12.0;
@@ -520,11 +520,11 @@ pub fn hunt_button(props: &HuntProps) -> Html {
                     running.set(false);
                     let found = job2.borrow().as_ref().and_then(|h| h.found.clone());
                     if let Some((seed, session)) = found {
-                        onmsg.emit(Msg::OpenSession(
+                        onmsg.emit(Msg::Session(SessionMsg::Open(
                             Box::new(session),
                             "break-it run",
                             format!("chaos seed {seed} with the {} bug", bug.name()),
-                        ));
+                        )));
                     }
                 }),
             );

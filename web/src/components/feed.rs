@@ -13,8 +13,9 @@ use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use super::form::input_checked;
-use crate::narrate::{self, Tone};
-use crate::state::{LabHandle, Selection};
+use crate::state::LabHandle;
+use crate::vocab::Selection;
+use raftlab_core::trace::describe::{self as narrate, Tone};
 
 /// Most events listed.
 const SHOWN: usize = 120;
@@ -24,7 +25,9 @@ const SCANNED: usize = 6000;
 #[derive(Properties, PartialEq)]
 pub struct FeedProps {
     pub lab: LabHandle,
-    pub revision: (u64, usize, usize),
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub messages: bool,
     pub heartbeats: bool,
     pub ongoto: Callback<u64>,
@@ -169,6 +172,18 @@ pub fn events(ahead: u64, items: Vec<Html>) -> Html {
     }
 }
 
+/// The CSS class that gives a tone its icon and colour (style.css).
+pub fn tone_class(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Election => "tone-election",
+        Tone::Log => "tone-log",
+        Tone::Message => "tone-message",
+        Tone::Heartbeat => "tone-heartbeat",
+        Tone::Fault => "tone-fault",
+        Tone::User => "tone-user",
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct RowProps {
     seq: u64,
@@ -194,7 +209,7 @@ fn row(props: &RowProps) -> Html {
         })
     };
     html! {
-        <li class={classes!("ev", props.tone.class(), props.linked.then_some("linked"))}
+        <li class={classes!("ev", tone_class(props.tone), props.linked.then_some("linked"))}
             data-linked={props.linked.then_some("true")}>
             <button type="button" data-testid={format!("event-{seq}")} {onclick}
                 title="go to this moment">

@@ -10,8 +10,8 @@ use raftlab_core::types::{NodeId, Role, NO_NODE};
 use yew::prelude::*;
 
 use crate::model;
-use crate::narrate;
 use crate::state::LabHandle;
+use raftlab_core::trace::describe as narrate;
 
 /// Events looked back through for a node's latest messages.
 const LOOK_BACK: usize = 4000;
@@ -21,7 +21,9 @@ const LAST_MESSAGES: usize = 5;
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     /// Simulated ms when last drawn (its timers run between events).
     #[prop_or_default]
     pub now: u64,

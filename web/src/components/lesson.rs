@@ -9,8 +9,8 @@ use raftlab_core::lesson::{
 use yew::prelude::*;
 
 use crate::io;
-use crate::narrate;
-use crate::state::{LabHandle, Msg};
+use crate::state::{LabHandle, LessonMsg, Msg, ViewMsg};
+use raftlab_core::trace::describe as narrate;
 
 /// Where the lesson files are, relative to the page.
 pub const LESSON_DIR: &str = "lessons";
@@ -21,7 +21,7 @@ pub fn fetch_index(onmsg: Callback<Msg>) {
         let list = io::fetch_text(&format!("{LESSON_DIR}/index.json"))
             .await
             .and_then(|t: String| raftlab_core::lesson::parse_index(&t));
-        onmsg.emit(Msg::LessonIndex(list));
+        onmsg.emit(Msg::Lesson(LessonMsg::Index(list)));
     });
 }
 
@@ -32,11 +32,11 @@ pub fn fetch_lesson(entry: LessonIndexEntry, onmsg: Callback<Msg>) {
             .await
             .and_then(|t: String| parse_lesson(&t));
         match lesson {
-            Ok(l) => onmsg.emit(Msg::StartLesson(Box::new(l))),
-            Err(e) => onmsg.emit(Msg::Problem(format!(
+            Ok(l) => onmsg.emit(Msg::Lesson(LessonMsg::Start(Box::new(l)))),
+            Err(e) => onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                 "The lesson {:?} could not be loaded: {e}",
                 entry.title
-            ))),
+            )))),
         }
     });
 }
@@ -84,7 +84,9 @@ pub fn lesson_picker(props: &PickerProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct LessonProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub status: Option<StepStatus>,
     pub feedback: Option<Feedback>,
     pub onmsg: Callback<Msg>,
@@ -169,7 +171,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 let answered = run.answer_of(index);
                 let choices = q.choices.iter().enumerate().map(|(i, c)| {
                     let onmsg = props.onmsg.clone();
-                    let onclick = Callback::from(move |_| onmsg.emit(Msg::Answer(i)));
+                    let onclick = Callback::from(move |_| onmsg.emit(Msg::Lesson(LessonMsg::Answer(i))));
                     let class = classes!(
                         "choice",
                         (answered == Some(i)).then_some("picked"),
@@ -242,7 +244,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             data-index={index.to_string()} aria-label="lesson">
             <div class="lesson-head">
                 <h2>{ lesson.title.clone() }</h2>
-                <button type="button" class="close" data-testid="lesson-exit" onclick={emit(|| Msg::ExitLesson)}
+                <button type="button" class="close" data-testid="lesson-exit" onclick={emit(|| Msg::Lesson(LessonMsg::Exit))}
                     title="leave the lesson (the cluster stays)">{ "×" }</button>
             </div>
             <div class="lesson-progress" data-testid="lesson-progress" data-step={k.to_string()} data-steps={n.to_string()}>
@@ -252,11 +254,11 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             { body }
             <div class="lesson-nav">
                 <button type="button" data-testid="lesson-back" disabled={index == 0}
-                    onclick={emit(|| Msg::BackStep)} title="replay the lesson to the start of the previous step">{ "◀ Back" }</button>
+                    onclick={emit(|| Msg::Lesson(LessonMsg::BackStep))} title="replay the lesson to the start of the previous step">{ "◀ Back" }</button>
                 <button type="button" data-testid="lesson-finish" disabled={!can_finish}
-                    onclick={emit(|| Msg::FinishStep)} title="run this step to its end at once">{ "Skip to end of step ▸▸" }</button>
+                    onclick={emit(|| Msg::Lesson(LessonMsg::FinishStep))} title="run this step to its end at once">{ "Skip to end of step ▸▸" }</button>
                 <button type="button" class="primary" data-testid="lesson-next" disabled={!can_next}
-                    onclick={emit(|| Msg::NextStep)} title="to the next step">{ "Next ▶" }</button>
+                    onclick={emit(|| Msg::Lesson(LessonMsg::NextStep))} title="to the next step">{ "Next ▶" }</button>
             </div>
         </section>
     }

@@ -8,8 +8,9 @@ use raftlab_core::types::{EntryKind, Index, NodeId, Role};
 use yew::prelude::*;
 
 use crate::model;
-use crate::narrate;
-use crate::state::{LabHandle, Selection};
+use crate::state::LabHandle;
+use crate::vocab::Selection;
+use raftlab_core::trace::describe as narrate;
 
 /// Most columns drawn; older ones are summarised.
 const MAX_COLUMNS: u64 = 160;
@@ -17,8 +18,9 @@ const MAX_COLUMNS: u64 = 160;
 #[derive(Properties, PartialEq)]
 pub struct LogsProps {
     pub lab: LabHandle,
-    /// Changes whenever the logs may have changed.
-    pub revision: (u64, usize, usize),
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub selected: Option<NodeId>,
     pub onselect: Callback<Option<NodeId>>,
     /// Log indexes the lesson draws attention to.

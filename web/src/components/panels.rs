@@ -9,7 +9,7 @@ use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use crate::model;
-use crate::state::{LabHandle, Msg, Setup};
+use crate::state::{LabHandle, Msg, SessionMsg, Setup, ViewMsg};
 
 fn names(s: &BTreeSet<NodeId>) -> String {
     if s.is_empty() {
@@ -25,7 +25,9 @@ fn names(s: &BTreeSet<NodeId>) -> String {
 #[derive(Properties, PartialEq)]
 pub struct QuorumProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
 }
 
 /// Who elected the leader, and who acknowledged its commit index; both
@@ -89,7 +91,9 @@ pub fn quorums(props: &QuorumProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct SafetyProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub ongoto: Callback<u64>,
 }
 
@@ -285,11 +289,13 @@ pub fn settings(props: &SettingsProps) -> Html {
             match form.parse(&base) {
                 Ok(setup) => {
                     error.set(None);
-                    onmsg.emit(Msg::Reset(setup));
+                    onmsg.emit(Msg::Session(SessionMsg::Reset(setup)));
                 }
                 Err(problem) => {
                     error.set(Some(problem.clone()));
-                    onmsg.emit(Msg::Problem(format!("Settings not applied: {problem}.")));
+                    onmsg.emit(Msg::View(ViewMsg::Problem(format!(
+                        "Settings not applied: {problem}."
+                    ))));
                 }
             }
         })

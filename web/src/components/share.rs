@@ -6,14 +6,16 @@ use raftlab_core::session::Session;
 use yew::prelude::*;
 
 use crate::io;
-use crate::state::{LabHandle, Msg, Source};
+use crate::state::{LabHandle, Msg, SessionMsg, Source, ViewMsg};
 
 /// Reads a picked or dropped file and hands it to the page.
 pub fn open_file(file: web_sys::File, onmsg: Callback<Msg>) {
     yew::platform::spawn_local(async move {
         match io::read_file(file).await {
-            Ok((name, text)) => onmsg.emit(Msg::OpenFile { name, text }),
-            Err(e) => onmsg.emit(Msg::Problem(format!("{e}. The current run is unchanged."))),
+            Ok((name, text)) => onmsg.emit(Msg::Session(SessionMsg::OpenFile { name, text })),
+            Err(e) => onmsg.emit(Msg::View(ViewMsg::Problem(format!(
+                "{e}. The current run is unchanged."
+            )))),
         }
     });
 }
@@ -21,7 +23,9 @@ pub fn open_file(file: web_sys::File, onmsg: Callback<Msg>) {
 #[derive(Properties, PartialEq)]
 pub struct ShareProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The run's revision it is drawn from (`UiState::rev` when its panel
+    /// group was last refreshed): it is redrawn when that changes.
+    pub rev: u64,
     pub source: Option<Source>,
     pub onmsg: Callback<Msg>,
 }
@@ -56,7 +60,7 @@ pub fn share(props: &ShareProps) -> Html {
                 "application/json",
                 &json,
             ) {
-                onmsg.emit(Msg::Problem(e));
+                onmsg.emit(Msg::View(ViewMsg::Problem(e)));
             }
         })
     };
@@ -71,9 +75,9 @@ pub fn share(props: &ShareProps) -> Html {
             let text = match text {
                 Ok(text) => text,
                 Err(e) => {
-                    onmsg.emit(Msg::Problem(format!(
+                    onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                         "The trace could not be written: {e}."
-                    )));
+                    ))));
                     return;
                 }
             };
@@ -82,7 +86,7 @@ pub fn share(props: &ShareProps) -> Html {
                 "application/x-ndjson",
                 &text,
             ) {
-                onmsg.emit(Msg::Problem(e));
+                onmsg.emit(Msg::View(ViewMsg::Problem(e)));
             }
         })
     };

@@ -20,9 +20,10 @@ use yew::prelude::*;
 
 use crate::io;
 use crate::lab::Lab;
-use crate::narrate;
-use crate::state::{LabHandle, Selection, WINDOW_MAX, WINDOW_MIN};
+use crate::state::{LabHandle, Stamp, WINDOW_MAX, WINDOW_MIN};
+use crate::vocab::Selection;
 use arrows::{fit, Arrows, Drawn};
+use raftlab_core::trace::describe as narrate;
 
 /// Width of the drawing, user units.
 const W: f64 = 1000.0;
@@ -83,10 +84,9 @@ const STYLE: &str = "
 #[derive(Properties, PartialEq)]
 pub struct SpacetimeProps {
     pub lab: LabHandle,
-    pub version: u64,
-    /// The visual time it is drawn for: while the clock plays it is
-    /// redrawn at most every `state::REFRESH_MS` (see `state::Shown`).
-    pub vt: f64,
+    /// The revision and visual time it is drawn for: while the clock plays
+    /// it is redrawn at most every `REFRESH_MS` (see `state::Stamp`).
+    pub stamp: Stamp,
     /// Window width, simulated ms.
     pub window_ms: f64,
     pub linked: Option<Selection>,

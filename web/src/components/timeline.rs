@@ -5,12 +5,13 @@ use yew::prelude::*;
 
 use crate::components::logs::term_class;
 use crate::lab::MarkKind;
-use crate::state::LabHandle;
+use crate::state::{LabHandle, Stamp};
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
     pub lab: LabHandle,
-    pub version: u64,
+    /// The live stamp (`UiState::stamp`): it follows every frame.
+    pub stamp: Stamp,
     pub onscrub: Callback<f64>,
 }
 

@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use crate::state::{SPEED_MAX, SPEED_MIN};
+use crate::vocab::{SPEED_MAX, SPEED_MIN};
 
 /// What the clock bar asks of the view.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,8 +44,6 @@ macro_rules! clock_messages {
     };
 }
 pub(crate) use clock_messages;
-
-clock_messages!(crate::state::Msg);
 
 /// Formats a speed as a ratio people read: "1/20 of real time".
 pub fn speed_label(speed: f64) -> String {

@@ -14,7 +14,7 @@ use super::op_word;
 use super::state::{Msg, ShardedHandle};
 use crate::components::feed;
 use crate::components::form::select_value;
-use crate::narrate::{self, Tone};
+use raftlab_core::trace::describe::{self as narrate, Tone};
 
 /// Most events listed.
 const SHOWN: usize = 80;
@@ -195,7 +195,7 @@ pub fn sharded_feed(props: &FeedProps) -> Html {
         };
         let linked = props.picked == Some(seq);
         items.push(html! {
-            <li key={seq.to_string()} class={classes!("ev", tone.class(), linked.then_some("linked"))}
+            <li key={seq.to_string()} class={classes!("ev", feed::tone_class(tone), linked.then_some("linked"))}
                 data-linked={linked.then_some("true")}>
                 <button type="button" data-testid={format!("event-{seq}")} data-group={e.group.clone()}
                     data-node={node.map(|n| n.to_string())} {onclick} title="go to this moment and select its node">

@@ -14,15 +14,15 @@ use yew::prelude::*;
 use super::lab::{name, ShardedLab};
 use super::walk::{WalkAction, Walkthrough};
 use crate::clock::{self, Clock, Move};
-use crate::state::{picked_partition, typed_op, Handle};
+use crate::vocab::{picked_partition, typed_op, Handle};
 
 // The clock's bounds and starting speed are the single-group view's.
-pub use crate::state::{SPEED_DEFAULT, SPEED_MAX, SPEED_MIN};
+pub use crate::vocab::{SPEED_DEFAULT, SPEED_MAX, SPEED_MIN};
 
 // The messages for the user and the verbs on the selected node are the
 // single-group view's, and so are the lab's handle and the reading of the
 // client and partition forms.
-pub use crate::state::{NodeVerb, Notice};
+pub use crate::vocab::{NodeVerb, Notice};
 
 /// The one handle on the simulator. Equal when it is the same lab.
 pub type ShardedHandle = Handle<ShardedLab>;

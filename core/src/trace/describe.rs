@@ -1,14 +1,19 @@
-//! Trace events told in plain language for the event feed: who did what,
-//! and why, in the words the core gives (turned from "my log" into "S3's
-//! log" so the sentence reads from outside the node).
+//! Trace events told in plain words: who did what, and why, in the words
+//! the core gives (turned from "my log" into "S3's log" so the sentence
+//! reads from outside the node). One telling for every reader: the page's
+//! event feed, `raftlab replay --narrate`, and the transcript tests, so a
+//! sentence a student reads in the page is the one a test pins down.
 
-use raftlab_core::kv::{KvCommand, KvResult};
-use raftlab_core::network::SnapshotSource;
-use raftlab_core::sim::Action;
-use raftlab_core::trace::{ClientPhase, DropReason, EventKind, SendBody, TraceEvent};
-use raftlab_core::types::{EntryKind, MessageBody, NodeId, Role};
+use std::collections::BTreeMap;
 
-/// How the feed groups an event, for its icon and colour.
+use crate::kv::{KvCommand, KvOp, KvResult};
+use crate::network::SnapshotSource;
+use crate::sim::Action;
+use crate::trace::{ClientPhase, DropReason, EventKind, SendBody, TraceEvent};
+use crate::types::{EntryKind, MessageBody, NodeId, Role};
+
+/// What an event is about, so a reader can group or filter it (the page
+/// gives each its icon and colour; heartbeats can be hidden).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
     /// Elections: roles and votes.
@@ -23,20 +28,6 @@ pub enum Tone {
     Fault,
     /// What the user (or a client) did.
     User,
-}
-
-impl Tone {
-    /// CSS class name.
-    pub fn class(self) -> &'static str {
-        match self {
-            Tone::Election => "tone-election",
-            Tone::Log => "tone-log",
-            Tone::Message => "tone-message",
-            Tone::Heartbeat => "tone-heartbeat",
-            Tone::Fault => "tone-fault",
-            Tone::User => "tone-user",
-        }
-    }
 }
 
 /// Rewrites a node's first-person reason ("my log", "I am") in the third
@@ -77,7 +68,7 @@ fn split_punct(word: &str) -> (&str, &str, &str) {
 /// A short description of a log entry's payload.
 pub fn entry_label(kind: EntryKind, data: &[u8]) -> String {
     let ids = || {
-        raftlab_core::types::parse_ids(data)
+        crate::types::parse_ids(data)
             .iter()
             .map(|i| format!("S{i}"))
             .collect::<Vec<_>>()
@@ -100,10 +91,10 @@ pub fn entry_label(kind: EntryKind, data: &[u8]) -> String {
 /// A KV command as `put k=v`, `get k`, `delete k`.
 pub fn command_label(cmd: &KvCommand) -> String {
     match (&cmd.op, &cmd.value) {
-        (raftlab_core::kv::KvOp::Put, Some(v)) => format!("put {}={}", cmd.key, v),
-        (raftlab_core::kv::KvOp::Put, None) => format!("put {}", cmd.key),
-        (raftlab_core::kv::KvOp::Get, _) => format!("get {}", cmd.key),
-        (raftlab_core::kv::KvOp::Delete, _) => format!("delete {}", cmd.key),
+        (KvOp::Put, Some(v)) => format!("put {}={}", cmd.key, v),
+        (KvOp::Put, None) => format!("put {}", cmd.key),
+        (KvOp::Get, _) => format!("get {}", cmd.key),
+        (KvOp::Delete, _) => format!("delete {}", cmd.key),
     }
 }
 
@@ -163,7 +154,8 @@ pub fn is_heartbeat(body: &MessageBody) -> bool {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
+/// A role in words, as the feed names it.
+pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::Follower => "follower",
         Role::PreCandidate => "pre-candidate",
@@ -504,6 +496,43 @@ pub fn narrate<'a>(
     }
 }
 
+/// Tells a run event by event, remembering each message's `send` so a later
+/// delivery or loss can say which message it was. For readers that see the
+/// events one at a time (the CLI, the transcript tests); the page looks its
+/// sends up in its own history instead.
+#[derive(Debug, Default)]
+pub struct Narrator {
+    sends: BTreeMap<u64, TraceEvent>,
+}
+
+impl Narrator {
+    /// A narrator that has seen no event yet.
+    pub fn new() -> Self {
+        Narrator::default()
+    }
+
+    /// The event in words, with its tone.
+    pub fn tell(&mut self, e: &TraceEvent) -> (Tone, String) {
+        if let EventKind::Send { id, .. } = e.kind {
+            self.sends.insert(id, e.clone());
+        }
+        let sends = &self.sends;
+        narrate(e, |id| sends.get(&id))
+    }
+}
+
+/// One line of a told run: the event's time in seconds and its seq before
+/// the words, as `  1.234s #57    S3 granted S1 its vote …`, so lines of a
+/// long run stay aligned and can be found again by seq in the trace.
+pub fn feed_line(e: &TraceEvent, text: &str) -> String {
+    format!(
+        "{:>3}.{:03}s #{:<5} {text}",
+        e.time / 1000,
+        e.time % 1000,
+        e.seq
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,7 +584,7 @@ mod tests {
         let cmd = KvCommand {
             client: 1,
             seq: 1,
-            op: raftlab_core::kv::KvOp::Put,
+            op: KvOp::Put,
             key: "x".into(),
             value: Some("1".into()),
         };
@@ -564,8 +593,7 @@ mod tests {
 
     #[test]
     fn every_event_of_a_run_has_words() {
-        let mut sim =
-            raftlab_core::sim::Sim::new(3, 5, raftlab_core::sim::SimConfig::default()).unwrap();
+        let mut sim = crate::sim::Sim::new(3, 5, crate::sim::SimConfig::default()).unwrap();
         sim.run_until(1200);
         let events = sim.events().to_vec();
         for e in &events {
@@ -576,5 +604,28 @@ mod tests {
             });
             assert!(!text.is_empty());
         }
+    }
+
+    #[test]
+    fn a_delivery_is_told_as_the_message_its_send_carried() {
+        let mut sim = crate::sim::Sim::new(3, 3, crate::sim::SimConfig::default()).unwrap();
+        sim.run_until(1200);
+        let mut narrator = Narrator::new();
+        let told: Vec<String> = sim.events().iter().map(|e| narrator.tell(e).1).collect();
+        assert!(told.iter().any(|t| t.contains(" received S")));
+        assert!(!told.iter().any(|t| t.starts_with("message #")));
+    }
+
+    #[test]
+    fn feed_lines_carry_time_and_seq() {
+        let e = TraceEvent {
+            seq: 57,
+            time: 1234,
+            kind: EventKind::Commit { node: 3, index: 2 },
+        };
+        assert_eq!(
+            feed_line(&e, "S3 committed up to index 2"),
+            "  1.234s #57    S3 committed up to index 2"
+        );
     }
 }
