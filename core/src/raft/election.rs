@@ -134,7 +134,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         }
         if !self.can_campaign() {
             return Err(ProposeError::Invalid(
-                "only a voter may campaign: of its latest configuration, or of the committed one while its own removal is uncommitted".into(),
+                "only a voter may campaign; a learner, or a server whose removal has committed, may not".into(),
             ));
         }
         self.campaign(false, "election timeout forced");
