@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use raftlab_core::check::{Checker, Report};
+use raftlab_core::check::{Checker, ConvergenceChecker, ConvergenceReport, Report, Verdict};
 use raftlab_core::trace::{TraceError, TraceErrorKind, TraceParser};
 
 use crate::summary::{self, Tally};
@@ -32,15 +32,24 @@ fn open(path: &Path) -> Result<(Box<dyn Read>, u64), String> {
     Ok((Box::new(f), len))
 }
 
-/// Feeds every line to the parser and the checker.
+/// What a streamed check found.
+struct Found {
+    report: Report,
+    convergence: ConvergenceReport,
+    tally: Tally,
+    kept: Vec<String>,
+}
+
+/// Feeds every line to the parser, the safety checker and the
+/// convergence checker.
 fn check_stream(
     input: Box<dyn Read>,
     bar: &ProgressBar,
     keep_lines: bool,
-) -> Result<(Report, Tally, Vec<String>), Failure> {
+) -> Result<Found, Failure> {
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut parser = TraceParser::new();
-    let mut checker: Option<Checker> = None;
+    let mut checker: Option<(Checker, ConvergenceChecker)> = None;
     let mut tally = Tally::default();
     let mut kept = Vec::new();
     let mut buf = String::new();
@@ -61,13 +70,14 @@ fn check_stream(
         match parser.push_line(line).map_err(Failure::Trace)? {
             None => {
                 if let Some(h) = parser.header() {
-                    checker = Some(Checker::new(h));
+                    checker = Some((Checker::new(h), ConvergenceChecker::new(h)));
                 }
             }
             Some(event) => {
                 tally.observe(&event);
-                if let Some(c) = checker.as_mut() {
-                    c.observe(&event);
+                if let Some((safety, convergence)) = checker.as_mut() {
+                    safety.observe(&event);
+                    convergence.observe(&event);
                 }
             }
         }
@@ -76,13 +86,18 @@ fn check_stream(
         }
     }
     bar.set_position(read_bytes);
-    let Some(checker) = checker else {
+    let Some((safety, convergence)) = checker else {
         return Err(Failure::Trace(TraceError {
             line: 0,
             kind: TraceErrorKind::Empty,
         }));
     };
-    Ok((checker.finish(), tally, kept))
+    Ok(Found {
+        report: safety.finish(),
+        convergence: convergence.finish(),
+        tally,
+        kept,
+    })
 }
 
 /// Reads again the lines of `seqs` (line = seq + 1) from a file.
@@ -143,7 +158,12 @@ pub fn main(args: &CheckArgs) -> Result<u8, String> {
     );
     let result = check_stream(input, &bar, stdin);
     bar.finish_and_clear();
-    let (report, tally, kept) = match result {
+    let Found {
+        report,
+        convergence,
+        tally,
+        kept,
+    } = match result {
         Ok(x) => x,
         Err(Failure::Io(e)) => {
             eprintln!("error: {}: {e}", args.trace.display());
@@ -164,8 +184,17 @@ pub fn main(args: &CheckArgs) -> Result<u8, String> {
     print!("{}", summary::render_types(&report));
     print!("{}", summary::render_linearizability(&report));
     print!("{}", summary::render_verdict(&report));
+    // A trace with a calm period is judged on recovery too (exit 3 when
+    // stuck, after safety: a violation is the graver finding).
+    let stuck = convergence.verdict != Verdict::NoCalm && {
+        println!("convergence: {}", convergence.summary());
+        for u in convergence.unmet.iter().skip(1) {
+            println!("             also: {}", u.message);
+        }
+        convergence.is_stuck()
+    };
     if report.is_safe() {
-        return Ok(0);
+        return Ok(if stuck { 3 } else { 0 });
     }
     let shown = &report.violations[..report.violations.len().min(args.explain)];
     let wanted: BTreeSet<u64> = shown

@@ -1,5 +1,5 @@
 //! The `raftlab` binary end to end: exit codes (0 safe / identical, 1
-//! violation / difference, 2 unusable input), summaries, replays, chaos
+//! violation / difference, 2 unusable input, 3 stuck), summaries, replays, chaos
 //! reports whose reproduction commands really reproduce.
 
 use std::collections::BTreeMap;
@@ -343,4 +343,33 @@ fn check_judges_a_foreign_trace_whose_leader_commits_on_2_of_5() {
     let o = raftlab(&["check", good.to_str().unwrap()], &dir.0);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("SAFE"), "{}", stdout(&o));
+}
+
+/// `raftlab check` judges recovery from the trace alone: a chaos run's
+/// trace converges in its calm period (exit 0, CONVERGED); the same trace
+/// cut off just after the calm period began has no leader followed by
+/// every voter yet, which is reported STUCK (exit 3), apart from safety.
+#[test]
+fn check_reports_a_trace_that_does_not_recover_in_its_calm_period_as_stuck() {
+    let dir = Scratch::new("cli", "stuck");
+    let trace = chaos_trace(&dir, 3, "20s");
+    let o = raftlab(&["check", trace.to_str().unwrap()], &dir.0);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(out.contains("convergence: CONVERGED"), "{out}");
+
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let calm = text
+        .lines()
+        .position(|l| l.contains("\"kind\":\"calm\""))
+        .expect("a chaos trace has a calm action");
+    let cut: Vec<&str> = text.lines().take(calm + 2).collect();
+    let cut_path = dir.path("cut.jsonl");
+    std::fs::write(&cut_path, cut.join("\n") + "\n").unwrap();
+    let o = raftlab(&["check", cut_path.to_str().unwrap()], &dir.0);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 3, "{out}{}", stderr(&o));
+    assert!(out.contains("SAFE"), "{out}");
+    assert!(out.contains("convergence: STUCK"), "{out}");
+    assert!(out.contains("after the calm period began"), "{out}");
 }

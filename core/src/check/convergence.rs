@@ -665,7 +665,10 @@ impl ConvergenceChecker {
 
     fn unmet(&self, calm: CalmPeriod) -> Vec<Unmet> {
         let mut out = Vec::new();
-        let after = format!("{} after the calm period began", secs(calm.ms));
+        // The state judged is the one at the trace's last event: say how
+        // far into the calm period that is (a cut-short trace ends early).
+        let into = self.last_time.saturating_sub(calm.from).min(calm.ms);
+        let after = format!("{} after the calm period began", secs(into));
         let mut push = |condition: &'static str, message: String| {
             out.push(Unmet { condition, message });
         };
