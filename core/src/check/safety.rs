@@ -30,6 +30,7 @@ mod state_machine;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
+use self::network::IdSet;
 use super::linearizability::Histories;
 use super::rules::{CAUSAL_ORDER, CRASHED_NODE_SILENT};
 use super::{s, Violation};
@@ -213,39 +214,6 @@ struct InFlight {
 struct Delivered {
     msg: InFlight,
     seq: u64,
-}
-
-/// Sorted disjoint ranges of used message ids (ids are usually dense, so
-/// this stays tiny where a set of a million ids would not).
-#[derive(Clone, Debug, Default)]
-struct IdSet {
-    ranges: BTreeMap<u64, u64>,
-}
-
-impl IdSet {
-    fn contains(&self, id: u64) -> bool {
-        self.ranges
-            .range(..=id)
-            .next_back()
-            .is_some_and(|(_, &end)| id <= end)
-    }
-
-    fn insert(&mut self, id: u64) {
-        let mut start = id;
-        let mut end = id;
-        if let Some((&s0, &e0)) = self.ranges.range(..=id).next_back() {
-            if e0.saturating_add(1) >= id {
-                start = s0;
-                end = end.max(e0);
-            }
-        }
-        if let Some(next) = id.checked_add(1) {
-            if let Some(e1) = self.ranges.remove(&next) {
-                end = end.max(e1);
-            }
-        }
-        self.ranges.insert(start, end);
-    }
 }
 
 /// Everything the checker knows.

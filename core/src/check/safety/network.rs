@@ -10,11 +10,46 @@
 //! A sent message is also judged for what it says of the sender's role and
 //! log (`replication.rs`).
 
+use std::collections::BTreeMap;
+
 use super::super::rules::{CAUSAL_ORDER, MESSAGE_TERM, NETWORK_DELIVERY};
 use super::super::s;
 use super::{Delivered, InFlight, State};
 use crate::trace::SendBody;
 use crate::types::{MessageBody, NodeId, Term};
+
+/// Sorted disjoint ranges of used message ids (ids are usually dense, so
+/// this stays tiny where a set of a million ids would not).
+#[derive(Clone, Debug, Default)]
+pub(super) struct IdSet {
+    ranges: BTreeMap<u64, u64>,
+}
+
+impl IdSet {
+    fn contains(&self, id: u64) -> bool {
+        self.ranges
+            .range(..=id)
+            .next_back()
+            .is_some_and(|(_, &end)| id <= end)
+    }
+
+    fn insert(&mut self, id: u64) {
+        let mut start = id;
+        let mut end = id;
+        if let Some((&s0, &e0)) = self.ranges.range(..=id).next_back() {
+            if e0.saturating_add(1) >= id {
+                start = s0;
+                end = end.max(e0);
+            }
+        }
+        if let Some(next) = id.checked_add(1) {
+            if let Some(e1) = self.ranges.remove(&next) {
+                end = end.max(e1);
+            }
+        }
+        self.ranges.insert(start, end);
+    }
+}
 
 impl State {
     #[allow(clippy::too_many_arguments)]
