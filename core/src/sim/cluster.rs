@@ -12,10 +12,10 @@ use crate::network::{Output, RaftEvent};
 use crate::trace::EventKind;
 use crate::types::{Message, NodeId};
 
+use super::config::SimConfig;
 use super::engine::{Checkpoints, Engine, Guard, RunState, STALL_STEPS};
 use super::net::{self, Lost, Net};
 use super::nodes::{Node, Ticks};
-use super::SimConfig;
 
 /// A micro-step due, in the order they run within one millisecond:
 /// arrivals (by message id), client timers (by client), the simulator's

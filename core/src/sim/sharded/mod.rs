@@ -39,10 +39,11 @@ use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{NodeId, Role};
 
 use super::cluster::{self, Cluster, Run};
+use super::config::SimConfig;
 use super::engine::{self, Checkpoints};
 use super::net;
 use super::nodes::{self, Node};
-use super::{Dropped, Flight, SimConfig};
+use super::{Dropped, Flight};
 
 pub use clients::ShardClientView;
 pub use members::MemberSync;
