@@ -16,7 +16,7 @@ pub mod chaos;
 pub(crate) mod clients;
 mod cluster;
 mod config;
-mod engine;
+mod guard;
 mod net;
 mod nodes;
 pub mod sharded;
@@ -40,7 +40,7 @@ use crate::types::{NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
 pub use config::SimConfig;
-pub use engine::Stalled;
+pub use guard::Stalled;
 pub use net::{Dropped, Flight};
 pub use nodes::Node;
 
@@ -168,7 +168,7 @@ pub struct TimedAction {
     pub action: Action,
 }
 
-impl engine::Timed for TimedAction {
+impl cluster::Timed for TimedAction {
     fn time(&self) -> u64 {
         self.time
     }
@@ -220,7 +220,7 @@ pub struct Sim {
     /// Micro-steps run in the known history (the present, or the end of a
     /// known future).
     known_steps: u64,
-    checkpoints: engine::Checkpoints<State>,
+    checkpoints: cluster::Checkpoints<State>,
     /// Every action taken, in order (the session's script).
     script: Vec<TimedAction>,
     /// Keep about this many events of history (None: all of them).
@@ -262,13 +262,13 @@ impl Sim {
             events: Vec::new(),
             event_steps: Vec::new(),
             known_steps: 0,
-            checkpoints: engine::Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
+            checkpoints: cluster::Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
             script: Vec::new(),
             history_limit: None,
             dropped_events: 0,
             dropped_steps: 0,
             outputs: Vec::new(),
-            stall_budget: engine::STALL_STEPS,
+            stall_budget: guard::STALL_STEPS,
         };
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -478,7 +478,7 @@ impl Sim {
             time: time.max(self.state.run.now),
             action,
         };
-        engine::schedule(&mut self.script, self.state.run.actions_done, timed);
+        cluster::schedule(&mut self.script, self.state.run.actions_done, timed);
     }
 
     /// Acts now. Any known future is discarded (a new branch starts here);
@@ -488,7 +488,7 @@ impl Sim {
         self.branch_here();
         let now = self.state.run.now;
         self.schedule(now, action);
-        engine::run_action(self)
+        cluster::run_action(self)
     }
 
     /// Forgets everything after the present: scheduled actions, the known
@@ -506,7 +506,7 @@ impl Sim {
     /// Runs one micro-step; returns how many events it emitted.
     pub fn step(&mut self) -> u64 {
         let before = self.state.emitted;
-        engine::step(self);
+        cluster::step(self);
         self.state.emitted - before
     }
 
@@ -519,14 +519,14 @@ impl Sim {
     /// Runs every micro-step due at or before `time`; the clock then
     /// reads `time` (unless the run stalled: see `stalled`).
     pub fn run_until(&mut self, time: u64) {
-        let _ = engine::run_until(self, time);
+        let _ = cluster::run_until(self, time);
     }
 
     /// `run_until`, saying whether the run stalled: its clock stopped
     /// moving, so it cannot reach `time` (a simulator bug, reported with
     /// the seed, the time and what looped instead of hanging).
     pub fn try_run_until(&mut self, time: u64) -> Result<(), Stalled> {
-        engine::run_until(self, time)
+        cluster::run_until(self, time)
     }
 
     /// Why the run stopped making progress, if it did: nothing runs after
@@ -546,7 +546,7 @@ impl Sim {
     /// the nearest checkpoint by replay, forwards by running. The known
     /// future is kept, so stepping forward again gives the same states.
     pub fn goto_step(&mut self, step: u64) {
-        engine::goto_step(self, step);
+        cluster::goto_step(self, step);
     }
 
     /// Goes to just after the micro-step that emitted event `seq`.
@@ -559,7 +559,7 @@ impl Sim {
     /// has run, none after. Backwards through a checkpoint, forwards by
     /// running (and so into the known future, if there is one).
     pub fn goto_time(&mut self, time: u64) {
-        let _ = engine::goto_time(self, time);
+        let _ = cluster::goto_time(self, time);
     }
 
     fn maybe_checkpoint(&mut self) {
@@ -876,7 +876,7 @@ impl cluster::Cluster for Sim {
     fn restore_state(&mut self, state: State) {
         self.state = state;
     }
-    fn run_checkpoints(&self) -> &engine::Checkpoints<State> {
+    fn run_checkpoints(&self) -> &cluster::Checkpoints<State> {
         &self.checkpoints
     }
     fn parts(&mut self) -> cluster::Parts<'_, KvStore> {
