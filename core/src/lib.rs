@@ -10,6 +10,7 @@
 pub mod check;
 pub mod config;
 pub mod harness;
+pub(crate) mod json;
 pub mod kv;
 pub mod lesson;
 pub mod log;

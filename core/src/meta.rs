@@ -132,7 +132,7 @@ impl MetaCommand {
 
     /// Reads a command object tagged by `op`; unknown fields are ignored.
     pub fn from_json(v: &serde_json::Value) -> Result<MetaCommand, String> {
-        use crate::trace::json::{ids_of, object, pick, small_of, u64_or_zero};
+        use crate::json::{ids_of, object, pick, small_of, u64_or_zero};
         let o = object(v, "internally tagged enum MetaCommand")?;
         const OPS: [(&str, u8); 5] = [
             ("join", 0),
@@ -154,7 +154,7 @@ impl MetaCommand {
                 slot: small_of(o, "slot")?,
                 from: small_of(o, "from")?,
                 to: small_of(o, "to")?,
-                mig: crate::trace::json::u64_of(o, "mig")?,
+                mig: crate::json::u64_of(o, "mig")?,
             },
             3 => MetaCommand::QueryShards,
             _ => MetaCommand::QueryMembers,
@@ -162,7 +162,7 @@ impl MetaCommand {
     }
 }
 
-crate::trace::json::deserialize_via_value!(MetaCommand, MetaCommand::from_json);
+crate::json::deserialize_via_value!(MetaCommand, MetaCommand::from_json);
 
 /// The meta group's answer to a command or read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -127,7 +127,7 @@ impl fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-crate::trace::json::deserialize_via_value!(Session, Session::from_value);
+crate::json::deserialize_via_value!(Session, Session::from_value);
 
 impl Session {
     /// A session with no actions yet.
@@ -287,7 +287,7 @@ impl Session {
     /// Reads a session object's fields (no `format` check, no validation);
     /// unknown fields are ignored and `until` defaults to 0.
     fn from_value(v: &Value) -> Result<Session, String> {
-        use crate::trace::json::{object, u64_of, u64_or_zero};
+        use crate::json::{object, u64_of, u64_or_zero};
         let o = object(v, "struct Session")?;
         let actions = match o.get("actions") {
             Some(Value::Array(items)) => items
@@ -298,7 +298,7 @@ impl Session {
             Some(other) => {
                 return Err(format!(
                     "field `actions`: invalid type: {}, expected a sequence",
-                    crate::trace::json::unexpected(other)
+                    crate::json::unexpected(other)
                 ))
             }
             None => return Err("missing field `actions`".into()),

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::trace::json::{
+use crate::json::{
     bool_of, bool_or_false, bytes_of, deserialize_via_value, object, pick, u64_of, Obj,
 };
 
@@ -314,7 +314,7 @@ pub struct Message {
     pub body: MessageBody,
 }
 
-// ----- decoding (hand-written: see `trace::json` for why) -----
+// ----- decoding (hand-written: see `crate::json` for why) -----
 
 impl Role {
     /// Every role with its trace name.
@@ -360,7 +360,7 @@ fn entries_of(o: &Obj) -> Result<Vec<Entry>, String> {
             .collect(),
         Some(other) => Err(format!(
             "field `entries`: invalid type: {}, expected a sequence",
-            crate::trace::json::unexpected(other)
+            crate::json::unexpected(other)
         )),
     }
 }

@@ -1,6 +1,6 @@
 //! Write → read gives back the same value, for arbitrary events, message
 //! bodies, actions, meta commands and sessions. The readers are hand-written
-//! (core/src/trace/json.rs, to keep the page's wasm small) while the writers
+//! (core/src/json.rs, to keep the page's wasm small) while the writers
 //! are serde's, so these properties are what keeps the two in step.
 
 use std::collections::BTreeSet;

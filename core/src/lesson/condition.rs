@@ -190,7 +190,7 @@ pub enum Condition {
     },
 }
 
-// ----- reading conditions (hand-written: see `trace::json` for why) -----
+// ----- reading conditions (hand-written: see `crate::json` for why) -----
 
 impl Condition {
     /// Every condition kind with the fields it accepts, in declaration order.
@@ -226,7 +226,7 @@ impl Condition {
     /// Reads a condition object: a `kind` and that kind's fields, and no
     /// others (a misspelt field is an error, not silently ignored).
     pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
-        use crate::trace::json::{
+        use crate::json::{
             ids_of, object, opt_string, opt_u64, pick, str_of, string_of, u64_of, unknown_variant,
         };
         let o = object(v, "internally tagged enum Condition")?;
@@ -268,7 +268,7 @@ impl Condition {
                     .collect(),
                 Some(other) => Err(format!(
                     "field `{f}`: invalid type: {}, expected a sequence",
-                    crate::trace::json::unexpected(other)
+                    crate::json::unexpected(other)
                 )),
                 None => Err(format!("missing field `{f}`")),
             }
@@ -369,7 +369,7 @@ impl CommitScope {
     ];
 }
 
-crate::trace::json::deserialize_via_value!(Condition, Condition::from_json);
+crate::json::deserialize_via_value!(Condition, Condition::from_json);
 
 fn one() -> u64 {
     1

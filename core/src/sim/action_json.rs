@@ -1,11 +1,11 @@
-//! Reading actions back from JSON by hand (see `trace::json` for why): an
+//! Reading actions back from JSON by hand (see `crate::json` for why): an
 //! action is an object with a string `kind` and that kind's arguments, as
 //! the derived `Serialize` writes it; unknown fields are ignored.
 
 use serde_json::Value;
 
 use super::{Action, TimedAction};
-use crate::trace::json::{
+use crate::json::{
     deserialize_via_value, groups_of, ids_of, object, opt_f64, opt_pair, opt_string, pick,
     string_of, u64_of,
 };
@@ -37,9 +37,9 @@ impl Action {
     /// Reads an action object.
     pub fn from_json(v: &Value) -> Result<Self, String> {
         let o = object(v, "internally tagged enum Action")?;
-        let kind = crate::trace::json::str_of(o, "kind")?;
+        let kind = crate::json::str_of(o, "kind")?;
         let Some(i) = Self::KINDS.iter().position(|k| *k == kind) else {
-            return Err(crate::trace::json::unknown_variant(
+            return Err(crate::json::unknown_variant(
                 "kind",
                 kind,
                 Self::KINDS.iter().copied(),

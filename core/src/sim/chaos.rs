@@ -11,6 +11,7 @@ use rand_core::{RngCore, SeedableRng};
 use crate::kv::KvOp;
 use crate::types::{NodeId, Role};
 
+use super::config::SimConfig;
 use super::{Action, Sim, SimNode};
 
 /// How hard chaos pushes.
@@ -395,7 +396,7 @@ impl Chaos {
 /// `raftlab chaos`, `raftlab run --chaos` and the chaos test suites all build
 /// their runs here, so a seed reported by one reproduces exactly in the
 /// others.
-pub fn standard_setup(seed: u64, bugs: &[crate::config::Bug]) -> (super::SimConfig, ChaosOptions) {
+pub fn standard_setup(seed: u64, bugs: &[crate::config::Bug]) -> (SimConfig, ChaosOptions) {
     // Its own stream, so the profile is independent of the node count.
     let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x9f0f_11e5_ca05_0001);
     let mut pick = |n: u64| r.next_u64() % n;
@@ -404,7 +405,7 @@ pub fn standard_setup(seed: u64, bugs: &[crate::config::Bug]) -> (super::SimConf
     let max_entries_per_msg = [1, 4, 16, 64][pick(4) as usize];
     let max_inflight = [2, 8][pick(2) as usize];
     let fault_every_ms = [150, 300, 500][pick(3) as usize];
-    let cfg = super::SimConfig {
+    let cfg = SimConfig {
         snapshot_every: 50,
         snapshot_chunk_bytes: 64,
         prevote,
@@ -412,7 +413,7 @@ pub fn standard_setup(seed: u64, bugs: &[crate::config::Bug]) -> (super::SimConf
         max_entries_per_msg,
         max_inflight,
         bugs: bugs.to_vec(),
-        ..super::SimConfig::default()
+        ..SimConfig::default()
     };
     let opts = ChaosOptions {
         fault_every_ms,

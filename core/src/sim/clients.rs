@@ -12,7 +12,8 @@ use crate::raft::ProposeError;
 use crate::trace::{ClientPhase, EventKind};
 use crate::types::{Index, NodeId, Term};
 
-use super::{Node, Sim, SimConfig, SimNode};
+use super::config::SimConfig;
+use super::{Node, Sim, SimNode};
 use crate::kv::StateMachine;
 
 /// One operation of a client.

@@ -1,9 +1,13 @@
-//! The micro-steps both simulators run the same way: what is due next, the
-//! clock and step count moving on, a message arriving, a node ticking, its
-//! output going onto the network and into the trace, automatic snapshots.
+//! The micro-step loop both simulators run the same way: what is due next,
+//! the clock and step count moving on, a message arriving, a node ticking,
+//! its output going onto the network and into the trace, automatic
+//! snapshots; and the ways of driving it: run the next micro-step, run up
+//! to a time, run an action just scheduled, and go back to an earlier step
+//! or time from a checkpoint (a clone of the run's state) by replay.
 //! Each simulator says, through [`Cluster`], where its parts are, how it
 //! labels an event, and what its own timers and actions do. Generic, not
-//! `dyn`: this is the per-millisecond loop.
+//! `dyn`: this is the per-millisecond loop. Every micro-step goes through
+//! the progress guard (see `guard`).
 
 use std::collections::BTreeMap;
 
@@ -12,10 +16,10 @@ use crate::network::{Output, RaftEvent};
 use crate::trace::EventKind;
 use crate::types::{Message, NodeId};
 
-use super::engine::{Checkpoints, Engine, Guard, RunState, STALL_STEPS};
+use super::config::SimConfig;
+use super::guard::{Guard, Stalled, STALL_STEPS};
 use super::net::{self, Lost, Net};
 use super::nodes::{Node, Ticks};
-use super::SimConfig;
 
 /// A micro-step due, in the order they run within one millisecond:
 /// arrivals (by message id), client timers (by client), the simulator's
@@ -105,19 +109,94 @@ pub(crate) trait HasRun: Clone {
     fn run(&self) -> &Run<Self::Machine>;
 }
 
-impl<S: HasRun> RunState for S {
-    fn step(&self) -> u64 {
-        self.run().step
+/// Clones of the run's state taken as it goes, spaced `every` micro-steps
+/// apart; past `most` of them every other one is dropped and the spacing
+/// doubles, so a long run keeps a bounded number.
+#[derive(Clone)]
+pub(crate) struct Checkpoints<S> {
+    list: Vec<S>,
+    every: u64,
+    first_every: u64,
+    most: usize,
+}
+
+impl<S: HasRun> Checkpoints<S> {
+    /// No checkpoints yet; they will be `every` micro-steps apart at first.
+    pub fn new(every: u64, most: usize) -> Self {
+        Checkpoints {
+            list: Vec::new(),
+            every,
+            first_every: every,
+            most,
+        }
     }
-    fn now(&self) -> u64 {
-        self.run().now
+
+    /// Takes a checkpoint of `state` now (the run's start).
+    pub fn take(&mut self, state: &S) {
+        self.list.push(state.clone());
     }
-    fn actions_done(&self) -> usize {
-        self.run().actions_done
+
+    /// Takes a checkpoint of `state` if it is due; returns whether it did.
+    pub fn maybe_take(&mut self, state: &S) -> bool {
+        let last = self.list.last().map(|c| c.run().step).unwrap_or(0);
+        if state.run().step < last + self.every {
+            return false;
+        }
+        self.list.push(state.clone());
+        if self.list.len() > self.most {
+            // Thin: keep every other one (the first stays).
+            let mut i = 0;
+            self.list.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.every *= 2;
+        }
+        true
     }
-    fn guard(&self) -> &Guard {
-        &self.run().guard
+
+    /// The checkpoints, oldest first.
+    pub fn list(&self) -> &[S] {
+        &self.list
     }
+
+    /// The latest checkpoint `at_or_before` accepts, else the first.
+    pub fn latest(&self, at_or_before: impl Fn(&S) -> bool) -> Option<&S> {
+        self.list
+            .iter()
+            .rev()
+            .find(|c| at_or_before(c))
+            .or(self.list.first())
+    }
+
+    /// Forgets the checkpoints after micro-step `step` (a new branch).
+    pub fn forget_after(&mut self, step: u64) {
+        self.list.retain(|c| c.run().step <= step);
+    }
+
+    /// Forgets the first `n` checkpoints (history dropped), spacing the
+    /// rest closer again while there are few, so the spacing follows the
+    /// history kept and never grows without end.
+    pub fn forget_first(&mut self, n: usize) {
+        self.list.drain(..n);
+        while self.every > self.first_every && self.list.len() * 2 < self.most {
+            self.every /= 2;
+        }
+    }
+}
+
+/// An action of a script, at its time.
+pub(crate) trait Timed {
+    /// Its simulated time, ms.
+    fn time(&self) -> u64;
+}
+
+/// Puts `action` into `script` after the `done` actions already run and
+/// the others due by its time (so actions of one ms run in the order made).
+pub(crate) fn schedule<T: Timed>(script: &mut Vec<T>, done: usize, action: T) {
+    let time = action.time();
+    let at = script[done..].partition_point(|a| a.time() <= time) + done;
+    script.insert(at, action);
 }
 
 /// A simulator's parts the shared micro-steps change.
@@ -176,62 +255,131 @@ pub(crate) trait Cluster {
     }
 }
 
-impl<C: Cluster> Engine for C {
-    type State = C::State;
-    type Due = Due<C::Timer>;
-    fn due_time(due: Self::Due) -> u64 {
-        due.time()
+/// Names of the kinds of micro-step, by `Due::rank` (at most 8), for a
+/// stall's report.
+const KIND_NAMES: &[&str] = &[
+    "message arrivals",
+    "client timers",
+    "simulator timers",
+    "node ticks",
+    "actions",
+];
+
+/// What `due` is, in words, for a stall's report.
+fn describe<C: Cluster>(c: &C, due: Due<C::Timer>) -> String {
+    match due {
+        Due::Arrival(_, id) => match c.run_state().run().net.flight(id) {
+            Some(f) => format!(
+                "the arrival of message {id} from S{} to S{}",
+                f.msg.from, f.msg.to
+            ),
+            None => format!("the arrival of message {id}"),
+        },
+        Due::ClientTimer(_, client) => format!("client {client}'s timer"),
+        Due::Own(_, timer) => format!("the simulator's timer {timer:?}"),
+        Due::Tick(_, node) => format!("S{node}'s tick"),
+        Due::Action(_, i) => format!("action #{} of the script", i + 1),
     }
-    const KIND_NAMES: &'static [&'static str] = &[
-        "message arrivals",
-        "client timers",
-        "simulator timers",
-        "node ticks",
-        "actions",
-    ];
-    fn due_kind(due: Self::Due) -> usize {
-        due.rank().1 as usize
+}
+
+/// Runs `due` unless the guard stops the run: a stall found now or
+/// before comes back as the error, else what the micro-step came to.
+fn run_guarded<C: Cluster>(c: &mut C, due: Due<C::Timer>) -> Result<Result<(), String>, Stalled> {
+    if let Some(s) = c.run_state().run().guard.stalled() {
+        return Err(s.clone());
     }
-    fn describe(&self, due: Self::Due) -> String {
-        match due {
-            Due::Arrival(_, id) => match self.run_state().run().net.flight(id) {
-                Some(f) => format!(
-                    "the arrival of message {id} from S{} to S{}",
-                    f.msg.from, f.msg.to
-                ),
-                None => format!("the arrival of message {id}"),
-            },
-            Due::ClientTimer(_, client) => format!("client {client}'s timer"),
-            Due::Own(_, timer) => format!("the simulator's timer {timer:?}"),
-            Due::Tick(_, node) => format!("S{node}'s tick"),
-            Due::Action(_, i) => format!("action #{} of the script", i + 1),
+    // The clock never goes back: this is the time the micro-step runs at.
+    let time = due.time().max(c.run_state().run().now);
+    let budget = c.stall_budget();
+    if !c
+        .parts()
+        .run
+        .guard
+        .count(time, due.rank().1 as usize, budget)
+    {
+        // Only now is the micro-step put in words: most never stall.
+        let next = describe(c, due);
+        let step = c.run_state().run().step;
+        return Err(c.parts().run.guard.stall(time, step, KIND_NAMES, &next));
+    }
+    Ok(run_due(c, due))
+}
+
+/// Runs micro-steps until the action just scheduled has run (the
+/// `actions_done`-th and those before it); returns what it came to.
+pub(crate) fn run_action<C: Cluster>(c: &mut C) -> Result<(), String> {
+    let target = c.run_state().run().actions_done + 1;
+    loop {
+        let Some(due) = next_due(c) else {
+            return Err("nothing to run".into());
+        };
+        let result = run_guarded(c, due).map_err(|s| s.to_string())?;
+        if c.run_state().run().actions_done >= target {
+            return result;
         }
     }
-    fn guard_mut(&mut self) -> &mut Guard {
-        &mut self.parts().run.guard
+}
+
+/// Runs the next micro-step, if any (none once the run has stalled).
+pub(crate) fn step<C: Cluster>(c: &mut C) {
+    if let Some(due) = next_due(c) {
+        let _ = run_guarded(c, due);
     }
-    fn stall_budget(&self) -> u64 {
-        Cluster::stall_budget(self)
+}
+
+/// Runs every micro-step due at or before `time`, and moves the clock to
+/// `time`: the run has reached it even when nothing was due (a cluster
+/// whose every node is down), so whoever drives the run by the clock
+/// sees it move. Stops early, with the error, if the run stalls.
+pub(crate) fn run_until<C: Cluster>(c: &mut C, time: u64) -> Result<(), Stalled> {
+    while let Some(due) = next_due(c) {
+        if due.time() > time {
+            break;
+        }
+        let _ = run_guarded(c, due)?;
     }
-    fn reach(&mut self, time: u64) {
-        let run = self.parts().run;
-        run.now = run.now.max(time);
+    if let Some(s) = c.run_state().run().guard.stalled() {
+        return Err(s.clone());
     }
-    fn next_due(&self) -> Option<Self::Due> {
-        next_due(self)
+    let run = c.parts().run;
+    run.now = run.now.max(time);
+    Ok(())
+}
+
+/// Rebuilds the run as it was after micro-step `step`: backwards from the
+/// nearest checkpoint (or the first, before the history kept) by replay,
+/// forwards by running.
+pub(crate) fn goto_step<C: Cluster>(c: &mut C, step: u64) {
+    if step < c.run_state().run().step {
+        let Some(cp) = c
+            .run_checkpoints()
+            .latest(|s| s.run().step <= step)
+            .cloned()
+        else {
+            return;
+        };
+        c.restore_state(cp);
     }
-    fn run_due(&mut self, due: Self::Due) -> Result<(), String> {
-        run_due(self, due)
+    while c.run_state().run().step < step {
+        let Some(due) = next_due(c) else {
+            break;
+        };
+        if run_guarded(c, due).is_err() {
+            break;
+        }
     }
-    fn state(&self) -> &C::State {
-        self.run_state()
+}
+
+/// Goes to simulated time `time`: every micro-step due at or before it has
+/// run, none after (unless the run stalls on the way).
+pub(crate) fn goto_time<C: Cluster>(c: &mut C, time: u64) -> Result<(), Stalled> {
+    if time < c.run_state().run().now {
+        let Some(cp) = c.run_checkpoints().latest(|s| s.run().now <= time).cloned() else {
+            return Ok(());
+        };
+        c.restore_state(cp);
     }
-    fn restore(&mut self, state: C::State) {
-        self.restore_state(state)
-    }
-    fn checkpoints(&self) -> &Checkpoints<C::State> {
-        self.run_checkpoints()
-    }
+    run_until(c, time)
 }
 
 /// The next micro-step, actions included.
@@ -391,4 +539,123 @@ fn after_node_step<C: Cluster>(c: &mut C, id: NodeId) {
         node.auto_snapshot(every);
     }
     drain(c, id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::KvStore;
+
+    /// A cluster with no nodes and one timer of its own that is always due
+    /// at 5 ms and does nothing: the clock never gets past it, a simulator
+    /// bug of the kind the progress guard is there for.
+    struct Stuck {
+        cfg: SimConfig,
+        state: StuckState,
+        checkpoints: Checkpoints<StuckState>,
+        outputs: Vec<Output>,
+        /// Times the timer fired.
+        fired: u64,
+    }
+
+    #[derive(Clone)]
+    struct StuckState {
+        run: Run<KvStore>,
+    }
+
+    impl HasRun for StuckState {
+        type Machine = KvStore;
+        fn run(&self) -> &Run<KvStore> {
+            &self.run
+        }
+    }
+
+    impl Cluster for Stuck {
+        type Machine = KvStore;
+        type Timer = ();
+        type State = StuckState;
+        fn run_state(&self) -> &StuckState {
+            &self.state
+        }
+        fn restore_state(&mut self, state: StuckState) {
+            self.state = state;
+        }
+        fn run_checkpoints(&self) -> &Checkpoints<StuckState> {
+            &self.checkpoints
+        }
+        fn parts(&mut self) -> Parts<'_, KvStore> {
+            Parts {
+                cfg: &self.cfg,
+                run: &mut self.state.run,
+                outputs: &mut self.outputs,
+            }
+        }
+        fn client_due(&self) -> Option<(u64, u64)> {
+            None
+        }
+        fn own_due(&self) -> Option<(u64, ())> {
+            Some((5, ()))
+        }
+        fn action_due(&self) -> Option<(u64, usize)> {
+            None
+        }
+        fn step_begun(&mut self) {}
+        fn step_ended(&mut self) {}
+        fn client_timer(&mut self, _: u64) {}
+        fn own_timer(&mut self, (): ()) {
+            self.fired += 1;
+        }
+        fn scripted_action(&mut self, _: usize) -> Result<(), String> {
+            Ok(())
+        }
+        fn emit_msg(&mut self, _: NodeId, _: EventKind) {}
+        fn node_event(&mut self, _: NodeId, _: RaftEvent) {}
+    }
+
+    fn stuck() -> Stuck {
+        let state = StuckState { run: Run::new(9) };
+        let mut checkpoints = Checkpoints::new(1 << 40, 1);
+        checkpoints.take(&state);
+        Stuck {
+            cfg: SimConfig::default(),
+            state,
+            checkpoints,
+            outputs: Vec::new(),
+            fired: 0,
+        }
+    }
+
+    #[test]
+    fn a_loop_that_never_moves_the_clock_ends_with_a_stall_not_a_hang() {
+        let mut c = stuck();
+        let s = run_until(&mut c, 10).expect_err("stalls");
+        assert_eq!(
+            (s.seed, s.time, s.step, s.steps),
+            (9, 5, STALL_STEPS, STALL_STEPS)
+        );
+        assert_eq!((c.fired, c.state.run.step), (STALL_STEPS, STALL_STEPS));
+        assert_eq!(
+            s.looping,
+            format!(
+                "the simulator's timer () next (this millisecond: {STALL_STEPS} simulator timers)"
+            )
+        );
+        // Every way of driving the run stops there too.
+        assert_eq!(run_until(&mut c, 10), Err(s.clone()));
+        assert_eq!(run_action(&mut c), Err(s.to_string()));
+        step(&mut c);
+        goto_step(&mut c, STALL_STEPS + 5);
+        assert_eq!(goto_time(&mut c, 10), Err(s.clone()));
+        assert_eq!((c.fired, c.state.run.step), (STALL_STEPS, STALL_STEPS));
+    }
+
+    #[test]
+    fn going_back_before_a_stall_runs_again_and_stalls_at_the_same_step() {
+        let mut c = stuck();
+        let s = run_until(&mut c, 10).expect_err("stalls");
+        goto_step(&mut c, 10);
+        assert_eq!(c.state.run.step, 10);
+        assert!(c.state.run.guard.stalled().is_none());
+        assert_eq!(run_until(&mut c, 10), Err(s));
+    }
 }

@@ -15,7 +15,8 @@ mod action_json;
 pub mod chaos;
 pub(crate) mod clients;
 mod cluster;
-mod engine;
+mod config;
+mod guard;
 mod net;
 mod nodes;
 pub mod sharded;
@@ -24,10 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::check::{Checker, Violation};
-use crate::config::{Bug, Bugs, Config};
 use crate::harness::Server;
 use crate::kv::{KvOp, KvStore};
 use crate::log::MemLogStore;
@@ -39,116 +39,10 @@ use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{NodeId, Role};
 
 pub use clients::{ClientOp, ClientState, ClientView};
-pub use engine::Stalled;
+pub use config::SimConfig;
+pub use guard::Stalled;
 pub use net::{Dropped, Flight};
 pub use nodes::Node;
-
-/// Everything that shapes a run besides the seed and the actions. It is the
-/// trace header's `config`, so a trace can be re-run from its header alone.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SimConfig {
-    /// `[min, max]` of the randomized election timeout, in ms (one tick = 1 ms).
-    pub election_timeout_ms: [u64; 2],
-    /// Heartbeat interval in ms.
-    pub heartbeat_ms: u64,
-    /// Snapshot chunk size in bytes.
-    pub snapshot_chunk_bytes: usize,
-    /// Run PreVote before elections (thesis §9.6).
-    pub prevote: bool,
-    /// Leaders step down without a majority (thesis §6.2); also enables leader stickiness.
-    pub check_quorum: bool,
-    /// `[min, max]` one-way latency in ms.
-    pub latency_ms: [u64; 2],
-    /// Chance that a message is lost, in [0, 1].
-    pub loss: f64,
-    /// Chance that a message is duplicated, in [0, 1].
-    pub duplicate: f64,
-    /// Chance that a message is held back by extra latency (reordering), in [0, 1].
-    pub reorder: f64,
-    /// Take a snapshot on a node when this many applied entries can be compacted (0: never).
-    pub snapshot_every: u64,
-    /// Most entries per AppendEntries.
-    pub max_entries_per_msg: usize,
-    /// Most AppendEntries in flight per follower.
-    pub max_inflight: usize,
-    /// How long a client waits for one attempt before retrying, in ms.
-    pub client_retry_ms: u64,
-    /// How long a client tries in all before giving up (outcome unknown), in ms.
-    pub client_timeout_ms: u64,
-    /// Deliberate bugs switched on in every node's core.
-    pub bugs: Vec<Bug>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            election_timeout_ms: [150, 300],
-            heartbeat_ms: 50,
-            snapshot_chunk_bytes: 1024,
-            prevote: true,
-            check_quorum: true,
-            latency_ms: [5, 25],
-            loss: 0.0,
-            duplicate: 0.0,
-            reorder: 0.0,
-            snapshot_every: 0,
-            max_entries_per_msg: 64,
-            max_inflight: 8,
-            client_retry_ms: 400,
-            client_timeout_ms: 3000,
-            bugs: Vec::new(),
-        }
-    }
-}
-
-impl SimConfig {
-    /// Checks the settings and says what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
-        self.core_config(1).validate()?;
-        if self.latency_ms[0] > self.latency_ms[1] {
-            return Err(format!(
-                "latency range is empty: min {} > max {}",
-                self.latency_ms[0], self.latency_ms[1]
-            ));
-        }
-        if self.latency_ms[1] > 60_000 {
-            return Err("latency above 60 s is not supported".into());
-        }
-        for (name, p) in [
-            ("loss", self.loss),
-            ("duplicate", self.duplicate),
-            ("reorder", self.reorder),
-        ] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(format!("{name} must be between 0 and 1, not {p}"));
-            }
-        }
-        if self.client_retry_ms == 0 || self.client_timeout_ms < self.client_retry_ms {
-            return Err("client retry must be positive and below the client timeout".into());
-        }
-        Ok(())
-    }
-
-    /// The core settings for node `id`.
-    pub fn core_config(&self, id: NodeId) -> Config {
-        let mut c = Config::new(id);
-        c.election_timeout_min = self.election_timeout_ms[0];
-        c.election_timeout_max = self.election_timeout_ms[1];
-        c.heartbeat_interval = self.heartbeat_ms;
-        c.prevote = self.prevote;
-        c.check_quorum = self.check_quorum;
-        c.snapshot_chunk_bytes = self.snapshot_chunk_bytes;
-        c.max_entries_per_msg = self.max_entries_per_msg;
-        c.max_inflight = self.max_inflight;
-        c.snapshot_retry_ticks = (self.latency_ms[1] * 2 + 20).max(self.heartbeat_ms);
-        c.bugs = Bugs(self.bugs.clone());
-        // Followers learn a new commit index with the next append or
-        // heartbeat, as the lessons narrate; recorded runs replay unchanged.
-        c.announce_commit = false;
-        c
-    }
-}
 
 /// Something from outside the Raft core acting on the cluster. Serialised
 /// with a string `kind`, as the trace's `action` event holds it.
@@ -274,7 +168,7 @@ pub struct TimedAction {
     pub action: Action,
 }
 
-impl engine::Timed for TimedAction {
+impl cluster::Timed for TimedAction {
     fn time(&self) -> u64 {
         self.time
     }
@@ -326,7 +220,7 @@ pub struct Sim {
     /// Micro-steps run in the known history (the present, or the end of a
     /// known future).
     known_steps: u64,
-    checkpoints: engine::Checkpoints<State>,
+    checkpoints: cluster::Checkpoints<State>,
     /// Every action taken, in order (the session's script).
     script: Vec<TimedAction>,
     /// Keep about this many events of history (None: all of them).
@@ -368,13 +262,13 @@ impl Sim {
             events: Vec::new(),
             event_steps: Vec::new(),
             known_steps: 0,
-            checkpoints: engine::Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
+            checkpoints: cluster::Checkpoints::new(CHECKPOINT_EVERY, MAX_CHECKPOINTS),
             script: Vec::new(),
             history_limit: None,
             dropped_events: 0,
             dropped_steps: 0,
             outputs: Vec::new(),
-            stall_budget: engine::STALL_STEPS,
+            stall_budget: guard::STALL_STEPS,
         };
         for id in voters {
             sim.boot(id, MemStorage::new(), MemLogStore::new())?;
@@ -584,7 +478,7 @@ impl Sim {
             time: time.max(self.state.run.now),
             action,
         };
-        engine::schedule(&mut self.script, self.state.run.actions_done, timed);
+        cluster::schedule(&mut self.script, self.state.run.actions_done, timed);
     }
 
     /// Acts now. Any known future is discarded (a new branch starts here);
@@ -594,7 +488,7 @@ impl Sim {
         self.branch_here();
         let now = self.state.run.now;
         self.schedule(now, action);
-        engine::run_action(self)
+        cluster::run_action(self)
     }
 
     /// Forgets everything after the present: scheduled actions, the known
@@ -612,7 +506,7 @@ impl Sim {
     /// Runs one micro-step; returns how many events it emitted.
     pub fn step(&mut self) -> u64 {
         let before = self.state.emitted;
-        engine::step(self);
+        cluster::step(self);
         self.state.emitted - before
     }
 
@@ -625,14 +519,14 @@ impl Sim {
     /// Runs every micro-step due at or before `time`; the clock then
     /// reads `time` (unless the run stalled: see `stalled`).
     pub fn run_until(&mut self, time: u64) {
-        let _ = engine::run_until(self, time);
+        let _ = cluster::run_until(self, time);
     }
 
     /// `run_until`, saying whether the run stalled: its clock stopped
     /// moving, so it cannot reach `time` (a simulator bug, reported with
     /// the seed, the time and what looped instead of hanging).
     pub fn try_run_until(&mut self, time: u64) -> Result<(), Stalled> {
-        engine::run_until(self, time)
+        cluster::run_until(self, time)
     }
 
     /// Why the run stopped making progress, if it did: nothing runs after
@@ -652,7 +546,7 @@ impl Sim {
     /// the nearest checkpoint by replay, forwards by running. The known
     /// future is kept, so stepping forward again gives the same states.
     pub fn goto_step(&mut self, step: u64) {
-        engine::goto_step(self, step);
+        cluster::goto_step(self, step);
     }
 
     /// Goes to just after the micro-step that emitted event `seq`.
@@ -665,7 +559,7 @@ impl Sim {
     /// has run, none after. Backwards through a checkpoint, forwards by
     /// running (and so into the known future, if there is one).
     pub fn goto_time(&mut self, time: u64) {
-        let _ = engine::goto_time(self, time);
+        let _ = cluster::goto_time(self, time);
     }
 
     fn maybe_checkpoint(&mut self) {
@@ -982,7 +876,7 @@ impl cluster::Cluster for Sim {
     fn restore_state(&mut self, state: State) {
         self.state = state;
     }
-    fn run_checkpoints(&self) -> &engine::Checkpoints<State> {
+    fn run_checkpoints(&self) -> &cluster::Checkpoints<State> {
         &self.checkpoints
     }
     fn parts(&mut self) -> cluster::Parts<'_, KvStore> {

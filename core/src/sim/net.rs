@@ -13,7 +13,7 @@ use rand_core::{RngCore, SeedableRng};
 use crate::trace::DropReason;
 use crate::types::{Message, NodeId};
 
-use super::SimConfig;
+use super::config::SimConfig;
 
 /// How long dropped messages are remembered for drawing, in ms.
 const DROP_MEMORY_MS: u64 = 400;

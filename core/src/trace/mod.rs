@@ -8,7 +8,6 @@
 //! the declaration order below, which makes the output deterministic.
 
 pub mod describe;
-pub(crate) mod json;
 mod reader;
 mod writer;
 
@@ -18,12 +17,11 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use json::{
-    bool_of, client_id_of, deserialize_via_value, groups_of, id_set_or_empty, ids_of, object,
-    opt_bool, opt_string, opt_u64, pick, pick_name, present_or_null, str_of, string_of, u64_of,
-    Obj,
+use crate::json::{
+    self, bad, bool_of, deserialize_via_value, groups_of, id_set_or_empty, ids_of, object,
+    opt_bool, opt_string, opt_u64, pick, pick_name, present_or_null, required, str_of, string_of,
+    u64_of, Obj,
 };
-
 use crate::kv::KvOp;
 use crate::network::SnapshotSource;
 use crate::quorum::Membership;
@@ -697,6 +695,19 @@ fn send_body(v: &Value) -> Result<SendBody, String> {
 }
 
 /// A unit enum written as its name.
+/// A required client identifier: an unsigned integer (raftlab numbers its
+/// clients) or a string (other tools name them, e.g. `"c7"`). Either is
+/// only an identity, so both are accepted and kept as written.
+fn client_id_of(o: &Obj, field: &str) -> Result<ClientId, String> {
+    match required(o, field)? {
+        Value::String(s) => Ok(ClientId::Name(s.clone())),
+        v => v
+            .as_u64()
+            .map(ClientId::Num)
+            .ok_or_else(|| bad(field, v, "a client id (an unsigned integer or a string)")),
+    }
+}
+
 fn named<T: Clone>(v: &Value, what: &str, table: &[(&str, T)]) -> Result<T, String> {
     match v.as_str() {
         Some(s) => pick_name(what, s, table),

@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::kv::KvOp;
 use crate::meta::{slot_of, GroupId, MetaAnswer, ShardAnswer, ShardCommand, QUERY_SHARDS};
 use crate::sim::clients::{self, propose, ClientSim, InFlight as Attempt};
-use crate::sim::{ClientOp, SimConfig};
+use crate::sim::config::SimConfig;
+use crate::sim::ClientOp;
 use crate::trace::{ClientPhase, EventKind};
 use crate::types::{Index, NodeId, Term};
 

@@ -38,11 +38,11 @@ use crate::storage::MemStorage;
 use crate::trace::{EventKind, TraceEvent, TraceHeader};
 use crate::types::{NodeId, Role};
 
-use super::cluster::{self, Cluster, Run};
-use super::engine::{self, Checkpoints};
+use super::cluster::{self, Checkpoints, Cluster, Run};
+use super::config::SimConfig;
 use super::net;
 use super::nodes::{self, Node};
-use super::{Dropped, Flight, SimConfig};
+use super::{Dropped, Flight};
 
 pub use clients::ShardClientView;
 pub use members::MemberSync;
@@ -297,7 +297,7 @@ pub struct ShardedTimedAction {
     pub action: ShardedAction,
 }
 
-impl engine::Timed for ShardedTimedAction {
+impl cluster::Timed for ShardedTimedAction {
     fn time(&self) -> u64 {
         self.time
     }
@@ -677,7 +677,7 @@ impl ShardedSim {
             time: time.max(self.state.run.now),
             action,
         };
-        engine::schedule(&mut self.script, self.state.run.actions_done, timed);
+        cluster::schedule(&mut self.script, self.state.run.actions_done, timed);
     }
 
     /// Acts now (discarding any known future). Returns whether it took
@@ -686,7 +686,7 @@ impl ShardedSim {
         self.branch_here();
         let now = self.state.run.now;
         self.schedule(now, action);
-        engine::run_action(self)
+        cluster::run_action(self)
     }
 
     fn branch_here(&mut self) {
@@ -699,13 +699,13 @@ impl ShardedSim {
     /// Runs one micro-step; returns how many events it emitted.
     pub fn step(&mut self) -> u64 {
         let before = self.state.emitted;
-        engine::step(self);
+        cluster::step(self);
         self.state.emitted - before
     }
 
     /// Runs every micro-step due at or before `time`.
     pub fn run_until(&mut self, time: u64) {
-        let _ = engine::run_until(self, time);
+        let _ = cluster::run_until(self, time);
     }
 
     /// Why the run stopped making progress (its clock stopped moving), if
@@ -717,7 +717,7 @@ impl ShardedSim {
     /// Rebuilds the run as it was after micro-step `step` (from the nearest
     /// checkpoint, by replay); the known future is kept.
     pub fn goto_step(&mut self, step: u64) {
-        engine::goto_step(self, step);
+        cluster::goto_step(self, step);
     }
 
     // ----- events -----

@@ -9,6 +9,10 @@
 //! fields are read by the small non-generic functions below. Errors name
 //! the field and what was wrong, in serde's words where it had some
 //! (`missing field `index``); unknown fields are ignored.
+//!
+//! It sits at the crate's root, below both `types` and `trace`, so the
+//! wire types read themselves without reaching up into the trace: the
+//! dependency points one way, trace → types.
 
 use std::collections::BTreeSet;
 
@@ -39,7 +43,8 @@ pub(crate) fn unexpected(v: &Value) -> String {
     }
 }
 
-fn bad(field: &str, v: &Value, expected: &str) -> String {
+/// Serde's words for field `field` holding `v` where `expected` was due.
+pub(crate) fn bad(field: &str, v: &Value, expected: &str) -> String {
     format!(
         "field `{field}`: invalid type: {}, expected {expected}",
         unexpected(v)
@@ -55,7 +60,8 @@ fn present<'a>(o: &'a Obj, field: &str) -> Option<&'a Value> {
     o.get(field).filter(|v| !v.is_null())
 }
 
-fn required<'a>(o: &'a Obj, field: &str) -> Result<&'a Value, String> {
+/// A field that must be there (it may be null).
+pub(crate) fn required<'a>(o: &'a Obj, field: &str) -> Result<&'a Value, String> {
     o.get(field).ok_or_else(|| missing(field))
 }
 
@@ -128,19 +134,6 @@ pub(crate) fn str_of<'a>(o: &'a Obj, field: &str) -> Result<&'a str, String> {
 /// A required string, owned.
 pub(crate) fn string_of(o: &Obj, field: &str) -> Result<String, String> {
     str_of(o, field).map(str::to_string)
-}
-
-/// A required client identifier: an unsigned integer (raftlab numbers its
-/// clients) or a string (other tools name them, e.g. `"c7"`). Either is
-/// only an identity, so both are accepted and kept as written.
-pub(crate) fn client_id_of(o: &Obj, field: &str) -> Result<super::ClientId, String> {
-    match required(o, field)? {
-        Value::String(s) => Ok(super::ClientId::Name(s.clone())),
-        v => v
-            .as_u64()
-            .map(super::ClientId::Num)
-            .ok_or_else(|| bad(field, v, "a client id (an unsigned integer or a string)")),
-    }
 }
 
 /// A string that may be absent or null.
@@ -267,7 +260,7 @@ macro_rules! deserialize_via_value {
     ($t:ty, $decode:expr) => {
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::trace::json::via_value(d, $decode)
+                $crate::json::via_value(d, $decode)
             }
         }
     };
