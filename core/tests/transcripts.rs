@@ -49,7 +49,7 @@ use raftlab_core::log::RaftLog;
 use raftlab_core::network::{Output, RaftEvent};
 use raftlab_core::quorum::Membership;
 use raftlab_core::raft::ConfChange;
-use raftlab_core::sim::SimConfig;
+use raftlab_core::sim::{apply_kind, trace_kind, SimConfig};
 use raftlab_core::storage::Storage;
 use raftlab_core::trace::describe::{entry_label, message_label, role_name, Narrator};
 use raftlab_core::trace::{DropReason, EventKind, TraceEvent};
@@ -166,60 +166,17 @@ impl Lab {
 
     /// A server's event as the simulator traces it.
     fn node_event(&mut self, node: NodeId, e: RaftEvent) {
+        // Traced as the simulator traces them; the rest is this runner's.
+        let e = match trace_kind(node, e) {
+            Ok(kind) => return self.emit(kind),
+            Err(e) => e,
+        };
         let kind = match e {
-            RaftEvent::Role {
-                role,
-                term,
-                leader,
-                reason,
-            } => EventKind::Role {
-                node,
-                role,
-                term,
-                leader,
-                reason: Some(reason),
-            },
-            RaftEvent::Vote {
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason,
-            } => EventKind::Vote {
-                node,
-                candidate,
-                term,
-                prevote,
-                granted,
-                reason: Some(reason),
-            },
-            RaftEvent::Append(entry) => EventKind::append(node, &entry),
-            RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
-            RaftEvent::Commit { index } => EventKind::Commit { node, index },
             RaftEvent::Apply {
                 index,
                 term,
                 output,
-            } => {
-                let text = String::from_utf8_lossy(&output).into_owned();
-                EventKind::Apply {
-                    node,
-                    index,
-                    term,
-                    output: (!text.is_empty()).then_some(text),
-                }
-            }
-            RaftEvent::Snapshot {
-                index,
-                term,
-                source,
-            } => EventKind::Snapshot {
-                node,
-                index,
-                term,
-                source,
-            },
-            RaftEvent::Config(m) => EventKind::config(node, &m),
+            } => apply_kind(node, index, term, &output),
             RaftEvent::ReadReady { read_id, index } => {
                 let key = self.reads.remove(&(node, read_id)).flatten();
                 let value = key.map(|k| {
@@ -256,6 +213,7 @@ impl Lab {
                 }
                 return;
             }
+            other => unreachable!("the simulator traces {other:?} as it is"),
         };
         self.emit(kind);
     }

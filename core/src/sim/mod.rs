@@ -42,7 +42,7 @@ pub use clients::{ClientOp, ClientState, ClientView};
 pub use config::SimConfig;
 pub use guard::Stalled;
 pub use net::{Dropped, Flight};
-pub use nodes::Node;
+pub use nodes::{apply_kind, trace_kind, Node};
 
 /// Something from outside the Raft core acting on the cluster. Serialised
 /// with a string `kind`, as the trace's `action` event holds it.

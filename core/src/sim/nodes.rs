@@ -151,7 +151,7 @@ fn next_live_after<M: StateMachine>(
 /// The trace event for node `node`'s Raft event, for the events that are
 /// traced as they are. The others (applies, reads, rejections) come back:
 /// each simulator handles them itself.
-pub(crate) fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEvent> {
+pub fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEvent> {
     Ok(match e {
         RaftEvent::Role {
             role,
@@ -198,7 +198,7 @@ pub(crate) fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEv
 }
 
 /// The `apply` event for an entry node `node` applied, with its output.
-pub(crate) fn apply_kind(node: NodeId, index: u64, term: u64, output: &[u8]) -> EventKind {
+pub fn apply_kind(node: NodeId, index: u64, term: u64, output: &[u8]) -> EventKind {
     let text = String::from_utf8_lossy(output).into_owned();
     EventKind::Apply {
         node,
