@@ -78,7 +78,8 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
 
     /// Proposes a membership change (ERaftKV `JoinNode`/`RemoveNode`). One
     /// change at a time (thesis §4.1), and only once the leader committed an
-    /// entry of its own term.
+    /// entry of its own term (not thesis §4.1 itself: the 2015 raft-dev fix
+    /// listed in the thesis errata).
     pub fn propose_conf_change(
         &mut self,
         change: ConfChange,
