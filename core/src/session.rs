@@ -82,6 +82,18 @@ pub enum SessionError {
     BadBase64(String),
     /// The file is not valid JSON, or a field has the wrong shape.
     BadJson(String),
+    /// The file is not JSON at all: no raftlab trace or session, whatever
+    /// it is. `line` is where reading it failed (1-based).
+    NotJson {
+        /// The line that is not JSON.
+        line: usize,
+    },
+    /// The file's JSON stops before it is complete (cut short when saved or
+    /// copied?).
+    CutShort {
+        /// The last line, where the JSON ends too early.
+        line: usize,
+    },
     /// The file's `format` is not `raftlab-session`.
     UnknownFormat(String),
     /// A version this code does not know.
@@ -103,6 +115,14 @@ impl fmt::Display for SessionError {
         match self {
             SessionError::BadBase64(e) => write!(f, "the session link is damaged: {e}"),
             SessionError::BadJson(e) => write!(f, "the session file is not valid: {e}"),
+            SessionError::NotJson { line } => write!(
+                f,
+                "this is not a raftlab trace or session: line {line} is not JSON"
+            ),
+            SessionError::CutShort { line } => write!(
+                f,
+                "the file is cut short: its JSON stops at line {line} before it is complete"
+            ),
             SessionError::UnknownFormat(s) => write!(
                 f,
                 "not a raftlab session (format {s:?}, expected {SESSION_FORMAT:?})"
@@ -255,8 +275,16 @@ impl Session {
 
     /// Reads a session file.
     pub fn from_json(text: &str) -> Result<Self, SessionError> {
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| SessionError::BadJson(e.to_string()))?;
+        // A parser's words ("expected value at line 1 column 1") mean
+        // nothing to a teacher who picked the wrong file: say what it is not.
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            let line = e.line().max(1);
+            if e.is_eof() {
+                SessionError::CutShort { line }
+            } else {
+                SessionError::NotJson { line }
+            }
+        })?;
         let Value::Object(mut m) = v else {
             return Err(SessionError::BadJson(
                 "a session file is a JSON object".into(),

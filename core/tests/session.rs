@@ -262,10 +262,23 @@ fn damaged_links_say_what_is_wrong() {
 fn damaged_files_say_what_is_wrong() {
     let s = Session::new(7, 3, SimConfig::default());
     let good = s.to_json();
-    assert!(matches!(
+    assert_eq!(
         Session::from_json("{nope").unwrap_err(),
-        SessionError::BadJson(_)
-    ));
+        SessionError::NotJson { line: 1 }
+    );
+    assert_eq!(
+        Session::from_json("{\"format\": \"raftlab-session\",\n\"seed\":").unwrap_err(),
+        SessionError::CutShort { line: 2 }
+    );
+    // Garbage, such as a picture picked by mistake, is named in plain
+    // words with the line, not with the parser's jargon.
+    let e = Session::from_json("\u{89}PNG\r\n\u{1a}\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "this is not a raftlab trace or session: line 1 is not JSON"
+    );
+    let e = Session::from_json("{\n  \"format\": \"raftlab-session\",\n  oops\n}").unwrap_err();
+    assert_eq!(e, SessionError::NotJson { line: 3 });
     assert!(matches!(
         Session::from_json("[1]").unwrap_err(),
         SessionError::BadJson(_)

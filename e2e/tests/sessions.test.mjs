@@ -105,6 +105,19 @@ test('a damaged link or file is reported and the run stays', async () => {
   });
   await page.waitForFunction(() => /broken\.json/.test(document.querySelector('[data-testid="notice"]')?.textContent ?? ''));
   assert.match(await notice.textContent(), /unchanged/);
+  assert.match(await notice.textContent(), /cut short: its JSON stops at line 1/);
+  // Garbage (a picture picked by mistake) is named in plain words, with
+  // the line, and blames no session file.
+  await page.setInputFiles('[data-testid="open-session"]', {
+    name: 'photo.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]),
+  });
+  await page.waitForFunction(() => /photo\.png/.test(document.querySelector('[data-testid="notice"]')?.textContent ?? ''));
+  const said = await notice.textContent();
+  assert.match(said, /This is not a raftlab trace or session: line 1 is not JSON/i);
+  assert.doesNotMatch(said, /expected value|column/);
+  assert.match(said, /unchanged/);
   await page.setInputFiles('[data-testid="load-trace"]', {
     name: 'nonsense.jsonl',
     mimeType: 'text/plain',
