@@ -511,3 +511,29 @@ fn without_announcements_followers_learn_the_commit_at_the_next_heartbeat() {
     c.run_ticks(c.config.heartbeat_interval);
     assert_eq!(c.node(2).last_applied_idx(), idx);
 }
+
+/// What the page's quorum panel shows (§5.3: a leader counts the servers
+/// that stored an entry): only servers that answered the leader count as
+/// having acknowledged an index; a crashed one never did, not even index 0.
+#[test]
+fn only_servers_that_answered_the_leader_have_acknowledged_an_index() {
+    let mut c = Cluster::new(5, config(&Bugs::none(), |_| {}));
+    c.crash(4);
+    c.crash(5);
+    c.drop_if(carries_entries);
+    c.elect(1);
+    assert_eq!(c.node(1).state(), Role::Leader);
+    assert_eq!(c.node(1).commit_idx(), 0);
+    // Nobody has answered an append yet: only the leader itself.
+    assert_eq!(c.node(1).acked(0), vec![1]);
+    c.recover();
+    c.run_ticks(c.config.heartbeat_interval + 1);
+    let commit = c.node(1).commit_idx();
+    assert!(commit >= 1, "the no-op committed with S2 and S3");
+    assert_eq!(c.node(1).acked(commit), vec![1, 2, 3]);
+    assert_eq!(
+        c.node(1).acked(0),
+        vec![1, 2, 3],
+        "S4 and S5 never answered"
+    );
+}

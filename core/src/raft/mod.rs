@@ -468,13 +468,16 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     pub fn incoming_snapshot(&self) -> Option<(Index, Term, u64)> {
         self.storage.incoming_snapshot()
     }
-    /// Nodes this leader holds progress for that acknowledged `index`.
+    /// Nodes that acknowledged `index` to this leader: the leader itself,
+    /// and followers that answered it with a match at `index` or beyond. A
+    /// follower that never answered (crashed before this term, say) has
+    /// acknowledged nothing, not even index 0.
     pub fn acked(&self, index: Index) -> Vec<NodeId> {
         let mut v: Vec<NodeId> = self
             .lead
             .progress
             .iter()
-            .filter(|(_, p)| p.match_index >= index)
+            .filter(|(_, p)| p.acked_token > 0 && p.match_index >= index)
             .map(|(&id, _)| id)
             .collect();
         if self.state == Role::Leader && self.log.last_index() >= index {
