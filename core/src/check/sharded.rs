@@ -205,10 +205,27 @@ pub fn groups_of(header: &TraceHeader) -> Result<Vec<GroupSpec>, String> {
 /// error; a well-formed trace that breaks a rule gives a report with
 /// violations.
 pub fn check_sharded_trace_str(text: &str) -> Result<ShardedReport, String> {
+    let checker = read_grouped(
+        text,
+        |header, groups| ShardedChecker::new(header.seed, groups),
+        |c, group, event| {
+            c.observe(group, event);
+        },
+    )?;
+    Ok(checker.finish())
+}
+
+/// Feeds every event of a sharded trace, with its group, to a checker
+/// made from the header and its groups. The reader yields typed events;
+/// the group field is read from the event's line.
+fn read_grouped<C>(
+    text: &str,
+    new: impl FnOnce(&TraceHeader, &[GroupSpec]) -> C,
+    mut observe: impl FnMut(&mut C, &str, &TraceEvent),
+) -> Result<C, String> {
     let mut reader = TraceReader::new(text).map_err(|e| e.to_string())?;
     let groups = groups_of(reader.header())?;
-    let mut checker = ShardedChecker::new(reader.header().seed, &groups);
-    // The reader yields typed events; the group field is read from the line.
+    let mut checker = new(reader.header(), &groups);
     let mut lines = text.lines().skip(1).filter(|l| !l.trim().is_empty());
     for event in reader.by_ref() {
         let event = event.map_err(|e| e.to_string())?;
@@ -218,9 +235,9 @@ pub fn check_sharded_trace_str(text: &str) -> Result<ShardedReport, String> {
         let Some(group) = g.group else {
             return Err(format!("event {} has no group field", event.seq));
         };
-        checker.observe(&group, &event);
+        observe(&mut checker, &group, &event);
     }
-    Ok(checker.finish())
+    Ok(checker)
 }
 
 /// The convergence check over a sharded run (see `check::convergence`):
@@ -349,19 +366,8 @@ impl ShardedConvergence {
 
 /// Reads a sharded trace and judges its calm period per group.
 pub fn check_sharded_convergence_str(text: &str) -> Result<ShardedConvergenceReport, String> {
-    let mut reader = TraceReader::new(text).map_err(|e| e.to_string())?;
-    let groups = groups_of(reader.header())?;
-    let mut checker = ShardedConvergence::new(reader.header(), &groups);
-    let mut lines = text.lines().skip(1).filter(|l| !l.trim().is_empty());
-    for event in reader.by_ref() {
-        let event = event.map_err(|e| e.to_string())?;
-        let line = lines.next().unwrap_or_default();
-        let g: GroupField =
-            serde_json::from_str(line).map_err(|e| format!("event {}: {e}", event.seq))?;
-        let Some(group) = g.group else {
-            return Err(format!("event {} has no group field", event.seq));
-        };
-        checker.observe(&group, &event);
-    }
+    let checker = read_grouped(text, ShardedConvergence::new, |c, group, event| {
+        c.observe(group, event)
+    })?;
     Ok(checker.finish())
 }

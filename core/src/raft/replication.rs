@@ -62,15 +62,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 ),
             );
         }
-        if req.term > self.current_term || self.state != Role::Follower || self.leader_id != from {
-            self.become_follower(
-                req.term,
-                from,
-                &format!("S{from} is leader of term {}", req.term),
-            );
-        }
-        self.leader_contact = Some(0);
-        self.reset_election_timer();
+        self.follow_leader(from, req.term);
 
         // Validate the batch before touching the log.
         for (i, e) in req.entries.iter().enumerate() {
@@ -255,6 +247,17 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     }
 
     // ----- replication (leader) -----
+
+    /// A request from the leader of `term` (already checked to be at least
+    /// this server's): follow it, note the contact (leader stickiness) and
+    /// restart the election timer (§5.2).
+    pub(super) fn follow_leader(&mut self, from: NodeId, term: Term) {
+        if term > self.current_term || self.state != Role::Follower || self.leader_id != from {
+            self.become_follower(term, from, &format!("S{from} is leader of term {term}"));
+        }
+        self.leader_contact = Some(0);
+        self.reset_election_timer();
+    }
 
     pub(super) fn new_token(&mut self) -> u64 {
         let t = self.lead.next_token;

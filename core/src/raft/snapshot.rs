@@ -66,15 +66,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             );
             return answer(self, 0, false, false);
         }
-        if req.term > self.current_term || self.state != Role::Follower || self.leader_id != from {
-            self.become_follower(
-                req.term,
-                from,
-                &format!("S{from} is leader of term {}", req.term),
-            );
-        }
-        self.leader_contact = Some(0);
-        self.reset_election_timer();
+        self.follow_leader(from, req.term);
         if req.snapshot_index <= self.commit_idx {
             // Older than what this server already has: ignore it (§7), but
             // tell the leader it may move on.
