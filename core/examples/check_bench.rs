@@ -54,7 +54,11 @@ impl Gen {
             return;
         }
         self.commits[n] = to;
-        self.emit(EventKind::Commit { node, index: to });
+        self.emit(EventKind::Commit {
+            node,
+            index: to,
+            reason: None,
+        });
         while self.applied[n] < to {
             let index = self.applied[n] + 1;
             let term = self.terms[index as usize - 1];

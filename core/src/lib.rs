@@ -23,6 +23,7 @@ pub mod sim;
 pub mod storage;
 pub mod trace;
 pub mod types;
+pub mod why;
 
 pub use check::{check_trace_str, Checker, Report, Violation};
 pub use config::{Bug, Bugs, Config};

@@ -9,6 +9,7 @@ use crate::types::{
     AppendEntriesReq, Entry, Index, Message, MessageBody, NodeId, RequestVoteReq, Role,
     SnapshotReq, Term,
 };
+use crate::why::{CommitWhy, ReadFailure, Refusal, RoleWhy, VoteWhy};
 
 /// Where a snapshot came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,8 +33,8 @@ pub enum RaftEvent {
         term: Term,
         /// The leader this server knows of.
         leader: Option<NodeId>,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: RoleWhy,
     },
     /// This server answered a (pre)vote request.
     Vote {
@@ -45,8 +46,8 @@ pub enum RaftEvent {
         prevote: bool,
         /// The answer.
         granted: bool,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: VoteWhy,
     },
     /// An entry was written to the log.
     Append(Entry),
@@ -59,6 +60,8 @@ pub enum RaftEvent {
     Commit {
         /// The new commit index.
         index: Index,
+        /// Why.
+        reason: CommitWhy,
     },
     /// An entry was applied to the state machine.
     Apply {
@@ -92,7 +95,7 @@ pub enum RaftEvent {
         /// The id the read was proposed with.
         read_id: u64,
         /// Why.
-        reason: String,
+        reason: ReadFailure,
     },
     /// A message was refused or ignored; never silently.
     Rejected {
@@ -101,7 +104,7 @@ pub enum RaftEvent {
         /// The message kind.
         msg: &'static str,
         /// Why.
-        reason: String,
+        reason: Refusal,
     },
 }
 

@@ -223,7 +223,11 @@ impl Run {
     }
 
     fn commit(&mut self, node: u64, index: u64) -> u64 {
-        self.push(EventKind::Commit { node, index })
+        self.push(EventKind::Commit {
+            node,
+            index,
+            reason: None,
+        })
     }
 
     fn apply(&mut self, node: u64, index: u64, term: u64) -> u64 {
@@ -878,7 +882,11 @@ mod fuzz {
                 data,
             }),
             (num(), num()).prop_map(|(node, from)| EventKind::Truncate { node, from }),
-            (num(), num()).prop_map(|(node, index)| EventKind::Commit { node, index }),
+            (num(), num()).prop_map(|(node, index)| EventKind::Commit {
+                node,
+                index,
+                reason: None
+            }),
             (num(), num(), num()).prop_map(|(node, index, term)| EventKind::Apply {
                 node,
                 index,

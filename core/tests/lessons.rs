@@ -513,7 +513,7 @@ fn breakpoints_fire_on_the_events_they_name() {
         },
     )
     .unwrap();
-    assert!(matches!(commit.kind, EventKind::Commit { node, index: 1 } if node == leader));
+    assert!(matches!(commit.kind, EventKind::Commit { node, index: 1, .. } if node == leader));
     assert!(first_hit(
         &sim,
         &Breakpoint::Commit {

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use raftlab_core::harness::Cluster;
 use raftlab_core::raft::ReplicaState;
+use raftlab_core::why::Refusal;
 use raftlab_core::{
     Bugs, KvStore, MemStorage, Membership, Message, MessageBody, RaftEvent, SnapshotBlock,
     SnapshotReq, SnapshotResp, StateMachine, Storage,
@@ -348,7 +349,14 @@ fn leader_change_aborts_a_transfer_in_progress() {
     c.clear_events();
     c.deliver(held);
     let refused = c.events_of(3).iter().any(|e| {
-        matches!(e, RaftEvent::Rejected { msg: "snapshot", reason, .. } if reason.contains("stale"))
+        matches!(
+            e,
+            RaftEvent::Rejected {
+                msg: "snapshot",
+                reason: Refusal::StaleLeader { .. },
+                ..
+            }
+        )
     });
     assert!(refused, "{:?}", c.events_of(3));
     c.run_ticks(120);

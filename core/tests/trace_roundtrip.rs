@@ -236,7 +236,11 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
             }),
         (n(), entry()).prop_map(|(node, e)| EventKind::append(node, &e)),
         (n(), n()).prop_map(|(node, from)| EventKind::Truncate { node, from }),
-        (n(), n()).prop_map(|(node, index)| EventKind::Commit { node, index }),
+        (n(), n(), prop::option::of(text())).prop_map(|(node, index, reason)| EventKind::Commit {
+            node,
+            index,
+            reason
+        }),
         (n(), n(), n(), prop::option::of(text())).prop_map(|(node, index, term, output)| {
             EventKind::Apply {
                 node,

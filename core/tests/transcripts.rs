@@ -196,7 +196,7 @@ impl Lab {
                 self.reads.remove(&(node, read_id));
                 return self.note(format!(
                     "S{node} cannot serve read {read_id}: {}",
-                    raftlab_core::trace::describe::third_person(node, &reason)
+                    raftlab_core::trace::describe::third_person(node, &reason.to_string())
                 ));
             }
             RaftEvent::Rejected { reason, .. } => {
@@ -209,7 +209,7 @@ impl Lab {
                     _ => None,
                 });
                 if let Some(outcome @ None) = last {
-                    *outcome = Some(reason);
+                    *outcome = Some(reason.to_string());
                 }
                 return;
             }

@@ -76,7 +76,7 @@ impl Selection {
     pub fn cells(e: &TraceEvent) -> Vec<(NodeId, u64)> {
         match &e.kind {
             EventKind::Append { node, index, .. }
-            | EventKind::Commit { node, index }
+            | EventKind::Commit { node, index, .. }
             | EventKind::Apply { node, index, .. } => vec![(*node, *index)],
             EventKind::Send {
                 to,

@@ -338,7 +338,7 @@ impl ConvergenceChecker {
                 let n = self.nodes.entry(*node).or_default();
                 n.changes.retain(|&i, _| i < *from);
             }
-            EventKind::Commit { node, index } => {
+            EventKind::Commit { node, index, .. } => {
                 let n = self.nodes.entry(*node).or_default();
                 n.commit = n.commit.max(*index);
                 if self.ready.is_none() && self.calm.is_some() && n.role == Some(Role::Leader) {

@@ -326,7 +326,7 @@ impl State {
                 data,
             } => self.on_append(seq, *node, *index, *term, *kind, data, &mut v),
             EventKind::Truncate { node, from } => self.on_truncate(seq, *node, *from, &mut v),
-            EventKind::Commit { node, index } => self.on_commit(seq, *node, *index, &mut v),
+            EventKind::Commit { node, index, .. } => self.on_commit(seq, *node, *index, &mut v),
             EventKind::Apply {
                 node, index, term, ..
             } => self.on_apply(seq, *node, *index, *term, &mut v),

@@ -92,9 +92,12 @@ impl Breakpoint {
                     ..
                 },
             ) => opt_eq(node, n),
-            (Breakpoint::Commit { index, node }, EventKind::Commit { node: n, index: i }) => {
-                opt_eq(node, n) && index.is_none_or(|want| *i >= want)
-            }
+            (
+                Breakpoint::Commit { index, node },
+                EventKind::Commit {
+                    node: n, index: i, ..
+                },
+            ) => opt_eq(node, n) && index.is_none_or(|want| *i >= want),
             (Breakpoint::Term { node, above }, EventKind::Role { node: n, term, .. }) => {
                 opt_eq(node, n) && term > above
             }

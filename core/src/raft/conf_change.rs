@@ -39,11 +39,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             // the commit: otherwise they learn it only from the next leader.
             self.bcast_heartbeat();
             let term = self.current_term;
-            self.become_follower(
-                term,
-                NO_NODE,
-                "removed from the configuration; stepping down now that the change committed (thesis §4.2.2)",
-            );
+            self.become_follower(term, NO_NODE, crate::why::RoleWhy::Removed);
         }
     }
 

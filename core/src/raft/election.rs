@@ -17,6 +17,7 @@ use crate::kv::StateMachine;
 use crate::log::LogStore;
 use crate::network::{Network, RaftEvent};
 use crate::storage::Storage;
+use crate::why::{LogCheck, PrevoteTerm, ReadFailure, Refusal, RoleWhy, VoteWhy};
 
 use super::{ProposeError, RaftServer};
 
@@ -42,7 +43,13 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.election_elapsed += 1;
                 if self.election_elapsed >= self.election_timeout {
                     if self.can_campaign() {
-                        self.campaign(false, "election timeout");
+                        self.campaign(
+                            false,
+                            RoleWhy::Timeout {
+                                forced: false,
+                                prevote: self.cfg.prevote,
+                            },
+                        );
                     } else {
                         self.reset_election_timer();
                     }
@@ -63,7 +70,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.net.event(RaftEvent::Rejected {
                     from: target,
                     msg: "transfer",
-                    reason: format!("leadership transfer to S{target} timed out; aborted"),
+                    reason: Refusal::TransferTimedOut { target },
                 });
             }
         }
@@ -95,11 +102,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             }
             if !ok {
                 let term = self.current_term;
-                self.become_follower(
-                    term,
-                    NO_NODE,
-                    "CheckQuorum: no majority heard from within an election timeout (thesis §6.2)",
-                );
+                self.become_follower(term, NO_NODE, RoleWhy::LostQuorum);
                 return;
             }
         }
@@ -137,23 +140,30 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 "only a voter may campaign; a learner, or a server whose removal has committed, may not".into(),
             ));
         }
-        self.campaign(false, "election timeout forced");
+        let prevote = self.cfg.prevote;
+        self.campaign(
+            false,
+            RoleWhy::Timeout {
+                forced: true,
+                prevote,
+            },
+        );
         Ok(())
     }
 
     // ----- roles -----
 
-    fn emit_role(&mut self, reason: &str) {
+    fn emit_role(&mut self, reason: RoleWhy) {
         let leader = self.leader_id();
         self.net.event(RaftEvent::Role {
             role: self.state,
             term: self.current_term,
             leader,
-            reason: reason.to_string(),
+            reason,
         });
     }
 
-    pub(super) fn become_follower(&mut self, term: Term, leader: NodeId, reason: &str) {
+    pub(super) fn become_follower(&mut self, term: Term, leader: NodeId, reason: RoleWhy) {
         let was_leader = self.state == Role::Leader;
         let changed =
             self.state != Role::Follower || self.current_term != term || self.leader_id != leader;
@@ -167,7 +177,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             for read_id in self.lead.step_down() {
                 self.net.event(RaftEvent::ReadFailed {
                     read_id,
-                    reason: "the leader stepped down before the read was confirmed".into(),
+                    reason: ReadFailure::SteppedDown,
                 });
             }
         }
@@ -177,7 +187,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         }
     }
 
-    pub(super) fn campaign(&mut self, transfer: bool, why: &str) {
+    pub(super) fn campaign(&mut self, transfer: bool, why: RoleWhy) {
         if self.cfg.prevote && !transfer {
             self.become_pre_candidate(why);
         } else {
@@ -185,18 +195,18 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         }
     }
 
-    fn become_pre_candidate(&mut self, why: &str) {
+    fn become_pre_candidate(&mut self, why: RoleWhy) {
         // Thesis §9.6: ask at term + 1 but change neither term nor vote.
         self.state = Role::PreCandidate;
         self.leader_id = NO_NODE;
         self.leader_contact = None;
         self.votes.clear();
         self.reset_election_timer();
-        self.emit_role(&format!("{why}: asking for prevotes first (thesis §9.6)"));
+        self.emit_role(why);
         self.request_votes(true, false);
     }
 
-    fn become_candidate(&mut self, transfer: bool, why: &str) {
+    fn become_candidate(&mut self, transfer: bool, why: RoleWhy) {
         // §5.2: increment the term, vote for self (persisted), ask the others.
         let me = self.id();
         let term = self.current_term.saturating_add(1);
@@ -258,20 +268,31 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     fn decide_election(&mut self, prevote: bool) {
         match self.tally() {
             VoteResult::Won if prevote => {
-                self.become_candidate(false, "a majority granted prevotes")
+                let learners = self.learners_who_granted();
+                self.become_candidate(false, RoleWhy::WonPrevote { learners })
             }
             VoteResult::Won => self.become_leader(),
             VoteResult::Lost => {
                 let term = self.current_term;
-                let what = if prevote { "prevote" } else { "election" };
-                self.become_follower(
-                    term,
-                    NO_NODE,
-                    &format!("lost the {what}: a majority refused"),
-                );
+                self.become_follower(term, NO_NODE, RoleWhy::Lost { prevote });
             }
             VoteResult::Pending => {}
         }
+    }
+
+    /// The learners whose granted (pre)votes the tally counted: none,
+    /// unless the deliberate bug learner-in-quorum counts them (thesis
+    /// §4.2.1 says a learner's vote never counts).
+    fn learners_who_granted(&self) -> Vec<NodeId> {
+        if !self.cfg.bugs.has(Bug::LearnerInQuorum) {
+            return Vec::new();
+        }
+        let c = self.config();
+        self.votes
+            .iter()
+            .filter(|(id, &granted)| granted && !c.voters.contains(id) && !c.outgoing.contains(id))
+            .map(|(&id, _)| id)
+            .collect()
     }
 
     /// Takes leadership after winning an election (ERaftKV `BecomeLeader`):
@@ -286,6 +307,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.lead.check_quorum_elapsed = 0;
         self.lead.transfer = None;
         self.lead.elected_config = self.config().clone();
+        let learners = self.learners_who_granted();
         self.lead.elected_by = self
             .votes
             .iter()
@@ -299,7 +321,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             !self.lead.progress.contains_key(&me),
             "a leader's own match index is its last index, not a progress"
         );
-        self.emit_role("won the election: a majority granted votes");
+        self.emit_role(RoleWhy::Won { learners });
         let term = self.current_term;
         let index = self.log.last_index() + 1;
         self.append_own(Entry {
@@ -348,22 +370,29 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 .is_some_and(|t| t < self.cfg.election_timeout_min)
     }
 
-    /// The up-to-date check of a vote (§5.4.1, in `RaftLog::is_up_to_date`),
-    /// with the reason a refusal gives.
-    fn log_up_to_date(&self, last_idx: Index, last_term: Term) -> Result<(), String> {
-        if self.cfg.bugs.has(Bug::NoUpToDateCheck) || self.log.is_up_to_date(last_idx, last_term) {
-            return Ok(());
+    /// The up-to-date check of a vote (§5.4.1, in `RaftLog::is_up_to_date`):
+    /// how it went if granted, the reason if refused. The deliberate bug
+    /// no-up-to-date-check grants without it, and the grant says so.
+    fn log_up_to_date(&self, last_idx: Index, last_term: Term) -> Result<LogCheck, VoteWhy> {
+        let ok = self.log.is_up_to_date(last_idx, last_term);
+        if self.cfg.bugs.has(Bug::NoUpToDateCheck) {
+            return Ok(LogCheck::Skipped { behind: !ok });
         }
-        let my_term = self.log.last_term();
-        let my_idx = self.log.last_index();
-        if last_term < my_term {
-            Err(format!(
-                "my log is more up to date (last term {my_term} > {last_term}) (§5.4.1)"
-            ))
+        if ok {
+            return Ok(LogCheck::Passed);
+        }
+        let mine = self.log.last_term();
+        if last_term < mine {
+            Err(VoteWhy::LogNewerTerm {
+                mine,
+                theirs: last_term,
+            })
         } else {
-            Err(format!(
-                "my log is longer (last index {my_idx} > {last_idx}, same last term {my_term}) (§5.4.1)"
-            ))
+            Err(VoteWhy::LogLonger {
+                mine: self.log.last_index(),
+                theirs: last_idx,
+                term: mine,
+            })
         }
     }
 
@@ -374,7 +403,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         from: NodeId,
         req: &RequestVoteReq,
     ) -> RequestVoteResp {
-        let refuse = |s: &mut Self, reason: String| {
+        let refuse = |s: &mut Self, reason: VoteWhy| {
             let resp = RequestVoteResp {
                 prevote: req.prevote,
                 request_term: req.term,
@@ -393,57 +422,63 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         if req.candidate_id != from {
             return refuse(
                 self,
-                format!(
-                    "candidate id S{} differs from the sender S{from}",
-                    req.candidate_id
-                ),
+                VoteWhy::CandidateMismatch {
+                    candidate: req.candidate_id,
+                    sender: from,
+                },
             );
         }
         if req.term < self.current_term {
             return refuse(
                 self,
-                format!(
-                    "its term {} is behind my term {}",
-                    req.term, self.current_term
-                ),
+                VoteWhy::TermBehind {
+                    asked: req.term,
+                    mine: self.current_term,
+                },
             );
         }
         if !req.transfer && self.in_lease() && self.leader_id != from {
-            let reason = if self.state == Role::Leader {
-                "I am the leader and a majority is still with me (thesis §4.2.3)".to_string()
-            } else {
-                format!(
-                    "I heard from leader S{} {} ticks ago (leader stickiness, thesis §4.2.3)",
-                    self.leader_id,
-                    self.leader_contact.unwrap_or(0)
-                )
+            let reason = VoteWhy::LeaderAlive {
+                leader: (self.state != Role::Leader).then_some(self.leader_id),
+                ticks: self.leader_contact.unwrap_or(0),
             };
             return refuse(self, reason);
         }
         if req.prevote {
-            if self.cfg.bugs.has(Bug::PrevoteRaisesTerm) && req.term > self.current_term {
-                self.become_follower(req.term, NO_NODE, "adopted a prevote's term (bug)");
-            }
-            if req.term <= self.current_term && !self.cfg.bugs.has(Bug::PrevoteRaisesTerm) {
+            let term_check = if req.term > self.current_term {
+                if self.cfg.bugs.has(Bug::PrevoteRaisesTerm) {
+                    let old = self.current_term;
+                    self.become_follower(req.term, NO_NODE, RoleWhy::PrevoteRaisedTerm { from });
+                    PrevoteTerm::RaisedMine { old }
+                } else {
+                    PrevoteTerm::Above
+                }
+            } else if self.cfg.bugs.has(Bug::PrevoteRaisesTerm) {
+                PrevoteTerm::Unchecked {
+                    mine: self.current_term,
+                }
+            } else {
                 return refuse(
                     self,
-                    format!(
-                        "a prevote must ask for a term above mine ({} <= {})",
-                        req.term, self.current_term
-                    ),
+                    VoteWhy::PrevoteTermNotAbove {
+                        asked: req.term,
+                        mine: self.current_term,
+                    },
                 );
-            }
-            if let Err(why) = self.log_up_to_date(req.last_log_idx, req.last_log_term) {
-                return refuse(self, why);
-            }
+            };
+            let log = match self.log_up_to_date(req.last_log_idx, req.last_log_term) {
+                Ok(log) => log,
+                Err(why) => return refuse(self, why),
+            };
             self.net.event(RaftEvent::Vote {
                 candidate: from,
                 term: req.term,
                 prevote: true,
                 granted: true,
-                reason:
-                    "its log is at least as up to date as mine; my term is unchanged (thesis §9.6)"
-                        .into(),
+                reason: VoteWhy::PrevoteGranted {
+                    log,
+                    term: term_check,
+                },
             });
             return RequestVoteResp {
                 prevote: true,
@@ -453,11 +488,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             };
         }
         if req.term > self.current_term {
-            self.become_follower(
-                req.term,
-                NO_NODE,
-                &format!("S{from} asked for votes in a higher term (§5.1)"),
-            );
+            self.become_follower(req.term, NO_NODE, RoleWhy::HigherTermRequest { from });
         }
         // Thesis §4.1: a server answers votes without consulting its own
         // configuration. It may not yet hold the entry that made it a voter;
@@ -468,15 +499,21 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             let v = self.voted_for;
             return refuse(
                 self,
-                format!(
-                    "I already voted for S{v} in term {} (§5.2)",
-                    self.current_term
-                ),
+                VoteWhy::AlreadyVoted {
+                    candidate: v,
+                    term: self.current_term,
+                },
             );
         }
-        if let Err(why) = self.log_up_to_date(req.last_log_idx, req.last_log_term) {
-            return refuse(self, why);
-        }
+        let log = match self.log_up_to_date(req.last_log_idx, req.last_log_term) {
+            Ok(log) => log,
+            Err(why) => return refuse(self, why),
+        };
+        let again = self.voted_for == from;
+        let forgotten = self
+            .forgotten_vote
+            .filter(|&(t, _)| !again && t == self.current_term)
+            .map(|(_, v)| v);
         // Persist before answering (Figure 2).
         let term = self.current_term;
         self.save_meta_data(term, from);
@@ -486,8 +523,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             term,
             prevote: false,
             granted: true,
-            reason: "first vote of the term, and its log is at least as up to date (§5.2, §5.4.1)"
-                .into(),
+            reason: VoteWhy::Granted {
+                log,
+                again,
+                forgotten,
+            },
         });
         RequestVoteResp {
             prevote: false,
@@ -504,7 +544,10 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.become_follower(
                 resp.term,
                 NO_NODE,
-                &format!("S{from} answered from a higher term {} (§5.1)", resp.term),
+                RoleWhy::HigherTermAnswer {
+                    from,
+                    term: resp.term,
+                },
             );
             return;
         }
@@ -517,12 +560,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.reject(
                 from,
                 "request_vote_resp",
-                format!(
-                    "stale answer for term {} (I am {} in term {})",
-                    resp.request_term,
-                    self.state.as_str(),
-                    self.current_term
-                ),
+                Refusal::StaleVoteAnswer {
+                    request_term: resp.request_term,
+                    role: self.state,
+                    term: self.current_term,
+                },
             );
             return;
         }

@@ -63,6 +63,7 @@ use crate::network::{Network, RaftEvent};
 use crate::quorum::Membership;
 use crate::storage::{Snapshot, Storage};
 use crate::types::{Entry, Index, Message, MessageBody, NodeId, Role, Term, NO_NODE};
+use crate::why::{CommitWhy, Refusal, RoleWhy};
 
 pub use conf_change::{next_config, ConfChange};
 pub use progress::{Inflight, Progress, ReplicaState};
@@ -113,6 +114,10 @@ pub struct RaftServer<S: Storage, L: LogStore, M: StateMachine, N: Network> {
     /// Whom this server voted for in `current_term` (`NO_NODE`: nobody).
     /// Persisted with the term so a restart cannot vote twice (§5.2).
     voted_for: NodeId,
+    /// The persisted (term, vote) a restart dropped: only under the
+    /// deliberate bug forget-vote-on-restart, so that a second vote in that
+    /// term says why it was possible instead of "first vote of the term".
+    forgotten_vote: Option<(Term, NodeId)>,
     // ----- volatile state -----
     /// Highest index known committed. Never decreases; at most the last
     /// index (unless `CommitWithoutMin`); lost on restart, then rebuilt
@@ -249,6 +254,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         let mut server = RaftServer {
             current_term: 0,
             voted_for: NO_NODE,
+            forgotten_vote: None,
             commit_idx: 0,
             last_applied_idx: 0,
             last_applied_term: 0,
@@ -279,11 +285,16 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             role: Role::Follower,
             term,
             leader: None,
-            reason: "started from persisted state".into(),
+            reason: RoleWhy::Restarted {
+                forgotten_vote: server.forgotten_vote.map(|(_, v)| v),
+            },
         });
         if server.commit_idx > 0 {
             let index = server.commit_idx;
-            server.net.event(RaftEvent::Commit { index });
+            server.net.event(RaftEvent::Commit {
+                index,
+                reason: CommitWhy::Restarted,
+            });
         }
         let config = server.config().clone();
         server.net.event(RaftEvent::Config(config));
@@ -311,6 +322,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         let (term, vote) = self.storage.load_meta();
         self.current_term = term;
         self.voted_for = if self.cfg.bugs.has(Bug::ForgetVoteOnRestart) {
+            self.forgotten_vote = (vote != NO_NODE).then_some((term, vote));
             NO_NODE
         } else {
             vote
@@ -514,10 +526,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.net.event(RaftEvent::Rejected {
                 from: msg.from,
                 msg: msg.body.kind(),
-                reason: format!(
-                    "misaddressed message (from S{} to S{}, I am S{me})",
-                    msg.from, msg.to
-                ),
+                reason: Refusal::Misaddressed {
+                    from: msg.from,
+                    to: msg.to,
+                    me,
+                },
             });
             return;
         }
@@ -532,10 +545,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 let resp = self.handle_append_entries_req(from, &req);
                 self.reply(from, MessageBody::AppendEntriesResp(resp));
                 if let Some(old) = self.transfer_requested.take() {
-                    self.campaign(
-                        true,
-                        &format!("S{old} handed over leadership (thesis §3.10)"),
-                    );
+                    self.campaign(true, RoleWhy::HandedOver { old });
                 }
             }
             MessageBody::AppendEntriesResp(resp) => self.handle_append_entries_resp(from, &resp),
@@ -608,7 +618,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         self.net.send(Message { from: me, to, body });
     }
 
-    fn reject(&mut self, from: NodeId, msg: &'static str, reason: String) {
+    fn reject(&mut self, from: NodeId, msg: &'static str, reason: Refusal) {
         self.net.event(RaftEvent::Rejected { from, msg, reason });
     }
 }

@@ -15,6 +15,7 @@ use crate::kv::StateMachine;
 use crate::log::LogStore;
 use crate::network::{Network, RaftEvent};
 use crate::storage::Storage;
+use crate::why::{CommitCap, CommitWhy, Refusal, RoleWhy};
 
 use super::{ProposeError, RaftServer};
 
@@ -26,7 +27,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         from: NodeId,
         req: &AppendEntriesReq,
     ) -> AppendEntriesResp {
-        let fail = |s: &mut Self, reason: String| {
+        let fail = |s: &mut Self, reason: Refusal| {
             s.reject(from, "append_entries", reason);
             AppendEntriesResp {
                 message_token: req.message_token,
@@ -38,29 +39,23 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         if req.term < self.current_term {
             return fail(
                 self,
-                format!(
-                    "stale leader: term {} < my term {}",
-                    req.term, self.current_term
-                ),
+                Refusal::StaleLeader {
+                    term: req.term,
+                    mine: self.current_term,
+                },
             );
         }
         if req.leader_id != from {
             return fail(
                 self,
-                format!(
-                    "leader id S{} differs from the sender S{from}",
-                    req.leader_id
-                ),
+                Refusal::LeaderMismatch {
+                    claimed: req.leader_id,
+                    sender: from,
+                },
             );
         }
         if req.term == self.current_term && self.state == Role::Leader {
-            return fail(
-                self,
-                format!(
-                    "S{from} claims leadership of my own term {} (§5.2)",
-                    req.term
-                ),
-            );
+            return fail(self, Refusal::SameTermLeader { term: req.term });
         }
         self.follow_leader(from, req.term);
 
@@ -70,10 +65,13 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             if want != Some(e.index) || e.term > req.term {
                 return fail(
                     self,
-                    format!(
-                        "malformed batch: entry {} has index {} term {} (prev {}, term {})",
-                        i, e.index, e.term, req.prev_log_idx, req.term
-                    ),
+                    Refusal::MalformedBatch {
+                        position: i,
+                        index: e.index,
+                        term: e.term,
+                        prev: req.prev_log_idx,
+                        leader_term: req.term,
+                    },
                 );
             }
         }
@@ -94,24 +92,22 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 };
             }
             Err(refusal) => {
-                let reason = match &refusal {
+                let reason = match refusal {
                     AppendRefusal::Mismatch {
                         index,
                         mine,
                         leader,
-                    } => format!(
-                        "log mismatch at index {index}: my term {mine}, leader's {leader} (§5.3)"
-                    ),
-                    AppendRefusal::Missing { index, last } => {
-                        format!("no entry at index {index} (my last index is {last}) (§5.3)")
-                    }
-                    AppendRefusal::Committed(index) => {
-                        format!("refusing to overwrite committed entry {index} (§5.4)")
-                    }
-                    AppendRefusal::Truncate(index) => format!("cannot truncate at {index}"),
+                    } => Refusal::LogMismatch {
+                        index,
+                        mine,
+                        leader,
+                    },
+                    AppendRefusal::Missing { index, last } => Refusal::MissingEntry { index, last },
+                    AppendRefusal::Committed(index) => Refusal::WouldOverwriteCommitted { index },
+                    AppendRefusal::Truncate(index) => Refusal::CannotTruncate { index },
                     AppendRefusal::Append { index, done } => {
-                        self.appended(&req.entries, done);
-                        format!("cannot append entry {index}")
+                        self.appended(&req.entries, &done);
+                        Refusal::CannotAppend { index }
                     }
                 };
                 return fail(self, reason);
@@ -124,13 +120,23 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.net.event(RaftEvent::Config(c));
         }
         let last_new = appended.last_new;
-        let target = if self.cfg.bugs.has(Bug::CommitWithoutMin) {
-            req.leader_commit
+        // Figure 2, AppendEntries rule 5: min(leaderCommit, last new entry).
+        let (target, cap) = if req.leader_commit <= last_new {
+            (req.leader_commit, CommitCap::LeaderCommit)
+        } else if self.cfg.bugs.has(Bug::CommitWithoutMin) {
+            (req.leader_commit, CommitCap::Uncapped)
         } else {
-            req.leader_commit.min(last_new)
+            (last_new, CommitCap::LastNew)
         };
         if target > self.commit_idx {
-            self.commit_to(target);
+            self.commit_to(
+                target,
+                CommitWhy::Leader {
+                    leader_commit: req.leader_commit,
+                    last_new,
+                    cap,
+                },
+            );
         }
         let resp = AppendEntriesResp {
             message_token: req.message_token,
@@ -182,27 +188,19 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         msg: &'static str,
     ) -> bool {
         if term > self.current_term {
-            self.become_follower(
-                term,
-                NO_NODE,
-                &format!("S{from} answered from a higher term {term} (§5.1)"),
-            );
+            self.become_follower(term, NO_NODE, RoleWhy::HigherTermAnswer { from, term });
             return false;
         }
         if self.state != Role::Leader || term < self.current_term {
-            self.reject(from, msg, "stale answer (not leader of its term)".into());
+            self.reject(from, msg, Refusal::StaleAnswer);
             return false;
         }
         let Some(pr) = self.lead.progress.get_mut(&from) else {
-            self.reject(from, msg, format!("S{from} is not a member"));
+            self.reject(from, msg, Refusal::NotMember { id: from });
             return false;
         };
         if let Err(acked) = pr.answered(token) {
-            self.reject(
-                from,
-                msg,
-                format!("stale token {token} (already have an answer to {acked})"),
-            );
+            self.reject(from, msg, Refusal::StaleToken { token, acked });
             return false;
         }
         true
@@ -253,7 +251,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
     /// restart the election timer (§5.2).
     pub(super) fn follow_leader(&mut self, from: NodeId, term: Term) {
         if term > self.current_term || self.state != Role::Follower || self.leader_id != from {
-            self.become_follower(term, from, &format!("S{from} is leader of term {term}"));
+            self.become_follower(term, from, RoleWhy::NewLeader { leader: from, term });
         }
         self.leader_contact = Some(0);
         self.reset_election_timer();
@@ -428,16 +426,38 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         if candidate <= self.commit_idx {
             return;
         }
-        let current_term_entry = self.log.term_at(candidate) == Some(self.current_term);
-        if current_term_entry || self.cfg.bugs.has(Bug::Figure8) {
-            self.commit_to(candidate);
+        let entry_term = self.log.term_at(candidate).unwrap_or(0);
+        if entry_term == self.current_term || self.cfg.bugs.has(Bug::Figure8) {
+            let learners = if self.cfg.bugs.has(Bug::LearnerInQuorum) {
+                let c = self.config();
+                self.lead
+                    .progress
+                    .iter()
+                    .filter(|(id, p)| {
+                        p.match_index >= candidate
+                            && !c.voters.contains(id)
+                            && !c.outgoing.contains(id)
+                    })
+                    .map(|(&id, _)| id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.commit_to(
+                candidate,
+                CommitWhy::Majority {
+                    entry_term,
+                    my_term: self.current_term,
+                    learners,
+                },
+            );
         }
     }
 
-    fn commit_to(&mut self, index: Index) {
+    pub(super) fn commit_to(&mut self, index: Index, reason: CommitWhy) {
         debug_assert!(index > self.commit_idx, "a commit index never goes back");
         self.commit_idx = index;
-        self.net.event(RaftEvent::Commit { index });
+        self.net.event(RaftEvent::Commit { index, reason });
         self.apply_committed();
     }
 

@@ -6,6 +6,7 @@ use crate::network::SnapshotSource;
 use crate::quorum::Membership;
 use crate::storage::{ChunkError, Snapshot};
 use crate::types::{Index, NodeId, Role, SnapshotReq, SnapshotResp, Term};
+use crate::why::{CommitWhy, Refusal};
 
 use super::progress::ReplicaState;
 
@@ -51,19 +52,15 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.reject(
                 from,
                 "snapshot",
-                format!(
-                    "stale leader: term {} < my term {}",
-                    req.term, self.current_term
-                ),
+                Refusal::StaleLeader {
+                    term: req.term,
+                    mine: self.current_term,
+                },
             );
             return answer(self, 0, false, false);
         }
         if req.leader_id != from || (req.term == self.current_term && self.state == Role::Leader) {
-            self.reject(
-                from,
-                "snapshot",
-                "sender is not the leader of this term".into(),
-            );
+            self.reject(from, "snapshot", Refusal::SnapshotNotFromLeader);
             return answer(self, 0, false, false);
         }
         self.follow_leader(from, req.term);
@@ -74,10 +71,10 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.reject(
                 from,
                 "snapshot",
-                format!(
-                    "snapshot at {} is not newer than my commit index {}",
-                    req.snapshot_index, self.commit_idx
-                ),
+                Refusal::SnapshotNotNewer {
+                    index: req.snapshot_index,
+                    commit: self.commit_idx,
+                },
             );
             return answer(self, req.block.offset, true, true);
         }
@@ -92,7 +89,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                         Ok(()) => answer(self, next, true, true),
                         Err(why) => {
                             self.storage.clear_snapshot();
-                            self.reject(from, "snapshot", why);
+                            self.reject(
+                                from,
+                                "snapshot",
+                                Refusal::SnapshotUnusable { detail: why },
+                            );
                             answer(self, 0, false, false)
                         }
                     }
@@ -101,19 +102,11 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 }
             }
             Err(ChunkError::WrongOffset { expected, got }) => {
-                self.reject(
-                    from,
-                    "snapshot",
-                    format!("chunk at offset {got}, expected {expected}"),
-                );
+                self.reject(from, "snapshot", Refusal::ChunkOffset { got, expected });
                 answer(self, expected, false, false)
             }
             Err(ChunkError::BadSize) => {
-                self.reject(
-                    from,
-                    "snapshot",
-                    "block_size differs from the data's length".into(),
-                );
+                self.reject(from, "snapshot", Refusal::ChunkSize);
                 let expected = self.storage.incoming_snapshot().map(|s| s.2).unwrap_or(0);
                 answer(self, expected, false, false)
             }
@@ -163,7 +156,10 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         });
         if index > self.commit_idx {
             self.commit_idx = index;
-            self.net.event(RaftEvent::Commit { index });
+            self.net.event(RaftEvent::Commit {
+                index,
+                reason: CommitWhy::Snapshot,
+            });
         }
         let c = self.config().clone();
         self.net.event(RaftEvent::Config(c));
@@ -182,11 +178,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             return;
         };
         let ReplicaState::Snapshot { index, total, .. } = pr.state else {
-            self.reject(
-                from,
-                "snapshot_resp",
-                "no snapshot transfer in progress".into(),
-            );
+            self.reject(from, "snapshot_resp", Refusal::NoSnapshotTransfer);
             return;
         };
         if resp.success && resp.is_last_chunk {
@@ -200,7 +192,9 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
             self.reject(
                 from,
                 "snapshot_resp",
-                format!("offset {} past the end", resp.offset),
+                Refusal::OffsetPastEnd {
+                    offset: resp.offset,
+                },
             );
             return;
         }

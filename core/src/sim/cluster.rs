@@ -84,6 +84,11 @@ pub(crate) struct Run<M: StateMachine> {
     /// Counts the micro-steps of the current millisecond, to stop a run
     /// whose clock no longer moves.
     pub guard: Guard,
+    /// The message being handed to its receiver right now: a rejection the
+    /// receiver reports while handling it is that delivery's outcome. Any
+    /// other rejection (a transfer timing out on a tick) belongs to no
+    /// delivery.
+    pub delivering: Option<u64>,
 }
 
 impl<M: StateMachine> Run<M> {
@@ -97,6 +102,7 @@ impl<M: StateMachine> Run<M> {
             ticks: Ticks::default(),
             actions_done: 0,
             guard: Guard::new(seed),
+            delivering: None,
         }
     }
 }
@@ -524,7 +530,9 @@ fn arrive<C: Cluster>(c: &mut C, id: u64) {
     if let Some(Node::Up(s)) = c.parts().run.nodes.get_mut(&to) {
         s.step(flight.msg);
     }
+    c.parts().run.delivering = Some(id);
     drain(c, to);
+    c.parts().run.delivering = None;
     after_node_step(c, to);
 }
 

@@ -647,7 +647,8 @@ impl Sim {
             }
             Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
             Err(RaftEvent::Rejected { reason, .. }) => {
-                nodes::attach_rejection(self.events.iter_mut().rev(), reason);
+                let delivering = self.state.run.delivering;
+                nodes::attach_rejection(self.events.iter_mut().rev(), delivering, &reason);
             }
             Err(_) => {}
         }

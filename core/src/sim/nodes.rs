@@ -163,7 +163,7 @@ pub fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEvent> {
             role,
             term,
             leader,
-            reason: Some(reason),
+            reason: Some(reason.to_string()),
         },
         RaftEvent::Vote {
             candidate,
@@ -177,11 +177,15 @@ pub fn trace_kind(node: NodeId, e: RaftEvent) -> Result<EventKind, RaftEvent> {
             term,
             prevote,
             granted,
-            reason: Some(reason),
+            reason: Some(reason.to_string()),
         },
         RaftEvent::Append(entry) => EventKind::append(node, &entry),
         RaftEvent::Truncate { from } => EventKind::Truncate { node, from },
-        RaftEvent::Commit { index } => EventKind::Commit { node, index },
+        RaftEvent::Commit { index, reason } => EventKind::Commit {
+            node,
+            index,
+            reason: Some(reason.to_string()),
+        },
         RaftEvent::Snapshot {
             index,
             term,
@@ -208,21 +212,26 @@ pub fn apply_kind(node: NodeId, index: u64, term: u64, output: &[u8]) -> EventKi
     }
 }
 
-/// Attaches a rejection's reason to the delivery being handled: the latest
-/// `deliver` among the last 64 events (newest first), if it has none yet.
+/// Attaches a rejection's reason to the delivery being handled (message
+/// `delivering`, among the last 64 events, newest first), if it has none
+/// yet. A rejection outside a delivery (a timer's) attaches to nothing.
 pub(crate) fn attach_rejection<'a>(
     newest_first: impl Iterator<Item = &'a mut TraceEvent>,
-    reason: String,
+    delivering: Option<u64>,
+    reason: &crate::why::Refusal,
 ) {
+    let Some(want) = delivering else {
+        return;
+    };
     if let Some(TraceEvent {
         kind: EventKind::Deliver { outcome, .. },
         ..
     }) = newest_first
         .take(64)
-        .find(|e| matches!(e.kind, EventKind::Deliver { .. }))
+        .find(|e| matches!(e.kind, EventKind::Deliver { id, .. } if id == want))
     {
         if outcome.is_none() {
-            *outcome = Some(reason);
+            *outcome = Some(reason.to_string());
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+mod reasons;
+
 use crate::kv::{KvCommand, KvOp, KvResult};
 use crate::network::SnapshotSource;
 use crate::sim::Action;
@@ -103,7 +105,7 @@ pub fn command_label(cmd: &KvCommand) -> String {
 pub fn message_label(body: &MessageBody) -> String {
     match body {
         MessageBody::RequestVote(r) => format!(
-            "{} request for term {} (last log {}@t{})",
+            "{} request for term {} (last entry {} of term {})",
             if r.prevote { "PreVote" } else { "Vote" },
             r.term,
             r.last_log_idx,
@@ -133,7 +135,7 @@ pub fn message_label(body: &MessageBody) -> String {
             format!("append refused (last index {})", r.curr_index)
         }
         MessageBody::Snapshot(s) => format!(
-            "snapshot chunk at byte {} ({} bytes{}) of snapshot ≤{}",
+            "snapshot chunk at byte {} ({} bytes{}) of the snapshot up to index {}",
             s.block.offset,
             s.block.data.len(),
             if s.block.is_last_chunk { ", last" } else { "" },
@@ -318,8 +320,19 @@ pub fn narrate<'a>(
             Tone::Fault,
             format!("S{node} deleted its conflicting entries from index {from} on (§5.3)"),
         ),
-        EventKind::Commit { node, index } => {
-            (Tone::Log, format!("S{node} committed up to index {index}"))
+        EventKind::Commit {
+            node,
+            index,
+            reason,
+        } => {
+            let why = reason
+                .as_deref()
+                .map(|r| format!(": {}", third_person(*node, r)))
+                .unwrap_or_default();
+            (
+                Tone::Log,
+                format!("S{node} committed up to index {index}{why}"),
+            )
         }
         EventKind::Apply {
             node,
@@ -540,8 +553,11 @@ mod tests {
     #[test]
     fn first_person_becomes_third() {
         assert_eq!(
-            third_person(3, "my log is more up to date (last term 7 > 6) (§5.4.1)"),
-            "S3's log is more up to date (last term 7 > 6) (§5.4.1)"
+            third_person(
+                3,
+                "my log is more up to date: my last entry is of term 7 (§5.4.1)"
+            ),
+            "S3's log is more up to date: S3's last entry is of term 7 (§5.4.1)"
         );
         assert_eq!(
             third_person(
@@ -568,12 +584,12 @@ mod tests {
     fn punctuation_stays() {
         assert_eq!(third_person(1, "not me, you"), "not S1, you");
         assert_eq!(
-            third_person(1, "stale answer (I am candidate in term 1)"),
-            "stale answer (S1 is candidate in term 1)"
+            third_person(1, "a late answer (I am candidate in term 1)"),
+            "a late answer (S1 is candidate in term 1)"
         );
         assert_eq!(
-            third_person(2, "a term above mine (1 <= 1)"),
-            "a term above S2's (1 <= 1)"
+            third_person(2, "a term above mine, and 1 is not above 1"),
+            "a term above S2's, and 1 is not above 1"
         );
     }
 
@@ -621,7 +637,11 @@ mod tests {
         let e = TraceEvent {
             seq: 57,
             time: 1234,
-            kind: EventKind::Commit { node: 3, index: 2 },
+            kind: EventKind::Commit {
+                node: 3,
+                index: 2,
+                reason: None,
+            },
         };
         assert_eq!(
             feed_line(&e, "S3 committed up to index 2"),

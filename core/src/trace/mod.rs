@@ -266,6 +266,9 @@ pub enum EventKind {
         node: NodeId,
         /// The new commit index.
         index: Index,
+        /// raftlab extra: why, in words.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A node applies an entry to its state machine.
     Apply {
@@ -609,6 +612,7 @@ impl EventKind {
             4 => EventKind::Commit {
                 node: node()?,
                 index: u64_of(o, "index")?,
+                reason: opt_string(o, "reason")?,
             },
             5 => EventKind::Apply {
                 node: node()?,

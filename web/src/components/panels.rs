@@ -46,6 +46,12 @@ pub fn quorums(props: &QuorumProps) -> Html {
     };
     let cfg = leader.config();
     let commit = leader.commit_idx();
+    // Under the deliberate bug learner-in-quorum learners do count: the
+    // panel says so rather than repeat the rule the bug breaks.
+    let learners_count = sim
+        .config()
+        .bugs
+        .contains(&raftlab_core::config::Bug::LearnerInQuorum);
     let elected: BTreeSet<NodeId> = leader.elected_by().iter().copied().collect();
     let acked: BTreeSet<NodeId> = leader.acked(commit).into_iter().collect();
     let halves: Vec<(&str, &BTreeSet<NodeId>)> = if cfg.is_joint() {
@@ -77,12 +83,20 @@ pub fn quorums(props: &QuorumProps) -> Html {
             <div class="qline ok">
                 <span class="qwhat">{ "votes from" }</span>
                 { for elected.iter().map(|v| html! { <span class="qchip yes">{ format!("S{v} ✓") }</span> }) }
-                <span class="qcount">{ format!("{} granted, a majority of the voters at the election", elected.len()) }</span>
+                <span class="qcount">{ if learners_count {
+                    format!("{} granted, a majority once learners' votes count (deliberate bug learner-in-quorum is on)", elected.len())
+                } else {
+                    format!("{} granted, a majority of the voters at the election", elected.len())
+                } }</span>
             </div>
             <h3>{ format!("Commit index {commit} acknowledged by") }</h3>
             { for halves.iter().map(|(what, voters)| line(what, &acked, voters)) }
             if !cfg.learners.is_empty() {
-                <p class="hint">{ format!("Learners {} receive the log but never count.", names(&cfg.learners)) }</p>
+                <p class="hint">{ if learners_count {
+                    format!("Learners {} count in this run's quorums: deliberate bug learner-in-quorum is on (thesis §4.2.1 says they never count).", names(&cfg.learners))
+                } else {
+                    format!("Learners {} receive the log but never count.", names(&cfg.learners))
+                } }</p>
             }
         </section>
     }

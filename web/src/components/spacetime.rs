@@ -257,7 +257,7 @@ pub fn spacetime(props: &SpacetimeProps) -> Html {
                 "C".to_string(),
                 format!("S{node} starts an election for term {term}"),
             )),
-            EventKind::Commit { node, index } => Some((
+            EventKind::Commit { node, index, .. } => Some((
                 *node,
                 "st-commit",
                 index.to_string(),

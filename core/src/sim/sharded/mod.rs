@@ -772,9 +772,10 @@ impl ShardedSim {
             Err(RaftEvent::ReadReady { read_id, .. }) => self.client_read_ready(node, read_id),
             Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
             Err(RaftEvent::Rejected { reason, .. }) => {
+                let delivering = self.state.run.delivering;
                 let present = &mut self.events[..self.state.emitted as usize];
                 let events = present.iter_mut().rev().map(|e| &mut e.event);
-                nodes::attach_rejection(events, reason);
+                nodes::attach_rejection(events, delivering, &reason);
             }
             Err(_) => {}
         }
