@@ -5,17 +5,20 @@ use std::collections::BTreeSet;
 
 use raftlab_core::raft::ReplicaState;
 use raftlab_core::storage::Storage;
-use raftlab_core::trace::{EventKind, SendBody};
+use raftlab_core::trace::DropReason;
 use raftlab_core::types::{NodeId, Role, NO_NODE};
 use yew::prelude::*;
 
 use crate::model;
 use crate::state::LabHandle;
-use raftlab_core::trace::describe as narrate;
+
+pub mod messages;
+
+use messages::Fate;
 
 /// Events looked back through for a node's latest messages.
 const LOOK_BACK: usize = 4000;
-/// Messages listed each way.
+/// Messages listed each way, newest first.
 const LAST_MESSAGES: usize = 5;
 
 #[derive(Properties, PartialEq)]
@@ -39,6 +42,45 @@ fn set(s: &BTreeSet<NodeId>) -> String {
             .map(|n| format!("S{n}"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A sent message's row: when, to whom, what, and its fate so far.
+fn out_row(m: &messages::Out) -> Html {
+    let reason = match m.fate {
+        Fate::Dropped { reason, .. } => Some(drop_key(reason)),
+        _ => None,
+    };
+    html! {
+        <li data-testid="inspector-out-row" data-id={m.id.to_string()} data-peer={m.to.to_string()}
+            data-time={m.time.to_string()} data-fate={m.fate.key()}
+            data-at={m.fate.at().map(|t| t.to_string())} data-reason={reason}>
+            <span class="msg-head">{ format!("{} ms → S{} · term {}", m.time, m.to, m.term) }</span>
+            { " " }<span class="msg-what">{ m.what.clone() }</span>
+            <span class={classes!("msg-fate", m.fate.key())}>{ m.fate.words(m.to) }</span>
+        </li>
+    }
+}
+
+/// A delivered message's row: when it arrived, from whom, what, and what
+/// the node made of it.
+fn in_row(m: &messages::In) -> Html {
+    html! {
+        <li data-testid="inspector-in-row" data-id={m.id.to_string()} data-peer={m.from.to_string()}
+            data-time={m.time.to_string()} data-fate="delivered" data-outcome={m.outcome.key()}>
+            <span class="msg-head">{ format!("{} ms ← S{} · term {}", m.time, m.from, m.term) }</span>
+            { " " }<span class="msg-what">{ m.what.clone() }</span>
+            <span class={classes!("msg-fate", m.outcome.key())}>{ m.outcome.words() }</span>
+        </li>
+    }
+}
+
+/// A drop reason's name as the trace writes it (`data-reason`).
+fn drop_key(why: DropReason) -> &'static str {
+    match why {
+        DropReason::Partition => "partition",
+        DropReason::Loss => "loss",
+        DropReason::Crashed => "crashed",
     }
 }
 
@@ -260,41 +302,25 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
     });
 
-    // Latest messages in and out.
-    let mut sent = Vec::new();
-    let mut received = Vec::new();
-    for e in lab.past().iter().rev().take(LOOK_BACK) {
-        if let EventKind::Send {
-            from,
-            to,
-            body: SendBody::Message(b),
-            ..
-        } = &e.kind
-        {
-            if *from == id && sent.len() < LAST_MESSAGES {
-                sent.push(format!(
-                    "{} ms → S{to}: {}",
-                    e.time,
-                    narrate::message_label(b)
-                ));
-            }
-            if *to == id && received.len() < LAST_MESSAGES {
-                received.push(format!(
-                    "{} ms ← S{from}: {}",
-                    e.time,
-                    narrate::message_label(b)
-                ));
-            }
+    // Latest messages in and out, as of the present.
+    let msgs = messages::latest(id, lab.past(), |m| lab.send_of(m), LAST_MESSAGES, LOOK_BACK);
+    let none = || html! { <p class="hint">{ "none in the recent events" }</p> };
+    let out_list = if msgs.sent.is_empty() {
+        none()
+    } else {
+        html! {
+            <ol class="msgs" data-testid="inspector-out" aria-labelledby="inspector-out-title">
+                { for msgs.sent.iter().map(out_row) }
+            </ol>
         }
-        if sent.len() >= LAST_MESSAGES && received.len() >= LAST_MESSAGES {
-            break;
-        }
-    }
-    let list = |items: Vec<String>| {
-        if items.is_empty() {
-            html! { <p class="hint">{ "none lately" }</p> }
-        } else {
-            html! { <ul class="msgs">{ for items.into_iter().map(|m| html! { <li>{ m }</li> }) }</ul> }
+    };
+    let in_list = if msgs.received.is_empty() {
+        none()
+    } else {
+        html! {
+            <ol class="msgs" data-testid="inspector-in" aria-labelledby="inspector-in-title">
+                { for msgs.received.iter().map(in_row) }
+            </ol>
         }
     };
 
@@ -326,10 +352,10 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <h3>{ "Key-value store" }</h3>
                 { kv }
             }
-            <h3>{ "Last messages out" }</h3>
-            { list(sent) }
-            <h3>{ "Last messages in" }</h3>
-            { list(received) }
+            <h3 id="inspector-out-title">{ "Last messages out" }</h3>
+            { out_list }
+            <h3 id="inspector-in-title">{ "Last messages in (delivered)" }</h3>
+            { in_list }
         </section>
     }
 }
