@@ -1,0 +1,548 @@
+//! What each lesson's narration claims is what its own file produces: every
+//! lesson here is played through `LessonRun`, the runner the page uses, and
+//! the claim is checked on the trace and the servers at the step that makes
+//! it. A lesson whose seed, settings or script drift away from its text fails
+//! here instead of teaching something false.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use raftlab_core::lesson::{parse_lesson, Lesson, LessonRun, StepStatus};
+use raftlab_core::sim::{Action, Sim};
+use raftlab_core::trace::{ClientPhase, EventKind, TraceEvent};
+use raftlab_core::{EntryKind, KvOp, NodeId, Role, Storage};
+
+fn load(file: &str) -> Lesson {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../static/lessons")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    parse_lesson(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// A played lesson: the simulation at the end and, for each step, the
+/// sequence numbers of its events (`after < seq <= upto`).
+struct Played {
+    sim: Sim,
+    steps: Vec<(u64, u64)>,
+}
+
+impl Played {
+    /// The events of step `n` (counting from 1, as the page does).
+    fn step(&self, n: usize) -> Vec<&TraceEvent> {
+        let (after, upto) = self.steps[n - 1];
+        self.sim
+            .events()
+            .iter()
+            .filter(|e| e.seq > after && e.seq <= upto)
+            .collect()
+    }
+}
+
+/// Plays `lesson` step by step as the page does (without checking the
+/// questions: a variant of a lesson may show a different answer), calling
+/// `at_end(n, sim)` when step `n` (from 1) completes.
+fn play_with(lesson: Lesson, mut at_end: impl FnMut(usize, &Sim)) -> Played {
+    let id = lesson.id.clone();
+    let (mut run, mut sim) = LessonRun::new(lesson).expect("the lesson starts");
+    let mut steps = Vec::new();
+    let mut status = run.poll(&sim);
+    while let Some(step) = run.current_step().cloned() {
+        let began = sim.position();
+        if status == StepStatus::Waiting {
+            status = run.drive(&mut sim, run.step_began_at() + step.max_ms);
+        }
+        assert_eq!(
+            status,
+            StepStatus::Done,
+            "{id}, step {}",
+            run.step_index() + 1
+        );
+        steps.push((began, sim.position()));
+        at_end(steps.len(), &sim);
+        status = run.advance(&mut sim);
+    }
+    Played { sim, steps }
+}
+
+fn play(file: &str) -> Played {
+    play_with(load(file), |_, _| {})
+}
+
+fn role_changes(events: &[&TraceEvent]) -> Vec<(NodeId, Role, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Role {
+                node, role, term, ..
+            } => Some((*node, *role, *term)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn term_of(sim: &Sim, id: NodeId) -> u64 {
+    sim.server(id).expect("running").current_term()
+}
+
+// ----- lessons 8 and 9: PreVote -----
+
+#[test]
+fn prevote_lessons_play_one_script_with_only_prevote_switched() {
+    let off = load("08-prevote-off.json");
+    let on = load("09-prevote-on.json");
+    assert!(!off.setup.config.prevote && on.setup.config.prevote);
+    assert!(
+        !off.setup.config.check_quorum && !on.setup.config.check_quorum,
+        "both lessons say CheckQuorum is off"
+    );
+    assert_eq!(off.setup.seed, on.setup.seed);
+    let actions = |l: &Lesson| {
+        l.steps
+            .iter()
+            .map(|s| format!("{:?}", s.actions))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(actions(&off), actions(&on));
+}
+
+#[test]
+fn prevote_on_the_leader_is_never_disturbed_when_s5_comes_back() {
+    let played = play("09-prevote-on.json");
+    // Step 2: S5 stays in term 1 while alone; step 3: after the heal.
+    for n in [2, 3] {
+        let changes = role_changes(&played.step(n));
+        assert!(
+            changes.iter().all(|&(_, _, term)| term == 1),
+            "step {n}: no term moves: {changes:?}"
+        );
+        assert!(
+            !changes
+                .iter()
+                .any(|&(node, role, _)| node == 2 || role == Role::Leader),
+            "step {n}: S2 keeps leading, nobody else leads: {changes:?}"
+        );
+    }
+    // Step 3: S5 goes back to following S2 in term 1, as the text says.
+    assert!(role_changes(&played.step(3)).contains(&(5, Role::Follower, 1)));
+    assert_eq!(played.sim.leader(), Some(2));
+    assert_eq!(term_of(&played.sim, 2), 1);
+}
+
+/// Lesson 9 with one more action right after the heal: S5 stops hearing
+/// S2 (the link S2 -> S5 is cut), so its election timer expires while the
+/// others still hear S2's heartbeats.
+fn prevote_on_with_s5_deaf_to_the_leader(check_quorum: bool) -> Played {
+    let mut lesson = load("09-prevote-on.json");
+    lesson.setup.config.check_quorum = check_quorum;
+    lesson.steps[2]
+        .actions
+        .push(raftlab_core::lesson::StepAction {
+            after_ms: 0,
+            action: Action::Cut { from: 2, to: 5 },
+        });
+    play_with(lesson, |_, _| {})
+}
+
+/// When did `node` last receive an AppendEntries from `leader` before `seq`?
+fn last_heard(sim: &Sim, node: NodeId, leader: NodeId, seq: u64) -> Option<u64> {
+    let sends: BTreeSet<u64> = sim
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Send {
+                id, from, to, msg, ..
+            } if *from == leader && *to == node && msg == "append_entries" => Some(*id),
+            _ => None,
+        })
+        .collect();
+    sim.events()
+        .iter()
+        .rev()
+        .filter(|e| e.seq < seq)
+        .find_map(|e| match &e.kind {
+            EventKind::Deliver { id, .. } if sends.contains(id) => Some(e.time),
+            _ => None,
+        })
+}
+
+#[test]
+fn with_check_quorum_off_followers_that_hear_the_leader_still_grant_s5_a_prevote() {
+    // The caveat of lesson 9, step 3: PreVote alone does not protect the
+    // leader; the leader-contact half of thesis §9.6 comes with CheckQuorum.
+    let played = prevote_on_with_s5_deaf_to_the_leader(false);
+    let sim = &played.sim;
+    let min_timeout = sim.config().election_timeout_ms[0];
+    let step3 = played.step(3);
+    let fresh_grants: Vec<NodeId> = step3
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Vote {
+                node,
+                candidate: 5,
+                prevote: true,
+                granted: true,
+                ..
+            } if *node != 2
+                && last_heard(sim, *node, 2, e.seq).is_some_and(|t| e.time - t < min_timeout) =>
+            {
+                Some(*node)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !fresh_grants.is_empty(),
+        "a follower that heard S2 within the minimum election timeout granted S5 a prevote"
+    );
+    let changes = role_changes(&step3);
+    assert!(
+        changes.contains(&(5, Role::Candidate, 2)),
+        "S5 starts a real election in term 2: {changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|&(node, role, term)| node == 2 && role == Role::Follower && term >= 2),
+        "S2 is deposed: {changes:?}"
+    );
+}
+
+#[test]
+fn with_check_quorum_on_the_same_s5_cannot_disturb_the_leader() {
+    let played = prevote_on_with_s5_deaf_to_the_leader(true);
+    let step3 = played.step(3);
+    let asked = step3
+        .iter()
+        .filter(|e| {
+            matches!(
+                &e.kind,
+                EventKind::Vote {
+                    candidate: 5,
+                    prevote: true,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(asked > 0, "S5 did ask for prevotes");
+    assert!(
+        !step3.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::Vote {
+                candidate: 5,
+                granted: true,
+                ..
+            }
+        )),
+        "nobody who hears S2 grants S5 anything"
+    );
+    let changes = role_changes(&step3);
+    assert!(
+        changes
+            .iter()
+            .all(|&(node, _, term)| node != 2 && term == 1),
+        "{changes:?}"
+    );
+    assert_eq!(played.sim.leader(), Some(2));
+}
+
+// ----- lesson 10: membership -----
+
+/// Whether some majority of `old` and some majority of `new` share no
+/// server: then the two configurations could elect two leaders at once.
+fn disjoint_majorities(old: &BTreeSet<NodeId>, new: &BTreeSet<NodeId>) -> bool {
+    let all: Vec<NodeId> = old.union(new).copied().collect();
+    let subsets = |of: &BTreeSet<NodeId>| -> Vec<u32> {
+        (0u32..1 << all.len())
+            .filter(|m| {
+                let members: Vec<NodeId> = (0..all.len())
+                    .filter(|i| m & (1 << i) != 0)
+                    .map(|i| all[i])
+                    .collect();
+                members.iter().all(|n| of.contains(n)) && members.len() * 2 > of.len()
+            })
+            .collect()
+    };
+    let (a, b) = (subsets(old), subsets(new));
+    a.iter().any(|x| b.iter().any(|y| x & y == 0))
+}
+
+#[test]
+fn disjoint_majorities_are_found_exactly_where_they_exist() {
+    let set = |v: &[NodeId]| v.iter().copied().collect::<BTreeSet<_>>();
+    // The counter-example: every 3-of-4 majorities share a server.
+    assert!(!disjoint_majorities(
+        &set(&[1, 2, 3, 4]),
+        &set(&[2, 3, 4, 5])
+    ));
+    // The paper's Figure 10: 3 -> 5 servers at once.
+    assert!(disjoint_majorities(
+        &set(&[1, 2, 3]),
+        &set(&[1, 2, 3, 4, 5])
+    ));
+    // A swap in a three-server cluster.
+    assert!(disjoint_majorities(&set(&[1, 2, 3]), &set(&[2, 3, 4])));
+    // One server at a time, either way.
+    assert!(!disjoint_majorities(&set(&[1, 2, 3]), &set(&[1, 2, 3, 4])));
+    assert!(!disjoint_majorities(&set(&[3, 4, 5, 6]), &set(&[4, 5, 6])));
+}
+
+type Conf = (BTreeSet<NodeId>, BTreeSet<NodeId>, BTreeSet<NodeId>);
+
+fn conf(voters: &[NodeId], learners: &[NodeId], outgoing: &[NodeId]) -> Conf {
+    let set = |v: &[NodeId]| v.iter().copied().collect::<BTreeSet<_>>();
+    (set(voters), set(learners), set(outgoing))
+}
+
+#[test]
+fn membership_goes_through_the_configurations_its_text_names_in_order() {
+    let mut caught_up = Vec::new();
+    let played = play_with(load("10-membership.json"), |n, sim| {
+        // Steps 2 and 4 add learners; the next step says they caught up.
+        if n == 2 || n == 4 {
+            let leader = sim.server(3).expect("S3 leads");
+            assert_eq!(leader.state(), Role::Leader, "step {n}");
+            let learners: &[NodeId] = if n == 2 { &[4] } else { &[5, 6] };
+            for &l in learners {
+                let s = sim.server(l).expect("the learner runs");
+                caught_up.push((n, l, s.log().last_index() == leader.log().last_index()));
+            }
+        }
+    });
+    assert!(
+        caught_up.iter().all(|&(_, _, ok)| ok),
+        "a learner is promoted only once its log is as long as the leader's: {caught_up:?}"
+    );
+    // Configurations in the order they first appear, step by step, after
+    // the starting one (which new servers also boot with).
+    let mut seen: Vec<Conf> = vec![conf(&[1, 2, 3], &[], &[])];
+    let mut by_step: Vec<Vec<Conf>> = Vec::new();
+    for n in 1..=played.steps.len() {
+        let mut new = Vec::new();
+        for e in played.step(n) {
+            if let EventKind::Config {
+                voters,
+                learners,
+                outgoing,
+                ..
+            } = &e.kind
+            {
+                let c = (voters.clone(), learners.clone(), outgoing.clone());
+                if !seen.contains(&c) {
+                    seen.push(c.clone());
+                    new.push(c);
+                }
+            }
+        }
+        by_step.push(new);
+    }
+    let expected: Vec<Vec<Conf>> = vec![
+        vec![],
+        vec![conf(&[1, 2, 3], &[4], &[])],
+        vec![conf(&[1, 2, 3, 4], &[], &[])],
+        vec![
+            conf(&[1, 2, 3, 4], &[5], &[]),
+            conf(&[1, 2, 3, 4], &[5, 6], &[]),
+        ],
+        vec![
+            conf(&[3, 4, 5, 6], &[], &[1, 2, 3, 4]),
+            conf(&[3, 4, 5, 6], &[], &[]),
+        ],
+        vec![conf(&[4, 5, 6], &[], &[])],
+    ];
+    assert_eq!(by_step, expected);
+    // The single-server changes (steps 3 and 6) are safe by overlap; the
+    // change made with joint consensus (step 5) would not be, done directly.
+    let voters = |c: &Conf| c.0.clone();
+    let v = |s: &[NodeId]| s.iter().copied().collect::<BTreeSet<_>>();
+    assert!(!disjoint_majorities(
+        &v(&[1, 2, 3]),
+        &voters(&expected[2][0])
+    ));
+    assert!(!disjoint_majorities(
+        &v(&[3, 4, 5, 6]),
+        &voters(&expected[5][0])
+    ));
+    assert!(disjoint_majorities(
+        &voters(&expected[3][1]),
+        &voters(&expected[4][1])
+    ));
+    // S3, the leader removed in step 6, steps down and another server leads.
+    let changes = role_changes(&played.step(6));
+    assert!(changes
+        .iter()
+        .any(|&(n, r, _)| n == 3 && r == Role::Follower));
+    assert!(matches!(played.sim.leader(), Some(4..=6)));
+}
+
+// ----- lesson 12: ReadIndex -----
+
+fn client_event(e: &TraceEvent, id: u64, op: KvOp, phase: ClientPhase) -> bool {
+    matches!(&e.kind, EventKind::Client { client, op: o, phase: p, .. }
+        if *client == id && *o == op && *p == phase)
+}
+
+#[test]
+fn read_index_is_served_after_the_noop_commits_and_the_read_index_is_applied() {
+    let played = play("12-read-index.json");
+    let events: Vec<&TraceEvent> = played.sim.events().iter().collect();
+    let find = |pred: &dyn Fn(&TraceEvent) -> bool| {
+        events
+            .iter()
+            .find(|e| pred(e))
+            .map(|e| e.seq)
+            .expect("the event happens")
+    };
+    // Linearizability, not read-your-writes: client 2's write completes
+    // before client 4, another client, begins its read.
+    let write_done = find(&|e| client_event(e, 2, KvOp::Put, ClientPhase::Ok));
+    let read_begins = find(&|e| client_event(e, 4, KvOp::Get, ClientPhase::Invoke));
+    assert!(write_done < read_begins);
+    // Step 4: the stale leader S1 never answers.
+    assert!(!played
+        .step(4)
+        .iter()
+        .any(|e| client_event(e, 4, KvOp::Get, ClientPhase::Ok)));
+    // Step 5: the read is answered, with the write's value, by S3...
+    let served = played
+        .step(5)
+        .into_iter()
+        .find(|e| client_event(e, 4, KvOp::Get, ClientPhase::Ok))
+        .expect("the read is answered in step 5");
+    assert!(matches!(&served.kind,
+        EventKind::Client { result: Some(Some(v)), .. } if v == "2"));
+    assert_eq!(played.sim.leader(), Some(3));
+    // ... only after its no-op of term 2 committed (thesis §6.4, step 1) ...
+    let noop = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Append {
+                node: 3,
+                index,
+                term: 2,
+                kind: EntryKind::NoOp,
+                ..
+            } => Some(*index),
+            _ => None,
+        })
+        .expect("S3 appends a no-op in term 2");
+    assert!(events.iter().any(|e| e.seq < served.seq
+        && matches!(&e.kind, EventKind::Commit { node: 3, index } if *index >= noop)));
+    // ... and after it applied the write, which the read index covers
+    // (it was committed before the read began; steps 2 and 4).
+    let write_index = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Append {
+                node: 3,
+                index,
+                term: 2,
+                kind: EntryKind::Normal,
+                data,
+            } if data.contains('2') => Some(*index),
+            _ => None,
+        })
+        .expect("S3 appends x = 2");
+    assert!(write_index > noop);
+    assert!(events.iter().any(|e| e.seq < served.seq
+        && matches!(&e.kind, EventKind::Apply { node: 3, index, .. } if *index == write_index)));
+}
+
+// ----- lesson 13: crash and recovery -----
+
+#[test]
+fn crash_recovery_keeps_the_snapshot_term_vote_and_log_but_not_the_commit_index() {
+    type Disk = (u64, NodeId, Option<(u64, u64)>, u64, u64);
+    let mut before: Option<Disk> = None;
+    let mut after: Option<Disk> = None;
+    let disk = |sim: &Sim| -> Disk {
+        let s = sim.server(2).expect("S2 runs");
+        (
+            s.current_term(),
+            s.voted_for(),
+            s.storage()
+                .load_snapshot()
+                .map(|snap| (snap.index, snap.term)),
+            s.log().last_index(),
+            s.commit_idx(),
+        )
+    };
+    play_with(load("13-crash-recovery.json"), |n, sim| match n {
+        2 => {
+            before = Some(disk(sim));
+            let s = sim.server(2).expect("S2 runs");
+            assert_eq!(s.log().first_index(), 3, "entries 1 and 2 left S2's log");
+        }
+        3 => assert!(sim.server(2).is_none(), "S2 is down in step 3"),
+        4 => after = Some(disk(sim)),
+        _ => {}
+    });
+    let (before, after) = (before.unwrap(), after.unwrap());
+    // The text's numbers: snapshot at index 2, entry 3 in the log.
+    assert_eq!(
+        before.2.map(|s| s.0),
+        Some(2),
+        "S2's snapshot covers index 2"
+    );
+    assert_eq!(before.3, 3);
+    assert_eq!(before.4, 3, "entry 3 was committed on S2 before the crash");
+    // Term, vote, snapshot and log survive.
+    assert_eq!(
+        (before.0, before.1, before.2, before.3),
+        (after.0, after.1, after.2, after.3)
+    );
+    // The commit index restarts from the snapshot's index.
+    assert_eq!(after.4, 2);
+}
+
+// ----- lessons 6 and 7: Figure 8 -----
+
+fn leaders(played: &Played) -> Vec<(usize, NodeId, u64)> {
+    (1..=played.steps.len())
+        .flat_map(|n| {
+            role_changes(&played.step(n))
+                .into_iter()
+                .filter(|c| c.1 == Role::Leader)
+                .map(move |(node, _, term)| (n, node, term))
+        })
+        .collect()
+}
+
+/// The first time `index` is deleted (truncated) from some log, and
+/// whether any server had committed it before.
+fn erased_after_commit(sim: &Sim, index: u64) -> (bool, bool) {
+    let events = sim.events();
+    let erased = events
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::Truncate { from, .. } if *from <= index));
+    let Some(erased) = erased else {
+        return (false, false);
+    };
+    let committed = events.iter().any(|e| {
+        e.seq < erased.seq && matches!(&e.kind, EventKind::Commit { index: i, .. } if *i >= index)
+    });
+    (true, committed)
+}
+
+#[test]
+fn figure8_terms_are_one_below_the_papers_figure_in_both_lessons() {
+    for file in ["06-figure8-broken.json", "07-figure8-correct.json"] {
+        let played = play(file);
+        // The figure's leaders: S1 in term 2, S5 in 3, S1 in 4, S5 in 5.
+        assert_eq!(
+            leaders(&played),
+            vec![(1, 1, 1), (3, 5, 2), (4, 1, 3), (6, 5, 4)],
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn figure8_broken_erases_a_committed_entry_and_correct_erases_only_an_uncommitted_one() {
+    let broken = play("06-figure8-broken.json");
+    assert_eq!(erased_after_commit(&broken.sim, 2), (true, true));
+    let correct = play("07-figure8-correct.json");
+    assert_eq!(erased_after_commit(&correct.sim, 2), (true, false));
+    assert!(correct.sim.violations().is_empty());
+}
