@@ -108,7 +108,7 @@ fn replay_narrate_words_a_vote_as_the_page_does() {
         [
             "  1.234s #1     S3 granted S1 its vote for term 2: S3's log is no more up to date than yours (§5.4.1)",
             "  1.240s #2     S1 is leader in term 2",
-            "  1.250s #3     S2 crashed: only its term, vote and log survive on disk",
+            "  1.250s #3     S2 crashed: only its term, vote, log and snapshot survive on disk",
         ]
     );
     // A hand-made trace is not what the simulator would do: the story is

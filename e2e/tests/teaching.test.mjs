@@ -58,6 +58,27 @@ test('break-it hunts random faults until the checker catches the bug', async () 
   await page.close();
 });
 
+test('break-it under no-up-to-date-check never claims that the log check passed', async () => {
+  const { page, assertNoProblems, screenshot } = await app.open({ path: '?paused=1' });
+  await page.click('[data-testid="breakit"]');
+  await page.check('[data-testid="breakit-bug-no-up-to-date-check"]');
+  await page.click('[data-testid="breakit-hunt"]');
+  const explain = page.locator('[data-testid="violation-explain"]');
+  await explain.waitFor({ timeout: 90_000 });
+  assert.equal(await explain.getAttribute('data-rule'), 'vote_up_to_date');
+  const text = await explain.textContent();
+  // The checker's verdict: the voter's log was ahead of the candidate's.
+  assert.match(text, /behind its own/);
+  // The feed lines quoted under it tell the grant as it was made: no
+  // comparison, and the bug named; never "at least as up to date".
+  assert.match(text, /granted without comparing logs \(deliberate bug no-up-to-date-check is on\)/);
+  assert.doesNotMatch(text, /its log is at least as up to date as S\d+'s/);
+  await explain.scrollIntoViewIfNeeded();
+  await screenshot('breakit-no-up-to-date-check');
+  assertNoProblems();
+  await page.close();
+});
+
 test('a breakpoint pauses at the moment a node becomes leader', async () => {
   const { page, assertNoProblems } = await app.open({ path: '?seed=7&paused=1&speed=1' });
   await page.selectOption('[data-testid="breakpoint-kind"]', 'leader');

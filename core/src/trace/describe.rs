@@ -170,7 +170,9 @@ pub fn role_name(role: Role) -> &'static str {
 /// note that a retried command was answered from the client's session.
 pub fn apply_output(output: &str) -> String {
     match KvResult::decode(output.as_bytes()) {
-        Some(r) if r.duplicate => "already applied: answered from the session (§6.3)".into(),
+        Some(r) if r.duplicate => {
+            "already applied: answered from the client's session (thesis §6.3)".into()
+        }
         Some(r) if !r.ok => "malformed command".into(),
         Some(KvResult { value: Some(v), .. }) => format!("value {v}"),
         Some(_) => "ok".into(),
@@ -439,7 +441,7 @@ pub fn narrate<'a>(
         }
         EventKind::Crash { node } => (
             Tone::Fault,
-            format!("S{node} crashed: only its term, vote and log survive on disk"),
+            format!("S{node} crashed: only its term, vote, log and snapshot survive on disk"),
         ),
         EventKind::Restart { node } => (
             Tone::Fault,

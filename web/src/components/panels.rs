@@ -262,6 +262,7 @@ pub fn settings(props: &SettingsProps) -> Html {
     };
     let check = |testid: &'static str,
                  label: &'static str,
+                 hint: &'static str,
                  get: fn(&Form) -> bool,
                  put: fn(&mut Form, bool)| {
         let form2 = form.clone();
@@ -276,8 +277,10 @@ pub fn settings(props: &SettingsProps) -> Html {
         });
         html! {
             <label class="field check">
-                <input type="checkbox" data-testid={testid} checked={get(&form)} {onchange} />
+                <input type="checkbox" data-testid={testid} checked={get(&form)} {onchange}
+                    aria-describedby={format!("{testid}-hint")} />
                 <span>{ label }</span>
+                <span class="check-hint" id={format!("{testid}-hint")}>{ hint }</span>
             </label>
         }
     };
@@ -331,8 +334,12 @@ pub fn settings(props: &SettingsProps) -> Html {
                     { text("latency-max", "latency max ms", |f| &f.lat_max, |f, v| f.lat_max = v) }
                     { text("snapshot-every", "snapshot every", |f| &f.snapshot_every, |f, v| f.snapshot_every = v) }
                     { text("chunk", "chunk bytes", |f| &f.chunk, |f, v| f.chunk = v) }
-                    { check("prevote", "PreVote", |f| f.prevote, |f, v| f.prevote = v) }
-                    { check("check-quorum", "CheckQuorum", |f| f.check_quorum, |f, v| f.check_quorum = v) }
+                    { check("prevote", "PreVote",
+                        "a server whose timer runs out first asks whether it could win, without raising its term (thesis §9.6)",
+                        |f| f.prevote, |f, v| f.prevote = v) }
+                    { check("check-quorum", "CheckQuorum",
+                        "a leader that has not heard from a majority for an election timeout steps down (thesis §6.2); in raftlab it also switches leader stickiness (thesis §4.2.3), the half of PreVote that refuses while a leader is heard from",
+                        |f| f.check_quorum, |f, v| f.check_quorum = v) }
                     <label class="field">
                         <span>{ "deliberate bug" }</span>
                         <select data-testid="bug" onchange={onbug}>

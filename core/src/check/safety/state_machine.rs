@@ -140,7 +140,7 @@ impl State {
             v(
                 APPLY_ORDER,
                 format!(
-                    "{} applied entry {index} before committing it (its commit index is {}); lastApplied <= commitIndex (Figure 2)",
+                    "{} applied entry {index} before committing it (its commit index is {}); Figure 2 never lets a server apply past its commit index",
                     s(node),
                     n.commit
                 ),
