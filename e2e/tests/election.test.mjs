@@ -55,3 +55,24 @@ test('a leader is elected, replaced after a crash, and the old one catches up', 
   assertNoProblems();
   await page.close();
 });
+
+test('clicking the selected node keeps it selected; Esc or empty space deselects', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=3&paused=1' });
+  const n2 = page.locator('[data-testid="node-2"]');
+  await n2.click();
+  await page.waitForSelector('[data-testid="node-2"][data-selected="true"]');
+  // A teacher crashes it, then clicks it again to restart it.
+  await page.click('[data-testid="crash"]');
+  await n2.click();
+  assert.equal(await n2.getAttribute('data-selected'), 'true', 'still selected after a second click');
+  assert.equal(await page.locator('[data-testid="restart"]').isEnabled(), true, 'Restart is at hand');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="node-2"][data-selected="false"]');
+  await n2.click();
+  await page.waitForSelector('[data-testid="node-2"][data-selected="true"]');
+  // A click on empty space in the drawing (its top left corner) deselects.
+  await page.locator('[data-testid="ring-backdrop"]').click({ position: { x: 5, y: 60 } });
+  await page.waitForSelector('[data-testid="node-2"][data-selected="false"]');
+  assertNoProblems();
+  await page.close();
+});

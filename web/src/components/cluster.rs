@@ -298,6 +298,8 @@ pub fn cluster(props: &ClusterProps) -> Html {
         <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}>
             <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
+                <rect class="backdrop" width={f(VIEW)} height={f(VIEW)} data-testid="ring-backdrop"
+                    onclick={props.onselect.reform(|_: MouseEvent| None)} />
                 <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
                 <Links state={link_state} centres={centres.clone()} r={r} clicks={link_clicks} />
                 <g class="nodes">{ for nodes }</g>
@@ -557,7 +559,10 @@ fn draw_node(
         }
     });
 
-    let onclick = click_sends(onselect, (!selected).then_some(id));
+    // A click on the selected node keeps it selected (a teacher clicks a
+    // crashed leader again to restart it); Esc or a click on empty space
+    // deselects.
+    let onclick = click_sends(onselect, Some(id));
     let class = classes!(
         "node",
         role.as_str(),

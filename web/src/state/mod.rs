@@ -94,8 +94,12 @@ pub struct UiState {
     pub speed: f64,
     /// The node the inspector and node controls are about.
     pub selected: Option<NodeId>,
-    /// Partition picks: group number per node (0 = A).
+    /// Partition picks: group number per node (0 = A). They follow the
+    /// network: a partition made by a lesson, a session or an action
+    /// resets them to its groups, and healing to all A.
     pub groups: BTreeMap<NodeId, u8>,
+    /// The network's partition when the picks last followed it.
+    seen_partition: Option<Vec<Vec<NodeId>>>,
     /// The picked new voter set for a joint change.
     pub joint: BTreeSet<NodeId>,
     /// The latest message for the user.
@@ -177,6 +181,7 @@ impl UiState {
             speed: speed.clamp(SPEED_MIN, SPEED_MAX),
             selected: None,
             groups: BTreeMap::new(),
+            seen_partition: None,
             joint: BTreeSet::new(),
             notice,
             last_client: None,
@@ -331,6 +336,24 @@ impl UiState {
         }
     }
 
+    /// Resets the partition picks to the network's groups when the
+    /// partition changed by any path, so the chips never show a network
+    /// that is not there.
+    fn follow_network(&mut self) {
+        let lab = self.lab.0.borrow();
+        let now = lab.sim().groups();
+        if now == self.seen_partition.as_ref() {
+            return;
+        }
+        self.groups = now
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .flat_map(|(g, ids)| ids.iter().map(move |&id| (id, g.min(2) as u8)))
+            .collect();
+        self.seen_partition = now.cloned();
+    }
+
     /// How the page shows things.
     fn on_view(&mut self, m: ViewMsg) {
         match m {
@@ -364,6 +387,7 @@ impl Reducible for UiState {
         };
         let mut s = (*self).clone();
         s.apply(msg);
+        s.follow_network();
         s.settle(frame);
         Rc::new(s)
     }

@@ -259,3 +259,17 @@ fn a_loaded_trace_runs_on_past_its_end() {
         lab.sim().position()
     );
 }
+
+#[test]
+fn the_partition_chips_follow_a_partition_made_by_an_action_and_its_healing() {
+    let s = state().reduce(Msg::Act(Action::Partition {
+        groups: vec![vec![1, 2], vec![3]],
+    }));
+    assert_eq!(s.groups.get(&3), Some(&1), "S3 is shown in group B");
+    assert_eq!(s.groups.get(&1), Some(&0));
+    // The user's own picks stand until the network changes again.
+    let s = s.reduce(Msg::Net(NetMsg::CycleGroup(1)));
+    assert_eq!(s.groups.get(&1), Some(&1));
+    let s = s.reduce(Msg::Act(Action::Heal));
+    assert!(s.groups.values().all(|&g| g == 0), "healed: all in A");
+}
