@@ -76,3 +76,28 @@ test('clicking the selected node keeps it selected; Esc or empty space deselects
   assertNoProblems();
   await page.close();
 });
+
+test('the caption under the ring tells the newest event as you step, forward and back', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=3&paused=1' });
+  const caption = page.locator('[data-testid="ring-caption"]');
+  assert.match(await caption.textContent(), /Nothing has happened yet/);
+  await page.click('[data-testid="forward-1000"]');
+  const before = await caption.getAttribute('data-seq');
+  const text = await caption.textContent();
+  assert.match(text, /S\d/, 'names a server');
+  // Step until the caption changes (heartbeats are passed over).
+  for (let i = 0; i < 50 && (await caption.getAttribute('data-seq')) === before; i++) {
+    await page.click('[data-testid="step"]');
+  }
+  const after = await caption.getAttribute('data-seq');
+  assert.ok(Number(after) > Number(before), `#${after} after #${before}`);
+  const seq = Number((await page.locator('[data-testid="status"]').getAttribute('data-position')));
+  assert.ok(Number(after) <= seq, 'never an event from the future');
+  // Stepping back past it shows an earlier event again.
+  for (let i = 0; i < 60 && (await caption.getAttribute('data-seq')) === after; i++) {
+    await page.click('[data-testid="step-back"]');
+  }
+  assert.ok(Number(await caption.getAttribute('data-seq')) < Number(after));
+  assertNoProblems();
+  await page.close();
+});

@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::components::breakit::BreakIt;
 use crate::components::breakpoints::Breakpoints;
+use crate::components::caption::RingCaption;
 use crate::components::cluster::{Cluster, Legend};
 use crate::components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
 use crate::components::experiments::Experiments;
@@ -359,6 +360,7 @@ pub fn app() -> Html {
                         <Cluster lab={lab.clone()} stamp={stamp} selected={state.selected}
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
                             highlight={highlight.clone()} linked={state.linked} />
+                        <RingCaption lab={lab.clone()} rev={stamp.rev} playing={state.playing} />
                         <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} />
                         <Legend />
                         <Quorums lab={lab.clone()} rev={panels_rev} />

@@ -277,19 +277,6 @@ pub fn cluster(props: &ClusterProps) -> Html {
             .join("  |  ");
         html! { <text class="partition-label" x="12" y="24">{ format!("partition: {text}") }</text> }
     });
-    let joint = config.is_joint().then(|| {
-        let list = |s: &std::collections::BTreeSet<NodeId>| {
-            s.iter()
-                .map(|n| format!("S{n}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        html! {
-            <text class="joint-label" x="12" y={f(VIEW - 14.0)}>
-                { format!("joint consensus: old {{{}}} + new {{{}}}", list(&config.outgoing), list(&config.voters)) }
-            </text>
-        }
-    });
     let clock = html! {
         <text class="clock" x={f(VIEW - 12.0)} y="24">{ format!("t = {:.1} ms", vt) }</text>
     };
@@ -304,7 +291,6 @@ pub fn cluster(props: &ClusterProps) -> Html {
                 <Links state={link_state} centres={centres.clone()} r={r} clicks={link_clicks} />
                 <g class="nodes">{ for nodes }</g>
                 { for partition }
-                { for joint }
                 { clock }
             </svg>
         </FlightLayer>

@@ -3,6 +3,7 @@
 
 pub mod breakit;
 pub mod breakpoints;
+pub mod caption;
 pub mod cluster;
 pub mod controls;
 pub mod experiments;
