@@ -87,14 +87,13 @@ impl std::fmt::Display for TooLong {
 /// `n` with a comma between thousands ("1,024"), as the page writes numbers.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect();
+    groups.join(",")
 }
 
 /// Whether a typed command's key (trimmed, as it will be sent) and value
@@ -403,6 +402,9 @@ mod tests {
             said,
             "The value is 10,000 characters long; a value may have at most 1,024 characters."
         );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         let said = TooLong::Key { chars: 65 }.to_string();
         assert!(said.contains("key is 65 characters") && said.contains("at most 64"));
     }
