@@ -140,6 +140,11 @@ test('the longest put the form accepts leaves the sharded page as wide as the wi
   });
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.click('[data-testid="forward-1000"]');
+  // The same form, the same refusal.
+  await page.fill('[data-testid="client-value"]', 'v'.repeat(VALUE_LIMIT + 1));
+  assert.match(await page.locator('[data-testid="client-value-limit"]').textContent(), /at most 1,024 characters/);
+  await page.click('[data-testid="put"]');
+  assert.equal((await clientResult(page)).phase, 'none', 'no operation was sent');
   const long = 'v'.repeat(VALUE_LIMIT);
   await page.fill('[data-testid="client-key"]', 'k'.repeat(KEY_LIMIT));
   await page.fill('[data-testid="client-value"]', long);
