@@ -32,6 +32,84 @@ pub enum KvOp {
     Delete,
 }
 
+/// The longest key the client forms accept, in characters (not bytes: a
+/// class types names in any script). Long enough for any real key, short
+/// enough to name in a sentence. Only typed commands are held to it: a
+/// session or trace written elsewhere may carry longer ones, which replay
+/// as they are and are shown cut (see [`check_typed`]).
+pub const MAX_KEY_CHARS: usize = 64;
+
+/// The longest value the client forms accept, in characters (not bytes).
+/// Like [`MAX_KEY_CHARS`], a limit on what is typed, not on what the store
+/// holds.
+pub const MAX_VALUE_CHARS: usize = 1024;
+
+/// A typed key or value longer than its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TooLong {
+    /// The key has `chars` characters, more than [`MAX_KEY_CHARS`].
+    Key {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// The value has `chars` characters, more than [`MAX_VALUE_CHARS`].
+    Value {
+        /// Its length in characters.
+        chars: usize,
+    },
+}
+
+impl TooLong {
+    /// The limit that was passed.
+    pub fn limit(self) -> usize {
+        match self {
+            TooLong::Key { .. } => MAX_KEY_CHARS,
+            TooLong::Value { .. } => MAX_VALUE_CHARS,
+        }
+    }
+}
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, chars) = match *self {
+            TooLong::Key { chars } => ("key", chars),
+            TooLong::Value { chars } => ("value", chars),
+        };
+        write!(
+            f,
+            "The {what} is {} characters long; a {what} may have at most {} characters.",
+            thousands(chars),
+            thousands(self.limit())
+        )
+    }
+}
+
+/// `n` with a comma between thousands ("1,024"), as the page writes numbers.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect();
+    groups.join(",")
+}
+
+/// Whether a typed command's key (trimmed, as it will be sent) and value
+/// keep to [`MAX_KEY_CHARS`] and [`MAX_VALUE_CHARS`], counted in characters;
+/// the key is checked first.
+pub fn check_typed(key: &str, value: Option<&str>) -> Result<(), TooLong> {
+    let chars = key.trim().chars().count();
+    if chars > MAX_KEY_CHARS {
+        return Err(TooLong::Key { chars });
+    }
+    match value.map(|v| v.chars().count()) {
+        Some(chars) if chars > MAX_VALUE_CHARS => Err(TooLong::Value { chars }),
+        _ => Ok(()),
+    }
+}
+
 /// A client command as stored in a `Normal` entry (JSON text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvCommand {
@@ -268,6 +346,77 @@ mod tests {
         assert_eq!(other.data["a"], "1", "a failed restore leaves the state");
         other.restore(b"").unwrap();
         assert_eq!(other, KvStore::new());
+    }
+
+    #[test]
+    fn typed_keys_and_values_up_to_their_limits_are_accepted() {
+        let key = "k".repeat(MAX_KEY_CHARS);
+        let value = "v".repeat(MAX_VALUE_CHARS);
+        assert_eq!(check_typed(&key, Some(&value)), Ok(()));
+        assert_eq!(check_typed("x", None), Ok(()));
+        assert_eq!(check_typed("", Some("")), Ok(()));
+    }
+
+    #[test]
+    fn a_typed_key_or_value_one_character_too_long_is_refused() {
+        let key = "k".repeat(MAX_KEY_CHARS + 1);
+        let value = "v".repeat(MAX_VALUE_CHARS + 1);
+        assert_eq!(check_typed(&key, None), Err(TooLong::Key { chars: 65 }));
+        assert_eq!(
+            check_typed("x", Some(&value)),
+            Err(TooLong::Value { chars: 1025 })
+        );
+        assert_eq!(
+            check_typed(&key, Some(&value)),
+            Err(TooLong::Key { chars: 65 }),
+            "the key is named first"
+        );
+    }
+
+    #[test]
+    fn limits_count_characters_not_bytes() {
+        // 2 bytes each in UTF-8: 128 bytes, 64 characters.
+        let key = "é".repeat(MAX_KEY_CHARS);
+        assert!(key.len() > MAX_KEY_CHARS);
+        assert_eq!(check_typed(&key, None), Ok(()));
+        // 4 bytes each.
+        let value = "🦀".repeat(MAX_VALUE_CHARS);
+        assert_eq!(check_typed("k", Some(&value)), Ok(()));
+        let value = "🦀".repeat(MAX_VALUE_CHARS + 1);
+        assert_eq!(
+            check_typed("k", Some(&value)),
+            Err(TooLong::Value { chars: 1025 })
+        );
+    }
+
+    #[test]
+    fn the_key_is_measured_as_sent_without_surrounding_spaces() {
+        let key = format!("  {}  ", "k".repeat(MAX_KEY_CHARS));
+        assert_eq!(check_typed(&key, None), Ok(()));
+    }
+
+    #[test]
+    fn the_refusal_names_the_length_and_the_limit() {
+        let said = TooLong::Value { chars: 10_000 }.to_string();
+        assert_eq!(
+            said,
+            "The value is 10,000 characters long; a value may have at most 1,024 characters."
+        );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        let said = TooLong::Key { chars: 65 }.to_string();
+        assert!(said.contains("key is 65 characters") && said.contains("at most 64"));
+    }
+
+    #[test]
+    fn the_store_applies_a_loaded_command_over_the_limits_as_it_is() {
+        // Only typing is limited: a session or trace carrying a longer
+        // value replays it unchanged.
+        let mut kv = KvStore::new();
+        let long = "v".repeat(10_000);
+        kv.execute(&cmd(1, 1, KvOp::Put, "a", Some(&long)));
+        assert_eq!(kv.data["a"], long);
     }
 
     #[test]

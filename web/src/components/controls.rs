@@ -8,7 +8,7 @@ use raftlab_core::trace::ClientPhase;
 use raftlab_core::types::{NodeId, Role};
 use yew::prelude::*;
 
-use super::parts::{button, joint_chip, outcome, slider, ClientForm, Sends};
+use super::parts::{button, full_title, joint_chip, outcome, shorten, slider, ClientForm, Sends};
 use crate::model::{self, Standing};
 use crate::state::{LabHandle, Msg, NetMsg, NodeMsg};
 use crate::vocab::NodeVerb;
@@ -159,28 +159,36 @@ pub fn client_panel(props: &ClientProps) -> Html {
     let lab = props.lab.0.borrow();
     let views = lab.sim().clients();
     // The latest operation's fate.
-    let (phase, result) = match props.last {
-        None => ("none", "—".to_string()),
+    let (phase, result, title) = match props.last {
+        None => ("none", "—".to_string(), None),
         Some((client, seq)) => {
             let view = views.iter().find(|v| v.id == client);
             let current = view
                 .and_then(|v| v.current.as_ref())
                 .filter(|op| op.seq == seq);
             let done = view.and_then(|v| v.done.iter().find(|op| op.seq == seq));
-            match (current, done) {
-                (Some(op), _) => (
+            // The words with a long key or value cut, and whole.
+            let words = |max: Option<usize>| match (current, done) {
+                (Some(op), _) => Some((
                     "pending",
                     format!(
                         "{} … waiting (tried {})",
-                        op_label(op),
+                        op_label(op, max),
                         tried_label(&op.tried)
                     ),
-                ),
-                (None, Some(op)) => match outcome(op) {
-                    Some((phase, out)) => (phase, format!("{} {out}", op_label(op))),
-                    None => ("pending", op_label(op)),
-                },
-                (None, None) => ("none", "— (not in this branch)".to_string()),
+                )),
+                (None, Some(op)) => Some(match outcome(op, max) {
+                    Some((phase, out)) => (phase, format!("{} {out}", op_label(op, max))),
+                    None => ("pending", op_label(op, max)),
+                }),
+                (None, None) => None,
+            };
+            match (words(Some(SHOWN_CHARS)), words(None)) {
+                (Some((phase, shown)), Some((_, whole))) => {
+                    let title = full_title(&shown, &whole);
+                    (phase, shown, title)
+                }
+                _ => ("none", "— (not in this branch)".to_string(), None),
             }
         }
     };
@@ -193,23 +201,35 @@ pub fn client_panel(props: &ClientProps) -> Html {
         .collect();
     recent.sort_by_key(|(_, op)| std::cmp::Reverse(op.ended_at));
     let recent = recent.into_iter().take(5).map(|(c, op)| {
-        let outcome = match (&op.phase, &op.result) {
-            (Some(ClientPhase::Ok), Some(Some(v))) => v.clone(),
-            (Some(ClientPhase::Ok), Some(None)) => "(absent)".into(),
-            (Some(ClientPhase::Ok), None) => "ok".into(),
-            (Some(ClientPhase::Fail), _) => "failed".into(),
-            (Some(ClientPhase::Timeout), _) => "unknown".into(),
-            _ => "…".into(),
+        let words = |max: Option<usize>| {
+            let outcome = match (&op.phase, &op.result) {
+                (Some(ClientPhase::Ok), Some(Some(v))) => match max {
+                    Some(max) => shorten(v, max).into_owned(),
+                    None => v.clone(),
+                },
+                (Some(ClientPhase::Ok), Some(None)) => "(absent)".into(),
+                (Some(ClientPhase::Ok), None) => "ok".into(),
+                (Some(ClientPhase::Fail), _) => "failed".into(),
+                (Some(ClientPhase::Timeout), _) => "unknown".into(),
+                _ => "…".into(),
+            };
+            format!(
+                "c{c} · {} → {outcome} ({}–{} ms)",
+                op_label(op, max),
+                op.invoked_at,
+                op.ended_at.unwrap_or(0)
+            )
         };
+        let (shown, whole) = (words(Some(SHOWN_CHARS)), words(None));
         html! {
-            <li>{ format!("c{c} · {} → {outcome} ({}–{} ms)", op_label(op), op.invoked_at, op.ended_at.unwrap_or(0)) }</li>
+            <li title={full_title(&shown, &whole)}>{ shown.clone() }</li>
         }
     });
     html! {
         <section class="panel client-panel" aria-label="clients">
             <h2>{ "Clients" }<span class="sub">{ "reads use ReadIndex" }</span></h2>
             <ClientForm start_key="x" start_value="1" key_size={6} value_size={6} {onsend} />
-            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>{ result }</p>
+            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase} {title}>{ result }</p>
             <ul class="recent">{ for recent }</ul>
         </section>
     }
@@ -232,12 +252,21 @@ fn tried_label(tried: &[NodeId]) -> String {
     }
 }
 
-fn op_label(op: &raftlab_core::sim::ClientOp) -> String {
+/// The most characters of a key or a value the client panel shows.
+const SHOWN_CHARS: usize = 20;
+
+/// An operation in words ("put x=1"); with `max`, its key and value cut to
+/// that many characters each.
+fn op_label(op: &raftlab_core::sim::ClientOp, max: Option<usize>) -> String {
+    let cut = |t: &str| match max {
+        Some(max) => shorten(t, max).into_owned(),
+        None => t.to_string(),
+    };
     narrate::command_label(&raftlab_core::kv::KvCommand {
         client: 0,
         seq: op.seq,
         op: op.op.clone(),
-        key: op.key.clone(),
-        value: op.value.clone(),
+        key: cut(&op.key),
+        value: op.value.as_deref().map(cut),
     })
 }

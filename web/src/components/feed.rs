@@ -13,6 +13,7 @@ use raftlab_core::types::MessageBody;
 use yew::prelude::*;
 
 use super::form::input_checked;
+use super::parts;
 use crate::state::LabHandle;
 use crate::vocab::Selection;
 use raftlab_core::trace::describe::{self as narrate, Tone};
@@ -201,6 +202,9 @@ struct RowProps {
 #[function_component(Row)]
 fn row(props: &RowProps) -> Html {
     let seq = props.seq;
+    // A sentence quoting a long key or value is shown cut, whole on hover.
+    let shown = parts::feed_text(&props.text);
+    let title = parts::full_title(&shown, &props.text);
     let onclick = {
         let (ongoto, onpick, pick) = (props.ongoto.clone(), props.onpick.clone(), props.pick);
         Callback::from(move |_| {
@@ -215,7 +219,7 @@ fn row(props: &RowProps) -> Html {
                 title="go to this moment">
                 <span class="ev-time">{ format!("{} ms", props.time) }</span>
                 <span class="ev-seq">{ format!("#{seq}") }</span>
-                <span class="ev-text">{ props.text.clone() }</span>
+                <span class="ev-text" {title}>{ shown.into_owned() }</span>
             </button>
         </li>
     }

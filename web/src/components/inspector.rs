@@ -295,7 +295,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <table class="kv" data-testid="kv">
                     <thead><tr><th>{ "key" }</th><th>{ "value" }</th></tr></thead>
                     <tbody>
-                        { for data.iter().map(|(k, v)| html! { <tr><td>{ k }</td><td>{ v }</td></tr> }) }
+                        { for data.iter().map(|(k, v)| html! { <tr><td title={k.clone()}>{ k }</td><td title={v.clone()}>{ v }</td></tr> }) }
                     </tbody>
                 </table>
             }

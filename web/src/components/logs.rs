@@ -7,6 +7,7 @@ use raftlab_core::raft::ReplicaState;
 use raftlab_core::types::{EntryKind, Index, NodeId, Role};
 use yew::prelude::*;
 
+use super::parts;
 use crate::model;
 use crate::state::LabHandle;
 use crate::vocab::Selection;
@@ -52,7 +53,7 @@ fn short_label(kind: EntryKind, data: &[u8]) -> String {
     let full = narrate::entry_label(kind, data);
     match kind {
         EntryKind::NoOp => "no-op".into(),
-        EntryKind::Normal => full.chars().take(12).collect(),
+        EntryKind::Normal => parts::shorten(&full, 12).into_owned(),
         EntryKind::JoinNoVoteNode => full.replace("+learner ", "+L "),
         EntryKind::JoinNode => full.replace("+voter ", "+V "),
         EntryKind::LeaveNode => full.replace("remove ", "−"),

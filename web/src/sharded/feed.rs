@@ -12,8 +12,8 @@ use yew::prelude::*;
 
 use super::op_word;
 use super::state::{Msg, ShardedHandle};
-use crate::components::feed;
 use crate::components::form::select_value;
+use crate::components::{feed, parts};
 use raftlab_core::trace::describe::{self as narrate, Tone};
 
 /// Most events listed.
@@ -187,6 +187,8 @@ pub fn sharded_feed(props: &FeedProps) -> Html {
         let Some((tone, text)) = describe(e, props.log) else {
             continue;
         };
+        // A sentence quoting a long key or value is shown cut, whole on hover.
+        let shown = parts::feed_text(&text);
         let seq = e.event.seq;
         let node = node_of(e);
         let onclick = {
@@ -202,7 +204,7 @@ pub fn sharded_feed(props: &FeedProps) -> Html {
                     <span class={classes!("gtag", format!("gc-{}", e.group))}>{ e.group.clone() }</span>
                     <span class="ev-time">{ format!("{} ms", e.event.time) }</span>
                     <span class="ev-seq">{ format!("#{seq}") }</span>
-                    <span class="ev-text">{ text }</span>
+                    <span class="ev-text" title={parts::full_title(&shown, &text)}>{ shown.to_string() }</span>
                 </button>
             </li>
         });

@@ -299,16 +299,32 @@ pub fn network_panel(props: &NetworkPanelProps) -> Html {
     }
 }
 
-fn op_text(op: &ClientOp) -> String {
+/// An operation in words ("put apple=red"); with `max`, its key and value
+/// cut to that many characters each.
+fn op_text(op: &ClientOp, max: Option<usize>) -> String {
+    let cut = |t: &str| match max {
+        Some(max) => parts::shorten(t, max).into_owned(),
+        None => t.to_string(),
+    };
     match (&op.op, &op.value) {
-        (KvOp::Put, Some(v)) => format!("put {}={v}", op.key),
-        (o, _) => format!("{} {}", op_word(o), op.key),
+        (KvOp::Put, Some(v)) => format!("put {}={}", cut(&op.key), cut(v)),
+        (o, _) => format!("{} {}", op_word(o), cut(&op.key)),
     }
 }
 
-/// What became of an operation, "… waiting" while in flight.
-fn outcome(op: &ClientOp) -> (&'static str, String) {
-    parts::outcome(op).unwrap_or_else(|| ("pending", "… waiting".into()))
+/// The most characters of a key or a value the client panel shows.
+const SHOWN_CHARS: usize = 20;
+
+/// What became of an operation, "… waiting" while in flight; with `max`,
+/// a value read cut to about that many characters.
+fn outcome(op: &ClientOp, max: Option<usize>) -> (&'static str, String) {
+    parts::outcome(op, max).unwrap_or_else(|| ("pending", "… waiting".into()))
+}
+
+/// An operation and its outcome in words, cut as [`op_text`] and
+/// [`outcome`] cut them.
+fn op_words(op: &ClientOp, max: Option<usize>) -> String {
+    format!("{} {}", op_text(op, max), outcome(op, max).1)
 }
 
 /// Where an operation went: its slot and the group of the last node tried.
@@ -347,11 +363,11 @@ pub fn client_panel(props: &ClientPanelProps) -> Html {
             .cloned()
             .map(|op| (v.target_group, op))
     };
-    let (phase, text, route) = match props.last.map(find) {
-        None => ("none", "—".to_string(), String::new()),
-        Some(None) => ("none", "— (not in this branch)".into(), String::new()),
+    let (phase, text, full, route) = match props.last.map(find) {
+        None => ("none", "—".to_string(), None, String::new()),
+        Some(None) => ("none", "— (not in this branch)".into(), None, String::new()),
         Some(Some((target, op))) => {
-            let (phase, out) = outcome(&op);
+            let phase = outcome(&op, None).0;
             let route = if op.phase.is_none() {
                 match target {
                     Some(g) => format!("slot {} → {}", slot_of(&op.key), name(g)),
@@ -360,19 +376,23 @@ pub fn client_panel(props: &ClientPanelProps) -> Html {
             } else {
                 route_text(sim, &op)
             };
-            (phase, format!("{} {out}", op_text(&op)), route)
+            let text = op_words(&op, Some(SHOWN_CHARS));
+            (phase, text, Some(op_words(&op, None)), route)
         }
     };
+    let title = full.and_then(|whole| parts::full_title(&text, &whole));
     let mut recent: Vec<(u64, &ClientOp)> = views
         .iter()
         .flat_map(|v| v.done.iter().map(move |op| (v.id, op)))
         .collect();
     recent.sort_by_key(|(_, op)| std::cmp::Reverse((op.ended_at, op.invoked_at)));
     let recent = recent.into_iter().take(6).map(|(c, op)| {
-        let (cls, out) = outcome(op);
+        let cls = outcome(op, None).0;
+        let shown = format!("c{c} {}", op_words(op, Some(SHOWN_CHARS)));
+        let whole = format!("c{c} {}", op_words(op, None));
         html! {
             <li class={cls}>
-                <span>{ format!("c{c} {} {out}", op_text(op)) }</span>
+                <span title={parts::full_title(&shown, &whole)}>{ shown.clone() }</span>
                 <span class="route">{ format!("{} · {}–{} ms", route_text(sim, op), op.invoked_at, op.ended_at.unwrap_or(0)) }</span>
             </li>
         }
@@ -381,7 +401,7 @@ pub fn client_panel(props: &ClientPanelProps) -> Html {
         <section class="panel client-panel" aria-label="clients">
             <h2>{ "Clients" }<span class="sub">{ "routed by slot" }</span></h2>
             <ClientForm start_key="apple" start_value="red" key_size={7} value_size={5} {onsend} />
-            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase}>
+            <p class={classes!("client-result", phase)} data-testid="client-result" data-phase={phase} {title}>
                 { text }
                 if !route.is_empty() { <span class="route" data-testid="client-route">{ route }</span> }
             </p>
@@ -458,7 +478,7 @@ pub fn checker(props: &CheckerProps) -> Html {
         let slot = slot_of(&k.key);
         html! {
             <li class={class} data-testid={format!("check-key-{}", k.key)} data-status={class}>
-                <b>{ k.key.clone() }</b>
+                <b>{ parts::clipped(&k.key, SHOWN_CHARS) }</b>
                 { format!(" · slot {slot} · {} ops · {word}", k.ops) }
             </li>
         }

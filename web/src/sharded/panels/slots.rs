@@ -6,10 +6,14 @@ use raftlab_core::sim::sharded::MigrationPhase;
 use yew::prelude::*;
 
 use crate::components::form::{input_text, select_value};
+use crate::components::parts;
 use crate::sharded::lab::name;
 use crate::sharded::slots::phase_word;
 use crate::sharded::state::{Msg, ShardedHandle};
 use crate::sharded::walk::phase_rank;
+
+/// The most characters of a key this panel shows (the full key on hover).
+const KEY_SHOWN: usize = 24;
 
 #[derive(Properties, PartialEq)]
 pub struct SlotPanelProps {
@@ -45,7 +49,7 @@ pub fn slot_panel(props: &SlotPanelProps) -> Html {
         let leader = sim.leader(owner);
         html! {
             <p class="route-line">
-                <span class="kk">{ format!("\"{key}\"") }</span>{ " → slot " }
+                <span class="kk">{ "\"" }{ parts::clipped(key, KEY_SHOWN) }{ "\"" }</span>{ " → slot " }
                 <b data-testid="key-slot">{ slot.to_string() }</b>{ " → " }
                 <b class={classes!("gtag", format!("gc-{}", name(owner)))} data-testid="key-owner">{ name(owner) }</b>
                 { match leader { Some(l) => format!(" (leader S{l})"), None => " (no leader)".into() } }
@@ -70,11 +74,18 @@ pub fn slot_panel(props: &SlotPanelProps) -> Html {
             .and_then(|s| s.state_machine().kv())
             .map(|k| k.slot_data(slot).keys().take(5).cloned().collect())
             .unwrap_or_default();
+        let shown_keys = keys
+            .iter()
+            .map(|k| parts::shorten(k, KEY_SHOWN))
+            .collect::<Vec<_>>()
+            .join(", ");
         html! {
             <p class="route-line">
                 { format!("slot {slot} → ") }
                 <b class={classes!("gtag", format!("gc-{}", name(owner)))} data-testid="slot-owner">{ name(owner) }</b>
-                if !keys.is_empty() { <span class="keys">{ format!(" keys: {}", keys.join(", ")) }</span> }
+                if !keys.is_empty() {
+                    <span class="keys" title={parts::full_title(&shown_keys, &keys.join(", "))}>{ format!(" keys: {shown_keys}") }</span>
+                }
             </p>
         }
     });
