@@ -116,7 +116,8 @@ fn plot(kind: ExperimentKind, groups: &[Group]) -> Html {
         .fold(1.0f64, f64::max);
     let step = tick_step(max);
     let top = (max / step).ceil().max(1.0) * step;
-    let (w, left, right, row, head) = (760.0, 130.0, 120.0, 64.0, 8.0);
+    // The right margin holds "median 1234.5" whole at the plot's font size.
+    let (w, left, right, row, head) = (800.0, 130.0, 160.0, 64.0, 8.0);
     let inner = w - left - right;
     let h = head + row * groups.len() as f64;
     let x = |v: f64| left + v / top * inner;

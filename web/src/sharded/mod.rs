@@ -112,7 +112,20 @@ pub fn sharded_app() -> Html {
 
     let lab = state.lab.clone();
     let version = state.version;
-    let (vt, now, step, position, in_past, branches, groups, leaders, table, moving, migrating) = {
+    let (
+        vt,
+        now,
+        step,
+        position,
+        in_past,
+        branches,
+        groups,
+        leaders,
+        leaders_words,
+        table,
+        moving,
+        migrating,
+    ) = {
         let l = lab.0.borrow();
         let sim = l.sim();
         let groups: Vec<_> = sim.groups().iter().map(|g| g.id).collect();
@@ -128,6 +141,19 @@ pub fn sharded_app() -> Html {
             })
             .collect::<Vec<_>>()
             .join(" ");
+        // The same, in words for the status line: "leaders: meta S1, g1
+        // S4, g2 none yet".
+        let leaders_words = format!(
+            "leaders: {}",
+            sim.groups()
+                .iter()
+                .map(|g| match sim.leader(g.id) {
+                    Some(n) => format!("{} S{n}", g.name),
+                    None => format!("{} none yet", g.name),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let in_progress = sim.migrations_in_progress();
         let moving: Vec<Moving> = in_progress
             .iter()
@@ -142,6 +168,7 @@ pub fn sharded_app() -> Html {
             l.branches(),
             groups,
             leaders,
+            leaders_words,
             Rc::new(sim.slot_table()),
             moving,
             in_progress.len(),
@@ -206,7 +233,7 @@ pub fn sharded_app() -> Html {
                 data-leaders={leaders.clone()} data-playing={state.playing.to_string()}
                 data-migrations={migrating.to_string()} data-version={version.to_string()}
                 data-in-past={in_past.to_string()} data-down={down.to_string()}>
-                { format!("leaders: {leaders} · seed {} · {position} events", state.setup.seed) }
+                { format!("{} · seed {} · {position} events", leaders_words, state.setup.seed) }
                 if down > 0 { { format!(" · {down} node(s) down") } }
             </div>
             { for notice }

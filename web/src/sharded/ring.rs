@@ -274,7 +274,7 @@ fn draw_node(
                 <title>{ format!("S{id} of {gname}: {word} ({}), term {term}, commit {commit} — click to select", standing.word()) }</title>
             </circle>
             <text class="label" x={f(x)} y={f(y - 6.0)}>{ format!("S{id}") }</text>
-            <text class="term" x={f(x)} y={f(y + 12.0)}>{ format!("t{term} c{commit}") }</text>
+            <text class="term" x={f(x)} y={f(y + 12.0)}>{ format!("term {term}") }</text>
             <text class="detail" x={f(x)} y={f(detail_y)}>{ word }</text>
             { for crown }
         </g>
