@@ -215,14 +215,12 @@ pub fn read(raw: &str) -> Query {
     });
     q.nodes = if sharded {
         r.whole(first("nodes"), "nodes", [1, 9], |d| {
-            format!(
-                "running {} nodes per group",
-                d.unwrap_or(shard.nodes_per_group)
-            )
+            let n = d.unwrap_or(shard.nodes_per_group);
+            format!("running {} per group", count(n, "node"))
         })
     } else {
         r.whole(first("nodes"), "nodes", [1, 9], |d| {
-            format!("running {} nodes", d.unwrap_or(single.nodes))
+            format!("running {}", count(d.unwrap_or(single.nodes), "node"))
         })
     };
     q.latency = r.whole(first("latency"), "latency", [1, LATENCY_MAX], |d| {
@@ -236,11 +234,15 @@ pub fn read(raw: &str) -> Query {
     if sharded {
         q.groups = r
             .whole(first("groups"), "groups", [1, 3], |d| {
-                format!("running {} KV groups", d.unwrap_or(shard.kv_groups.into()))
+                let n = d.unwrap_or(shard.kv_groups.into());
+                format!("running {}", count(n, "KV group"))
             })
             .and_then(|g| u32::try_from(g).ok());
         q.meta = r.whole(first("meta"), "meta", [1, 9], |d| {
-            format!("running {} meta nodes", d.unwrap_or(shard.meta_nodes))
+            format!(
+                "running {}",
+                count(d.unwrap_or(shard.meta_nodes), "meta node")
+            )
         });
         q.walk = first("walk").map(|v| r.switch(Some(v), "walk", true, "showing the walkthrough"));
     } else {
@@ -259,10 +261,8 @@ pub fn read(raw: &str) -> Query {
         );
         q.chunk = r
             .whole(first("chunk"), "chunk", [1, u32::MAX.into()], |d| {
-                format!(
-                    "sending snapshots in chunks of {} bytes",
-                    d.unwrap_or(sim.snapshot_chunk_bytes as u64)
-                )
+                let bytes = d.unwrap_or(sim.snapshot_chunk_bytes as u64);
+                format!("sending snapshots in chunks of {}", count(bytes, "byte"))
             })
             .and_then(|c| usize::try_from(c).ok());
         q.present = r.switch(first("present"), "present", false, "not presenting");
@@ -346,6 +346,15 @@ pub fn unknown_lesson(id: &str) -> UrlNotice {
         "is not a lesson raftlab has (the Lessons menu lists them)",
         "running a fresh cluster".into(),
     )
+}
+
+/// "1 node", "3 nodes".
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// The notice for `name=value`, which `why`; `instead` says what runs.

@@ -48,7 +48,7 @@ fn too_many_nodes_run_the_most_a_cluster_has() {
     );
     let (q, n) = only_notice("?mode=sharded&nodes=0");
     assert_eq!(q.nodes, Some(1));
-    assert!(n.text.contains("nodes per group"), "{}", n.text);
+    assert!(n.text.contains("running 1 node per group"), "{}", n.text);
 }
 
 #[test]
