@@ -635,5 +635,6 @@ pub fn notices(list: &[UrlNotice], ondismiss: &Callback<usize>) -> Html {
     html! { <div class="url-notices" aria-label="about the address">{ for items }</div> }
 }
 
-#[cfg(test)]
+// Native only: the fuzzing needs proptest, which wasm32 cannot build.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
