@@ -216,7 +216,7 @@ impl Session {
         }
         if !(1..=9).contains(&self.nodes) {
             return Err(SessionError::BadField(format!(
-                "a cluster has 1 to 9 nodes, not {}",
+                "\"nodes\" is {}, but a cluster has 1 to 9 nodes",
                 self.nodes
             )));
         }
@@ -225,18 +225,21 @@ impl Session {
             .map_err(SessionError::InvalidConfig)?;
         if self.actions.len() > MAX_ACTIONS {
             return Err(SessionError::BadField(format!(
-                "at most {MAX_ACTIONS} actions, not {}",
+                "\"actions\" holds {}, but a session holds at most {MAX_ACTIONS}",
                 self.actions.len()
             )));
         }
-        if self.actions.windows(2).any(|w| w[1].time < w[0].time) {
-            return Err(SessionError::BadField(
-                "actions must be in time order".into(),
-            ));
+        if let Some(i) = self.actions.windows(2).position(|w| w[1].time < w[0].time) {
+            return Err(SessionError::BadField(format!(
+                "\"actions\" must be in time order, but action {} at {} ms comes after one at {} ms",
+                i + 2,
+                self.actions[i + 1].time,
+                self.actions[i].time
+            )));
         }
         if self.until > MAX_UNTIL_MS {
             return Err(SessionError::BadField(format!(
-                "a session runs to at most {MAX_UNTIL_MS} ms, not {}",
+                "\"until\" is {} ms, but a session runs to at most {MAX_UNTIL_MS} ms",
                 self.until
             )));
         }

@@ -165,7 +165,22 @@ fn a_field_of_the_wrong_kind_is_named_in_words() {
     let e = Session::from_json(&file_with("nodes", 12.into())).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "the session is not valid: a cluster has 1 to 9 nodes, not 12"
+        "the session is not valid: \"nodes\" is 12, but a cluster has 1 to 9 nodes"
+    );
+    let mut late = Session::new(1, 3, Default::default());
+    late.actions = vec![
+        TimedAction {
+            time: 50,
+            action: Action::Heal,
+        },
+        TimedAction {
+            time: 20,
+            action: Action::Heal,
+        },
+    ];
+    assert_eq!(
+        late.validate().unwrap_err().to_string(),
+        "the session is not valid: \"actions\" must be in time order, but action 2 at 20 ms comes after one at 50 ms"
     );
     let e =
         Session::from_json(&file_with("config", serde_json::json!({"loss": "high"}))).unwrap_err();
