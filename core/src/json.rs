@@ -8,7 +8,9 @@
 //! text is parsed once into a `Value` (one parser for everything) and the
 //! fields are read by the small non-generic functions below. Errors name
 //! the field and what was wrong, in serde's words where it had some
-//! (`missing field `index``); unknown fields are ignored.
+//! (`missing field `index``), so that one translation, `plain_words`,
+//! turns them and a derived `Deserialize`'s alike into words for the page;
+//! unknown fields are ignored.
 //!
 //! It sits at the crate's root, below both `types` and `trace`, so the
 //! wire types read themselves without reaching up into the trace: the
@@ -266,3 +268,163 @@ macro_rules! deserialize_via_value {
     };
 }
 pub(crate) use deserialize_via_value;
+
+// ----- errors in words -----
+
+/// Where a text stops being JSON, in words and with its line when the
+/// text has several (`lines`): a teacher who picked the wrong file reads
+/// "line 3 is not valid JSON", not a parser's "expected value at line 3 column 1".
+pub(crate) fn syntax_words(e: &serde_json::Error, lines: bool) -> String {
+    let line = e.line().max(1);
+    match (e.is_eof(), lines) {
+        (true, true) => format!("it stops at line {line} before its JSON is complete"),
+        (true, false) => "it stops before its JSON is complete".into(),
+        (false, true) => format!("line {line} is not valid JSON"),
+        (false, false) if e.column() <= 1 => "it does not start as JSON".into(),
+        (false, false) => format!("it stops being JSON at character {}", e.column()),
+    }
+}
+
+/// A decoding error (this module's or a derived `Deserialize`'s, which
+/// share serde's phrases) in plain words: "field `node`: invalid type:
+/// string "one", expected u64" becomes "in "node": the text "one" where a
+/// whole number belongs". Phrases it does not know pass unchanged.
+pub(crate) fn plain_words(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    // `field `x`: ` prefixes, outermost first.
+    while let Some(after) = rest.strip_prefix("field `") {
+        let Some((name, tail)) = after.split_once("`: ") else {
+            break;
+        };
+        out.push_str(&format!("in \"{name}\": "));
+        rest = tail;
+    }
+    if let Some(body) = rest.strip_prefix("invalid type: ") {
+        let (found, wanted) = body.split_once(", expected ").unwrap_or((body, ""));
+        out.push_str(&format!(
+            "{} where {} belongs",
+            found_words(found),
+            wanted_words(wanted)
+        ));
+    } else if let Some(body) = rest.strip_prefix("invalid value: ") {
+        let (found, wanted) = body.split_once(", expected ").unwrap_or((body, ""));
+        out.push_str(&format!(
+            "{} where {} belongs",
+            found_words(found),
+            wanted_words(wanted)
+        ));
+    } else if let Some(body) = rest.strip_prefix("invalid length ") {
+        let (n, wanted) = body.split_once(", expected ").unwrap_or((body, ""));
+        out.push_str(&format!("{n} items where {} belongs", wanted_words(wanted)));
+    } else if let Some(name) = rest
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        out.push_str(&format!("\"{name}\" is missing"));
+    } else if let Some(body) = rest.strip_prefix("unknown field `") {
+        let (name, known) = body.split_once('`').unwrap_or((body, ""));
+        out.push_str(&format!("\"{name}\" is not a field raftlab reads here"));
+        let known = names(known);
+        if !known.is_empty() {
+            out.push_str(&format!(" (it reads {known})"));
+        }
+    } else if let Some(body) = rest.strip_prefix("unknown variant `") {
+        let (name, known) = body.split_once('`').unwrap_or((body, ""));
+        out.push_str(&format!("\"{name}\" is not one of {}", names(known)));
+    } else {
+        out.push_str(rest);
+    }
+    out
+}
+
+/// Serde's `expected one of `a`, `b`` as "a, b".
+fn names(text: &str) -> String {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What serde found, in words.
+fn found_words(found: &str) -> String {
+    let tick = |s: &str| s.trim_matches('`').to_string();
+    if let Some(s) = found.strip_prefix("string ") {
+        format!("the text {s}")
+    } else if let Some(n) = found
+        .strip_prefix("integer ")
+        .or_else(|| found.strip_prefix("floating point "))
+    {
+        format!("the number {}", tick(n))
+    } else if let Some(b) = found.strip_prefix("boolean ") {
+        tick(b)
+    } else {
+        match found {
+            "sequence" => "a list".into(),
+            "map" => "an object".into(),
+            "unit value" | "null" => "null".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What serde expected, in words.
+fn wanted_words(wanted: &str) -> String {
+    let w = wanted.trim();
+    match w {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" => {
+            "a whole number".into()
+        }
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a string" | "a borrowed string" => "text".into(),
+        "" => "something else".into(),
+        _ if w.starts_with("a sequence") || w.starts_with("an array") => "a list".into(),
+        _ if w.starts_with("struct ") || w == "a map" || w.starts_with("a JSON object") => {
+            "an object".into()
+        }
+        other => other.replace('`', ""),
+    }
+}
+
+/// Any error of `serde_json::from_str` in words: where the text stops
+/// being JSON, or what a field holds that cannot be used, with its line
+/// when the text has several (`lines`) and the parser knows it.
+pub(crate) fn error_words(e: &serde_json::Error, lines: bool) -> String {
+    use serde_json::error::Category;
+    if matches!(e.classify(), Category::Syntax | Category::Eof) {
+        return syntax_words(e, lines);
+    }
+    let text = e.to_string();
+    // serde_json appends " at line L column C" when it knows the place.
+    let own = match text.rfind(" at line ") {
+        Some(at) if e.line() > 0 => &text[..at],
+        _ => text.as_str(),
+    };
+    let words = plain_words(own);
+    if lines && e.line() > 0 {
+        format!("{words} (line {})", e.line())
+    } else {
+        words
+    }
+}
+
+/// `plain_words` for a message that names where first ("lesson "x", step
+/// 2, wait_for: invalid type: ..."): the place is kept, the phrase after
+/// it put into words.
+pub(crate) fn plain_tail(message: &str) -> String {
+    const MARKERS: [&str; 7] = [
+        "field `",
+        "invalid type: ",
+        "invalid value: ",
+        "invalid length ",
+        "missing field `",
+        "unknown field `",
+        "unknown variant `",
+    ];
+    match MARKERS.iter().filter_map(|m| message.find(m)).min() {
+        Some(at) => format!("{}{}", &message[..at], plain_words(&message[at..])),
+        None => message.to_string(),
+    }
+}

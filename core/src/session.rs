@@ -187,8 +187,10 @@ impl Session {
                 "raftlab replays clusters whose nodes are 1..=n".into(),
             ));
         }
-        let config: SimConfig = serde_json::from_value(h.config.clone())
-            .map_err(|e| SessionError::BadTrace(format!("header config unreadable: {e}")))?;
+        let config: SimConfig = serde_json::from_value(h.config.clone()).map_err(|e| {
+            let why = crate::json::plain_words(&e.to_string());
+            SessionError::BadTrace(format!("its header's settings cannot be read: {why}"))
+        })?;
         let s = Session {
             version: SESSION_VERSION,
             seed: h.seed,
@@ -214,7 +216,7 @@ impl Session {
         }
         if !(1..=9).contains(&self.nodes) {
             return Err(SessionError::BadField(format!(
-                "a cluster has 1 to 9 nodes, not {}",
+                "\"nodes\" is {}, but a cluster has 1 to 9 nodes",
                 self.nodes
             )));
         }
@@ -223,18 +225,21 @@ impl Session {
             .map_err(SessionError::InvalidConfig)?;
         if self.actions.len() > MAX_ACTIONS {
             return Err(SessionError::BadField(format!(
-                "at most {MAX_ACTIONS} actions, not {}",
+                "\"actions\" holds {}, but a session holds at most {MAX_ACTIONS}",
                 self.actions.len()
             )));
         }
-        if self.actions.windows(2).any(|w| w[1].time < w[0].time) {
-            return Err(SessionError::BadField(
-                "actions must be in time order".into(),
-            ));
+        if let Some(i) = self.actions.windows(2).position(|w| w[1].time < w[0].time) {
+            return Err(SessionError::BadField(format!(
+                "\"actions\" must be in time order, but action {} at {} ms comes after one at {} ms",
+                i + 2,
+                self.actions[i + 1].time,
+                self.actions[i].time
+            )));
         }
         if self.until > MAX_UNTIL_MS {
             return Err(SessionError::BadField(format!(
-                "a session runs to at most {MAX_UNTIL_MS} ms, not {}",
+                "\"until\" is {} ms, but a session runs to at most {MAX_UNTIL_MS} ms",
                 self.until
             )));
         }
@@ -292,10 +297,8 @@ impl Session {
         };
         match m.remove("format") {
             Some(Value::String(f)) if f == SESSION_FORMAT => {}
-            Some(other) => {
-                let s = other.as_str().map_or(other.to_string(), str::to_string);
-                return Err(SessionError::UnknownFormat(s));
-            }
+            Some(Value::String(f)) => return Err(SessionError::UnknownFormat(f)),
+            Some(_) => return Err(SessionError::UnknownFormat("not text".into())),
             None => return Err(SessionError::UnknownFormat(String::new())),
         }
         match m.get("version").and_then(Value::as_u64) {
@@ -307,7 +310,8 @@ impl Session {
                 ))
             }
         }
-        let s = Session::from_value(&Value::Object(m)).map_err(SessionError::BadJson)?;
+        let s = Session::from_value(&Value::Object(m))
+            .map_err(|e| SessionError::BadJson(crate::json::plain_words(&e)))?;
         s.validate()?;
         Ok(s)
     }
@@ -321,7 +325,10 @@ impl Session {
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, a)| TimedAction::from_json(a).map_err(|e| format!("actions[{i}]: {e}")))
+                .map(|(i, a)| {
+                    TimedAction::from_json(a)
+                        .map_err(|e| format!("action {}: {}", i + 1, crate::json::plain_words(&e)))
+                })
                 .collect::<Result<Vec<_>, String>>()?,
             Some(other) => {
                 return Err(format!(
@@ -336,7 +343,12 @@ impl Session {
             seed: u64_of(o, "seed")?,
             nodes: u64_of(o, "nodes")?,
             config: match o.get("config") {
-                Some(c) => serde_json::from_value(c.clone()).map_err(|e| format!("config: {e}"))?,
+                Some(c) => serde_json::from_value(c.clone()).map_err(|e| {
+                    format!(
+                        "in \"config\": {}",
+                        crate::json::plain_words(&e.to_string())
+                    )
+                })?,
                 None => return Err("missing field `config`".into()),
             },
             actions,
@@ -909,11 +921,16 @@ pub mod base64url {
             let mut n: u32 = 0;
             for (i, &c) in chunk.iter().enumerate() {
                 let v = value(c).ok_or_else(|| {
-                    format!(
-                        "character {:?} at position {} is not base64url",
-                        char::from(c),
-                        k * 4 + i + 1
-                    )
+                    let at = k * 4 + i + 1;
+                    // Only a visible character is worth quoting.
+                    match c {
+                        b'"' => format!("the quotation mark at position {at} is not base64url"),
+                        c if c.is_ascii_graphic() => format!(
+                            "character \"{}\" at position {at} is not base64url",
+                            char::from(c)
+                        ),
+                        _ => format!("the character at position {at} is not base64url"),
+                    }
                 })?;
                 n |= v << (18 - 6 * i);
             }

@@ -618,7 +618,7 @@ fn a_client_that_is_neither_a_number_nor_a_string_is_refused() {
     assert_eq!(err.line, 2);
     match err.kind {
         TraceErrorKind::BadEvent(m) => {
-            assert!(m.contains("field `client`"), "{m}");
+            assert!(m.contains("in \"client\""), "{m}");
             assert!(m.contains("an unsigned integer or a string"), "{m}");
         }
         other => panic!("{other:?}"),

@@ -416,22 +416,20 @@ fn field_errors_name_the_field_and_the_problem() {
     };
     assert_eq!(
         read(r#"{"seq":1,"time":0,"type":"commit","node":1}"#),
-        "line 2: bad event: missing field `index`"
+        "line 2: bad event: \"index\" is missing"
     );
     assert_eq!(
         read(r#"{"seq":1,"time":0,"type":"commit","node":"one","index":1}"#),
-        "line 2: bad event: field `node`: invalid type: string \"one\", expected u64"
+        "line 2: bad event: in \"node\": the text \"one\" where a whole number belongs"
     );
     let e = read(r#"{"seq":1,"time":0,"type":"role","node":1,"role":"boss","term":1}"#);
     assert!(
-        e.starts_with(
-            "line 2: bad event: field `role`: unknown variant `boss`, expected one of `follower`"
-        ),
+        e.starts_with("line 2: bad event: in \"role\": \"boss\" is not one of follower, "),
         "{e}"
     );
     assert_eq!(
         read(r#"{"time":0,"type":"heal"}"#),
-        "line 2: bad event: missing field `seq`"
+        "line 2: bad event: \"seq\" is missing"
     );
 }
 

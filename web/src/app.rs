@@ -65,47 +65,34 @@ impl Handlers {
     }
 }
 
-/// The lesson the URL asks for (`?lesson=<id>`).
-fn lesson_from_url() -> Option<String> {
-    url::params()?.get("lesson").filter(|v| !v.is_empty())
-}
-
-/// The history limit the URL asks for (`?history=<events>`).
-fn history_from_url() -> Option<u64> {
-    url::number(&url::params()?, "history")
-}
-
-/// The first run's settings and clock, from the page's URL.
-fn from_url() -> (Setup, f64, bool, bool) {
+/// The first run's settings and clock, from what the URL asks for (each
+/// value already checked by `url::read`; what it could not use is a
+/// notice of its own).
+fn setup_from(q: &url::Query) -> (Setup, f64, bool, bool) {
     let mut setup = Setup::default();
-    let params = url::params();
-    let (speed, playing) = url::clock(params.as_ref(), SPEED_DEFAULT);
-    let Some(params) = params else {
-        return (setup, speed, playing, false);
-    };
-    let num = |k: &str| url::number(&params, k);
-    if let Some(v) = num("seed") {
+    if let Some(v) = q.seed {
         setup.seed = v;
     }
-    if let Some(v) = num("nodes") {
+    if let Some(v) = q.nodes {
         setup.nodes = v;
     }
-    if url::off(&params, "prevote") {
-        setup.cfg.prevote = false;
+    if let Some(v) = q.prevote {
+        setup.cfg.prevote = v;
     }
-    if url::off(&params, "checkquorum") {
-        setup.cfg.check_quorum = false;
+    if let Some(v) = q.check_quorum {
+        setup.cfg.check_quorum = v;
     }
-    if let Some(v) = num("snapshot_every") {
+    if let Some(v) = q.snapshot_every {
         setup.cfg.snapshot_every = v;
     }
-    if let Some(v) = num("chunk") {
-        setup.cfg.snapshot_chunk_bytes = v as usize;
+    if let Some(v) = q.chunk {
+        setup.cfg.snapshot_chunk_bytes = v;
     }
-    if let Some(v) = num("latency") {
+    if let Some(v) = q.latency {
         setup.cfg.latency_ms = [(v / 5).max(1), v];
     }
-    (setup, speed, playing, url::on(&params, "present"))
+    let speed = q.speed.unwrap_or(SPEED_DEFAULT);
+    (setup, speed, !q.paused, q.present)
 }
 
 /// What the keyboard handler needs to know of the current state.
@@ -149,10 +136,17 @@ fn key_msg(key: &str, view: &KeyView) -> Option<Msg> {
 
 #[function_component(App)]
 pub fn app() -> Html {
+    // The query is read once; what it could not use is listed above the
+    // page until dismissed.
+    let query = use_memo((), |_| url::read(&url::search()));
+    let url_notices = {
+        let query = query.clone();
+        use_state(move || query.notices.clone())
+    };
     let state = use_reducer(|| {
-        let (setup, speed, playing, present) = from_url();
+        let (setup, speed, playing, present) = setup_from(&query);
         let mut s = UiState::new(setup, speed, playing, present);
-        if let Some(limit) = history_from_url() {
+        if let Some(limit) = query.history {
             s.set_history_limit(limit);
         }
         // A shared link: `#s=...` reproduces the run it was made from.
@@ -184,18 +178,32 @@ pub fn app() -> Html {
     {
         let onmsg = onmsg.clone();
         let lessons = state.lessons.clone();
+        let id = query.lesson.clone();
+        let url_notices = url_notices.clone();
         use_effect_with(lessons.len(), move |_| {
-            if let Some(id) = lesson_from_url() {
+            if let Some(id) = id {
                 match lessons.iter().find(|l| l.id == id) {
                     Some(entry) => components::lesson::fetch_lesson(entry.clone(), onmsg),
-                    None if !lessons.is_empty() => onmsg.emit(Msg::View(ViewMsg::Problem(
-                        format!("There is no lesson {id:?}; pick one from the Lessons menu."),
-                    ))),
+                    None if !lessons.is_empty() => {
+                        let mut list = (*url_notices).clone();
+                        list.push(url::unknown_lesson(&id));
+                        url_notices.set(list);
+                    }
                     None => {}
                 }
             }
         });
     }
+    let on_url_dismiss = {
+        let url_notices = url_notices.clone();
+        Callback::from(move |i: usize| {
+            let mut list = (*url_notices).clone();
+            if i < list.len() {
+                list.remove(i);
+            }
+            url_notices.set(list);
+        })
+    };
 
     // The render loop: one frame after another while playing.
     {
@@ -349,6 +357,7 @@ pub fn app() -> Html {
                     { format!(" · seed {} · {} events", state.setup.seed, position) }
                 </div>
                 { for notice }
+                { url::notices(&url_notices, &on_url_dismiss) }
                 <main class="layout">
                     <aside class="col controls-col">
                         <NodePanel lab={lab.clone()} rev={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />

@@ -18,6 +18,8 @@
 
 use raftlab_core::sim::chaos::{Chaos, ChaosOptions};
 use raftlab_core::sim::{Sim, SimConfig};
+
+use crate::url::Bench;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen]
@@ -29,15 +31,16 @@ extern "C" {
 /// Runs the benchmark the URL asks for, if any; returns whether it did
 /// (then the app is not started).
 pub fn run_if_asked() -> bool {
-    let Some(params) = crate::url::params() else {
-        return false;
+    let query = crate::url::read(&crate::url::search());
+    let mut result = match query.bench {
+        Some(Bench::Sim { secs, warmup }) => sim_speed(secs, warmup),
+        Some(Bench::Memory { secs, history }) => memory(secs, history),
+        None => return false,
     };
-    let num = |k: &str, default: u64| crate::url::number(&params, k).unwrap_or(default);
-    let result = match params.get("bench").as_deref() {
-        Some("sim") => sim_speed(num("secs", 60), num("warmup", 1)),
-        Some("memory") => memory(num("secs", 3600), num("history", 0)),
-        _ => return false,
-    };
+    // A value the benchmark could not use is named with the result, so a
+    // measurement never silently runs other numbers than asked.
+    let notices: Vec<String> = query.notices.into_iter().map(|n| n.text).collect();
+    result.push(("notices", notices.join(" | ")));
     show(&result);
     true
 }

@@ -10,7 +10,8 @@
 //! `snapshot_every`, `chunk`, `latency` (max ms), `lesson` (a lesson id
 //! from `lessons/index.json`), `history` (events of history kept, at least
 //! 1,000; default `lab::HISTORY_LIMIT`). A fragment `#s=...` opens a
-//! shared session.
+//! shared session. `url::read` reads them all, for both views; a value it
+//! cannot use is named in a notice with what runs instead.
 //!
 //! Two views, two wasm modules. The page's module (`src/main.rs`, bin
 //! `raftlab-web`) holds the single-group view (`app::App`). Sharded mode
@@ -44,7 +45,7 @@ pub fn start_page() {
     if bench::run_if_asked() {
         return;
     }
-    if url_mode().as_deref() == Some("sharded") {
+    if url::read(&url::search()).view == url::View::Sharded {
         load_module(SHARDED_BIN, "sharded mode");
     } else {
         yew::Renderer::<app::App>::new().render();
@@ -54,11 +55,6 @@ pub fn start_page() {
 /// The sharded module's entry: mounts the sharded view.
 pub fn start_sharded() {
     yew::Renderer::<sharded::ShardedApp>::new().render();
-}
-
-/// The view the URL asks for (`?mode=...`).
-fn url_mode() -> Option<String> {
-    url::params()?.get("mode")
 }
 
 /// The sharded module, as trunk builds it (`data-type="worker"` in

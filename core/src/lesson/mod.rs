@@ -166,7 +166,8 @@ pub fn parse_index(text: &str) -> Result<Vec<LessonIndexEntry>, String> {
     struct Index {
         lessons: Vec<LessonIndexEntry>,
     }
-    let index: Index = serde_json::from_str(text).map_err(|e| format!("lesson index: {e}"))?;
+    let index: Index = serde_json::from_str(text)
+        .map_err(|e| format!("lesson index: {}", crate::json::error_words(&e, true)))?;
     for (i, e) in index.lessons.iter().enumerate() {
         if e.file.contains('/') || e.file.contains('\\') || !e.file.ends_with(".json") {
             return Err(format!(
@@ -224,14 +225,25 @@ struct RawStep {
 /// Reads and checks a lesson file. Errors name the lesson, the step (from
 /// 1) and the field, e.g. `lesson "split-vote", step 3, wait_for: ...`.
 pub fn parse_lesson(text: &str) -> Result<Lesson, String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("lesson file is not valid JSON: {e}"))?;
+    // The readers below keep serde's phrases; the page shows words.
+    read_lesson(text).map_err(|e| crate::json::plain_tail(&e))
+}
+
+/// `parse_lesson`, in serde's words where it failed on a field.
+fn read_lesson(text: &str) -> Result<Lesson, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "this is not a raftlab lesson: {}",
+            crate::json::error_words(&e, true)
+        )
+    })?;
     let name = value
         .get("id")
         .and_then(Value::as_str)
         .map(|s| format!("lesson {s:?}"))
         .unwrap_or_else(|| "lesson (no id)".to_string());
-    let raw: RawLesson = serde_json::from_value(value).map_err(|e| format!("{name}: {e}"))?;
+    let raw: RawLesson = serde_json::from_value(value)
+        .map_err(|e| format!("{name}: {}", crate::json::error_words(&e, false)))?;
     let config =
         setup_config(&raw.setup.config).map_err(|e| format!("{name}, setup.config: {e}"))?;
     if !(1..=9).contains(&raw.setup.nodes) {

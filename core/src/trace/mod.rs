@@ -811,7 +811,7 @@ impl fmt::Display for TraceError {
             TraceErrorKind::BadJson(e) => write!(f, "not valid JSON: {e}"),
             TraceErrorKind::MissingHeader => write!(
                 f,
-                "the first line must be the header ({{\"type\":\"header\",\"format\":\"{TRACE_FORMAT}\",...}})"
+                "this is not a raftlab trace: its first line must be its header, `{{\"type\":\"header\",\"format\":\"{TRACE_FORMAT}\",...}}`"
             ),
             TraceErrorKind::UnknownFormat(s) => write!(
                 f,

@@ -1,6 +1,8 @@
 //! The trace reader: line by line, so a million-event file never has to be
 //! held as parsed events, with an error naming the line and the problem.
 
+use crate::json::{plain_words, syntax_words};
+
 use super::{
     EventKind, Trace, TraceError, TraceErrorKind, TraceEvent, TraceHeader, TRACE_FORMAT,
     TRACE_VERSION,
@@ -71,9 +73,13 @@ impl TraceParser {
     }
 }
 
+/// A line's JSON, or where it stops being JSON in words.
+fn parse_json(text: &str) -> Result<serde_json::Value, TraceErrorKind> {
+    serde_json::from_str(text).map_err(|e| TraceErrorKind::BadJson(syntax_words(&e, false)))
+}
+
 fn parse_header(text: &str) -> Result<TraceHeader, TraceErrorKind> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| TraceErrorKind::BadJson(e.to_string()))?;
+    let value = parse_json(text)?;
     let Some(obj) = value.as_object() else {
         return Err(TraceErrorKind::MissingHeader);
     };
@@ -83,20 +89,30 @@ fn parse_header(text: &str) -> Result<TraceHeader, TraceErrorKind> {
     match obj.get("format") {
         Some(serde_json::Value::String(f)) if f == TRACE_FORMAT => {}
         Some(other) => return Err(TraceErrorKind::UnknownFormat(display(other))),
-        None => return Err(TraceErrorKind::BadHeader("missing field `format`".into())),
+        None => return Err(TraceErrorKind::BadHeader("\"format\" is missing".into())),
     }
     match obj.get("version") {
         Some(v) if v.as_u64() == Some(TRACE_VERSION) => {}
+        // A text version is quoted: the message prints it bare.
+        Some(serde_json::Value::String(v)) => {
+            return Err(TraceErrorKind::UnsupportedVersion(format!("{v:?}")))
+        }
         Some(other) => return Err(TraceErrorKind::UnsupportedVersion(display(other))),
-        None => return Err(TraceErrorKind::BadHeader("missing field `version`".into())),
+        None => return Err(TraceErrorKind::BadHeader("\"version\" is missing".into())),
     }
-    TraceHeader::from_json(&value).map_err(TraceErrorKind::BadHeader)
+    TraceHeader::from_json(&value).map_err(|e| TraceErrorKind::BadHeader(plain_words(&e)))
 }
 
+/// A header value as its error quotes it: text and numbers as they are,
+/// anything else by its kind (an object's braces are no name).
 fn display(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Null => "null".into(),
+        serde_json::Value::Array(_) => "a list".into(),
+        serde_json::Value::Object(_) => "an object".into(),
     }
 }
 
@@ -104,13 +120,14 @@ fn display(v: &serde_json::Value) -> String {
 /// `super::json`); the tag is checked first so that an unknown or missing
 /// `type` is reported as such rather than as a field error.
 fn parse_event(text: &str) -> Result<TraceEvent, TraceErrorKind> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| TraceErrorKind::BadJson(e.to_string()))?;
+    let value = parse_json(text)?;
     let Some(obj) = value.as_object() else {
-        return Err(TraceErrorKind::BadJson("expected a JSON object".into()));
+        return Err(TraceErrorKind::BadJson(
+            "an event is a JSON object, in braces".into(),
+        ));
     };
     match obj.get("type") {
-        None => return Err(TraceErrorKind::BadEvent("missing field `type`".into())),
+        None => return Err(TraceErrorKind::BadEvent("\"type\" is missing".into())),
         Some(serde_json::Value::String(t)) if t == "header" => {
             return Err(TraceErrorKind::BadEvent(
                 "a second header (only line 1 is a header)".into(),
@@ -120,9 +137,9 @@ fn parse_event(text: &str) -> Result<TraceEvent, TraceErrorKind> {
             return Err(TraceErrorKind::UnknownEventType(t.clone()))
         }
         Some(serde_json::Value::String(_)) => {}
-        Some(other) => return Err(TraceErrorKind::UnknownEventType(other.to_string())),
+        Some(other) => return Err(TraceErrorKind::UnknownEventType(display(other))),
     }
-    TraceEvent::from_json(&value).map_err(TraceErrorKind::BadEvent)
+    TraceEvent::from_json(&value).map_err(|e| TraceErrorKind::BadEvent(plain_words(&e)))
 }
 
 /// Streams the events of a trace held in memory. The header is read by

@@ -8,7 +8,8 @@
 //!
 //! URL parameters: `seed`, `groups` (KV groups, 1 to 3), `nodes` (per KV
 //! group), `meta` (meta nodes), `speed`, `paused=1`, `walk=0` (walkthrough
-//! closed), `latency` (max ms).
+//! closed), `latency` (max ms), read by `crate::url::read` with a notice
+//! for each value that cannot be used.
 
 mod feed;
 mod lab;
@@ -43,38 +44,51 @@ pub fn op_word(op: &KvOp) -> &'static str {
     }
 }
 
-/// The first run's settings and clock, from the page's URL.
-fn from_url() -> (ShardedSetup, f64, bool, bool) {
+/// The first run's settings and clock, from what the URL asks for (each
+/// value already checked by `crate::url::read`).
+fn setup_from(q: &crate::url::Query) -> (ShardedSetup, f64, bool, bool) {
     let mut setup = ShardedSetup::default();
-    let params = crate::url::params();
-    let (speed, playing) = crate::url::clock(params.as_ref(), SPEED_DEFAULT);
-    let Some(params) = params else {
-        return (setup, speed, playing, true);
-    };
-    let num = |k: &str| crate::url::number(&params, k);
-    if let Some(v) = num("seed") {
+    if let Some(v) = q.seed {
         setup.seed = v;
     }
-    if let Some(v) = num("groups") {
-        setup.cfg.kv_groups = u32::try_from(v).unwrap_or(u32::MAX);
+    if let Some(v) = q.groups {
+        setup.cfg.kv_groups = v;
     }
-    if let Some(v) = num("nodes") {
+    if let Some(v) = q.nodes {
         setup.cfg.nodes_per_group = v;
     }
-    if let Some(v) = num("meta") {
+    if let Some(v) = q.meta {
         setup.cfg.meta_nodes = v;
     }
-    if let Some(v) = num("latency") {
+    if let Some(v) = q.latency {
         setup.cfg.sim.latency_ms = [(v / 5).max(1), v];
     }
-    (setup, speed, playing, !crate::url::off(&params, "walk"))
+    let speed = q.speed.unwrap_or(SPEED_DEFAULT);
+    (setup, speed, !q.paused, q.walk.unwrap_or(true))
 }
 
 /// The sharded page.
 #[function_component(ShardedApp)]
 pub fn sharded_app() -> Html {
+    // The query is read once; what it could not use is listed above the
+    // page until dismissed.
+    let query = use_memo((), |_| crate::url::read(&crate::url::search()));
+    let url_notices = {
+        let query = query.clone();
+        use_state(move || query.notices.clone())
+    };
+    let on_url_dismiss = {
+        let url_notices = url_notices.clone();
+        Callback::from(move |i: usize| {
+            let mut list = (*url_notices).clone();
+            if i < list.len() {
+                list.remove(i);
+            }
+            url_notices.set(list);
+        })
+    };
     let state = use_reducer(|| {
-        let (setup, speed, playing, walk) = from_url();
+        let (setup, speed, playing, walk) = setup_from(&query);
         ShardedState::new(setup, speed, playing, walk)
     });
     let onmsg = {
@@ -237,6 +251,7 @@ pub fn sharded_app() -> Html {
                 if down > 0 { { format!(" · {down} node(s) down") } }
             </div>
             { for notice }
+            { crate::url::notices(&url_notices, &on_url_dismiss) }
             <main class="sharded-layout">
                 <section class="rings" aria-label="Raft groups">{ for rings }</section>
                 <section class="panel strip-panel" aria-label="slot table">
