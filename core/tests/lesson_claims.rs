@@ -546,3 +546,201 @@ fn figure8_broken_erases_a_committed_entry_and_correct_erases_only_an_uncommitte
     assert_eq!(erased_after_commit(&correct.sim, 2), (true, false));
     assert!(correct.sim.violations().is_empty());
 }
+
+// ----- lessons 2, 3, 4, 11, 14 and 15: what their narration names -----
+
+/// The granted real votes among `events`: (voter, candidate, term).
+fn votes(events: &[&TraceEvent]) -> Vec<(NodeId, NodeId, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Vote {
+                node,
+                candidate,
+                term,
+                prevote: false,
+                granted: true,
+                ..
+            } => Some((*node, *candidate, *term)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn split_vote_s5_votes_for_s2_s4_for_s3_and_s4_wins_term_2() {
+    let played = play("02-split-vote.json");
+    let term1 = votes(&played.step(1));
+    assert!(
+        term1.contains(&(5, 2, 1)),
+        "S5's vote went to S2: {term1:?}"
+    );
+    assert!(term1.contains(&(4, 3, 1)), "S4's to S3: {term1:?}");
+    let all: Vec<&TraceEvent> = played.sim.events().iter().collect();
+    assert!(
+        !role_changes(&all).contains(&(1, Role::Leader, 1))
+            && !role_changes(&all)
+                .iter()
+                .any(|&(_, role, term)| role == Role::Leader && term == 1),
+        "term 1 has no leader"
+    );
+    assert!(
+        role_changes(&played.step(2)).contains(&(4, Role::Leader, 2)),
+        "S4 wins term 2"
+    );
+}
+
+#[test]
+fn leader_crash_s3_leads_term_1_s5_wins_term_2_and_s3_adopts_it() {
+    let mut leaders = Vec::new();
+    let played = play_with(load("03-leader-crash.json"), |_, sim| {
+        leaders.push(sim.leader())
+    });
+    assert_eq!(leaders[0], Some(3), "S3 leads term 1 after step 1");
+    assert!(role_changes(&played.step(1)).contains(&(3, Role::Leader, 1)));
+    assert!(
+        role_changes(&played.step(2)).contains(&(5, Role::Leader, 2)),
+        "S5 won term 2"
+    );
+    // A step's actions run before its events are counted: take everything
+    // after step 2 up to the end of step 3, the restart included.
+    let (after, upto) = (played.steps[1].1, played.steps[2].1);
+    let around: Vec<&TraceEvent> = played
+        .sim
+        .events()
+        .iter()
+        .filter(|e| e.seq > after && e.seq <= upto)
+        .collect();
+    let back: Vec<_> = role_changes(&around)
+        .into_iter()
+        .filter(|c| c.0 == 3)
+        .collect();
+    let restarted = back.iter().position(|c| *c == (3, Role::Follower, 1));
+    let adopted = back.iter().position(|c| *c == (3, Role::Follower, 2));
+    assert!(
+        matches!((restarted, adopted), (Some(a), Some(b)) if a < b),
+        "S3 restarts in term 1, then adopts term 2: {back:?}"
+    );
+}
+
+#[test]
+fn log_replication_commit_reaches_followers_only_with_the_next_message() {
+    let mut states = Vec::new();
+    let played = play_with(load("04-log-replication.json"), |_, sim| {
+        let leader = sim.leader();
+        let applied: Vec<(NodeId, u64)> = (1..=5)
+            .filter_map(|id| sim.server(id).map(|s| (id, s.last_applied_idx())))
+            .collect();
+        states.push((leader, applied));
+    });
+    assert_eq!(states[0].0, Some(4), "S4 leads term 1");
+    // Step 2: the put is entry 2; the leader has applied it, the
+    // followers not yet (step 3's text).
+    assert!(played.step(2).iter().any(|e| matches!(
+        &e.kind,
+        EventKind::Append {
+            node: 4,
+            index: 2,
+            kind: EntryKind::Normal,
+            ..
+        }
+    )));
+    let (_, applied) = &states[1];
+    assert!(
+        applied.contains(&(4, 2)),
+        "the leader applied x = 1: {applied:?}"
+    );
+    assert!(
+        applied
+            .iter()
+            .filter(|(id, _)| *id != 4)
+            .all(|&(_, a)| a < 2),
+        "the followers have not applied entry 2 yet: {applied:?}"
+    );
+    // Step 5: z is entry 4 on the leader and S5.
+    for node in [4, 5] {
+        assert!(played.step(5).iter().any(|e| matches!(
+            &e.kind,
+            EventKind::Append { node: n, index: 4, .. } if *n == node
+        )));
+    }
+    // Step 6: S1 comes back with a log that stops at index 2, then stores 4.
+    assert!(played.step(6).iter().any(|e| matches!(
+        &e.kind,
+        EventKind::Append {
+            node: 1,
+            index: 4,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn snapshot_s5_misses_up_to_index_9_and_installs_the_leaders_snapshot() {
+    let mut seen = Vec::new();
+    let played = play_with(load("11-snapshot.json"), |_, sim| {
+        seen.push((
+            sim.leader(),
+            sim.server(4).map(|s| s.commit_idx()),
+            sim.server(4).map(|s| s.log().base_index()),
+        ));
+    });
+    assert_eq!(seen[0].0, Some(4), "S4 leads");
+    assert_eq!(seen[1].1, Some(9), "the writes reach index 9 and commit");
+    assert_eq!(seen[2].2, Some(9), "S4's snapshot covers index 9");
+    assert!(
+        played
+            .step(5)
+            .iter()
+            .chain(played.step(4).iter())
+            .any(|e| matches!(
+                &e.kind,
+                EventKind::Snapshot {
+                    node: 5,
+                    index: 9,
+                    source: raftlab_core::SnapshotSource::Install,
+                    ..
+                }
+            )),
+        "S5 installed the snapshot of index 9"
+    );
+}
+
+#[test]
+fn removed_server_disrupts_without_prevote_and_is_quiet_with_it() {
+    let loud = play("14-removed-server-disrupts.json");
+    let changes = role_changes(&loud.step(3));
+    assert!(
+        changes
+            .iter()
+            .any(|&(node, role, _)| node == 5 && role == Role::Candidate),
+        "S5 becomes a candidate: {changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|&(node, role, term)| node != 5 && role == Role::Follower && term > 1),
+        "a member adopts S5's higher term: {changes:?}"
+    );
+    let quiet = play("15-removed-server-quiet.json");
+    let changes = role_changes(&quiet.step(3));
+    assert!(
+        !changes
+            .iter()
+            .any(|&(node, role, _)| node == 5 && role == Role::Candidate),
+        "S5 never becomes a candidate: {changes:?}"
+    );
+    let leader_before = quiet.step(2).iter().rev().find_map(|e| match &e.kind {
+        EventKind::Role {
+            node,
+            role: Role::Leader,
+            ..
+        } => Some(*node),
+        _ => None,
+    });
+    assert!(
+        changes.iter().all(|&(node, _, _)| node == 5),
+        "no member changes role or term: {changes:?}"
+    );
+    assert!(leader_before.is_none() || quiet.sim.leader() == leader_before);
+}
