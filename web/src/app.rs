@@ -143,6 +143,12 @@ pub fn app() -> Html {
         let query = query.clone();
         use_state(move || query.notices.clone())
     };
+    // A first visit: no link, no lesson, no query, and never dismissed.
+    let welcome = use_state(|| {
+        url::search().trim_start_matches('?').is_empty()
+            && io::fragment().is_empty()
+            && !io::welcomed()
+    });
     let state = use_reducer(|| {
         let (setup, speed, playing, present) = setup_from(&query);
         let mut s = UiState::new(setup, speed, playing, present);
@@ -357,6 +363,16 @@ pub fn app() -> Html {
                     { format!(" · seed {} · {} events", state.setup.seed, position) }
                 </div>
                 { for notice }
+                if *welcome && lesson_id.is_none() {
+                    <FirstVisit lessons={state.lessons.clone()} onmsg={onmsg.clone()}
+                        ondismiss={{
+                            let welcome = welcome.clone();
+                            Callback::from(move |_| {
+                                io::set_welcomed();
+                                welcome.set(false);
+                            })
+                        }} />
+                }
                 { url::notices(&url_notices, &on_url_dismiss) }
                 <main class="layout">
                     <aside class="col controls-col">
@@ -410,4 +426,41 @@ pub fn app() -> Html {
                 }
             </div>
         }
+}
+
+#[derive(Properties, PartialEq)]
+struct FirstVisitProps {
+    lessons: Vec<raftlab_core::lesson::LessonIndexEntry>,
+    onmsg: Callback<Msg>,
+    ondismiss: Callback<()>,
+}
+
+/// One line for a first-time visitor: what the drawing is, where to start
+/// and where the keys are. Dismissed for good (this browser remembers);
+/// starting lesson 1 from it dismisses it too.
+#[function_component(FirstVisit)]
+fn first_visit(props: &FirstVisitProps) -> Html {
+    let first = props.lessons.first().cloned();
+    let onlesson = first.map(|entry| {
+        let (onmsg, ondismiss) = (props.onmsg.clone(), props.ondismiss.clone());
+        Callback::from(move |_| {
+            ondismiss.emit(());
+            components::lesson::fetch_lesson(entry.clone(), onmsg.clone());
+        })
+    });
+    let ondismiss = props.ondismiss.reform(|_: MouseEvent| ());
+    html! {
+        <div class="first-visit" data-testid="first-visit" role="note" aria-label="getting started">
+            <p>
+                { "Five Raft servers, each running the real algorithm, are about to elect a leader. Press ▶ Play to watch, click a server to crash or restart it, or " }
+                <strong>{ "start with lesson 1" }</strong>
+                { ". Press ? for the keyboard keys." }
+            </p>
+            if let Some(onclick) = onlesson {
+                <button type="button" class="primary" data-testid="first-visit-lesson" {onclick}>{ "Start lesson 1" }</button>
+            }
+            <button type="button" class="close" data-testid="first-visit-dismiss" onclick={ondismiss}
+                aria-label="dismiss this guidance" title="dismiss (not shown again in this browser)">{ "×" }</button>
+        </div>
+    }
 }

@@ -96,6 +96,26 @@ pub fn fragment() -> String {
         .to_string()
 }
 
+/// The browser's storage key that remembers a dismissed first-visit line.
+const WELCOMED_KEY: &str = "raftlab.welcomed";
+
+/// Whether this browser has dismissed the first-visit guidance (storage
+/// that cannot be read counts as not yet).
+pub fn welcomed() -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(WELCOMED_KEY).ok().flatten())
+        .is_some()
+}
+
+/// Remembers that the first-visit guidance was dismissed (best effort: a
+/// browser that refuses storage shows it again next time).
+pub fn set_welcomed() {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(WELCOMED_KEY, "1");
+    }
+}
+
 /// Puts `fragment` in the address bar without reloading the page.
 pub fn set_fragment(fragment: &str) {
     let Some(w) = web_sys::window() else {
