@@ -452,7 +452,7 @@ fn first_visit(props: &FirstVisitProps) -> Html {
     html! {
         <div class="first-visit" data-testid="first-visit" role="note" aria-label="getting started">
             <p>
-                { "Five Raft servers, each running the real algorithm, are about to elect a leader. Press ▶ Play to watch, click a server to crash or restart it, or " }
+                { "Five servers, each running the real Raft algorithm, elect a leader while you watch. Click a server to crash or restart it, or " }
                 <strong>{ "start with lesson 1" }</strong>
                 { ". Press ? for the keyboard keys." }
             </p>
