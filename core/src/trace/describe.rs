@@ -58,6 +58,13 @@ pub fn third_person(node: NodeId, reason: &str) -> String {
     out.join(" ")
 }
 
+/// ": <the node's reason, in the third person>", or nothing without one.
+fn because(node: NodeId, reason: Option<&str>) -> String {
+    reason
+        .map(|r| format!(": {}", third_person(node, r)))
+        .unwrap_or_default()
+}
+
 /// Splits leading "(" and trailing punctuation off a word.
 fn split_punct(word: &str) -> (&str, &str, &str) {
     let start = word.len() - word.trim_start_matches(['(', '"']).len();
@@ -276,10 +283,7 @@ pub fn narrate<'a>(
             reason,
             ..
         } => {
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {}", third_person(*node, r)))
-                .unwrap_or_default();
+            let why = because(*node, reason.as_deref());
             (
                 Tone::Election,
                 format!("S{node} is {} in term {term}{why}", role_name(*role)),
@@ -294,10 +298,7 @@ pub fn narrate<'a>(
             reason,
         } => {
             let what = if *prevote { "prevote" } else { "vote" };
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {}", third_person(*node, r)))
-                .unwrap_or_default();
+            let why = because(*node, reason.as_deref());
             let text = if *granted {
                 format!("S{node} granted S{candidate} its {what} for term {term}{why}")
             } else {
@@ -327,10 +328,7 @@ pub fn narrate<'a>(
             index,
             reason,
         } => {
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {}", third_person(*node, r)))
-                .unwrap_or_default();
+            let why = because(*node, reason.as_deref());
             (
                 Tone::Log,
                 format!("S{node} committed up to index {index}{why}"),
