@@ -428,7 +428,7 @@ fn read_index_is_served_after_the_noop_commits_and_the_read_index_is_applied() {
         })
         .expect("S3 appends a no-op in term 2");
     assert!(events.iter().any(|e| e.seq < served.seq
-        && matches!(&e.kind, EventKind::Commit { node: 3, index } if *index >= noop)));
+        && matches!(&e.kind, EventKind::Commit { node: 3, index, .. } if *index >= noop)));
     // ... and after it applied the write, which the read index covers
     // (it was committed before the read began; steps 2 and 4).
     let write_index = events
