@@ -1,7 +1,9 @@
 // Helpers for driving the raftlab page deterministically: the page opens
 // paused (`?paused=1`), and the tests move the simulated clock with the
 // jump buttons (+10 ms, +100 ms, +1 s) and the step buttons, reading the
-// state back from data-* attributes. Nothing depends on wall-clock speed.
+// state back from data-* attributes. Nothing depends on wall-clock speed,
+// except `takeLesson`, which lets a lesson run its own clock as a student
+// who only answers and presses Next sees it (bounded by a generous timeout).
 import assert from 'node:assert/strict';
 
 /** The page's read-only status: now, step, position, leader, branches, ... */
