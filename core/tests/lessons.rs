@@ -683,3 +683,214 @@ fn seed_scan() {
         }
     }
 }
+
+// ----- the flow: only answers and Next, at the lesson's speed -----
+
+/// Wall-clock ms between the page's animation frames (60 per second).
+const FRAME_MS: f64 = 16.0;
+/// The longest a student may wait at one step, wall-clock ms.
+const LONGEST_WAIT_MS: f64 = 10_000.0;
+
+/// What taking a lesson with only answers and Next showed.
+#[derive(Debug)]
+struct Taken {
+    /// Wall-clock ms each step ran before it completed.
+    waits: Vec<f64>,
+    /// The expected violations that the clock went on through: (step, rule).
+    went_through: Vec<(usize, &'static str)>,
+}
+
+/// Takes `lesson` to its end the way the page does when the student only
+/// answers questions and presses Next: the clock runs whenever the step
+/// waits for the simulation (`wants_clock`, after the start, an answer and
+/// Next), each animation frame advances it by `FRAME_MS` times the lesson's
+/// speed through `drive` (as `Lab::advance` does), a step that completes
+/// stops it, and a violation the step does not expect stops it too. A
+/// step left waiting with the clock stopped is where a student would be
+/// stuck without Play or Skip: an error naming it.
+fn take_with_answers_and_next(lesson: &Lesson) -> Result<Taken, String> {
+    let (mut run, mut sim) = LessonRun::new(lesson.clone())?;
+    let mut playing = run.wants_clock(&sim);
+    let mut vt = sim.now() as f64;
+    let mut seen = 0;
+    let mut taken = Taken {
+        waits: vec![0.0; lesson.steps.len()],
+        went_through: Vec::new(),
+    };
+    // Far more frames than any lesson needs: 10 minutes of wall time.
+    for _ in 0..40_000 {
+        for v in sim.violations().get(seen..).unwrap_or(&[]) {
+            if run.expects_violation(v.rule) {
+                taken.went_through.push((run.step_index() + 1, v.rule));
+            } else {
+                playing = false;
+            }
+        }
+        seen = sim.violations().len();
+        let at = run.step_index();
+        match run.poll(&sim) {
+            StepStatus::Finished => return Ok(taken),
+            StepStatus::Failed(why) => return Err(why),
+            StepStatus::Done => {
+                // Next.
+                run.advance(&mut sim);
+                vt = vt.max(sim.now() as f64);
+                playing = run.wants_clock(&sim);
+            }
+            StepStatus::Waiting if run.needs_answer() => {
+                let q = run.current_step().and_then(|s| s.question.clone());
+                run.answer(q.map_or(0, |q| q.answer));
+                playing = run.wants_clock(&sim);
+            }
+            StepStatus::Waiting if !playing => {
+                let last = sim.violations().last().map(|v| v.rule).unwrap_or("none");
+                return Err(format!(
+                    "{}: step {} waits for \"{}\" with the clock stopped (latest violation: {last}); only Play or Skip would go on",
+                    lesson.id,
+                    at + 1,
+                    run.waiting_for()
+                ));
+            }
+            StepStatus::Waiting => {
+                let target = vt + FRAME_MS * lesson.speed;
+                let status = run.drive(&mut sim, target.floor() as u64);
+                vt = if status == StepStatus::Waiting {
+                    target
+                } else {
+                    sim.now() as f64
+                };
+                taken.waits[at] += FRAME_MS;
+            }
+        }
+    }
+    Err(format!("{}: not finished after 10 minutes", lesson.id))
+}
+
+#[test]
+fn every_lesson_reaches_its_end_with_only_answers_and_next() {
+    for e in index() {
+        let lesson = load(&e.file);
+        let taken = take_with_answers_and_next(&lesson).unwrap_or_else(|err| panic!("{err}"));
+        for (i, wait) in taken.waits.iter().enumerate() {
+            assert!(
+                *wait <= LONGEST_WAIT_MS,
+                "{}: step {} ran {wait} ms of wall time",
+                e.file,
+                i + 1
+            );
+        }
+        // The same run as the native one: playing it frame by frame
+        // changes nothing that the lesson shows.
+        let report = run_to_end(&lesson, LESSON_MAX_MS).unwrap();
+        assert_eq!(taken.waits.len(), report.steps.len(), "{}", e.file);
+        if lesson.setup.config.bugs.is_empty() {
+            assert!(taken.went_through.is_empty(), "{}", e.file);
+        }
+    }
+}
+
+#[test]
+fn every_step_waits_at_most_ten_seconds_at_its_lessons_speed() {
+    for e in index() {
+        let lesson = load(&e.file);
+        let report = run_to_end(&lesson, LESSON_MAX_MS).unwrap();
+        let longest = report
+            .steps
+            .iter()
+            .map(|s| (s.completed_at_ms - s.began_at_ms) as f64 / lesson.speed)
+            .fold(0.0, f64::max);
+        assert!(
+            longest <= LONGEST_WAIT_MS,
+            "{}: a step waits {:.1} s at speed {}",
+            e.file,
+            longest / 1000.0,
+            lesson.speed
+        );
+        // Every shipped lesson chooses its speed.
+        assert!(
+            read(&e.file).contains("\"speed\""),
+            "{}: no speed set",
+            e.file
+        );
+    }
+}
+
+#[test]
+fn a_break_it_lesson_goes_on_through_the_violations_it_expects() {
+    let lesson = load("06-figure8-broken.json");
+    let taken = take_with_answers_and_next(&lesson).unwrap();
+    let rules_in = |step: usize| -> Vec<&str> {
+        taken
+            .went_through
+            .iter()
+            .filter(|(s, _)| *s == step)
+            .map(|(_, r)| *r)
+            .collect()
+    };
+    assert_eq!(rules_in(5), ["leader_commits_current_term"]);
+    assert_eq!(rules_in(6), ["leader_completeness"]);
+    assert!(rules_in(7).contains(&"state_machine_safety"));
+    // The panel explains what the step expected, found during the step.
+    let (mut run, mut sim) = LessonRun::new(lesson.clone()).unwrap();
+    while run.step_index() < 4 {
+        if run.needs_answer() {
+            run.answer(0);
+        }
+        let until = sim.now() + 1000;
+        run.drive(&mut sim, until);
+        run.advance(&mut sim);
+    }
+    assert!(run.expected_violations(&sim).is_empty());
+    run.answer(0);
+    let until = sim.now() + 1000;
+    assert_eq!(run.drive(&mut sim, until), StepStatus::Done);
+    let found = run.expected_violations(&sim);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule, "leader_commits_current_term");
+}
+
+#[test]
+fn an_undeclared_violation_still_stops_the_clock() {
+    let mut lesson = load("06-figure8-broken.json");
+    for s in &mut lesson.steps {
+        s.expects_violations.clear();
+    }
+    let err = take_with_answers_and_next(&lesson).unwrap_err();
+    assert!(
+        err.contains("step 5") && err.contains("leader_commits_current_term"),
+        "{err}"
+    );
+    // Declared in one step only, it stops the clock in the next.
+    let mut lesson = load("06-figure8-broken.json");
+    lesson.steps[6].expects_violations.clear();
+    let err = take_with_answers_and_next(&lesson).unwrap_err();
+    assert!(err.contains("step 7"), "{err}");
+}
+
+#[test]
+fn a_lesson_chooses_its_speed_and_names_the_violations_it_expects() {
+    let at = |speed: &str, expects: &str| {
+        format!(
+            r#"{{"id":"tiny","title":"Tiny","setup":{{"seed":3,"nodes":3}},{speed}"steps":[{{"narration":"x","wait_for":{{"kind":"leader"}}{expects}}}]}}"#
+        )
+    };
+    let plain = parse_lesson(&at("", "")).unwrap();
+    assert_eq!(plain.speed, raftlab_core::lesson::DEFAULT_LESSON_SPEED);
+    assert!(plain.steps[0].expects_violations.is_empty());
+    let set = parse_lesson(&at(
+        r#""speed":0.25,"#,
+        r#","expects_violations":["state_machine_safety"]"#,
+    ))
+    .unwrap();
+    assert_eq!(set.speed, 0.25);
+    assert_eq!(set.steps[0].expects_violations, ["state_machine_safety"]);
+    for bad in ["0", "2", "-0.5"] {
+        let err = parse_err(&at(&format!(r#""speed":{bad},"#), ""));
+        assert!(err.contains("lesson \"tiny\", speed"), "{err}");
+    }
+    let err = parse_err(&at("", r#","expects_violations":["state_machine"]"#));
+    assert!(
+        err.contains("step 1, expects_violations") && err.contains("\"state_machine\""),
+        "{err}"
+    );
+}

@@ -1,7 +1,9 @@
 // Helpers for driving the raftlab page deterministically: the page opens
 // paused (`?paused=1`), and the tests move the simulated clock with the
 // jump buttons (+10 ms, +100 ms, +1 s) and the step buttons, reading the
-// state back from data-* attributes. Nothing depends on wall-clock speed.
+// state back from data-* attributes. Nothing depends on wall-clock speed,
+// except `takeLesson`, which lets a lesson run its own clock as a student
+// who only answers and presses Next sees it (bounded by a generous timeout).
 import assert from 'node:assert/strict';
 
 /** The page's read-only status: now, step, position, leader, branches, ... */
@@ -181,6 +183,74 @@ export async function playLesson(page, { answer = () => 0, onStep = async () => 
       key,
       { timeout: 30_000 },
     );
+  }
+  assert.fail('the lesson did not finish');
+}
+
+/** The controls a student taking a lesson with only answers and Next never touches. */
+const CLOCK_CONTROLS = ['play', 'pause', 'lesson-finish', 'lesson-play', 'step', 'step-back', 'forward-10', 'forward-100', 'forward-1000'];
+
+/**
+ * Takes the lesson on the page to its end as a student who only answers
+ * and presses Next: it clicks answer choices (`answer(stepIndex)`) and
+ * Next, and nothing else — never the clock's Play, never Skip, never the
+ * lesson's own Play. The lesson must run its clock itself; a step that
+ * waits with the clock paused, or longer than `stepTimeout` ms of wall
+ * time, fails. `onStep(state)` runs at each completed step, before Next.
+ * Clicks on any clock control during the run fail too (they are counted
+ * in the page). Returns the states seen at each completed step.
+ */
+export async function takeLesson(page, { answer = () => 0, onStep = async () => {}, stepTimeout = 30_000 } = {}) {
+  await page.evaluate((ids) => {
+    window.__clockClicks = [];
+    document.addEventListener(
+      'click',
+      (e) => {
+        const id = e.target.closest?.('[data-testid]')?.dataset.testid;
+        if (ids.includes(id)) window.__clockClicks.push(id);
+      },
+      true,
+    );
+  }, CLOCK_CONTROLS);
+  const seen = [];
+  for (let i = 0; i < 400; i++) {
+    const s = await lessonState(page);
+    const key = `${s.index}:${s.status}`;
+    if (s.status === 'finished') {
+      assert.deepEqual(await page.evaluate(() => window.__clockClicks), [], 'no clock control was used');
+      return seen;
+    }
+    if (s.status === 'failed') {
+      const why = await page.locator('[data-testid="lesson-waiting"]').textContent();
+      assert.fail(`lesson ${s.lesson} failed at step ${s.step}: ${why}`);
+    }
+    if (s.status === 'question') {
+      await page.click(`[data-testid="choice-${answer(Number(s.index))}"]`);
+      await page.waitForSelector('[data-testid="lesson-feedback"]');
+    } else if (s.status === 'waiting') {
+      const paused = await page.locator('[data-testid="lesson-waiting"][data-paused="true"]').count();
+      if (paused) {
+        const notice = await page.locator('[data-testid="notice"]').allTextContents();
+        assert.fail(`lesson ${s.lesson}, step ${s.step}: waits with the clock paused ${notice.join(' ')}`);
+      }
+    } else if (s.status === 'done') {
+      seen.push(s);
+      await onStep(s);
+      await page.click('[data-testid="lesson-next"]');
+    }
+    try {
+      await page.waitForFunction(
+        (key) => {
+          const d = document.querySelector('[data-testid="lesson"]')?.dataset;
+          const paused = document.querySelector('[data-testid="lesson-waiting"][data-paused="true"]');
+          return (d && `${d.index}:${d.status}` !== key) || paused;
+        },
+        key,
+        { timeout: stepTimeout },
+      );
+    } catch (err) {
+      assert.fail(`lesson ${s.lesson}, step ${s.step}: still ${s.status} after ${stepTimeout} ms (${err.message})`);
+    }
   }
   assert.fail('the lesson did not finish');
 }

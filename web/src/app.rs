@@ -396,6 +396,7 @@ pub fn app() -> Html {
                     </section>
                     <aside class="col side-col">
                         <LessonPanel lab={lab.clone()} rev={panels_rev} status={state.lesson_status.clone()}
+                            speed={state.speed} playing={state.playing}
                             feedback={state.feedback.clone()} onmsg={onmsg.clone()} />
                         if state.breakit {
                             <BreakIt lab={lab.clone()} rev={panels_rev} setup={state.setup.clone()}

@@ -158,6 +158,13 @@ impl Lab {
         self.lesson.as_ref().is_some_and(|r| r.needs_answer())
     }
 
+    /// Whether the clock should run for the lesson: its step waits for the
+    /// simulation, not for an answer (`LessonRun::wants_clock`).
+    pub fn lesson_wants_clock(&mut self) -> bool {
+        let sim = &self.sim;
+        self.lesson.as_mut().is_some_and(|run| run.wants_clock(sim))
+    }
+
     /// Whether the lesson's step is waiting for its condition (then the
     /// lesson drives the simulator).
     fn lesson_drives(&mut self) -> bool {

@@ -11,6 +11,7 @@
 
 mod breakpoint;
 mod condition;
+mod flow;
 mod run;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ use crate::types::{Index, NodeId};
 
 pub use breakpoint::{Breakpoint, BreakpointHit, BreakpointWatch};
 pub use condition::{CommitScope, Condition};
+pub use flow::{DEFAULT_LESSON_SPEED, MAX_LESSON_SPEED, MIN_LESSON_SPEED};
 pub use run::{run_lesson, run_to_end, Feedback, LessonReport, LessonRun, StepReport, StepStatus};
 
 /// The kept events with seq in `after + 1..=upto`. A simulator with a
@@ -64,6 +66,9 @@ pub struct Lesson {
     pub setup: Setup,
     /// The steps, played in order.
     pub steps: Vec<Step>,
+    /// Simulated ms per wall-clock ms the page plays the lesson at, so its
+    /// waits last seconds, not minutes ([`DEFAULT_LESSON_SPEED`] unless set).
+    pub speed: f64,
 }
 
 /// The cluster a lesson starts from.
@@ -95,6 +100,10 @@ pub struct Step {
     pub question: Option<Question>,
     /// What the page should draw attention to during the step.
     pub highlight: Highlight,
+    /// Rules the checker is meant to find broken during this step (a
+    /// break-it lesson): the clock goes on through them and the lesson
+    /// panel explains them; any other violation stops the clock.
+    pub expects_violations: Vec<String>,
 }
 
 /// An action a step performs, possibly some time after the step begins.
@@ -194,6 +203,8 @@ struct RawLesson {
     summary: String,
     setup: RawSetup,
     steps: Vec<Value>,
+    #[serde(default)]
+    speed: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +231,8 @@ struct RawStep {
     question: Option<Value>,
     #[serde(default)]
     highlight: Option<Value>,
+    #[serde(default)]
+    expects_violations: Vec<String>,
 }
 
 /// Reads and checks a lesson file. Errors name the lesson, the step (from
@@ -273,8 +286,10 @@ fn read_lesson(text: &str) -> Result<Lesson, String> {
             config,
         },
         steps,
+        speed: raw.speed.unwrap_or(DEFAULT_LESSON_SPEED),
     };
     validate(&lesson)?;
+    flow::check(&lesson)?;
     Ok(lesson)
 }
 
@@ -325,6 +340,7 @@ fn parse_step(v: Value) -> Result<Step, String> {
         max_ms: raw.max_ms.unwrap_or(DEFAULT_STEP_MAX_MS),
         question,
         highlight,
+        expects_violations: raw.expects_violations,
     })
 }
 

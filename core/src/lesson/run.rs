@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::check::Violation;
 use crate::sim::Sim;
 
 use super::condition::{Ctx, Facts};
@@ -310,6 +311,30 @@ impl LessonRun {
         self.step += 1;
         self.begin(sim);
         self.poll(sim)
+    }
+
+    /// Whether the page's clock should run now: the current step waits for
+    /// the simulation (not for an answer, not done). The page starts the
+    /// clock whenever this holds after a start, an answer or Next, so a
+    /// student never has to find Play.
+    pub fn wants_clock(&mut self, sim: &Sim) -> bool {
+        !self.needs_answer() && self.poll(sim) == StepStatus::Waiting
+    }
+
+    /// Whether the current step declares `rule` among the violations it
+    /// expects (`expects_violations`): the clock goes on through them.
+    pub fn expects_violation(&self, rule: &str) -> bool {
+        self.current_step()
+            .is_some_and(|s| s.expects_violations.iter().any(|r| r == rule))
+    }
+
+    /// The violations found since the current step began that it expects,
+    /// oldest first: what the lesson panel explains.
+    pub fn expected_violations<'a>(&self, sim: &'a Sim) -> Vec<&'a Violation> {
+        sim.violations()
+            .iter()
+            .filter(|v| v.seq > self.start_seq && self.expects_violation(v.rule))
+            .collect()
     }
 
     /// Whether the current step's question, if it has a `verify`

@@ -1,16 +1,23 @@
 //! Lessons: the picker (from `lessons/index.json`, fetched at run time),
-//! and the panel of the lesson being played — step k of n, narration, the
-//! actions the step performed, the question to answer before the run goes
-//! on, what the step waits for, and back / finish / next.
+//! and the panel of the lesson being played — step k of n, the speed it
+//! plays at, narration, the actions the step performed, the question to
+//! answer before the run goes on, what the step waits for (with its own
+//! Play when the clock is paused), the violations a break-it step expects,
+//! explained, and back / finish / next.
 
 use raftlab_core::lesson::{
     narration_paragraphs, parse_lesson, Feedback, LessonIndexEntry, StepStatus,
 };
 use yew::prelude::*;
 
+use crate::components::transport::speed_label;
 use crate::io;
-use crate::state::{LabHandle, LessonMsg, Msg, ViewMsg};
+use crate::state::{ClockMsg, LabHandle, LessonMsg, Msg, ViewMsg};
+use crate::url;
 use raftlab_core::trace::describe as narrate;
+
+/// How many expected violations the lesson panel spells out.
+const EXPLAINED: usize = 3;
 
 /// Where the lesson files are, relative to the page.
 pub const LESSON_DIR: &str = "lessons";
@@ -25,14 +32,29 @@ pub fn fetch_index(onmsg: Callback<Msg>) {
     });
 }
 
-/// Fetches one lesson and starts it.
+/// Fetches one lesson and starts it; it plays at once, unless the page's
+/// link names it with `paused=1` (opened paused on purpose: the lesson
+/// panel then says so and holds a Play control).
 pub fn fetch_lesson(entry: LessonIndexEntry, onmsg: Callback<Msg>) {
+    let paused = url::params().is_some_and(|p| {
+        url::on(&p, "paused") && p.get("lesson").as_deref() == Some(entry.id.as_str())
+    });
+    load_lesson(entry, paused, onmsg);
+}
+
+/// Fetches one lesson and starts it, playing or `paused`.
+fn load_lesson(entry: LessonIndexEntry, paused: bool, onmsg: Callback<Msg>) {
     yew::platform::spawn_local(async move {
         let lesson = io::fetch_text(&format!("{LESSON_DIR}/{}", entry.file))
             .await
             .and_then(|t: String| parse_lesson(&t));
         match lesson {
-            Ok(l) => onmsg.emit(Msg::Lesson(LessonMsg::Start(Box::new(l)))),
+            Ok(l) => {
+                onmsg.emit(Msg::Lesson(LessonMsg::Start(Box::new(l))));
+                if paused {
+                    onmsg.emit(Msg::Clock(ClockMsg::Pause));
+                }
+            }
             Err(e) => onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                 "The lesson {:?} could not be loaded: {e}",
                 entry.title
@@ -61,7 +83,7 @@ pub fn lesson_picker(props: &PickerProps) -> Html {
                 .map(|s| s.value())
                 .unwrap_or_default();
             if let Some(entry) = lessons.iter().find(|l| l.id == v) {
-                fetch_lesson(entry.clone(), onmsg.clone());
+                load_lesson(entry.clone(), false, onmsg.clone());
             }
         })
     };
@@ -89,6 +111,10 @@ pub struct LessonProps {
     pub rev: u64,
     pub status: Option<StepStatus>,
     pub feedback: Option<Feedback>,
+    /// The page's speed, simulated ms per wall ms (the lesson sets it).
+    pub speed: f64,
+    /// Whether the clock runs.
+    pub playing: bool,
     pub onmsg: Callback<Msg>,
 }
 
@@ -210,6 +236,15 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 _ if needs_answer => html! {
                     <p class="lesson-wait hold" data-testid="lesson-waiting">{ "Answer the question first: the cluster waits for your prediction." }</p>
                 },
+                StepStatus::Waiting if !props.playing => {
+                    let onplay = emit(|| Msg::Clock(ClockMsg::Play));
+                    html! {
+                        <div class="lesson-wait paused" data-testid="lesson-waiting" data-paused="true">
+                            <p>{ "The clock is paused. This step goes on when it runs, until " }<strong>{ run.waiting_for() }</strong>{ "." }</p>
+                            <button type="button" class="primary" data-testid="lesson-play" onclick={onplay}>{ "▶ Play" }</button>
+                        </div>
+                    }
+                }
                 StepStatus::Waiting => html! {
                     <p class="lesson-wait" data-testid="lesson-waiting">
                         <span class="spinner" aria-hidden="true" />{ "Waiting until " }<strong>{ run.waiting_for() }</strong>
@@ -223,6 +258,25 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 },
                 StepStatus::Finished => html! {},
             };
+            let expected = run.expected_violations(lab.sim());
+            let expected = (!expected.is_empty()).then(|| {
+                // A chain of them (Figure 8's last step) is summed up after a few.
+                let more = expected.len().saturating_sub(EXPLAINED);
+                let items = expected.iter().take(EXPLAINED).map(|v| html! {
+                    <li data-rule={v.rule} data-seq={v.seq.to_string()}>
+                        <strong>{ v.rule.replace('_', " ") }</strong>{ format!(" (event #{}): ", v.seq) }{ v.message.clone() }
+                    </li>
+                });
+                html! {
+                    <div class="lesson-violations" data-testid="lesson-violations" role="status">
+                        <p class="label">{ "This step breaks Raft on purpose. The checker found:" }</p>
+                        <ul>{ for items }</ul>
+                        if more > 0 {
+                            <p class="more">{ format!("…and {more} more; the Safety panel lists the latest.") }</p>
+                        }
+                    </div>
+                }
+            });
             html! {
                 <>
                     if let Some(t) = &step.title {
@@ -232,6 +286,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                     { for actions }
                     { for question }
                     { waiting }
+                    { for expected }
                 </>
             }
         }
@@ -251,6 +306,12 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 <span class="pips">{ for pips }</span>
                 <span class="count">{ if finished { format!("all {n} steps done") } else { format!("step {k} of {n}") } }</span>
             </div>
+            <p class="lesson-speed" data-testid="lesson-speed" data-speed={props.speed.to_string()}>
+                { format!("Plays at {}", speed_label(props.speed)) }
+                if (props.speed - lesson.speed).abs() > 1e-9 {
+                    { format!(" (this lesson is set to {})", speed_label(lesson.speed)) }
+                }
+            </p>
             { body }
             <div class="lesson-nav">
                 <button type="button" data-testid="lesson-back" disabled={index == 0}

@@ -1,5 +1,8 @@
 //! The lessons' messages: the list, starting and leaving a lesson, the
-//! student's answers and the moves between steps.
+//! student's answers and the moves between steps. A lesson runs the clock
+//! itself, at its own speed, whenever its step waits for the simulation
+//! (after the start, an answer, Next or Back), so a student needs only the
+//! answers and Next; the page's Play stays for exploring.
 
 use raftlab_core::lesson::{Lesson, StepStatus};
 
@@ -31,9 +34,9 @@ impl UiState {
                 let fb = self.lab.0.borrow_mut().answer(choice);
                 if let Some(fb) = fb {
                     self.feedback = Some(fb);
-                    // Predicted: now watch what really happens.
-                    self.playing = true;
                     self.changed();
+                    // Predicted: now watch what really happens.
+                    self.playing = self.lesson_wants_clock();
                 }
             }
             LessonMsg::FinishStep => {
@@ -48,8 +51,7 @@ impl UiState {
                     self.error(format!("This step cannot run: {why}"));
                 }
                 self.changed();
-                let holds = self.lab.0.borrow().lesson_holds();
-                self.playing = !holds && status == Some(StepStatus::Waiting);
+                self.playing = self.lesson_wants_clock();
             }
             LessonMsg::BackStep => {
                 let (lesson, back) = {
@@ -64,13 +66,21 @@ impl UiState {
         }
     }
 
-    /// Plays `lesson` from its start.
+    /// Whether the lesson's step waits for the simulation, so the clock
+    /// should run (not for an answer, not done, not failed).
+    fn lesson_wants_clock(&mut self) -> bool {
+        self.lab.0.borrow_mut().lesson_wants_clock()
+    }
+
+    /// Plays `lesson` from its start, at its speed.
     fn start(&mut self, lesson: Lesson) {
         let setup = setup_of(&lesson);
+        let speed = lesson.speed;
         match Lab::with_lesson(lesson) {
             Ok(lab) => {
                 self.install(lab, setup);
-                self.playing = false;
+                self.speed = crate::clock::speed(speed, self.speed);
+                self.playing = self.lesson_wants_clock();
             }
             Err(e) => self.error(format!("This lesson cannot start: {e}.")),
         }
@@ -107,6 +117,110 @@ impl UiState {
             lab.next_step();
         }
         self.install(lab, setup);
-        self.playing = false;
+        self.playing = self.lesson_wants_clock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use raftlab_core::lesson::{parse_index, parse_lesson, Lesson, StepStatus};
+    use yew::prelude::*;
+
+    use crate::state::{ClockMsg, LessonMsg, Msg, Setup, UiState};
+    use crate::vocab::SPEED_DEFAULT;
+
+    /// Wall-clock ms between animation frames.
+    const FRAME_MS: f64 = 16.0;
+
+    fn lessons() -> Vec<Lesson> {
+        let dir = format!("{}/../static/lessons", env!("CARGO_MANIFEST_DIR"));
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+        parse_index(&read("index.json"))
+            .unwrap()
+            .iter()
+            .map(|e| parse_lesson(&read(&e.file)).unwrap())
+            .collect()
+    }
+
+    /// The page, paused as after `?paused=1`, then the lesson picked.
+    fn started(lesson: &Lesson) -> Rc<UiState> {
+        Rc::new(UiState::new(Setup::default(), SPEED_DEFAULT, false, false))
+            .reduce(Msg::Lesson(LessonMsg::Start(Box::new(lesson.clone()))))
+    }
+
+    #[test]
+    fn every_lesson_reaches_its_end_with_only_answers_next_and_frames() {
+        for lesson in lessons() {
+            let mut s = started(&lesson);
+            assert_eq!(s.speed, lesson.speed, "{}: plays at its speed", lesson.id);
+            let mut wall = vec![0.0; lesson.steps.len()];
+            for _ in 0..100_000 {
+                let index = s.lab.0.borrow().lesson().map_or(0, |r| r.step_index());
+                s = match s.lesson_status.clone() {
+                    Some(StepStatus::Finished) => break,
+                    Some(StepStatus::Done) => s.reduce(Msg::Lesson(LessonMsg::NextStep)),
+                    Some(StepStatus::Waiting) if s.lab.0.borrow().lesson_holds() => {
+                        let right = lesson.steps[index].question.as_ref().unwrap().answer;
+                        s.reduce(Msg::Lesson(LessonMsg::Answer(right)))
+                    }
+                    Some(StepStatus::Waiting) => {
+                        assert!(
+                            s.playing,
+                            "{}, step {}: waits with the clock stopped ({:?})",
+                            lesson.id,
+                            index + 1,
+                            s.notice.as_ref().map(|n| &n.text)
+                        );
+                        wall[index] += FRAME_MS;
+                        s.reduce(Msg::Clock(ClockMsg::Frame(FRAME_MS)))
+                    }
+                    other => panic!("{}: {other:?}: {:?}", lesson.id, s.notice),
+                };
+            }
+            assert_eq!(s.lesson_status, Some(StepStatus::Finished), "{}", lesson.id);
+            for (i, w) in wall.iter().enumerate() {
+                assert!(*w <= 10_000.0, "{}, step {}: {w} ms", lesson.id, i + 1);
+            }
+            // Expected violations raise no alarm; there are none elsewhere.
+            assert!(s.notice.is_none(), "{}: {:?}", lesson.id, s.notice);
+            let violations = !s.lab.0.borrow().sim().violations().is_empty();
+            assert_eq!(
+                violations,
+                !lesson.setup.config.bugs.is_empty(),
+                "{}",
+                lesson.id
+            );
+        }
+    }
+
+    #[test]
+    fn a_violation_the_step_does_not_expect_stops_the_clock_with_a_notice() {
+        let mut lesson = lessons()
+            .into_iter()
+            .find(|l| l.id == "figure8-broken")
+            .unwrap();
+        for step in &mut lesson.steps {
+            step.expects_violations.clear();
+        }
+        let mut s = started(&lesson);
+        for _ in 0..100_000 {
+            let notice = s.notice.as_ref().is_some_and(|n| n.error);
+            if notice {
+                break;
+            }
+            s = match s.lesson_status.clone() {
+                Some(StepStatus::Done) => s.reduce(Msg::Lesson(LessonMsg::NextStep)),
+                Some(StepStatus::Waiting) if s.lab.0.borrow().lesson_holds() => {
+                    s.reduce(Msg::Lesson(LessonMsg::Answer(0)))
+                }
+                _ => s.reduce(Msg::Clock(ClockMsg::Frame(FRAME_MS))),
+            };
+        }
+        assert!(!s.playing);
+        let text = &s.notice.as_ref().unwrap().text;
+        assert!(text.contains("leader_commits_current_term"), "{text}");
+        assert_eq!(s.lesson_status, Some(StepStatus::Waiting));
     }
 }

@@ -241,19 +241,25 @@ impl UiState {
 
     /// Notes what an action, a move or a new run changed beyond the lab
     /// itself: the first new safety violation stops the clock at its event
-    /// with a notice, and a lesson step whose condition now holds stops it
-    /// too.
+    /// with a notice (unless the lesson's step expects it: its panel
+    /// explains it and the clock goes on), and a lesson step whose
+    /// condition now holds stops it too.
     fn changed(&mut self) {
-        let first_new = {
+        let (first_any, first_new) = {
             let lab = self.lab.0.borrow();
-            let violations = lab.sim().violations();
-            (violations.len() > self.violations_seen)
-                .then(|| violations[self.violations_seen].clone())
+            let new = lab
+                .sim()
+                .violations()
+                .get(self.violations_seen..)
+                .unwrap_or(&[]);
+            let expected = |rule| lab.lesson().is_some_and(|r| r.expects_violation(rule));
+            let first_new = new.iter().find(|v| !expected(v.rule)).cloned();
+            (new.first().cloned(), first_new)
         };
+        if self.first_violation.is_none() {
+            self.first_violation = first_any;
+        }
         if let Some(v) = first_new {
-            if self.first_violation.is_none() {
-                self.first_violation = Some(v.clone());
-            }
             // Stop the clock exactly at the event that broke the rule. A
             // lesson stays where its step left the run (its next step acts
             // from there), with the event picked instead.
