@@ -36,9 +36,8 @@ pub fn fetch_index(onmsg: Callback<Msg>) {
 /// link names it with `paused=1` (opened paused on purpose: the lesson
 /// panel then says so and holds a Play control).
 pub fn fetch_lesson(entry: LessonIndexEntry, onmsg: Callback<Msg>) {
-    let paused = url::params().is_some_and(|p| {
-        url::on(&p, "paused") && p.get("lesson").as_deref() == Some(entry.id.as_str())
-    });
+    let q = url::read(&url::search());
+    let paused = q.paused && q.lesson.as_deref() == Some(entry.id.as_str());
     load_lesson(entry, paused, onmsg);
 }
 
