@@ -744,3 +744,31 @@ fn removed_server_disrupts_without_prevote_and_is_quiet_with_it() {
     );
     assert!(leader_before.is_none() || quiet.sim.leader() == leader_before);
 }
+
+#[test]
+fn leadership_transfer_s1_wins_term_2_and_a_transfer_to_a_crashed_server_is_given_up() {
+    let played = play("16-leadership-transfer.json");
+    let step2 = role_changes(&played.step(2));
+    assert!(
+        step2.contains(&(1, Role::Leader, 2)),
+        "S1 wins term 2: {step2:?}"
+    );
+    assert!(
+        !step2
+            .iter()
+            .any(|&(node, role, _)| node == 1 && role == Role::PreCandidate),
+        "S1 skips PreVote: {step2:?}"
+    );
+    // Step 3: S1 never stops leading and never tells S5 to campaign.
+    let step3 = played.step(3);
+    assert!(
+        role_changes(&step3).iter().all(|&(node, _, _)| node != 1),
+        "S1 keeps leading"
+    );
+    let timeout_now_to_s5 = step3.iter().any(|e| {
+        matches!(&e.kind, EventKind::Send { to: 5, body: raftlab_core::trace::SendBody::Message(raftlab_core::MessageBody::AppendEntries(a)), .. } if a.timeout_now)
+    });
+    assert!(!timeout_now_to_s5, "no TimeoutNow to the crashed S5");
+    assert_eq!(played.sim.leader(), Some(1));
+    assert_eq!(term_of(&played.sim, 1), 2);
+}
