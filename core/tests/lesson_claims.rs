@@ -772,3 +772,40 @@ fn leadership_transfer_s1_wins_term_2_and_a_transfer_to_a_crashed_server_is_give
     assert_eq!(played.sim.leader(), Some(1));
     assert_eq!(term_of(&played.sim, 1), 2);
 }
+
+#[test]
+fn consistency_check_s1_refuses_once_and_the_leader_jumps_to_where_its_log_ends() {
+    let played = play("17-consistency-check.json");
+    let lead = played.step(1).iter().rev().find_map(|e| match &e.kind {
+        EventKind::Role {
+            node,
+            role: Role::Leader,
+            ..
+        } => Some(*node),
+        _ => None,
+    });
+    assert_eq!(lead, Some(4), "S4 leads term 1");
+    let (after, upto) = (played.steps[2].1, played.steps[3].1);
+    let step3: Vec<&TraceEvent> = played
+        .sim
+        .events()
+        .iter()
+        .filter(|e| e.seq > after && e.seq <= upto)
+        .collect();
+    let refusals = step3
+        .iter()
+        .filter(|e| {
+            matches!(&e.kind, EventKind::Send { from: 1, body: raftlab_core::trace::SendBody::Message(raftlab_core::MessageBody::AppendEntriesResp(r)), .. } if !r.success)
+        })
+        .count();
+    assert_eq!(refusals, 1, "one refusal is enough, as the feedback says");
+    for index in 2..=5 {
+        assert!(
+            step3.iter().any(|e| matches!(
+                &e.kind,
+                EventKind::Append { node: 1, index: i, .. } if *i == index
+            )),
+            "S1 appends entry {index}"
+        );
+    }
+}
