@@ -28,6 +28,18 @@ struct Played {
 }
 
 impl Played {
+    /// The events from the end of step `n - 1` to the end of step `n`:
+    /// `step(n)` and, before it, the events of step `n`'s own actions,
+    /// which run before the step's count begins (a restart, say).
+    fn with_actions(&self, n: usize) -> Vec<&TraceEvent> {
+        let (after, upto) = (self.steps[n - 2].1, self.steps[n - 1].1);
+        self.sim
+            .events()
+            .iter()
+            .filter(|e| e.seq > after && e.seq <= upto)
+            .collect()
+    }
+
     /// The events of step `n` (counting from 1, as the page does).
     fn step(&self, n: usize) -> Vec<&TraceEvent> {
         let (after, upto) = self.steps[n - 1];
@@ -602,15 +614,8 @@ fn leader_crash_s3_leads_term_1_s5_wins_term_2_and_s3_adopts_it() {
         role_changes(&played.step(2)).contains(&(5, Role::Leader, 2)),
         "S5 won term 2"
     );
-    // A step's actions run before its events are counted: take everything
-    // after step 2 up to the end of step 3, the restart included.
-    let (after, upto) = (played.steps[1].1, played.steps[2].1);
-    let around: Vec<&TraceEvent> = played
-        .sim
-        .events()
-        .iter()
-        .filter(|e| e.seq > after && e.seq <= upto)
-        .collect();
+    // The restart's own events come before step 3's count begins.
+    let around = played.with_actions(3);
     let back: Vec<_> = role_changes(&around)
         .into_iter()
         .filter(|c| c.0 == 3)
@@ -785,14 +790,8 @@ fn consistency_check_s1_refuses_once_and_the_leader_jumps_to_where_its_log_ends(
         _ => None,
     });
     assert_eq!(lead, Some(4), "S4 leads term 1");
-    let (after, upto) = (played.steps[2].1, played.steps[3].1);
-    let step3: Vec<&TraceEvent> = played
-        .sim
-        .events()
-        .iter()
-        .filter(|e| e.seq > after && e.seq <= upto)
-        .collect();
-    let refusals = step3
+    let returning = played.with_actions(4);
+    let refusals = returning
         .iter()
         .filter(|e| {
             matches!(&e.kind, EventKind::Send { from: 1, body: raftlab_core::trace::SendBody::Message(raftlab_core::MessageBody::AppendEntriesResp(r)), .. } if !r.success)
@@ -801,7 +800,7 @@ fn consistency_check_s1_refuses_once_and_the_leader_jumps_to_where_its_log_ends(
     assert_eq!(refusals, 1, "one refusal is enough, as the feedback says");
     for index in 2..=5 {
         assert!(
-            step3.iter().any(|e| matches!(
+            returning.iter().any(|e| matches!(
                 &e.kind,
                 EventKind::Append { node: 1, index: i, .. } if *i == index
             )),
