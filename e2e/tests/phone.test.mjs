@@ -39,6 +39,11 @@ test('on a phone a selected node\'s controls come right under the ring', async (
   const crash = await top(page, '[data-testid="crash"]');
   assert.ok(crash > ring && crash - ring < 250, `Crash is ${Math.round(crash - ring)} px under the ring`);
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+  // Every panel takes the column's width (none shrinks to its content).
+  const narrow = await page.evaluate(() => [...document.querySelectorAll('.layout .panel')]
+    .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().width < 300)
+    .map((e) => e.className));
+  assert.deepEqual(narrow, []);
   assertNoProblems();
   await page.close();
 });
