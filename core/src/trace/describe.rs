@@ -163,6 +163,28 @@ pub fn is_heartbeat(body: &MessageBody) -> bool {
     }
 }
 
+/// Whether an event is heartbeat traffic, the send or the delivery of a
+/// heartbeat (the events the feed tells with `Tone::Heartbeat`), decided
+/// without building the sentence: the page's caption skips many of them
+/// on every frame.
+pub fn is_heartbeat_event<'a>(
+    e: &TraceEvent,
+    send_of: impl Fn(u64) -> Option<&'a TraceEvent>,
+) -> bool {
+    let body = match &e.kind {
+        EventKind::Send { .. } => Some(e),
+        EventKind::Deliver { id, .. } => send_of(*id),
+        _ => None,
+    };
+    matches!(
+        body.map(|s| &s.kind),
+        Some(EventKind::Send {
+            body: SendBody::Message(b),
+            ..
+        }) if is_heartbeat(b)
+    )
+}
+
 /// A role in words, as the feed names it.
 pub fn role_name(role: Role) -> &'static str {
     match role {
@@ -549,6 +571,25 @@ pub fn feed_line(e: &TraceEvent, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cheap_heartbeat_test_agrees_with_the_feeds_tone() {
+        let mut sim = crate::sim::Sim::new(3, 5, crate::sim::SimConfig::default()).unwrap();
+        sim.run_until(2_000);
+        let events = sim.events();
+        let send_of = |id: u64| {
+            events
+                .iter()
+                .find(|e| matches!(&e.kind, EventKind::Send { id: i, .. } if *i == id))
+        };
+        let mut heartbeats = 0;
+        for e in events {
+            let told = narrate(e, send_of).0 == Tone::Heartbeat;
+            assert_eq!(is_heartbeat_event(e, send_of), told, "#{}", e.seq);
+            heartbeats += usize::from(told);
+        }
+        assert!(heartbeats > 20, "only {heartbeats} heartbeat events");
+    }
 
     #[test]
     fn first_person_becomes_third() {

@@ -4,10 +4,10 @@
 //! two configurations every decision needs a majority of. Heartbeat traffic
 //! is passed over: it would hide what changed.
 
-use raftlab_core::trace::describe::{self as narrate, Tone};
-use raftlab_core::types::NodeId;
+use raftlab_core::trace::describe as narrate;
 use yew::prelude::*;
 
+use crate::components::panels::names;
 use crate::model;
 use crate::state::LabHandle;
 
@@ -24,20 +24,17 @@ pub struct CaptionProps {
     pub playing: bool,
 }
 
-fn names(ids: &std::collections::BTreeSet<NodeId>) -> String {
-    ids.iter()
-        .map(|n| format!("S{n}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[function_component(RingCaption)]
 pub fn ring_caption(props: &CaptionProps) -> Html {
     let lab = props.lab.0.borrow();
-    let newest = lab.past().iter().rev().take(LOOK_BACK).find_map(|e| {
-        let (tone, text) = narrate::narrate(e, |id| lab.send_of(id));
-        (tone != Tone::Heartbeat).then_some((e.time, e.seq, text))
-    });
+    let send_of = |id| lab.send_of(id);
+    let newest = lab
+        .past()
+        .iter()
+        .rev()
+        .take(LOOK_BACK)
+        .find(|e| !narrate::is_heartbeat_event(e, send_of))
+        .map(|e| (e.time, e.seq, narrate::narrate(e, send_of).1));
     let config = model::cluster_config(lab.sim());
     let joint = config.is_joint().then(|| {
         format!(

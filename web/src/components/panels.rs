@@ -11,7 +11,8 @@ use yew::prelude::*;
 use crate::model;
 use crate::state::{LabHandle, Msg, SessionMsg, Setup, ViewMsg};
 
-fn names(s: &BTreeSet<NodeId>) -> String {
+/// "S1 S2 S3", or "nobody".
+pub fn names(s: &BTreeSet<NodeId>) -> String {
     if s.is_empty() {
         "nobody".into()
     } else {
