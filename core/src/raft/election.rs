@@ -290,7 +290,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         let c = self.config();
         self.votes
             .iter()
-            .filter(|(id, &granted)| granted && !c.voters.contains(id) && !c.outgoing.contains(id))
+            .filter(|(&id, &granted)| granted && !c.is_voter(id))
             .map(|(&id, _)| id)
             .collect()
     }

@@ -433,11 +433,7 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
                 self.lead
                     .progress
                     .iter()
-                    .filter(|(id, p)| {
-                        p.match_index >= candidate
-                            && !c.voters.contains(id)
-                            && !c.outgoing.contains(id)
-                    })
+                    .filter(|(&id, p)| p.match_index >= candidate && !c.is_voter(id))
                     .map(|(&id, _)| id)
                     .collect()
             } else {
