@@ -10,7 +10,7 @@ use crate::components::breakit::BreakIt;
 use crate::components::breakpoints::Breakpoints;
 use crate::components::caption::RingCaption;
 use crate::components::cluster::{Cluster, Legend};
-use crate::components::controls::{ClientPanel, NetworkPanel, NodePanel, Transport};
+use crate::components::controls::{ClientPanel, NetworkPanel, NodePanel, SelectionBar, Transport};
 use crate::components::experiments::Experiments;
 use crate::components::feed::Feed;
 use crate::components::inspector::Inspector;
@@ -244,6 +244,9 @@ pub fn app() -> Html {
             true
         }));
     }
+    // On a phone the ring is drawn with the larger nodes presenting uses,
+    // so that names and terms stay readable in a 360 px drawing.
+    let narrow = hooks::use_media("(max-width: 700px)");
     let lab = state.lab.clone();
     let (vt, now, step, position, leader, in_past, branches, events_len, history_start) = {
         let l = lab.0.borrow();
@@ -330,7 +333,8 @@ pub fn app() -> Html {
     };
 
     html! {
-            <div class={classes!("app", state.present.then_some("present"), lesson_id.is_some().then_some("in-lesson"))}
+            <div class={classes!("app", state.present.then_some("present"), (state.present && state.present_panels).then_some("panels-open"),
+                lesson_id.is_some().then_some("in-lesson"), state.breakit.then_some("breaking"))}
                 {ondragover} ondrop={ondrop}>
                 <header class="masthead">
                     <h1>{ "raftlab" }</h1>
@@ -343,7 +347,13 @@ pub fn app() -> Html {
                     { for branch_note }
                     <div class="view-buttons">
                         <button type="button" data-testid="present" aria-pressed={state.present.to_string()}
-                            onclick={toggle(|v| Msg::View(ViewMsg::Present(v)), state.present)} title="presentation mode: large type (p)">{ "Present" }</button>
+                            onclick={toggle(|v| Msg::View(ViewMsg::Present(v)), state.present)} title="presentation mode: the ring and the lesson large, the other panels folded away (p)">{ "Present" }</button>
+                        if state.present {
+                            <button type="button" data-testid="present-panels" aria-expanded={state.present_panels.to_string()}
+                                aria-controls="panels" onclick={toggle(|v| Msg::View(ViewMsg::PresentPanels(v)), state.present_panels)}
+                                title="show the panels folded away while presenting">
+                                { if state.present_panels { "Hide panels" } else { "Panels" } }</button>
+                        }
                         <button type="button" data-testid="help-open" onclick={toggle(|v| Msg::View(ViewMsg::Help(v)), state.help)} title="keyboard shortcuts (?)">{ "?" }</button>
                         <a class="mode-link" href="?mode=sharded" data-testid="mode-switch" title="several Raft groups sharing the keys">{ "Sharded mode" }</a>
                     </div>
@@ -374,7 +384,7 @@ pub fn app() -> Html {
                         }} />
                 }
                 { url::notices(&url_notices, &on_url_dismiss) }
-                <main class="layout">
+                <main class="layout" id="panels">
                     <aside class="col controls-col">
                         <NodePanel lab={lab.clone()} rev={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
                         <NetworkPanel lab={lab.clone()} rev={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
@@ -384,8 +394,9 @@ pub fn app() -> Html {
                     <section class="col stage">
                         <Cluster lab={lab.clone()} stamp={stamp} selected={state.selected}
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
-                            highlight={highlight.clone()} linked={state.linked} />
+                            highlight={highlight.clone()} linked={state.linked} large={state.present || narrow} />
                         <RingCaption lab={lab.clone()} rev={stamp.rev} playing={state.playing} />
+                        <SelectionBar lab={lab.clone()} rev={panels_rev} selected={state.selected} onmsg={onmsg.clone()} />
                         <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} />
                         <Legend />
                         <Quorums lab={lab.clone()} rev={panels_rev} />

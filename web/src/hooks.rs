@@ -1,5 +1,6 @@
 //! Hooks both views (single group and sharded) use: the animation-frame
-//! loop that drives the visual clock, and the page's keyboard shortcuts.
+//! loop that drives the visual clock, the page's keyboard shortcuts, and
+//! media queries the drawing follows.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -73,4 +74,26 @@ pub fn use_keys(on_key: Rc<dyn Fn(&KeyboardEvent) -> bool>) {
         });
         move || drop(listener)
     });
+}
+
+/// Whether the CSS media `query` matches, kept up to date as the window
+/// changes (a phone turned on its side). The ring's drawing follows what
+/// the style sheet's layout does at the same widths.
+#[hook]
+pub fn use_media(query: &'static str) -> bool {
+    let list = use_memo(query, |q| {
+        web_sys::window().and_then(|w| w.match_media(q).ok().flatten())
+    });
+    let matches = use_state(|| list.as_ref().as_ref().is_some_and(|l| l.matches()));
+    {
+        let matches = matches.clone();
+        use_effect_with(list, move |list| {
+            let listener = list.as_ref().as_ref().map(|l| {
+                let l2 = l.clone();
+                gloo_events::EventListener::new(l, "change", move |_| matches.set(l2.matches()))
+            });
+            move || drop(listener)
+        });
+    }
+    *matches
 }

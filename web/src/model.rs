@@ -6,7 +6,7 @@ use raftlab_core::log::LogStore;
 use raftlab_core::quorum::Membership;
 use raftlab_core::sim::{Sim, SimNode};
 use raftlab_core::storage::Storage;
-use raftlab_core::types::{Entry, Index, NodeId, Term};
+use raftlab_core::types::{Entry, Index, NodeId, Role, Term};
 
 /// A node's log bounds: (base index, base term, last index).
 pub fn log_bounds(node: &SimNode) -> (Index, Term, Index) {
@@ -100,6 +100,20 @@ impl Standing {
             Standing::Learner => "learner",
             Standing::Outside => "removed",
         }
+    }
+}
+
+/// What the ring writes under a node: its role, or why it has none
+/// (crashed, a learner, not a member).
+pub fn role_word(alive: bool, role: Role, standing: Standing) -> &'static str {
+    match (alive, role, standing) {
+        (false, _, _) => "crashed",
+        (true, Role::Leader, _) => "leader",
+        (true, Role::Candidate, _) => "candidate",
+        (true, Role::PreCandidate, _) => "pre-candidate",
+        (true, Role::Follower, Standing::Learner) => "learner",
+        (true, Role::Follower, Standing::Outside) => "not a member",
+        (true, Role::Follower, Standing::Voter) => "follower",
     }
 }
 

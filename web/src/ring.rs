@@ -4,6 +4,70 @@
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 
+/// How the nodes are laid out in a square drawing: the ring's radius, the
+/// radius a node is drawn with, and the zoom applied to everything drawn
+/// around a node (its label, term, timer, crown and vote tally).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    /// Radius of the circle the node centres sit on.
+    pub ring: f64,
+    /// A node's radius before the zoom (what its inner drawing is made for).
+    pub node_r: f64,
+    /// How much a node and its marks are enlarged (1 in the normal view).
+    pub zoom: f64,
+}
+
+/// How far a node's marks reach beyond its radius, before the zoom: the
+/// crown above, the vote tally below, the timer arc at the sides.
+const ABOVE: f64 = 28.0;
+const BELOW: f64 = 52.0;
+const SIDE: f64 = 12.0;
+
+impl Layout {
+    /// A node's radius as drawn.
+    pub fn radius(&self) -> f64 {
+        self.node_r * self.zoom
+    }
+}
+
+/// The layout of `count` nodes in a square of side `view`. The normal view
+/// keeps a wide ring; `large` (presenting to a room) draws the nodes and
+/// their words bigger and pulls the ring in so that everything still fits
+/// the square: the class reads nodes, not the empty middle.
+pub fn layout(count: usize, view: f64, large: bool) -> Layout {
+    let node_r = if count <= 7 { 44.0 } else { 36.0 };
+    if !large {
+        return Layout {
+            ring: view * 218.0 / 600.0,
+            node_r: node_r * view / 600.0,
+            zoom: 1.0,
+        };
+    }
+    let node_r = node_r * view / 600.0;
+    let zoom = match count {
+        0..=5 => 1.5,
+        6..=7 => 1.35,
+        _ => 1.3,
+    };
+    let c = view / 2.0;
+    // The lowest and the widest a node sits, as a fraction of the ring's
+    // radius (the first node is always at the very top).
+    let (mut low, mut wide) = (0.5_f64, 0.5_f64);
+    for (x, y) in positions(count, 0.0, 0.0, 1.0) {
+        low = low.max(y);
+        wide = wide.max(x.abs());
+    }
+    let margin = view * 6.0 / 600.0;
+    let top = c - margin - zoom * (node_r + ABOVE * view / 600.0);
+    let bottom = (c - margin - zoom * (node_r + BELOW * view / 600.0)) / low;
+    let side = (c - margin - zoom * (node_r + SIDE * view / 600.0)) / wide;
+    Layout {
+        ring: top.min(bottom).min(side),
+        node_r,
+        zoom,
+    }
+}
+
 /// The centres of `count` nodes spread evenly on the circle of `radius`
 /// around (`cx`, `cy`), starting at the top and going clockwise.
 pub fn positions(count: usize, cx: f64, cy: f64, radius: f64) -> Vec<(f64, f64)> {
@@ -38,9 +102,18 @@ pub fn along(lane: ((f64, f64), (f64, f64)), f: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::f64::consts::PI;
 
     fn close(a: (f64, f64), b: (f64, f64)) -> bool {
         (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9
+    }
+
+    /// The distance between two neighbouring nodes on a ring of `radius`.
+    fn spacing(count: usize, radius: f64) -> f64 {
+        if count < 2 {
+            return f64::INFINITY;
+        }
+        2.0 * radius * (PI / count as f64).sin()
     }
 
     #[test]
@@ -68,6 +141,49 @@ mod tests {
             for b in &p[i + 1..] {
                 assert!(((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() > 50.0);
             }
+        }
+    }
+
+    /// Presenting, everything drawn around a node stays inside the square;
+    /// in both views neighbours' timer arcs (radius + 8 before the zoom)
+    /// never touch, for every cluster size.
+    #[test]
+    fn both_layouts_fit_the_square_and_keep_nodes_apart() {
+        for large in [false, true] {
+            for count in 1..=9 {
+                let l = layout(count, 600.0, large);
+                let c = 300.0;
+                for (x, y) in positions(count, c, c, l.ring).into_iter().filter(|_| large) {
+                    let z = l.zoom;
+                    assert!(y - z * (l.node_r + ABOVE) >= 0.0, "{count} {large}: top");
+                    assert!(
+                        y + z * (l.node_r + BELOW) <= 600.0,
+                        "{count} {large}: bottom"
+                    );
+                    assert!(x - z * (l.node_r + SIDE) >= 0.0, "{count} {large}: left");
+                    assert!(x + z * (l.node_r + SIDE) <= 600.0, "{count} {large}: right");
+                }
+                let arcs = 2.0 * l.zoom * (l.node_r + 8.0);
+                assert!(
+                    spacing(count, l.ring) > arcs + 8.0,
+                    "{count} {large}: crowded"
+                );
+            }
+        }
+    }
+
+    /// Presenting makes the nodes at least 1.5 times as large as in the
+    /// normal view (the page keeps the drawing near the same size, so the
+    /// class sees them about that much bigger).
+    #[test]
+    fn presenting_draws_nodes_larger() {
+        for count in 1..=5 {
+            let (n, p) = (layout(count, 600.0, false), layout(count, 600.0, true));
+            assert!(p.radius() >= 1.5 * n.radius(), "{count}: {p:?} vs {n:?}");
+        }
+        for count in 6..=9 {
+            let (n, p) = (layout(count, 600.0, false), layout(count, 600.0, true));
+            assert!(p.radius() >= 1.3 * n.radius(), "{count}: {p:?} vs {n:?}");
         }
     }
 

@@ -24,22 +24,12 @@ use raftlab_core::trace::describe as narrate;
 
 // VIEW: side of the square drawing, in user units.
 use self::flights::VIEW;
-/// Radius of the ring of nodes.
-const RING: f64 = 218.0;
 /// How far the two directions of a link sit apart (half).
 const LANE: f64 = 7.0;
 /// How long a lost message stays drawn, simulated ms (the sim's memory).
 const FADE_MS: f64 = 400.0;
 /// The leader's crown, centred on (0, 0), 30 units wide.
 pub const CROWN: &str = "M-15,7 L-15,-5 L-7.5,1 L0,-10 L7.5,1 L15,-5 L15,7 Z";
-
-fn node_radius(count: usize) -> f64 {
-    if count <= 7 {
-        44.0
-    } else {
-        36.0
-    }
-}
 
 fn f(x: f64) -> String {
     format!("{x:.1}")
@@ -60,6 +50,9 @@ pub struct ClusterProps {
     /// The message or event picked in any view.
     #[prop_or_default]
     pub linked: Option<Selection>,
+    /// Presenting to a room: larger nodes and words (`ring::layout`).
+    #[prop_or_default]
+    pub large: bool,
 }
 
 /// What is drawn of a message in flight that does not change while it
@@ -113,9 +106,12 @@ pub fn cluster(props: &ClusterProps) -> Html {
     let sim = lab.sim();
     let vt = lab.vt();
     let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
-    let r = node_radius(ids.len());
+    let layout = ring::layout(ids.len(), VIEW, props.large);
+    // The node as drawn (lanes start at its edge); its inner drawing is
+    // made at `layout.node_r` and zoomed.
+    let r = layout.radius();
     let c = VIEW / 2.0;
-    let centres = centres(&ids, c, RING);
+    let centres = centres(&ids, c, layout.ring);
     let config = model::cluster_config(sim);
 
     // The links' click handlers, made once per set of nodes (a new
@@ -158,7 +154,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             id,
             node,
             centres[&id],
-            r,
+            layout,
             vt,
             Standing::of(&config, id),
             props.selected == Some(id),
@@ -287,7 +283,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
                 <rect class="backdrop" width={f(VIEW)} height={f(VIEW)} data-testid="ring-backdrop"
                     onclick={props.onselect.reform(|_: MouseEvent| None)} />
-                <circle class="ring" cx={f(c)} cy={f(c)} r={f(RING)} />
+                <circle class="ring" cx={f(c)} cy={f(c)} r={f(layout.ring)} />
                 <Links state={link_state} centres={centres.clone()} r={r} clicks={link_clicks} />
                 <g class="nodes">{ for nodes }</g>
                 { for partition }
@@ -459,13 +455,14 @@ fn draw_node(
     id: NodeId,
     node: &SimNode,
     (x, y): (f64, f64),
-    r: f64,
+    layout: ring::Layout,
     vt: f64,
     standing: Standing,
     selected: bool,
     emphasis: Option<&'static str>,
     onselect: &Callback<Option<NodeId>>,
 ) -> Html {
+    let r = layout.node_r;
     let server = model::up(node);
     let alive = server.is_some();
     let role = server.map(|s| s.state()).unwrap_or(Role::Follower);
@@ -512,18 +509,7 @@ fn draw_node(
             html! { <g class="tally">{ for dots }</g> }
         });
 
-    let role_word = if !alive {
-        "crashed".to_string()
-    } else {
-        match (role, standing) {
-            (Role::Leader, _) => "leader".into(),
-            (Role::Candidate, _) => "candidate".into(),
-            (Role::PreCandidate, _) => "pre-candidate".into(),
-            (Role::Follower, Standing::Learner) => "learner".into(),
-            (Role::Follower, Standing::Outside) => "not a member".into(),
-            (Role::Follower, Standing::Voter) => "follower".into(),
-        }
-    };
+    let role_word = model::role_word(alive, role, standing);
     let snapshot_note = server.and_then(|s| s.incoming_snapshot()).map(|(idx, _, bytes)| {
         // The total is known to the sender: the leader's progress for this node.
         let total = sim
@@ -571,9 +557,20 @@ fn draw_node(
             </g>
         }
     });
+    // Presenting, the node and all its marks are zoomed about its centre.
+    let zoom = (layout.zoom != 1.0).then(|| {
+        format!(
+            "translate({} {}) scale({}) translate({} {})",
+            f(x),
+            f(y),
+            layout.zoom,
+            f(-x),
+            f(-y)
+        )
+    });
     html! {
         <g class={class} key={id.to_string()} {onclick} data-testid={format!("ring-node-{id}")}
-            data-emphasis={emphasis.unwrap_or_default()}>
+            data-emphasis={emphasis.unwrap_or_default()} transform={zoom}>
             if emphasis.is_some() {
                 <circle class="emphasis-ring" cx={f(x)} cy={f(y)} r={f(r + 22.0)} />
             }

@@ -270,3 +270,56 @@ fn op_label(op: &raftlab_core::sim::ClientOp, max: Option<usize>) -> String {
         value: op.value.as_deref().map(cut),
     })
 }
+
+#[derive(Properties, PartialEq)]
+pub struct SelectionBarProps {
+    pub lab: LabHandle,
+    /// The run's revision it is drawn from: redrawn when that changes.
+    pub rev: u64,
+    pub selected: Option<NodeId>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// The selected node's common actions right under the ring, for where the
+/// node panel is out of reach: presenting (the panels are folded away), a
+/// phone or a tablet (the panels come far below). Nothing when no node is
+/// selected. Its buttons send the same messages as the node panel's.
+#[function_component(SelectionBar)]
+pub fn selection_bar(props: &SelectionBarProps) -> Html {
+    let lab = props.lab.0.borrow();
+    let sim = lab.sim();
+    let Some((id, node)) = props
+        .selected
+        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)))
+    else {
+        return html! {};
+    };
+    let onmsg = &props.onmsg;
+    let server = model::up(node);
+    let alive = server.is_some();
+    let role = server.map(|s| s.state()).unwrap_or(Role::Follower);
+    let standing = Standing::of(&model::cluster_config(sim), id);
+    let word = model::role_word(alive, role, standing);
+    let term = model::term_of(node);
+    let verb = |testid: &str, label: &str, title: &str, disabled: bool, v: NodeVerb| {
+        button(testid, label, title, disabled, onmsg, move || {
+            Msg::Node(NodeMsg::Verb(v))
+        })
+    };
+    html! {
+        <div class="selection-bar" data-testid="selection-bar" data-node={id.to_string()}
+            role="group" aria-label={format!("actions on S{id}")}>
+            <span class="who"><strong>{ format!("S{id}") }</strong>{ format!(" {word}, term {term}") }</span>
+            if alive {
+                { verb("bar-crash", "Crash", "crash it (c)", false, NodeVerb::Crash) }
+            } else {
+                { verb("bar-restart", "Restart", "restart it from its disk (r)", false, NodeVerb::Restart) }
+            }
+            { verb("bar-timeout", "Time out", "fire its election timeout now (t)", !alive || role == Role::Leader, NodeVerb::Timeout) }
+            { verb("bar-transfer", "Make leader", "hand leadership to it (thesis §3.10)", !alive || role == Role::Leader, NodeVerb::Transfer) }
+            { verb("bar-snapshot", "Snapshot", "compact its log into a snapshot now (s)", !alive, NodeVerb::Snapshot) }
+            <button type="button" class="deselect" data-testid="bar-deselect" aria-label={format!("deselect S{id}")}
+                title="deselect (Esc)" onclick={onmsg.reform(|_| Msg::Node(NodeMsg::Select(None)))}>{ "×" }</button>
+        </div>
+    }
+}

@@ -137,6 +137,20 @@ fn paragraphs(text: &str) -> Html {
 #[function_component(LessonPanel)]
 pub fn lesson_panel(props: &LessonProps) -> Html {
     let lab = props.lab.0.borrow();
+    // A new step is read from its start: where the panel scrolls inside
+    // its column (presenting), it goes back to the top.
+    let panel = use_node_ref();
+    {
+        let step = lab
+            .lesson()
+            .map(|r| (r.lesson().id.clone(), r.step_index()));
+        let panel = panel.clone();
+        use_effect_with(step, move |_| {
+            if let Some(el) = panel.cast::<web_sys::Element>() {
+                el.set_scroll_top(0);
+            }
+        });
+    }
     let Some(run) = lab.lesson() else {
         return html! {};
     };
@@ -293,7 +307,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
     let can_next = status == StepStatus::Done;
     let can_finish = status == StepStatus::Waiting && !needs_answer;
     html! {
-        <section class="panel lesson-panel" data-testid="lesson" data-lesson={lesson.id.clone()}
+        <section class="panel lesson-panel" ref={panel} data-testid="lesson" data-lesson={lesson.id.clone()}
             data-status={status_word} data-step={k.to_string()} data-steps={n.to_string()}
             data-index={index.to_string()} aria-label="lesson">
             <div class="lesson-head">
@@ -316,7 +330,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 <button type="button" data-testid="lesson-back" disabled={index == 0}
                     onclick={emit(|| Msg::Lesson(LessonMsg::BackStep))} title="replay the lesson to the start of the previous step">{ "◀ Back" }</button>
                 <button type="button" data-testid="lesson-finish" disabled={!can_finish}
-                    onclick={emit(|| Msg::Lesson(LessonMsg::FinishStep))} title="run this step to its end at once">{ "Skip to end of step ▸▸" }</button>
+                    onclick={emit(|| Msg::Lesson(LessonMsg::FinishStep))} title="run this step to its end at once">{ "Skip step ▸▸" }</button>
                 <button type="button" class="primary" data-testid="lesson-next" disabled={!can_next}
                     onclick={emit(|| Msg::Lesson(LessonMsg::NextStep))} title="to the next step">{ "Next ▶" }</button>
             </div>

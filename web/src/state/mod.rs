@@ -112,6 +112,8 @@ pub struct UiState {
     pub help: bool,
     /// Presentation mode (large type).
     pub present: bool,
+    /// Presenting, the panels beyond the ring and the lesson are shown.
+    pub present_panels: bool,
     /// Feed shows messages.
     pub feed_messages: bool,
     /// Feed shows heartbeats.
@@ -188,6 +190,7 @@ impl UiState {
             setup,
             help: false,
             present,
+            present_panels: false,
             feed_messages: false,
             feed_heartbeats: false,
             violations_seen: 0,
@@ -366,7 +369,12 @@ impl UiState {
             ViewMsg::Problem(text) => self.error(text),
             ViewMsg::Dismiss => self.notice = None,
             ViewMsg::Help(open) => self.help = open,
-            ViewMsg::Present(on) => self.present = on,
+            ViewMsg::Present(on) => {
+                self.present = on;
+                // Each time presenting starts, the panels start folded.
+                self.present_panels = false;
+            }
+            ViewMsg::PresentPanels(on) => self.present_panels = on,
             ViewMsg::FeedMessages(on) => self.feed_messages = on,
             ViewMsg::FeedHeartbeats(on) => self.feed_heartbeats = on,
             ViewMsg::Link(sel) => self.linked = sel,

@@ -141,6 +141,8 @@ pub enum ViewMsg {
     Help(bool),
     /// Presentation mode on or off.
     Present(bool),
+    /// Presenting: show the panels folded away, or fold them again.
+    PresentPanels(bool),
     /// Feed filter: show message traffic.
     FeedMessages(bool),
     /// Feed filter: show heartbeats.
