@@ -279,7 +279,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
 
     html! {
         <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}>
-            <svg class="cluster" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
+            <svg class={classes!("cluster", (ids.len() > 7).then_some("many"))} viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
                 <rect class="backdrop" width={f(VIEW)} height={f(VIEW)} data-testid="ring-backdrop"
                     onclick={props.onselect.reform(|_: MouseEvent| None)} />
