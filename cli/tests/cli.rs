@@ -373,3 +373,61 @@ fn check_reports_a_trace_that_does_not_recover_in_its_calm_period_as_stuck() {
     assert!(out.contains("convergence: STUCK"), "{out}");
     assert!(out.contains("after the calm period began"), "{out}");
 }
+
+/// A run directed by hand (manual delivery, a held and released link, a
+/// heartbeat on demand) replays identically from its trace alone.
+#[test]
+fn replay_confirms_a_trace_with_deliver_hold_and_release_actions() {
+    use raftlab_core::sim::{Action, Sim, SimConfig};
+    let dir = Scratch::new("cli", "manual");
+    let cfg = SimConfig {
+        prevote: false,
+        ..SimConfig::default()
+    };
+    let mut sim = Sim::new(9, 5, cfg).unwrap();
+    sim.act(Action::Manual {
+        on: true,
+        timers: false,
+    })
+    .unwrap();
+    sim.act(Action::Timeout { node: 2 }).unwrap();
+    sim.run_until(40);
+    let to = |sim: &Sim, from: u64, to: u64| {
+        sim.flights()
+            .find(|f| f.msg.from == from && f.msg.to == to)
+            .map(|f| f.id)
+            .unwrap()
+    };
+    for peer in [1, 3] {
+        let id = to(&sim, 2, peer);
+        sim.act(Action::Deliver { id }).unwrap();
+    }
+    sim.act(Action::Hold { from: 2, to: 4 }).unwrap();
+    sim.run_until(80);
+    for peer in [1, 3] {
+        let id = to(&sim, peer, 2);
+        sim.act(Action::Deliver { id }).unwrap();
+    }
+    assert_eq!(sim.leader(), Some(2));
+    sim.act(Action::Heartbeat { node: 2 }).unwrap();
+    sim.act(Action::Manual {
+        on: false,
+        timers: false,
+    })
+    .unwrap();
+    sim.run_until(300);
+    sim.act(Action::Release { from: 2, to: 4 }).unwrap();
+    sim.run_until(600);
+    let text = sim.trace_jsonl();
+    for kind in ["deliver", "hold", "release", "heartbeat", "manual"] {
+        assert!(
+            text.contains(&format!("\"kind\":\"{kind}\"")),
+            "the trace holds a {kind} action"
+        );
+    }
+    let path = dir.path("manual.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let o = raftlab(&["replay", path.to_str().unwrap()], &dir.0);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("identical"));
+}

@@ -550,7 +550,7 @@ fn put_config(w: &mut Vec<u8>, c: &SimConfig) {
 /// Action kinds in the binary form: a kind's byte is its place in
 /// `Action::KINDS`, so that list only ever grows at its end (shared links
 /// already out there decode by it).
-const KINDS: [&str; 17] = Action::KINDS;
+const KINDS: [&str; 22] = Action::KINDS;
 
 fn put_action(w: &mut Vec<u8>, a: &Action) {
     let kind = |name: &str| KINDS.iter().position(|k| *k == name).unwrap_or(0) as u8;
@@ -635,6 +635,28 @@ fn put_action(w: &mut Vec<u8>, a: &Action) {
         Action::Calm { ms } => {
             w.push(kind("calm"));
             put_varint(w, *ms);
+        }
+        Action::Deliver { id } => {
+            w.push(kind("deliver"));
+            put_varint(w, *id);
+        }
+        Action::Hold { from, to } => {
+            w.push(kind("hold"));
+            put_varint(w, *from);
+            put_varint(w, *to);
+        }
+        Action::Release { from, to } => {
+            w.push(kind("release"));
+            put_varint(w, *from);
+            put_varint(w, *to);
+        }
+        Action::Heartbeat { node } => {
+            w.push(kind("heartbeat"));
+            put_varint(w, *node);
+        }
+        Action::Manual { on, timers } => {
+            w.push(kind("manual"));
+            w.push(u8::from(*on) | u8::from(*timers) << 1);
         }
         Action::Network {
             latency_ms,
@@ -851,6 +873,28 @@ fn get_action(r: &mut Reader<'_>) -> Result<Action, SessionError> {
         }
         "drop_message" => Action::DropMessage { id: r.varint()? },
         "calm" => Action::Calm { ms: r.varint()? },
+        "deliver" => Action::Deliver { id: r.varint()? },
+        "hold" => Action::Hold {
+            from: r.varint()?,
+            to: r.varint()?,
+        },
+        "release" => Action::Release {
+            from: r.varint()?,
+            to: r.varint()?,
+        },
+        "heartbeat" => Action::Heartbeat { node: r.varint()? },
+        "manual" => {
+            let b = r.byte()?;
+            if b & !3 != 0 {
+                return Err(SessionError::BadField(
+                    "unknown manual delivery flags".into(),
+                ));
+            }
+            Action::Manual {
+                on: b & 1 != 0,
+                timers: b & 2 != 0,
+            }
+        }
         _ => {
             let mask = r.byte()?;
             if mask & !15 != 0 {

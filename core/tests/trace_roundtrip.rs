@@ -184,6 +184,11 @@ fn action() -> impl Strategy<Value = Action> {
             }
         ),
         any::<u64>().prop_map(|id| Action::DropMessage { id }),
+        any::<u64>().prop_map(|id| Action::Deliver { id }),
+        (node.clone(), node.clone()).prop_map(|(from, to)| Action::Hold { from, to }),
+        (node.clone(), node.clone()).prop_map(|(from, to)| Action::Release { from, to }),
+        node.clone().prop_map(|node| Action::Heartbeat { node }),
+        (any::<bool>(), any::<bool>()).prop_map(|(on, timers)| Action::Manual { on, timers }),
         (
             prop::option::of((0u64..100, 100u64..200).prop_map(|(a, b)| [a, b])),
             prop::option::of(unit()),

@@ -151,6 +151,21 @@ impl<S: Storage, L: LogStore, M: StateMachine, N: Network> RaftServer<S, L, M, N
         Ok(())
     }
 
+    /// Sends a heartbeat round now, as if the heartbeat interval had run
+    /// out: a teacher's "send heartbeat" while timers stand still (manual
+    /// delivery). Only a leader sends heartbeats (§5.2).
+    pub fn force_heartbeat(&mut self) -> Result<(), ProposeError> {
+        if self.state != Role::Leader {
+            return Err(ProposeError::Invalid(
+                "only a leader sends heartbeats".into(),
+            ));
+        }
+        self.lead.heartbeat_elapsed = 0;
+        self.bcast_heartbeat();
+        self.check_invariants();
+        Ok(())
+    }
+
     // ----- roles -----
 
     fn emit_role(&mut self, reason: RoleWhy) {

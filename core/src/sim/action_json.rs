@@ -6,15 +6,15 @@ use serde_json::Value;
 
 use super::{Action, TimedAction};
 use crate::json::{
-    deserialize_via_value, groups_of, ids_of, object, opt_f64, opt_pair, opt_string, pick,
-    string_of, u64_of,
+    bool_of, bool_or_false, deserialize_via_value, groups_of, ids_of, object, opt_f64, opt_pair,
+    opt_string, pick, string_of, u64_of,
 };
 use crate::trace::KV_OPS;
 
 impl Action {
     /// Every action kind, in declaration order. Session links encode a
     /// kind as its place here: add new kinds at the end only.
-    pub(crate) const KINDS: [&'static str; 17] = [
+    pub(crate) const KINDS: [&'static str; 22] = [
         "crash",
         "restart",
         "timeout",
@@ -32,6 +32,11 @@ impl Action {
         "drop_message",
         "network",
         "calm",
+        "deliver",
+        "hold",
+        "release",
+        "heartbeat",
+        "manual",
     ];
 
     /// Reads an action object.
@@ -83,6 +88,22 @@ impl Action {
             },
             16 => Action::Calm {
                 ms: u64_of(o, "ms")?,
+            },
+            17 => Action::Deliver {
+                id: u64_of(o, "id")?,
+            },
+            18 => Action::Hold {
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+            },
+            19 => Action::Release {
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+            },
+            20 => Action::Heartbeat { node: node()? },
+            21 => Action::Manual {
+                on: bool_of(o, "on")?,
+                timers: bool_or_false(o, "timers")?,
             },
             _ => Action::Network {
                 latency_ms: opt_pair(o, "latency_ms")?,

@@ -18,7 +18,7 @@ use crate::types::{Message, NodeId};
 
 use super::config::SimConfig;
 use super::guard::{Guard, Stalled, STALL_STEPS};
-use super::net::{self, Lost, Net};
+use super::net::{self, Arrival, Lost, Net};
 use super::nodes::{Node, Ticks};
 
 /// A micro-step due, in the order they run within one millisecond:
@@ -413,8 +413,12 @@ fn next_due<C: Cluster>(c: &C) -> Option<Due<C::Timer>> {
     if let Some((t, timer)) = c.own_due() {
         consider(Due::Own(t, timer));
     }
-    if let Some((t, id)) = ticks.next(nodes, now) {
-        consider(Due::Tick(t, id));
+    // Delivering by hand with the timers stopped, no node ticks: timeouts
+    // and heartbeats happen only when the teacher says so.
+    if net.timers_run() {
+        if let Some((t, id)) = ticks.next(nodes, now) {
+            consider(Due::Tick(t, id));
+        }
     }
     if let Some((t, i)) = c.action_due() {
         consider(Due::Action(t.max(now), i));
@@ -514,18 +518,38 @@ pub(crate) fn drop_message<C: Cluster>(c: &mut C, id: u64) {
     }
 }
 
-/// Message `id` arrives: delivered to a running node, or lost.
+/// Message `id` is due: delivered to a running node, lost, or left
+/// waiting at its receiver (manual delivery, a held link).
 fn arrive<C: Cluster>(c: &mut C, id: u64) {
     let Run {
         net, nodes, now, ..
     } = c.parts().run;
     let up = |n: NodeId| matches!(nodes.get(&n), Some(Node::Up(_)));
-    let flight = match net.arrive(id, *now, up) {
-        None => return,
-        Some(Err(l)) => return lost(c, l),
-        Some(Ok(flight)) => flight,
-    };
-    let (from, to) = (flight.msg.from, flight.msg.to);
+    match net.arrive(id, *now, up) {
+        None | Some(Arrival::Waits) => {}
+        Some(Arrival::Lost(l)) => lost(c, l),
+        Some(Arrival::Delivered(flight)) => hand_to(c, flight),
+    }
+}
+
+/// Delivers message `id` now, whether it waits or is still on its way (a
+/// `deliver` action); a message the network lost, or sent over a link now
+/// down or to a crashed node, is lost instead.
+pub(crate) fn deliver_now<C: Cluster>(c: &mut C, id: u64) {
+    let Run {
+        net, nodes, now, ..
+    } = c.parts().run;
+    let up = |n: NodeId| matches!(nodes.get(&n), Some(Node::Up(_)));
+    match net.hand_over(id, *now, up) {
+        None => {}
+        Some(Err(l)) => lost(c, l),
+        Some(Ok(flight)) => hand_to(c, flight),
+    }
+}
+
+/// Hands a message to its running receiver, with its `deliver` event.
+fn hand_to<C: Cluster>(c: &mut C, flight: net::Flight) {
+    let (id, from, to) = (flight.id, flight.msg.from, flight.msg.to);
     c.emit_msg(from, EventKind::Deliver { id, outcome: None });
     if let Some(Node::Up(s)) = c.parts().run.nodes.get_mut(&to) {
         s.step(flight.msg);

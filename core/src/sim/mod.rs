@@ -148,6 +148,44 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reorder: Option<f64>,
     },
+    /// Deliver one message now, whether it waits at its receiver (manual
+    /// delivery, a held link) or is still on its way.
+    Deliver {
+        /// The message's id.
+        id: u64,
+    },
+    /// Hold the one-way link `from -> to`: its messages wait at the
+    /// receiver until released (unlike a cut, which loses them).
+    Hold {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Release a held link: its waiting messages arrive now, oldest first.
+    Release {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// The leader sends a heartbeat round now.
+    Heartbeat {
+        /// The leader.
+        node: NodeId,
+    },
+    /// Manual delivery on or off. While on, no message arrives by itself
+    /// (each waits at its receiver for a `deliver`), and the nodes' timers
+    /// stand still unless `timers` says they run. Switched off, the
+    /// waiting messages arrive at once, oldest first.
+    Manual {
+        /// On or off.
+        on: bool,
+        /// While on, whether election timeouts and heartbeats still fire
+        /// by themselves.
+        #[serde(default)]
+        timers: bool,
+    },
     /// Begin the calm period that ends a chaos run: heal every partition
     /// and cut link, stop loss, duplication and reordering, and restart
     /// every crashed server. The generator adds no faults for `ms` after
@@ -427,6 +465,27 @@ impl Sim {
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.state.run.net.link_up(from, to)
+    }
+    /// Held one-way links (their messages wait until released).
+    pub fn held_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
+        self.state.run.net.held_links()
+    }
+    /// Whether delivery is by hand.
+    pub fn manual(&self) -> bool {
+        self.state.run.net.manual()
+    }
+    /// Whether the nodes' timers run (they stand still while delivering by
+    /// hand, unless switched on).
+    pub fn timers_run(&self) -> bool {
+        self.state.run.net.timers_run()
+    }
+    /// The messages waiting at their receivers, oldest first.
+    pub fn waiting(&self) -> impl Iterator<Item = &Flight> {
+        self.state.run.net.waiting()
+    }
+    /// Whether message `id` waits at its receiver.
+    pub fn is_waiting(&self, id: u64) -> bool {
+        self.state.run.net.is_waiting(id)
     }
     /// Every action, run or scheduled, in order: with the seed and the
     /// settings, this reproduces the run.
@@ -740,6 +799,21 @@ impl Sim {
                 clients::invoke(self, client, op, key, value);
             }
             Action::DropMessage { id } => cluster::drop_message(self, id),
+            Action::Deliver { id } => cluster::deliver_now(self, id),
+            Action::Hold { from, to } => self.state.run.net.hold(from, to),
+            Action::Release { from, to } => {
+                let now = self.state.run.now;
+                self.state.run.net.release(from, to, now);
+            }
+            Action::Heartbeat { node } => {
+                let r = self.with_server(node, |s| s.force_heartbeat().map_err(|e| e.to_string()));
+                self.drain(node);
+                r?;
+            }
+            Action::Manual { on, timers } => {
+                let now = self.state.run.now;
+                self.state.run.net.set_manual(on, timers, now);
+            }
             Action::Network {
                 latency_ms,
                 loss,
@@ -750,6 +824,8 @@ impl Sim {
                     net::network_changed(&self.state.cfg, latency_ms, loss, duplicate, reorder)?;
             }
             Action::Calm { .. } => {
+                let now = self.state.run.now;
+                self.state.run.net.let_go(now);
                 self.state.run.net.heal();
                 self.emit(EventKind::Heal {});
                 let zero = Some(0.0);
@@ -821,7 +897,17 @@ impl Sim {
                 let busy = self.state.clients.busy(*client);
                 crate::sim::clients::check_op(busy, *client, key, op, value.as_ref())?;
             }
-            Action::DropMessage { id } => self.state.run.net.check_in_flight(*id)?,
+            Action::DropMessage { id } | Action::Deliver { id } => {
+                self.state.run.net.check_in_flight(*id)?
+            }
+            Action::Hold { from, to } | Action::Release { from, to } => {
+                net::check_link(*from, *to, exists)?
+            }
+            Action::Heartbeat { node } => {
+                if !up(*node) {
+                    return Err(format!("S{node} is not running"));
+                }
+            }
             Action::Network {
                 latency_ms,
                 loss,
@@ -830,7 +916,7 @@ impl Sim {
             } => {
                 net::network_changed(&self.state.cfg, *latency_ms, *loss, *duplicate, *reorder)?;
             }
-            Action::Heal | Action::Calm { .. } => {}
+            Action::Heal | Action::Calm { .. } | Action::Manual { .. } => {}
         }
         Ok(())
     }

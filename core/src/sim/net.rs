@@ -68,6 +68,26 @@ pub(crate) struct Net {
     next_msg_id: u64,
     partition: Option<Vec<Vec<NodeId>>>,
     cut: BTreeSet<(NodeId, NodeId)>,
+    /// Manual delivery: no message arrives by itself; each waits at its
+    /// receiver until a `deliver` action (or until manual delivery ends).
+    manual: bool,
+    /// While delivering by hand, the nodes' timers run only if this is set.
+    timers_run: bool,
+    /// Held one-way links: their messages wait until released.
+    held: BTreeSet<(NodeId, NodeId)>,
+    /// Messages that reached their receiver and wait there, by id (the
+    /// order they were sent in).
+    waiting: BTreeSet<u64>,
+}
+
+/// What became of a message due to arrive.
+pub(crate) enum Arrival {
+    /// Handed to its receiver.
+    Delivered(Flight),
+    /// Lost (on the way, link down, receiver crashed).
+    Lost(Lost),
+    /// Waits at its receiver: delivery is by hand, or its link is held.
+    Waits,
 }
 
 impl Net {
@@ -81,6 +101,10 @@ impl Net {
             next_msg_id: 1,
             partition: None,
             cut: BTreeSet::new(),
+            manual: false,
+            timers_run: true,
+            held: BTreeSet::new(),
+            waiting: BTreeSet::new(),
         }
     }
 
@@ -162,10 +186,29 @@ impl Net {
         self.arrivals.first().copied()
     }
 
-    /// Takes message `id` off the wire at `now`: the flight to deliver, or
-    /// why it is lost (lost on the way, link down, receiver not `up`).
-    /// None when it is no longer in flight.
-    pub fn arrive(
+    /// Message `id`, due now, arrives: the flight to deliver, why it is
+    /// lost (lost on the way, link down, receiver not `up`), or that it
+    /// waits at its receiver (manual delivery, a held link). None when it
+    /// is no longer in flight. A lost message is lost whatever the hand
+    /// would have done: the network lost it first.
+    pub fn arrive(&mut self, id: u64, now: u64, up: impl Fn(NodeId) -> bool) -> Option<Arrival> {
+        let f = self.flights.get(&id)?;
+        if !f.lost && (self.manual || self.held.contains(&(f.msg.from, f.msg.to))) {
+            let key = (f.arrive_at, id);
+            self.arrivals.remove(&key);
+            self.waiting.insert(id);
+            return Some(Arrival::Waits);
+        }
+        Some(match self.hand_over(id, now, up)? {
+            Ok(f) => Arrival::Delivered(f),
+            Err(l) => Arrival::Lost(l),
+        })
+    }
+
+    /// Takes message `id` off the wire now and hands it over, whether it
+    /// waits or is still on its way (a `deliver` action): the flight, or
+    /// why it is lost. None when it is not in flight.
+    pub fn hand_over(
         &mut self,
         id: u64,
         now: u64,
@@ -194,7 +237,88 @@ impl Net {
     fn take(&mut self, id: u64) -> Option<Flight> {
         let flight = self.flights.remove(&id)?;
         self.arrivals.remove(&(flight.arrive_at, id));
+        self.waiting.remove(&id);
         Some(flight)
+    }
+
+    /// Whether delivery is by hand.
+    pub fn manual(&self) -> bool {
+        self.manual
+    }
+
+    /// Whether the nodes' timers run (always, unless delivering by hand
+    /// with the timers stopped).
+    pub fn timers_run(&self) -> bool {
+        !self.manual || self.timers_run
+    }
+
+    /// Switches manual delivery on or off, and whether timers run while it
+    /// is on. Switched off, the messages waiting (except on held links)
+    /// arrive now, in the order they were sent.
+    pub fn set_manual(&mut self, on: bool, timers_run: bool, now: u64) {
+        self.manual = on;
+        self.timers_run = timers_run;
+        if !on {
+            self.resume(now, |_| true);
+        }
+    }
+
+    /// Held one-way links.
+    pub fn held_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
+        &self.held
+    }
+
+    /// Holds the link `from -> to`: its messages wait at the receiver.
+    pub fn hold(&mut self, from: NodeId, to: NodeId) {
+        self.held.insert((from, to));
+    }
+
+    /// Releases the link `from -> to`: the messages waiting on it arrive
+    /// now, oldest first (unless delivery is by hand).
+    pub fn release(&mut self, from: NodeId, to: NodeId, now: u64) {
+        self.held.remove(&(from, to));
+        if !self.manual {
+            self.resume(now, |f| (f.msg.from, f.msg.to) == (from, to));
+        }
+    }
+
+    /// Lets every message go (a calm period): no manual delivery, no held
+    /// link; whatever waited arrives now, oldest first.
+    pub fn let_go(&mut self, now: u64) {
+        self.held.clear();
+        self.set_manual(false, true, now);
+    }
+
+    /// Puts the waiting messages `pick` chooses (and not on a held link)
+    /// back on the arrival list, due `now`, in the order they were sent.
+    fn resume(&mut self, now: u64, pick: impl Fn(&Flight) -> bool) {
+        let ids: Vec<u64> = self
+            .waiting
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.flights
+                    .get(id)
+                    .is_some_and(|f| pick(f) && !self.held.contains(&(f.msg.from, f.msg.to)))
+            })
+            .collect();
+        for id in ids {
+            self.waiting.remove(&id);
+            if let Some(f) = self.flights.get_mut(&id) {
+                f.arrive_at = now;
+                self.arrivals.insert((now, id));
+            }
+        }
+    }
+
+    /// Whether message `id` waits at its receiver.
+    pub fn is_waiting(&self, id: u64) -> bool {
+        self.waiting.contains(&id)
+    }
+
+    /// The messages waiting at their receivers, oldest first.
+    pub fn waiting(&self) -> impl Iterator<Item = &Flight> {
+        self.waiting.iter().filter_map(|id| self.flights.get(id))
     }
 
     fn lose(&mut self, flight: Flight, at: u64, reason: DropReason) -> Lost {

@@ -261,6 +261,25 @@ pub fn action_label(action: &Action) -> String {
             format!("client {client}: {}", command_label(&cmd))
         }
         Action::DropMessage { id } => format!("drop message #{id}"),
+        Action::Deliver { id } => format!("deliver message #{id} now"),
+        Action::Hold { from, to } => {
+            format!("hold the link S{from} → S{to} (its messages wait)")
+        }
+        Action::Release { from, to } => {
+            format!("release the link S{from} → S{to} (what waited arrives, oldest first)")
+        }
+        Action::Heartbeat { node } => format!("S{node} sends a heartbeat round now"),
+        Action::Manual { on: true, timers } => format!(
+            "deliver messages by hand{}",
+            if *timers {
+                " (timers keep running)"
+            } else {
+                "; timers stand still"
+            }
+        ),
+        Action::Manual { on: false, .. } => {
+            "deliver messages by themselves again (what waited arrives now)".into()
+        }
         Action::Calm { ms } => format!(
             "calm for {:.1} s: heal the network, no loss, restart every crashed server",
             *ms as f64 / 1000.0
