@@ -83,6 +83,12 @@ fn action_words(a: &ShardedAction) -> String {
             None => format!("client {client}: {} {key}", op_word(op)),
         },
         ShardedAction::DropMessage { id } => format!("lose message #{id}"),
+        ShardedAction::Hold { from, to } => {
+            format!("hold the link S{from} → S{to} (its messages wait)")
+        }
+        ShardedAction::Release { from, to } => {
+            format!("release the link S{from} → S{to} (what waited arrives, oldest first)")
+        }
         ShardedAction::Calm { ms } => format!(
             "calm for {:.1} s: heal the network, no loss, restart every crashed server",
             *ms as f64 / 1000.0

@@ -279,6 +279,21 @@ pub enum ShardedAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reorder: Option<f64>,
     },
+    /// Hold the one-way link `from -> to` (as `Action::Hold`): its
+    /// messages wait at the receiver until released.
+    Hold {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
+    /// Release a held link: what waited arrives now, oldest first.
+    Release {
+        /// Sender side.
+        from: NodeId,
+        /// Receiver side.
+        to: NodeId,
+    },
     /// Begin the calm period that ends a chaos run (as `Action::Calm`):
     /// heal everything, no loss, duplication or reordering, restart every
     /// crashed server; no faults or slot moves for `ms` after it.
@@ -579,6 +594,14 @@ impl ShardedSim {
     pub fn cut_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
         self.state.run.net.cut_links()
     }
+    /// Held one-way links (their messages wait until released).
+    pub fn held_links(&self) -> &BTreeSet<(NodeId, NodeId)> {
+        self.state.run.net.held_links()
+    }
+    /// The messages waiting at their receivers, oldest first.
+    pub fn waiting(&self) -> impl Iterator<Item = &Flight> {
+        self.state.run.net.waiting()
+    }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.state.run.net.link_up(from, to)
@@ -797,7 +820,10 @@ impl ShardedSim {
             ShardedAction::AddLearner { group, .. }
             | ShardedAction::AddVoter { group, .. }
             | ShardedAction::Joint { group, .. } => group_name(*group),
-            ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
+            ShardedAction::Cut { from, to }
+            | ShardedAction::Restore { from, to }
+            | ShardedAction::Hold { from, to }
+            | ShardedAction::Release { from, to } => {
                 if self.group_of(*from) == self.group_of(*to) {
                     self.name_of(*from)
                 } else {
@@ -872,6 +898,11 @@ impl ShardedSim {
                 self.state.run.net.set_link(from, to, true);
                 self.emit(group, EventKind::Link { from, to, up: true });
             }
+            ShardedAction::Hold { from, to } => self.state.run.net.hold(from, to),
+            ShardedAction::Release { from, to } => {
+                let now = self.state.run.now;
+                self.state.run.net.release(from, to, now);
+            }
             ShardedAction::AddLearner { group, node } => {
                 self.change_members(group, &[node], ConfChange::AddLearner(node))?;
             }
@@ -921,6 +952,8 @@ impl ShardedSim {
                 self.state.cfg.sim = net::network_changed(c, latency_ms, loss, duplicate, reorder)?;
             }
             ShardedAction::Calm { .. } => {
+                let now = self.state.run.now;
+                self.state.run.net.let_go(now);
                 self.state.run.net.heal();
                 self.emit(group, EventKind::Heal {});
                 let zero = Some(0.0);
@@ -963,9 +996,10 @@ impl ShardedSim {
                 }
             }
             ShardedAction::Partition { groups } => net::check_partition(groups, exists)?,
-            ShardedAction::Cut { from, to } | ShardedAction::Restore { from, to } => {
-                net::check_link(*from, *to, exists)?
-            }
+            ShardedAction::Cut { from, to }
+            | ShardedAction::Restore { from, to }
+            | ShardedAction::Hold { from, to }
+            | ShardedAction::Release { from, to } => net::check_link(*from, *to, exists)?,
             ShardedAction::Transfer { to } => {
                 let g = self.group_of(*to).ok_or(format!("S{to} is in no group"))?;
                 if self.leader(g).is_none() {
