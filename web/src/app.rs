@@ -388,6 +388,7 @@ pub fn app() -> Html {
                     <aside class="col controls-col">
                         <NodePanel lab={lab.clone()} rev={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
                         <NetworkPanel lab={lab.clone()} rev={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
+                        <components::delivery::DeliveryPanel lab={lab.clone()} rev={panels_rev} onmsg={onmsg.clone()} />
                         <ClientPanel lab={lab.clone()} rev={panels_rev} last={state.last_client} onmsg={onmsg.clone()} />
                         <Settings setup={state.setup.clone()} onmsg={onmsg.clone()} />
                     </aside>

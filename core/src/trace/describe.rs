@@ -154,6 +154,56 @@ pub fn message_label(body: &MessageBody) -> String {
     }
 }
 
+/// A message in one short line, for a list of messages waiting to be
+/// delivered by hand: "S1 → S2 · vote request · term 2 · last log 5@1".
+pub fn message_line(from: NodeId, to: NodeId, body: &MessageBody) -> String {
+    let what = match body {
+        MessageBody::RequestVote(r) => format!(
+            "{} request · term {} · last log {}@{}",
+            if r.prevote { "prevote" } else { "vote" },
+            r.term,
+            r.last_log_idx,
+            r.last_log_term
+        ),
+        MessageBody::RequestVoteResp(r) => format!(
+            "{} {} · term {}",
+            if r.prevote { "prevote" } else { "vote" },
+            if r.vote_granted { "granted" } else { "refused" },
+            r.request_term
+        ),
+        MessageBody::AppendEntries(a) if a.timeout_now => format!("TimeoutNow · term {}", a.term),
+        MessageBody::AppendEntries(a) if a.entries.is_empty() => format!(
+            "heartbeat · term {} · after {}@{} · commit {}",
+            a.term, a.prev_log_idx, a.prev_log_term, a.leader_commit
+        ),
+        MessageBody::AppendEntries(a) => format!(
+            "append {} entr{} · term {} · after {}@{} · commit {}",
+            a.entries.len(),
+            if a.entries.len() == 1 { "y" } else { "ies" },
+            a.term,
+            a.prev_log_idx,
+            a.prev_log_term,
+            a.leader_commit
+        ),
+        MessageBody::AppendEntriesResp(r) => format!(
+            "append {} · term {} · up to {}",
+            if r.success { "ok" } else { "refused" },
+            r.term,
+            r.curr_index
+        ),
+        MessageBody::Snapshot(s) => format!(
+            "snapshot chunk at byte {} · term {} · up to {}",
+            s.block.offset, s.term, s.snapshot_index
+        ),
+        MessageBody::SnapshotResp(r) => format!(
+            "snapshot chunk {} · next byte {}",
+            if r.success { "ok" } else { "refused" },
+            r.offset
+        ),
+    };
+    format!("S{from} → S{to} · {what}")
+}
+
 /// Whether a message is heartbeat traffic (an empty append or its answer
 /// that only confirms what was already known).
 pub fn is_heartbeat(body: &MessageBody) -> bool {

@@ -6,6 +6,7 @@ pub mod breakpoints;
 pub mod caption;
 pub mod cluster;
 pub mod controls;
+pub mod delivery;
 pub mod experiments;
 pub mod feed;
 pub mod form;

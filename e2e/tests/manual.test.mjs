@@ -1,0 +1,100 @@
+// Directing the protocol (issue 19): a teacher stages a split vote by hand
+// with manual delivery, and a copied link reproduces it in a fresh browser.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, launchBrowser, watchProblems } from '../lib/index.mjs';
+import { node, select, status, snapshotOfPage } from './raftlab-page.mjs';
+
+let app;
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  await app?.close();
+});
+
+/** Delivers the message of `kind` from `from` to `to` listed as waiting. */
+async function deliver(page, from, to, kind) {
+  const row = page.locator(`[data-testid="waiting-msg"][data-from="${from}"][data-to="${to}"][data-kind="${kind}"]`);
+  const id = await row.first().getAttribute('data-id');
+  await page.click(`[data-testid="deliver-${id}"]`);
+  await page.locator(`[data-testid="waiting-msg"][data-id="${id}"]`).waitFor({ state: 'detached' });
+}
+
+/** Votes granted to `id`, as its tally shows them (its own included). */
+const granted = (page, id) => page.locator(`[data-testid="ring-node-${id}"] .tally .vote.granted`).count();
+
+test('a split vote staged by hand: two candidates with two votes each, no leader, nothing moving', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=3&paused=1&prevote=0' });
+  await page.check('[data-testid="manual"]');
+  assert.equal(await page.locator('[data-testid="manual-timers"]').isChecked(), false);
+  for (const id of [1, 2]) {
+    await select(page, id);
+    await page.click('[data-testid="timeout"]');
+  }
+  // Each candidate's vote requests wait: eight in all.
+  assert.equal(await page.locator('[data-testid="waiting-msg"][data-kind="request_vote"]').count(), 8);
+  const line = await page.locator('[data-testid="waiting-msg"]').first().textContent();
+  assert.match(line, /S1 → S2 · vote request · term 1 · last log 0@0/);
+
+  await deliver(page, 1, 3, 'request_vote');
+  await deliver(page, 2, 4, 'request_vote');
+  await deliver(page, 3, 1, 'request_vote_resp');
+  await deliver(page, 4, 2, 'request_vote_resp');
+  assert.equal((await node(page, 1)).role, 'candidate');
+  assert.equal((await node(page, 2)).role, 'candidate');
+  assert.equal((await node(page, 1)).term, (await node(page, 2)).term);
+  assert.equal(await granted(page, 1), 2);
+  assert.equal(await granted(page, 2), 2);
+
+  // A simulated second later nothing has moved by itself.
+  const waiting = await page.locator('[data-testid="waiting-msg"]').count();
+  await page.click('[data-testid="forward-1000"]');
+  assert.equal((await status(page)).leader, '', 'no leader');
+  assert.equal(await granted(page, 1), 2);
+  assert.equal(await granted(page, 2), 2);
+  assert.equal(await page.locator('[data-testid="waiting-msg"]').count(), waiting, 'no message arrived by itself');
+  const here = await snapshotOfPage(page);
+
+  await page.click('[data-testid="copy-link"]');
+  const link = await page.locator('[data-testid="session-link"]').inputValue();
+  assertNoProblems();
+  await page.close();
+
+  const other = await launchBrowser();
+  try {
+    const fresh = await other.newPage();
+    const watch = watchProblems(fresh);
+    await fresh.goto(link);
+    await fresh.waitForSelector('[data-testid="source"][data-kind="link"]');
+    const there = await snapshotOfPage(fresh);
+    assert.deepEqual(there.nodes, here.nodes, 'the same two candidates');
+    assert.equal(await granted(fresh, 1), 2);
+    assert.equal(await granted(fresh, 2), 2);
+    assert.equal(await fresh.locator('[data-testid="manual"]').isChecked(), true, 'still delivering by hand');
+    assert.equal(await fresh.locator('[data-testid="waiting-msg"]').count(), waiting);
+    watch.assertNone();
+  } finally {
+    await other.close();
+  }
+});
+
+test('a held link keeps its messages until released; then they arrive', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=3' });
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').dataset.leader !== '');
+  await page.click('[data-testid="pause"]');
+  const leader = (await status(page)).leader;
+  const follower = leader === '1' ? '2' : '1';
+  await page.selectOption('[data-testid="hold-from"]', leader);
+  await page.selectOption('[data-testid="hold-to"]', follower);
+  await page.click('[data-testid="hold"]');
+  await page.click('[data-testid="forward-100"]');
+  const held = page.locator(`[data-testid="waiting-msg"][data-from="${leader}"][data-to="${follower}"]`);
+  assert.ok((await held.count()) >= 1, 'heartbeats wait on the held link');
+  await page.click(`[data-testid="release-${leader}-${follower}"]`);
+  await page.click('[data-testid="step"]');
+  await held.first().waitFor({ state: 'detached' });
+  assert.equal(await page.locator('[data-testid="held-link"]').count(), 0);
+  assertNoProblems();
+  await page.close();
+});
