@@ -34,7 +34,8 @@ const BROKEN: &str = r#"{
   "steps": [
     {"narration": "One.", "actions": [{"kind": "crash", "node": 12}], "wait_for": {"kind": "time", "after_ms": 10}},
     {"narration": "Two.", "wait_for": {"kind": "time", "after_ms": 10},
-     "question": {"prompt": "Which?", "choices": ["a", "b"], "answer": 5, "feedback": ["x", "y"]}},
+     "question": {"prompt": "Which?", "choices": ["a", "b"], "answer": 5, "feedback": ["x", "y"],
+                  "verify": {"kind": "comitted", "index": 1}}},
     {"narration": "Three.", "wait_for": {"kind": "leadr"}, "highlight": {"messages": ["vote"]}}
   ]
 }"#;
@@ -42,29 +43,36 @@ const BROKEN: &str = r#"{
 #[test]
 fn every_problem_of_every_step_is_named_by_step_and_field() {
     let problems = check_lesson(BROKEN).unwrap_err();
-    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert_eq!(problems.len(), 5, "{problems:#?}");
     assert_eq!(
         problems[0],
         "lesson \"broken\", step 1, actions[0]: node ids run from 1 to 9, not 12"
     );
     assert!(
-        problems[1].starts_with("lesson \"broken\", step 2, question.answer: 5 is not a choice"),
+        problems[1].starts_with(
+            "lesson \"broken\", step 2, question.verify: in \"kind\": \"comitted\" is not one of"
+        ),
         "{}",
         problems[1]
     );
     assert!(
-        problems[2].starts_with(
-            "lesson \"broken\", step 3, wait_for: in \"kind\": \"leadr\" is not one of leader, became"
-        ),
+        problems[2].starts_with("lesson \"broken\", step 2, question.answer: 5 is not a choice"),
         "{}",
         problems[2]
     );
     assert!(
         problems[3].starts_with(
-            "lesson \"broken\", step 3, highlight.messages: unknown message kind \"vote\""
+            "lesson \"broken\", step 3, wait_for: in \"kind\": \"leadr\" is not one of leader, became"
         ),
         "{}",
         problems[3]
+    );
+    assert!(
+        problems[4].starts_with(
+            "lesson \"broken\", step 3, highlight.messages: unknown message kind \"vote\""
+        ),
+        "{}",
+        problems[4]
     );
     // The one-error reader gives the first of them.
     assert_eq!(parse_lesson(BROKEN).unwrap_err(), problems[0]);
@@ -84,7 +92,7 @@ fn problems_of_the_lesson_itself_are_listed_with_its_steps() {
         problems[1].ends_with("id: use lowercase letters, digits and dashes only"),
         "{problems:#?}"
     );
-    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert_eq!(problems.len(), 7, "{problems:#?}");
 }
 
 #[test]

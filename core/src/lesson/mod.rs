@@ -371,16 +371,26 @@ fn read_step(at: &str, v: Value, out: &mut Vec<String>) -> Option<Step> {
     };
     let question = match raw.question {
         None => None,
-        Some(q) => match serde_json::from_value::<Question>(q) {
-            Ok(q) => {
-                question_problems(at, &q, out);
-                Some(q)
+        Some(mut q) => {
+            // Read apart, so a problem in it is named `question.verify`.
+            let verify = match q.as_object_mut().and_then(|o| o.remove("verify")) {
+                None | Some(Value::Null) => None,
+                Some(v) => serde_json::from_value::<Condition>(v)
+                    .map_err(|e| out.push(format!("{at}, question.verify: {e}")))
+                    .ok(),
+            };
+            match serde_json::from_value::<Question>(q) {
+                Ok(q) => {
+                    let q = Question { verify, ..q };
+                    question_problems(at, &q, out);
+                    Some(q)
+                }
+                Err(e) => {
+                    out.push(format!("{at}, question: {e}"));
+                    None
+                }
             }
-            Err(e) => {
-                out.push(format!("{at}, question: {e}"));
-                None
-            }
-        },
+        }
     };
     let highlight = match raw.highlight {
         None => Highlight::default(),
