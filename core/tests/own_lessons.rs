@@ -280,3 +280,21 @@ fn a_slow_run_plays_faster_so_no_wait_outlasts_a_few_seconds() {
         }
     }
 }
+
+#[test]
+fn a_long_run_is_read_as_it_runs_and_keeps_every_action() {
+    // Nine servers for half a minute: far more events between the two
+    // actions than the export's replay keeps at once.
+    let mut sim = Sim::new(4, 9, SimConfig::default()).unwrap();
+    sim.run_until(30_000);
+    sim.act(Action::Crash { node: 9 }).unwrap();
+    sim.run_until(31_000);
+    sim.act(Action::Restart { node: 9 }).unwrap();
+    sim.run_until(32_000);
+    assert!(sim.position() > 20_000, "{} events", sim.position());
+    let session = Session::from_sim(&sim);
+    let lesson = lesson_from_session(&session).unwrap();
+    assert_eq!(lesson.steps.len(), 3);
+    let (got, _) = lesson_actions(&lesson);
+    assert_eq!(got, actions_of(session.replay().unwrap().events()));
+}

@@ -24,6 +24,8 @@ pub const SAVED_TAIL_MS: u64 = 1_000;
 /// the speed is raised (up to real time, so a wait longer than this in
 /// simulated time lasts as long as it did) until every wait fits.
 pub const SAVED_LONGEST_WAIT_REAL_MS: f64 = 8_000.0;
+/// Events the replay of a saved run keeps while it reads it.
+const REPLAY_HISTORY: u64 = 10_000;
 /// Simulated ms a step may run past its wait before the lesson counts as
 /// broken (a margin for a page that overshoots a little per frame).
 const STEP_MARGIN_MS: u64 = 5_000;
@@ -65,9 +67,15 @@ fn config_overrides(config: &SimConfig) -> Map<String, Value> {
     ) else {
         return Map::new();
     };
-    mine.into_iter()
-        .filter(|(k, v)| base.get(k) != Some(v))
-        .collect()
+    // Inserted one by one: collecting into the map would sort first, and
+    // the sort's code would weigh on the page for nothing (keys are sorted).
+    let mut out = Map::new();
+    for (k, v) in mine {
+        if base.get(&k) != Some(&v) {
+            out.insert(k, v);
+        }
+    }
+    out
 }
 
 fn step_json(step: &Step) -> Value {
@@ -134,23 +142,31 @@ struct Ran {
 /// teacher to replace; the speed is raised so no wait lasts more than
 /// [`SAVED_LONGEST_WAIT_REAL_MS`] of real time.
 pub fn lesson_from_session(session: &Session) -> Result<Lesson, String> {
-    let sim = session
-        .replay()
+    let mut sim = session
+        .build()
         .map_err(|e| format!("this run cannot be replayed: {e}"))?;
-    let ran: Vec<Ran> = sim
-        .events()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Action { action } => serde_json::from_value::<Action>(action.clone())
-                .ok()
-                .map(|action| Ran {
-                    time: e.time,
-                    seq: e.seq,
-                    action,
-                }),
-            _ => None,
-        })
-        .collect();
+    // Read as it runs, so a long run is never held whole: each action's
+    // event is the newest when its millisecond ends.
+    sim.set_history_limit(Some(REPLAY_HISTORY));
+    let mut ran: Vec<Ran> = Vec::new();
+    let mut seen = sim.position();
+    let times = session.actions.iter().map(|a| a.time);
+    for t in times.filter(|t| *t <= session.until).chain([session.until]) {
+        sim.run_until(t);
+        let now = sim.position();
+        for e in super::events_between(&sim, seen, now) {
+            if let EventKind::Action { action } = &e.kind {
+                if let Ok(action) = serde_json::from_value::<Action>(action.clone()) {
+                    ran.push(Ran {
+                        time: e.time,
+                        seq: e.seq,
+                        action,
+                    });
+                }
+            }
+        }
+        seen = now;
+    }
     let opening = ran.first().is_none_or(|r| r.time > 0);
     let count = ran.len() + usize::from(opening);
     if count > MAX_STEPS {
