@@ -179,6 +179,36 @@ pub fn lesson_picker(props: &PickerProps) -> Html {
     }
 }
 
+/// A problem without the lesson's name in front (the list says the file
+/// once): `lesson "id", step 3, wait_for: …` reads `step 3, wait_for: …`,
+/// `lesson "id": "title" is missing` reads `"title" is missing`.
+fn without_lesson_name(e: &str) -> &str {
+    let Some(rest) = e.strip_prefix("lesson ") else {
+        return e;
+    };
+    // The name is `(no id)` or the id as a quoted string (quotes in it escaped).
+    let end = if rest.starts_with("(no id)") {
+        "(no id)".len()
+    } else if rest.starts_with('"') {
+        let mut escaped = false;
+        let close = rest.char_indices().skip(1).find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        });
+        match close {
+            Some((i, _)) => i + 1,
+            None => return e,
+        }
+    } else {
+        return e;
+    };
+    rest[end..]
+        .strip_prefix(", ")
+        .or_else(|| rest[end..].strip_prefix(": "))
+        .unwrap_or(e)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ProblemsProps {
     pub problems: Option<LessonProblems>,
@@ -193,15 +223,10 @@ pub fn lesson_file_problems(props: &ProblemsProps) -> Html {
     let Some(p) = &props.problems else {
         return html! {};
     };
-    let items = p.problems.iter().map(|e| {
-        // `lesson "id", step 3, wait_for: …` reads as `step 3, wait_for: …`.
-        let shown = e
-            .strip_prefix("lesson ")
-            .and_then(|rest| rest.split_once(", "))
-            .filter(|(name, _)| name.starts_with('"') || name.starts_with('('))
-            .map_or(e.as_str(), |(_, tail)| tail);
-        html! { <li>{ shown.to_string() }</li> }
-    });
+    let items = p
+        .problems
+        .iter()
+        .map(|e| html! { <li>{ without_lesson_name(e).to_string() }</li> });
     let count = match p.problems.len() {
         1 => "1 problem".to_string(),
         n => format!("{n} problems"),
@@ -441,5 +466,34 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                     onclick={emit(|| Msg::Lesson(LessonMsg::NextStep))} title="to the next step">{ "Next ▶" }</button>
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_lesson_name;
+
+    #[test]
+    fn a_problem_is_shown_without_the_lesson_name_the_list_already_says() {
+        let cases = [
+            ("lesson \"a\", step 3, wait_for: x", "step 3, wait_for: x"),
+            ("lesson \"a\": \"title\" is missing", "\"title\" is missing"),
+            (
+                "lesson \"a, b\\\"c\", step 1, narration: y",
+                "step 1, narration: y",
+            ),
+            (
+                "lesson (no id): \"format\" is not a field (it reads id, title)",
+                "\"format\" is not a field (it reads id, title)",
+            ),
+            (
+                "this is not a raftlab lesson: line 1",
+                "this is not a raftlab lesson: line 1",
+            ),
+            ("lesson \"unclosed", "lesson \"unclosed"),
+        ];
+        for (given, shown) in cases {
+            assert_eq!(without_lesson_name(given), shown, "{given}");
+        }
     }
 }
