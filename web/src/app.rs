@@ -14,7 +14,7 @@ use crate::components::controls::{ClientPanel, NetworkPanel, NodePanel, Selectio
 use crate::components::experiments::Experiments;
 use crate::components::feed::Feed;
 use crate::components::inspector::Inspector;
-use crate::components::lesson::{LessonPanel, LessonPicker};
+use crate::components::lesson::{LessonFileProblems, LessonPanel, LessonPicker};
 use crate::components::logs::Logs;
 use crate::components::panels::{Help, Quorums, Safety, Settings};
 use crate::components::share::Share;
@@ -200,6 +200,23 @@ pub fn app() -> Html {
             }
         });
     }
+    // A teacher's own lesson, `?lesson-url=`: fetched once, then checked
+    // like a file; a failed fetch is a notice naming the address.
+    {
+        let onmsg = onmsg.clone();
+        let url = query.lesson_url.clone();
+        let url_notices = url_notices.clone();
+        use_effect_with((), move |_| {
+            if let Some(url) = url {
+                let onfail = Callback::from(move |(url, why): (String, String)| {
+                    let mut list = (*url_notices).clone();
+                    list.push(url::lesson_url_failed(&url, &why));
+                    url_notices.set(list);
+                });
+                components::lesson::fetch_lesson_url(url, onmsg, onfail);
+            }
+        });
+    }
     let on_url_dismiss = {
         let url_notices = url_notices.clone();
         Callback::from(move |i: usize| {
@@ -298,16 +315,39 @@ pub fn app() -> Html {
             .unwrap_or_default()
     };
     let lesson_id = lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
-    let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
-    let ondrop = {
-        let onmsg = onmsg.clone();
+    // Files dragged over the page: a hint says what dropping does.
+    let dragging = use_state_eq(|| false);
+    let ondragover = {
+        let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
+            dragging.set(io::dragging_files(&e));
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        // Left the page (not one element for another inside it).
+        Callback::from(move |e: DragEvent| {
+            if e.related_target().is_none() {
+                dragging.set(false);
+            }
+        })
+    };
+    let ondrop = {
+        let onmsg = onmsg.clone();
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
             if let Some(file) = io::dropped_file(&e) {
                 components::share::open_file(file, onmsg.clone());
             }
         })
     };
+    let own_lesson = state.own_lesson.clone().and_then(|origin| {
+        let l = lab.0.borrow();
+        l.lesson().map(|r| (r.lesson().title.clone(), origin))
+    });
     let onselect = handlers.onselect.clone();
     let onlink = handlers.onlink.clone();
     let ondrop_msg = handlers.ondrop_msg.clone();
@@ -335,11 +375,16 @@ pub fn app() -> Html {
     html! {
             <div class={classes!("app", state.present.then_some("present"), (state.present && state.present_panels).then_some("panels-open"),
                 lesson_id.is_some().then_some("in-lesson"), state.breakit.then_some("breaking"))}
-                {ondragover} ondrop={ondrop}>
+                {ondragover} {ondragleave} ondrop={ondrop}>
+                if *dragging {
+                    <div class="drop-hint" data-testid="drop-hint" role="status">
+                        <p>{ "Drop a lesson, session or trace file (.json, .jsonl) to open it" }</p>
+                    </div>
+                }
                 <header class="masthead">
                     <h1>{ "raftlab" }</h1>
                     <p class="tagline">{ "Raft, running for real" }</p>
-                    <LessonPicker lessons={state.lessons.clone()} current={lesson_id.clone()} onmsg={onmsg.clone()} />
+                    <LessonPicker lessons={state.lessons.clone()} current={lesson_id.clone()} own={own_lesson} onmsg={onmsg.clone()} />
                     <button type="button" class={classes!("mode-button", state.breakit.then_some("on"))} data-testid="breakit"
                         aria-pressed={state.breakit.to_string()} onclick={toggle(|v| Msg::View(ViewMsg::BreakIt(v)), state.breakit)}
                         title="break-it mode: switch on a deliberate bug and watch the checker catch it">{ "Break it" }</button>
@@ -373,6 +418,7 @@ pub fn app() -> Html {
                     { format!(" · seed {} · {} events", state.setup.seed, position) }
                 </div>
                 { for notice }
+                <LessonFileProblems problems={state.lesson_problems.clone()} onmsg={onmsg.clone()} />
                 if *welcome && lesson_id.is_none() {
                     <FirstVisit lessons={state.lessons.clone()} onmsg={onmsg.clone()}
                         ondismiss={{

@@ -1,6 +1,7 @@
 //! The page's few contacts with the browser beyond drawing: fetching the
-//! lesson files, downloading a file the page made, reading a file the user
-//! picked or dropped, and the address bar. Every failure is a `String` for
+//! lesson files (the page's, or a teacher's from `?lesson-url=`),
+//! downloading a file the page made, reading a file the user picked or
+//! dropped (and telling that one is being dragged), and the address bar. Every failure is a `String` for
 //! a notice; nothing here panics.
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -165,6 +166,16 @@ pub fn picked_file(e: &web_sys::Event) -> Option<web_sys::File> {
     // Let the same file be picked again later.
     input.set_value("");
     file
+}
+
+/// Whether a drag over the page carries files (not text or a link), so
+/// the drop hint shows only when dropping would open something.
+pub fn dragging_files(e: &web_sys::DragEvent) -> bool {
+    e.data_transfer().is_some_and(|d| {
+        d.types()
+            .iter()
+            .any(|t| t.as_string().as_deref() == Some("Files"))
+    })
 }
 
 /// The first file of a drop event.

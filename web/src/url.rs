@@ -109,6 +109,9 @@ pub struct Query {
     pub history: Option<u64>,
     /// The lesson to open (checked against the index once it is fetched).
     pub lesson: Option<String>,
+    /// A teacher's own lesson to fetch and open (`lesson-url`): a path on
+    /// this site or an http(s) address; it wins over `lesson`.
+    pub lesson_url: Option<String>,
     /// One per piece that cannot be used.
     pub notices: Vec<UrlNotice>,
 }
@@ -123,7 +126,7 @@ enum Reads {
 }
 
 /// Every parameter the page reads, and where.
-const PARAMS: [(&str, Reads); 19] = [
+const PARAMS: [(&str, Reads); 20] = [
     ("mode", Reads::Both),
     ("seed", Reads::Both),
     ("nodes", Reads::Both),
@@ -140,6 +143,7 @@ const PARAMS: [(&str, Reads); 19] = [
     ("present", Reads::Single),
     ("history", Reads::Single),
     ("lesson", Reads::Single),
+    ("lesson-url", Reads::Single),
     ("bench", Reads::Bench),
     ("secs", Reads::Bench),
     ("warmup", Reads::Bench),
@@ -179,6 +183,7 @@ pub fn read(raw: &str) -> Query {
         walk: None,
         history: None,
         lesson: None,
+        lesson_url: None,
         notices: Vec::new(),
     };
     if let Some(v) = first("mode") {
@@ -281,6 +286,18 @@ pub fn read(raw: &str) -> Query {
             }
             other => other.map(str::to_string),
         };
+        q.lesson_url = first("lesson-url").and_then(|v| lesson_url(v, r.notices));
+        if let (Some(id), Some(url)) = (&q.lesson, &q.lesson_url) {
+            r.notices.push(UrlNotice {
+                param: "lesson".into(),
+                text: format!(
+                    "`lesson={}` and `lesson-url={}` are both given: the lesson file at `lesson-url` opens, `lesson` is not read",
+                    shown(id),
+                    shown(url)
+                ),
+            });
+            q.lesson = None;
+        }
     }
     // What this view does not read, and what no view reads.
     let mut seen: Vec<&str> = Vec::new();
@@ -346,6 +363,46 @@ pub fn unknown_lesson(id: &str) -> UrlNotice {
         "is not a lesson raftlab has (the Lessons menu lists them)",
         "running a fresh cluster".into(),
     )
+}
+
+/// A `lesson-url` the page can fetch: a path on this site, or an http or
+/// https address (a `javascript:` or `data:` one is refused, with a notice).
+fn lesson_url(v: &str, notices: &mut Vec<UrlNotice>) -> Option<String> {
+    let v = v.trim();
+    let scheme = v
+        .split_once(':')
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .filter(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+    let why = match scheme.as_deref() {
+        _ if v.is_empty() => "names no lesson file",
+        None | Some("http" | "https") => return Some(v.to_string()),
+        Some(_) => {
+            "is not an address raftlab fetches (a path on this site, or http:// or https://)"
+        }
+    };
+    notices.push(notice(
+        "lesson-url",
+        v,
+        why,
+        "running a fresh cluster".into(),
+    ));
+    None
+}
+
+/// The notice for a lesson file `lesson-url` could not fetch (known only
+/// once the fetch answers): the whole address, and the HTTP status in `why`.
+pub fn lesson_url_failed(url: &str, why: &str) -> UrlNotice {
+    let url: String = url.chars().filter(|c| !c.is_control()).take(300).collect();
+    UrlNotice {
+        param: "lesson-url".into(),
+        text: format!(
+            "`lesson-url={url}`: the lesson file could not be fetched ({why}); running a fresh cluster instead"
+        ),
+    }
 }
 
 /// "1 node", "3 nodes".

@@ -11,6 +11,7 @@
 
 mod breakpoint;
 mod condition;
+mod export;
 mod flow;
 mod run;
 
@@ -22,6 +23,7 @@ use crate::types::{Index, NodeId};
 
 pub use breakpoint::{Breakpoint, BreakpointHit, BreakpointWatch};
 pub use condition::{CommitScope, Condition};
+pub use export::{lesson_from_session, lesson_json, SAVED_LONGEST_WAIT_REAL_MS, SAVED_TAIL_MS};
 pub use flow::{DEFAULT_LESSON_SPEED, MAX_LESSON_SPEED, MIN_LESSON_SPEED};
 pub use run::{run_lesson, run_to_end, Feedback, LessonReport, LessonRun, StepReport, StepStatus};
 
@@ -235,20 +237,29 @@ struct RawStep {
     expects_violations: Vec<String>,
 }
 
-/// Reads and checks a lesson file. Errors name the lesson, the step (from
-/// 1) and the field, e.g. `lesson "split-vote", step 3, wait_for: ...`.
+/// Reads and checks a lesson file. Errors name the lesson, the step
+/// (counted from 1) and the field, e.g. `lesson "split-vote", step 3,
+/// wait_for: ...`; of several, this is the first ([`check_lesson`] lists all).
 pub fn parse_lesson(text: &str) -> Result<Lesson, String> {
-    // The readers below keep serde's phrases; the page shows words.
-    read_lesson(text).map_err(|e| crate::json::plain_tail(&e))
+    check_lesson(text).map_err(|problems| problems.into_iter().next().unwrap_or_default())
 }
 
-/// `parse_lesson`, in serde's words where it failed on a field.
-fn read_lesson(text: &str) -> Result<Lesson, String> {
+/// Reads and checks a lesson file, naming every problem found rather than
+/// only the first, so a teacher fixes a file in one pass: each problem of
+/// every step (by step number and field), plus the file's own. A file
+/// that is not JSON, or not shaped as a lesson at its top, gives one.
+pub fn check_lesson(text: &str) -> Result<Lesson, Vec<String>> {
+    // The readers below keep serde's phrases; the page shows words.
+    read_lesson(text).map_err(|list| list.iter().map(|e| crate::json::plain_tail(e)).collect())
+}
+
+/// `check_lesson`, in serde's words where it failed on a field.
+fn read_lesson(text: &str) -> Result<Lesson, Vec<String>> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
+        vec![format!(
             "this is not a raftlab lesson: {}",
             crate::json::error_words(&e, true)
-        )
+        )]
     })?;
     let name = value
         .get("id")
@@ -256,26 +267,35 @@ fn read_lesson(text: &str) -> Result<Lesson, String> {
         .map(|s| format!("lesson {s:?}"))
         .unwrap_or_else(|| "lesson (no id)".to_string());
     let raw: RawLesson = serde_json::from_value(value)
-        .map_err(|e| format!("{name}: {}", crate::json::error_words(&e, false)))?;
-    let config =
-        setup_config(&raw.setup.config).map_err(|e| format!("{name}, setup.config: {e}"))?;
+        .map_err(|e| vec![format!("{name}: {}", crate::json::error_words(&e, false))])?;
+    let mut problems = Vec::new();
+    let config = setup_config(&raw.setup.config)
+        .map_err(|e| problems.push(format!("{name}, setup.config: {e}")))
+        .ok();
     if !(1..=9).contains(&raw.setup.nodes) {
-        return Err(format!(
+        problems.push(format!(
             "{name}, setup.nodes: a cluster has 1 to 9 nodes, not {}",
             raw.setup.nodes
         ));
     }
+    head_problems(&name, &raw.id, &raw.title, &mut problems);
     if raw.steps.is_empty() || raw.steps.len() > MAX_STEPS {
-        return Err(format!(
+        problems.push(format!(
             "{name}, steps: a lesson has 1 to {MAX_STEPS} steps, not {}",
             raw.steps.len()
         ));
+        return Err(problems);
     }
     let mut steps = Vec::with_capacity(raw.steps.len());
     for (i, v) in raw.steps.into_iter().enumerate() {
         let at = format!("{name}, step {}", i + 1);
-        steps.push(parse_step(v).map_err(|e| format!("{at}{e}"))?);
+        if let Some(step) = read_step(&at, v, &mut problems) {
+            steps.push(step);
+        }
     }
+    let Some(config) = config.filter(|_| problems.is_empty()) else {
+        return Err(problems);
+    };
     let lesson = Lesson {
         id: raw.id,
         title: raw.title,
@@ -288,8 +308,7 @@ fn read_lesson(text: &str) -> Result<Lesson, String> {
         steps,
         speed: raw.speed.unwrap_or(DEFAULT_LESSON_SPEED),
     };
-    validate(&lesson)?;
-    flow::check(&lesson)?;
+    flow::check(&lesson).map_err(|e| vec![e])?;
     Ok(lesson)
 }
 
@@ -315,24 +334,79 @@ fn setup_config(overrides: &serde_json::Map<String, Value>) -> Result<SimConfig,
     Ok(cfg)
 }
 
-/// Parses one step; errors start with ", field: ...".
-fn parse_step(v: Value) -> Result<Step, String> {
-    let raw: RawStep = serde_json::from_value(v).map_err(|e| format!(": {e}"))?;
+/// Parses and checks one step (`at` names it), pushing every problem of
+/// every field to `out` (not only the first); `None` if there was any.
+fn read_step(at: &str, v: Value, out: &mut Vec<String>) -> Option<Step> {
+    let raw: RawStep = match serde_json::from_value(v) {
+        Ok(raw) => raw,
+        Err(e) => {
+            out.push(format!("{at}: {e}"));
+            return None;
+        }
+    };
+    let before = out.len();
+    if raw.narration.trim().is_empty() {
+        out.push(format!("{at}, narration: must not be empty"));
+    }
+    if raw.max_ms == Some(0) {
+        out.push(format!("{at}, max_ms: must be positive"));
+    }
     let mut actions = Vec::with_capacity(raw.actions.len());
     for (j, a) in raw.actions.into_iter().enumerate() {
-        actions.push(parse_action(a).map_err(|e| format!(", actions[{j}]: {e}"))?);
+        match parse_action(a).and_then(|a| validate_action(&a.action).map(|_| a)) {
+            Ok(a) => actions.push(a),
+            Err(e) => out.push(format!("{at}, actions[{j}]: {e}")),
+        }
     }
-    let wait_for: Condition =
-        serde_json::from_value(raw.wait_for).map_err(|e| format!(", wait_for: {e}"))?;
+    let wait_for = match serde_json::from_value::<Condition>(raw.wait_for) {
+        Ok(c) => c
+            .validate(0)
+            .map(|_| c)
+            .map_err(|e| out.push(format!("{at}, wait_for: {e}")))
+            .ok(),
+        Err(e) => {
+            out.push(format!("{at}, wait_for: {e}"));
+            None
+        }
+    };
     let question = match raw.question {
         None => None,
-        Some(q) => Some(serde_json::from_value(q).map_err(|e| format!(", question: {e}"))?),
+        Some(mut q) => {
+            // Read apart, so a problem in it is named `question.verify`.
+            let verify = match q.as_object_mut().and_then(|o| o.remove("verify")) {
+                None | Some(Value::Null) => None,
+                Some(v) => serde_json::from_value::<Condition>(v)
+                    .map_err(|e| out.push(format!("{at}, question.verify: {e}")))
+                    .ok(),
+            };
+            match serde_json::from_value::<Question>(q) {
+                Ok(q) => {
+                    let q = Question { verify, ..q };
+                    question_problems(at, &q, out);
+                    Some(q)
+                }
+                Err(e) => {
+                    out.push(format!("{at}, question: {e}"));
+                    None
+                }
+            }
+        }
     };
     let highlight = match raw.highlight {
         None => Highlight::default(),
-        Some(h) => serde_json::from_value(h).map_err(|e| format!(", highlight: {e}"))?,
+        Some(h) => match serde_json::from_value::<Highlight>(h) {
+            Ok(h) => {
+                highlight_problems(at, &h, out);
+                h
+            }
+            Err(e) => {
+                out.push(format!("{at}, highlight: {e}"));
+                Highlight::default()
+            }
+        },
     };
-    Ok(Step {
+    let wait_for = wait_for.filter(|_| out.len() == before)?;
+    Some(Step {
         title: raw.title,
         narration: raw.narration,
         actions,
@@ -363,80 +437,69 @@ fn valid_node(n: NodeId) -> bool {
     (1..=9).contains(&n)
 }
 
-/// Checks what the types cannot: ids, indexes into choices, names.
-fn validate(l: &Lesson) -> Result<(), String> {
-    let name = format!("lesson {:?}", l.id);
-    if l.id.is_empty()
-        || !l
-            .id
+/// Checks the lesson's own fields that the types cannot: its id and title.
+fn head_problems(name: &str, id: &str, title: &str, out: &mut Vec<String>) {
+    if id.is_empty()
+        || !id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err(format!(
+        out.push(format!(
             "{name}, id: use lowercase letters, digits and dashes only"
         ));
     }
-    if l.title.trim().is_empty() {
-        return Err(format!("{name}, title: must not be empty"));
+    if title.trim().is_empty() {
+        out.push(format!("{name}, title: must not be empty"));
     }
-    for (i, s) in l.steps.iter().enumerate() {
-        let at = format!("{name}, step {}", i + 1);
-        if s.narration.trim().is_empty() {
-            return Err(format!("{at}, narration: must not be empty"));
-        }
-        if s.max_ms == 0 {
-            return Err(format!("{at}, max_ms: must be positive"));
-        }
-        for (j, a) in s.actions.iter().enumerate() {
-            validate_action(&a.action).map_err(|e| format!("{at}, actions[{j}]: {e}"))?;
-        }
-        s.wait_for
-            .validate(0)
-            .map_err(|e| format!("{at}, wait_for: {e}"))?;
-        if let Some(q) = &s.question {
-            if q.prompt.trim().is_empty() {
-                return Err(format!("{at}, question.prompt: must not be empty"));
-            }
-            if q.choices.len() < 2 {
-                return Err(format!("{at}, question.choices: give at least two choices"));
-            }
-            if q.answer >= q.choices.len() {
-                return Err(format!(
-                    "{at}, question.answer: {} is not a choice (choices are numbered from 0 to {})",
-                    q.answer,
-                    q.choices.len() - 1
-                ));
-            }
-            if q.feedback.len() != q.choices.len() {
-                return Err(format!(
-                    "{at}, question.feedback: give one feedback per choice ({} choices, {} feedbacks)",
-                    q.choices.len(),
-                    q.feedback.len()
-                ));
-            }
-            if let Some(c) = &q.verify {
-                c.validate(0)
-                    .map_err(|e| format!("{at}, question.verify: {e}"))?;
-            }
-        }
-        if let Some(n) = s.highlight.nodes.iter().find(|n| !valid_node(**n)) {
-            return Err(format!(
-                "{at}, highlight.nodes: node ids run from 1 to 9, not {n}"
-            ));
-        }
-        if let Some(m) = s
-            .highlight
-            .messages
-            .iter()
-            .find(|m| !MESSAGE_KINDS.contains(&m.as_str()))
-        {
-            return Err(format!(
-                "{at}, highlight.messages: unknown message kind {m:?}; known: {}",
-                MESSAGE_KINDS.join(", ")
-            ));
+}
+
+/// Checks what the types cannot in a step's question: a prompt, choices,
+/// an answer among them, one feedback per choice.
+fn question_problems(at: &str, q: &Question, out: &mut Vec<String>) {
+    if q.prompt.trim().is_empty() {
+        out.push(format!("{at}, question.prompt: must not be empty"));
+    }
+    if q.choices.len() < 2 {
+        out.push(format!("{at}, question.choices: give at least two choices"));
+    }
+    if q.answer >= q.choices.len() {
+        out.push(format!(
+            "{at}, question.answer: {} is not a choice (choices are numbered from 0 to {})",
+            q.answer,
+            q.choices.len().saturating_sub(1)
+        ));
+    }
+    if q.feedback.len() != q.choices.len() {
+        out.push(format!(
+            "{at}, question.feedback: give one feedback per choice ({} choices, {} feedbacks)",
+            q.choices.len(),
+            q.feedback.len()
+        ));
+    }
+    if let Some(c) = &q.verify {
+        if let Err(e) = c.validate(0) {
+            out.push(format!("{at}, question.verify: {e}"));
         }
     }
-    Ok(())
+}
+
+/// Checks a step's highlight: node ids and message kinds that exist.
+fn highlight_problems(at: &str, h: &Highlight, out: &mut Vec<String>) {
+    if let Some(n) = h.nodes.iter().find(|n| !valid_node(**n)) {
+        out.push(format!(
+            "{at}, highlight.nodes: node ids run from 1 to 9, not {n}"
+        ));
+    }
+    if let Some(m) = h
+        .messages
+        .iter()
+        .find(|m| !MESSAGE_KINDS.contains(&m.as_str()))
+    {
+        out.push(format!(
+            "{at}, highlight.messages: unknown message kind {m:?}; known: {}",
+            MESSAGE_KINDS.join(", ")
+        ));
+    }
 }
 
 fn validate_action(a: &Action) -> Result<(), String> {

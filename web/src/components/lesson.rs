@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::components::transport::speed_label;
 use crate::io;
-use crate::state::{ClockMsg, LabHandle, LessonMsg, Msg, ViewMsg};
+use crate::state::{ClockMsg, LabHandle, LessonMsg, LessonProblems, Msg, ViewMsg};
 use crate::url;
 use raftlab_core::trace::describe as narrate;
 
@@ -62,15 +62,60 @@ fn load_lesson(entry: LessonIndexEntry, paused: bool, onmsg: Callback<Msg>) {
     });
 }
 
+/// Whether `text` is meant as a lesson file (a JSON object with `steps`),
+/// so a dropped file goes to the lesson checker rather than the session
+/// reader, and its problems are named as a lesson's.
+pub fn is_lesson_text(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .is_some_and(|v| v.get("steps").is_some())
+}
+
+/// Reads a teacher's lesson file (picked or dropped) and hands it to the
+/// page to check and play.
+pub fn open_lesson_file(file: web_sys::File, onmsg: Callback<Msg>) {
+    yew::platform::spawn_local(async move {
+        match io::read_file(file).await {
+            Ok((origin, text)) => onmsg.emit(Msg::Lesson(LessonMsg::OpenText { origin, text })),
+            Err(e) => onmsg.emit(Msg::View(ViewMsg::Problem(format!(
+                "{e}. The current run is unchanged."
+            )))),
+        }
+    });
+}
+
+/// Fetches a teacher's lesson from `?lesson-url=` and hands it to the page
+/// to check and play; a failed fetch is `onfail`'s, with the reason (the
+/// HTTP status, or why the browser could not fetch it).
+pub fn fetch_lesson_url(url: String, onmsg: Callback<Msg>, onfail: Callback<(String, String)>) {
+    yew::platform::spawn_local(async move {
+        match io::fetch_text(&url).await {
+            Ok(text) => onmsg.emit(Msg::Lesson(LessonMsg::OpenText { origin: url, text })),
+            Err(e) => {
+                let why = e
+                    .strip_prefix(&format!("cannot fetch {url}: "))
+                    .unwrap_or(&e)
+                    .to_string();
+                onfail.emit((url, why));
+            }
+        }
+    });
+}
+
 #[derive(Properties, PartialEq)]
 pub struct PickerProps {
     pub lessons: Vec<LessonIndexEntry>,
     /// The id of the lesson playing.
     pub current: Option<String>,
+    /// When the lesson playing is a teacher's own: its title and where it
+    /// came from (a file's name or an address).
+    #[prop_or_default]
+    pub own: Option<(String, String)>,
     pub onmsg: Callback<Msg>,
 }
 
-/// The lesson list as a menu in the masthead.
+/// The lesson list as a menu in the masthead, and the button that opens a
+/// teacher's own lesson file.
 #[function_component(LessonPicker)]
 pub fn lesson_picker(props: &PickerProps) -> Html {
     let onchange = {
@@ -86,19 +131,119 @@ pub fn lesson_picker(props: &PickerProps) -> Html {
             }
         })
     };
-    let current = props.current.clone().unwrap_or_default();
+    let onpick = {
+        let onmsg = props.onmsg.clone();
+        Callback::from(move |e: Event| {
+            if let Some(file) = io::picked_file(&e) {
+                open_lesson_file(file, onmsg.clone());
+            }
+        })
+    };
+    let own = props.own.clone();
+    let current = if own.is_some() {
+        String::new()
+    } else {
+        props.current.clone().unwrap_or_default()
+    };
     let options = props.lessons.iter().map(|l| {
         html! { <option value={l.id.clone()} selected={l.id == current}>{ l.title.clone() }</option> }
     });
+    let own_option = own.as_ref().map(|(title, _)| {
+        html! { <option value="" selected=true data-testid="lesson-own-option">{ format!("Your lesson: {title}") }</option> }
+    });
+    let own_note = own.map(|(_, origin)| {
+        html! {
+            <span class="own-lesson" data-testid="lesson-own" title={format!("your own lesson, from {origin}")}>
+                { format!("from {origin}") }
+            </span>
+        }
+    });
+    let none_selected = current.is_empty() && own_option.is_none();
     html! {
-        <label class="lesson-pick">
-            <span class="vh">{ "Lesson" }</span>
-            <select data-testid="lesson-picker" {onchange} disabled={props.lessons.is_empty()}
-                title="play a guided lesson">
-                <option value="" selected={current.is_empty()}>{ "Lessons…" }</option>
-                { for options }
-            </select>
-        </label>
+        <div class="lesson-pick-row">
+            <label class="lesson-pick">
+                <span class="vh">{ "Lesson" }</span>
+                <select data-testid="lesson-picker" {onchange} disabled={props.lessons.is_empty() && own_option.is_none()}
+                    title="play a guided lesson">
+                    <option value="" selected={none_selected}>{ "Lessons…" }</option>
+                    { for own_option }
+                    { for options }
+                </select>
+            </label>
+            <label class="file-button lesson-open" title="open a lesson file (.json) you wrote or saved: it is checked, then played">
+                { "Open lesson file…" }
+                <input type="file" accept=".json,application/json" data-testid="lesson-open-file" onchange={onpick} />
+            </label>
+            { for own_note }
+        </div>
+    }
+}
+
+/// A problem without the lesson's name in front (the list says the file
+/// once): `lesson "id", step 3, wait_for: …` reads `step 3, wait_for: …`,
+/// `lesson "id": "title" is missing` reads `"title" is missing`.
+fn without_lesson_name(e: &str) -> &str {
+    let Some(rest) = e.strip_prefix("lesson ") else {
+        return e;
+    };
+    // The name is `(no id)` or the id as a quoted string (quotes in it escaped).
+    let end = if rest.starts_with("(no id)") {
+        "(no id)".len()
+    } else if rest.starts_with('"') {
+        let mut escaped = false;
+        let close = rest.char_indices().skip(1).find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        });
+        match close {
+            Some((i, _)) => i + 1,
+            None => return e,
+        }
+    } else {
+        return e;
+    };
+    rest[end..]
+        .strip_prefix(", ")
+        .or_else(|| rest[end..].strip_prefix(": "))
+        .unwrap_or(e)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ProblemsProps {
+    pub problems: Option<LessonProblems>,
+    pub onmsg: Callback<Msg>,
+}
+
+/// The problems of a teacher's lesson file that does not read, one per
+/// line, each naming its step and field (the file's own name is said once
+/// above them, not on every line).
+#[function_component(LessonFileProblems)]
+pub fn lesson_file_problems(props: &ProblemsProps) -> Html {
+    let Some(p) = &props.problems else {
+        return html! {};
+    };
+    let items = p
+        .problems
+        .iter()
+        .map(|e| html! { <li>{ without_lesson_name(e).to_string() }</li> });
+    let count = match p.problems.len() {
+        1 => "1 problem".to_string(),
+        n => format!("{n} problems"),
+    };
+    let ondismiss = props
+        .onmsg
+        .reform(|_: MouseEvent| Msg::Lesson(LessonMsg::DismissProblems));
+    html! {
+        <section class="notice error lesson-problems" data-testid="lesson-file-problems" role="alert"
+            aria-label="problems in the lesson file" data-count={p.problems.len().to_string()}>
+            <div>
+                <p><strong>{ p.origin.clone() }</strong>{ format!(" is not a lesson raftlab can play yet ({count}); nothing of it was loaded. Fix these and open it again:") }</p>
+                <ul>{ for items }</ul>
+            </div>
+            <button type="button" class="close" data-testid="lesson-file-problems-dismiss" onclick={ondismiss}
+                aria-label="dismiss the lesson file's problems" title="dismiss">{ "×" }</button>
+        </section>
     }
 }
 
@@ -335,5 +480,34 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                     onclick={emit(|| Msg::Lesson(LessonMsg::NextStep))} title="to the next step">{ "Next ▶" }</button>
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_lesson_name;
+
+    #[test]
+    fn a_problem_is_shown_without_the_lesson_name_the_list_already_says() {
+        let cases = [
+            ("lesson \"a\", step 3, wait_for: x", "step 3, wait_for: x"),
+            ("lesson \"a\": \"title\" is missing", "\"title\" is missing"),
+            (
+                "lesson \"a, b\\\"c\", step 1, narration: y",
+                "step 1, narration: y",
+            ),
+            (
+                "lesson (no id): \"format\" is not a field (it reads id, title)",
+                "\"format\" is not a field (it reads id, title)",
+            ),
+            (
+                "this is not a raftlab lesson: line 1",
+                "this is not a raftlab lesson: line 1",
+            ),
+            ("lesson \"unclosed", "lesson \"unclosed"),
+        ];
+        for (given, shown) in cases {
+            assert_eq!(without_lesson_name(given), shown, "{given}");
+        }
     }
 }

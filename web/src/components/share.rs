@@ -2,16 +2,22 @@
 //! as a link or a JSON file, and the trace (format v1) as a download; a
 //! session file or a trace from `raftlab run` opened from disk.
 
+use raftlab_core::lesson::{lesson_from_session, lesson_json};
 use raftlab_core::session::Session;
 use yew::prelude::*;
 
+use crate::components::lesson::is_lesson_text;
 use crate::io;
-use crate::state::{LabHandle, Msg, SessionMsg, Source, ViewMsg};
+use crate::state::{LabHandle, LessonMsg, Msg, SessionMsg, Source, ViewMsg};
 
-/// Reads a picked or dropped file and hands it to the page.
+/// Reads a picked or dropped file and hands it to the page: a lesson file
+/// to the lesson checker, anything else to the session and trace reader.
 pub fn open_file(file: web_sys::File, onmsg: Callback<Msg>) {
     yew::platform::spawn_local(async move {
         match io::read_file(file).await {
+            Ok((origin, text)) if is_lesson_text(&text) => {
+                onmsg.emit(Msg::Lesson(LessonMsg::OpenText { origin, text }))
+            }
             Ok((name, text)) => onmsg.emit(Msg::Session(SessionMsg::OpenFile { name, text })),
             Err(e) => onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                 "{e}. The current run is unchanged."
@@ -61,6 +67,31 @@ pub fn share(props: &ShareProps) -> Html {
                 &json,
             ) {
                 onmsg.emit(Msg::View(ViewMsg::Problem(e)));
+            }
+        })
+    };
+    let onlesson = {
+        let lab = lab.clone();
+        let onmsg = props.onmsg.clone();
+        Callback::from(move |_| {
+            let (lesson, now) = {
+                let l = lab.0.borrow();
+                (
+                    lesson_from_session(&Session::from_sim(l.sim())),
+                    l.sim().now(),
+                )
+            };
+            let saved = lesson.and_then(|lesson| {
+                io::download(
+                    &format!("raftlab-lesson-seed{seed}-{now}ms.json"),
+                    "application/json",
+                    &lesson_json(&lesson),
+                )
+            });
+            if let Err(e) = saved {
+                onmsg.emit(Msg::View(ViewMsg::Problem(format!(
+                    "This run could not be saved as a lesson: {e}."
+                ))));
             }
         })
     };
@@ -126,6 +157,7 @@ pub fn share(props: &ShareProps) -> Html {
             <div class="buttons">
                 <button type="button" data-testid="copy-link" onclick={oncopy} title="put this run in the address bar and copy the link">{ "Copy link" }</button>
                 <button type="button" data-testid="download-session" onclick={ondownload} title="save this run as a session file (JSON)">{ "Save session" }</button>
+                <button type="button" data-testid="save-as-lesson" onclick={onlesson} title="save this run as a lesson file: its settings and one step per action, with narration for you to write">{ "Save as lesson" }</button>
                 <button type="button" data-testid="export-trace" onclick={onexport} title="the full event trace, format v1 (JSON Lines), as raftlab run writes it">{ "Export trace" }</button>
             </div>
             { for shown }
@@ -139,7 +171,7 @@ pub fn share(props: &ShareProps) -> Html {
                     <input type="file" accept=".jsonl,.ndjson,.json,.txt" data-testid="load-trace" onchange={onpick} />
                 </label>
             </div>
-            <p class="hint">{ "Or drop a session or trace file anywhere on the page." }</p>
+            <p class="hint">{ "Or drop a session, trace or lesson file anywhere on the page. Save as lesson writes this run as a lesson to annotate (see docs/lessons.md) and open with Open lesson file." }</p>
             { for source }
         </section>
     }

@@ -4,10 +4,20 @@
 //! (after the start, an answer, Next or Back), so a student needs only the
 //! answers and Next; the page's Play stays for exploring.
 
-use raftlab_core::lesson::{Lesson, StepStatus};
+use raftlab_core::lesson::{check_lesson, Lesson, StepStatus};
 
 use super::{LessonMsg, Setup, UiState};
 use crate::lab::Lab;
+
+/// A teacher's lesson file that does not read: every problem found, for
+/// the page to list (nothing of it is loaded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonProblems {
+    /// The file's name or address.
+    pub origin: String,
+    /// Each problem in words, naming the step and the field.
+    pub problems: Vec<String>,
+}
 
 /// What a lesson's run is built from.
 fn setup_of(lesson: &Lesson) -> Setup {
@@ -29,7 +39,10 @@ impl UiState {
                 self.lab.0.borrow_mut().leave_lesson();
                 self.lesson_status = None;
                 self.feedback = None;
+                self.own_lesson = None;
             }
+            LessonMsg::OpenText { origin, text } => self.open_own(origin, &text),
+            LessonMsg::DismissProblems => self.lesson_problems = None,
             LessonMsg::Answer(choice) => {
                 let fb = self.lab.0.borrow_mut().answer(choice);
                 if let Some(fb) = fb {
@@ -61,8 +74,26 @@ impl UiState {
                         None => return,
                     }
                 };
+                let own = self.own_lesson.clone();
                 self.replay_to(lesson, back);
+                self.own_lesson = own;
             }
+        }
+    }
+
+    /// Opens a teacher's own lesson, checked by the parser the native
+    /// tests use: played like one of the page's, or, when it does not
+    /// read, every problem listed and the current run left as it was.
+    fn open_own(&mut self, origin: String, text: &str) {
+        match check_lesson(text) {
+            Ok(lesson) => {
+                self.lesson_problems = None;
+                self.start(lesson);
+                if self.lab.0.borrow().lesson().is_some() {
+                    self.own_lesson = Some(origin);
+                }
+            }
+            Err(problems) => self.lesson_problems = Some(LessonProblems { origin, problems }),
         }
     }
 
@@ -193,6 +224,53 @@ mod tests {
                 lesson.id
             );
         }
+    }
+
+    fn open_own(s: Rc<UiState>, origin: &str, text: &str) -> Rc<UiState> {
+        s.reduce(Msg::Lesson(LessonMsg::OpenText {
+            origin: origin.into(),
+            text: text.into(),
+        }))
+    }
+
+    #[test]
+    fn a_teachers_lesson_file_plays_like_one_of_the_pages_and_is_marked_as_theirs() {
+        let lesson = &lessons()[0];
+        let text = raftlab_core::lesson::lesson_json(lesson);
+        let s = Rc::new(UiState::new(Setup::default(), SPEED_DEFAULT, true, false));
+        let s = open_own(s, "mine.json", &text);
+        assert_eq!(s.own_lesson.as_deref(), Some("mine.json"));
+        assert_eq!(s.lesson_problems, None);
+        let id = s.lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
+        assert_eq!(id.as_deref(), Some(lesson.id.as_str()));
+        // Back keeps the mark; leaving the lesson drops it.
+        let s = s.reduce(Msg::Lesson(LessonMsg::BackStep));
+        assert_eq!(s.own_lesson.as_deref(), Some("mine.json"));
+        let s = s.reduce(Msg::Lesson(LessonMsg::Exit));
+        assert_eq!(s.own_lesson, None);
+    }
+
+    #[test]
+    fn a_broken_lesson_file_lists_its_problems_and_leaves_the_run_alone() {
+        let s = Rc::new(UiState::new(Setup::default(), SPEED_DEFAULT, true, false)).reduce(
+            Msg::Lesson(LessonMsg::Start(Box::new(lessons()[1].clone()))),
+        );
+        let before = s.lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
+        let text = raftlab_core::lesson::lesson_json(&lessons()[0])
+            .replace("\"kind\": \"leader\"", "\"kind\": \"leadr\"");
+        let s = open_own(s, "broken.json", &text);
+        let p = s.lesson_problems.clone().expect("problems listed");
+        assert_eq!(p.origin, "broken.json");
+        assert!(
+            p.problems
+                .iter()
+                .any(|e| e.contains("wait_for") && e.contains("\"leadr\"")),
+            "{p:?}"
+        );
+        let after = s.lab.0.borrow().lesson().map(|r| r.lesson().id.clone());
+        assert_eq!(after, before, "nothing half-loaded");
+        let s = s.reduce(Msg::Lesson(LessonMsg::DismissProblems));
+        assert_eq!(s.lesson_problems, None);
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod session;
 #[cfg(test)]
 mod tests;
 
+pub use lesson::LessonProblems;
 pub use msg::{BreakpointMsg, ClockMsg, LessonMsg, Msg, NetMsg, NodeMsg, SessionMsg, ViewMsg};
 pub use refresh::{Stamp, GROUPS, G_LISTS, G_PANELS, G_SPACETIME};
 
@@ -130,6 +131,11 @@ pub struct UiState {
     pub lesson_status: Option<StepStatus>,
     /// Feedback on the current step's answer.
     pub feedback: Option<Feedback>,
+    /// Where the lesson playing came from when it is a teacher's own (a
+    /// file's name or an address), not one of the page's.
+    pub own_lesson: Option<String>,
+    /// The problems of the lesson file last refused, to list.
+    pub lesson_problems: Option<LessonProblems>,
     /// The message or event picked in any view.
     pub linked: Option<Selection>,
     /// Where the run came from, when opened from a link or a file.
@@ -199,6 +205,8 @@ impl UiState {
             lessons: Vec::new(),
             lesson_status: None,
             feedback: None,
+            own_lesson: None,
+            lesson_problems: None,
             linked: None,
             source: None,
             window_ms: 1000.0,
@@ -238,6 +246,7 @@ impl UiState {
         self.linked = None;
         self.source = None;
         self.lesson_status = None;
+        self.own_lesson = None;
         self.first_violation = None;
         self.changed();
     }

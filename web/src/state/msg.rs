@@ -104,6 +104,16 @@ pub enum LessonMsg {
     NextStep,
     /// Back to the previous step: the lesson replays to where it began.
     BackStep,
+    /// A teacher's own lesson file (opened, dropped or fetched from
+    /// `?lesson-url=`): checked, then played, or its problems listed.
+    OpenText {
+        /// Where it came from: the file's name or the address.
+        origin: String,
+        /// The file's text.
+        text: String,
+    },
+    /// Close the list of a lesson file's problems.
+    DismissProblems,
 }
 
 /// Which run is on.

@@ -166,12 +166,67 @@ fn benchmarks_read_their_numbers_and_an_unknown_one_starts_the_page() {
     assert!(n.text.contains("only with `bench="), "{}", n.text);
 }
 
+#[test]
+fn a_lesson_url_is_a_path_or_a_web_address() {
+    for ok in [
+        "/lessons/01-leader-election.json",
+        "lessons/mine.json",
+        "https://example.org/a.json?x=1:2",
+        "HTTP://example.org/b.json",
+    ] {
+        let q = read(&format!("?lesson-url={ok}"));
+        assert_eq!(q.lesson_url.as_deref(), Some(ok));
+        assert!(q.notices.is_empty(), "{ok}: {:?}", q.notices);
+    }
+    let (q, n) = only_notice("?lesson-url=data:text/plain,hi");
+    assert_eq!(q.lesson_url, None);
+    assert_eq!(n.param, "lesson-url");
+    assert!(
+        n.text.contains("is not an address raftlab fetches"),
+        "{}",
+        n.text
+    );
+    let (_, n) = only_notice("?lesson-url=");
+    assert_eq!(
+        n.text,
+        "`lesson-url=` names no lesson file; running a fresh cluster instead"
+    );
+}
+
+#[test]
+fn a_lesson_url_wins_over_a_lesson_and_a_notice_says_so() {
+    let (q, n) = only_notice("?lesson=split-vote&lesson-url=mine.json");
+    assert_eq!(q.lesson, None);
+    assert_eq!(q.lesson_url.as_deref(), Some("mine.json"));
+    assert_eq!(n.param, "lesson");
+    assert_eq!(
+        n.text,
+        "`lesson=split-vote` and `lesson-url=mine.json` are both given: the lesson file at `lesson-url` opens, `lesson` is not read"
+    );
+}
+
+#[test]
+fn a_lesson_url_that_cannot_be_fetched_is_named_whole_with_its_status() {
+    let url = "https://example.org/a/long/path/to/the/teachers/lesson.json";
+    let n = lesson_url_failed(url, "HTTP 404");
+    assert_eq!(n.param, "lesson-url");
+    assert!(n.text.contains(url), "{}", n.text);
+    assert!(n.text.contains("(HTTP 404)"), "{}", n.text);
+}
+
+#[test]
+fn a_mistyped_lesson_url_is_named_with_the_likely_setting() {
+    let (_, n) = only_notice("?lesson_url=a.json");
+    assert!(n.text.contains("did you mean `lesson-url`?"), "{}", n.text);
+}
+
 /// Every parameter a view reads, with a value it cannot use.
 fn unusable() -> Vec<(View, &'static str, &'static str)> {
     let mut all = Vec::new();
     for (name, reads) in PARAMS {
         let bad = match name {
             "lesson" => "",
+            "lesson-url" => "javascript:alert(1)",
             _ => "x!",
         };
         match reads {
