@@ -98,3 +98,13 @@ test('a held link keeps its messages until released; then they arrive', async ()
   assertNoProblems();
   await page.close();
 });
+
+test('?manual=1 starts the run delivering by hand, with timers standing still', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=5&manual=1' });
+  assert.equal(await page.locator('[data-testid="manual"]').isChecked(), true);
+  await page.click('[data-testid="forward-1000"]');
+  assert.equal((await status(page)).leader, '', 'no election without a timeout');
+  assert.match(await page.locator('[data-testid="delivery-status"]').textContent(), /by hand/);
+  assertNoProblems();
+  await page.close();
+});

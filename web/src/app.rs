@@ -155,6 +155,14 @@ pub fn app() -> Html {
         if let Some(limit) = query.history {
             s.set_history_limit(limit);
         }
+        // `?manual=1`: the run starts with delivery by hand, as its first
+        // action (so a link made from it replays the same).
+        if query.manual {
+            s.act(raftlab_core::sim::Action::Manual {
+                on: true,
+                timers: false,
+            });
+        }
         // A shared link: `#s=...` reproduces the run it was made from.
         let fragment = io::fragment();
         if fragment.starts_with(raftlab_core::session::FRAGMENT_PREFIX) {

@@ -103,6 +103,8 @@ pub struct Query {
     pub paused: bool,
     /// Start in presentation mode.
     pub present: bool,
+    /// Start delivering messages by hand (timers standing still).
+    pub manual: bool,
     /// Whether the walkthrough starts open (sharded).
     pub walk: Option<bool>,
     /// Events of history kept.
@@ -126,7 +128,7 @@ enum Reads {
 }
 
 /// Every parameter the page reads, and where.
-const PARAMS: [(&str, Reads); 20] = [
+const PARAMS: [(&str, Reads); 21] = [
     ("mode", Reads::Both),
     ("seed", Reads::Both),
     ("nodes", Reads::Both),
@@ -141,6 +143,7 @@ const PARAMS: [(&str, Reads); 20] = [
     ("snapshot_every", Reads::Single),
     ("chunk", Reads::Single),
     ("present", Reads::Single),
+    ("manual", Reads::Single),
     ("history", Reads::Single),
     ("lesson", Reads::Single),
     ("lesson-url", Reads::Single),
@@ -180,6 +183,7 @@ pub fn read(raw: &str) -> Query {
         speed: None,
         paused: false,
         present: false,
+        manual: false,
         walk: None,
         history: None,
         lesson: None,
@@ -271,6 +275,12 @@ pub fn read(raw: &str) -> Query {
             })
             .and_then(|c| usize::try_from(c).ok());
         q.present = r.switch(first("present"), "present", false, "not presenting");
+        q.manual = r.switch(
+            first("manual"),
+            "manual",
+            false,
+            "messages arriving by themselves",
+        );
         q.history = r.whole(first("history"), "history", [HISTORY_MIN, u64::MAX], |d| {
             format!("keeping {} events", d.unwrap_or(HISTORY_LIMIT))
         });

@@ -313,7 +313,7 @@ impl UiState {
     }
 
     /// Applies a simulator action; a refusal becomes the notice.
-    fn act(&mut self, action: Action) {
+    pub(crate) fn act(&mut self, action: Action) {
         let result = self.lab.0.borrow_mut().act(action);
         match result {
             Ok(()) => {
