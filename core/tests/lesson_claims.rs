@@ -1018,6 +1018,17 @@ fn prevote_raises_term_deposes_s2_and_terms_climb_to_4_without_losing_x() {
     assert!(!changes
         .iter()
         .any(|&(node, role, _)| node == 5 && role == Role::Candidate));
+    assert!(
+        !step3.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::Vote {
+                candidate: 5,
+                granted: true,
+                ..
+            }
+        )),
+        "nobody grants S5 anything"
+    );
     let leaders: Vec<_> = changes.iter().filter(|c| c.1 == Role::Leader).collect();
     assert_eq!(leaders, vec![&(4, Role::Leader, 4)]);
     assert_eq!(broken_in(&played, 3), vec!["prevote_term_unchanged"]);
@@ -1109,6 +1120,30 @@ fn commit_without_min_s3_commits_index_2_while_its_log_ends_at_1() {
     });
     assert!(!appended_before, "S3 had no entry 2 when it committed 2");
     assert_eq!(broken_in(&played, 3), vec!["commit_order"]);
+    // What S3 received: an empty AppendEntries anchored at index 1 with
+    // leaderCommit 2 (step 3's text).
+    let delivered = played
+        .sim
+        .events()
+        .iter()
+        .rev()
+        .find_map(|e| match e.kind {
+            EventKind::Deliver { id, .. } if e.seq < commit.seq => Some(id),
+            _ => None,
+        })
+        .expect("a delivery before the commit");
+    let carried = played.sim.events().iter().find_map(|e| match &e.kind {
+        EventKind::Send {
+            id,
+            from: 1,
+            to: 3,
+            body:
+                raftlab_core::trace::SendBody::Message(raftlab_core::MessageBody::AppendEntries(a)),
+            ..
+        } if *id == delivered => Some((a.prev_log_idx, a.leader_commit, a.entries.len())),
+        _ => None,
+    });
+    assert_eq!(carried, Some((1, 2, 0)));
     // Then x arrives, but S3's commit index already says 2, so S3 does
     // not apply it (step 4's text), and nothing else breaks.
     let s3 = played.sim.server(3).expect("S3 runs");
