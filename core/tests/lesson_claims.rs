@@ -808,3 +808,449 @@ fn consistency_check_s1_refuses_once_and_the_leader_jumps_to_where_its_log_ends(
         );
     }
 }
+
+// ----- lesson 18: client sessions -----
+
+/// The state machine's answers at `node` for entries whose command is
+/// client `client`'s number `seq`: (index, whether answered from the session).
+fn applied_commands(played: &Played, node: NodeId, client: u64, seq: u64) -> Vec<(u64, bool)> {
+    let events = played.sim.events();
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Apply {
+                node: n,
+                index,
+                output,
+                ..
+            } if *n == node => {
+                let data = events.iter().rev().find_map(|a| match &a.kind {
+                    EventKind::Append {
+                        node: m,
+                        index: i,
+                        data,
+                        ..
+                    } if *m == node && i == index && a.seq < e.seq => Some(data.clone()),
+                    _ => None,
+                })?;
+                let cmd = raftlab_core::KvCommand::decode(data.as_bytes()).ok()?;
+                let dup = output
+                    .as_deref()
+                    .and_then(|o| raftlab_core::KvResult::decode(o.as_bytes()))
+                    .is_some_and(|r| r.duplicate);
+                (cmd.client == client && cmd.seq == seq).then_some((*index, dup))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn client_sessions_the_retry_is_logged_twice_applied_once_and_x_stays_2() {
+    let played = play("18-client-sessions.json");
+    // Step 2: S1 crashes before client 2 hears anything.
+    assert!(!played
+        .step(2)
+        .iter()
+        .any(|e| client_event(e, 2, KvOp::Put, ClientPhase::Ok)));
+    assert!(played
+        .step(2)
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Crash { node: 1 })));
+    // Step 3: S2 wins term 2 and applies x = 1 at index 2; client 2 still waits.
+    assert!(role_changes(&played.step(3)).contains(&(2, Role::Leader, 2)));
+    assert!(!played
+        .step(3)
+        .iter()
+        .any(|e| client_event(e, 2, KvOp::Put, ClientPhase::Ok)));
+    // Step 4: client 3's x = 2 is answered before client 2's retry is.
+    let order: Vec<u64> = played
+        .sim
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Client {
+                client,
+                phase: ClientPhase::Ok,
+                op: KvOp::Put,
+                ..
+            } => client.as_num(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec![3, 2], "client 3 is answered first");
+    // Client 2's command 1 is in S2's log twice, at 2 and 5; index 5 is
+    // answered from the session, on every running server.
+    for node in 2..=5 {
+        assert_eq!(
+            applied_commands(&played, node, 2, 1),
+            vec![(2, false), (5, true)],
+            "S{node}"
+        );
+        let s = played.sim.server(node).expect("running");
+        let kv = raftlab_core::KvResult::decode(&s.read_state_machine(b"x")).expect("a value");
+        assert_eq!(kv.value.as_deref(), Some("2"), "S{node}: x stays 2");
+    }
+    // The retry went to S1 first (down), then to S2.
+    let retried_at = played
+        .step(5)
+        .iter()
+        .find(|e| {
+            matches!(
+                &e.kind,
+                EventKind::Append {
+                    node: 2,
+                    index: 5,
+                    ..
+                }
+            )
+        })
+        .map(|e| e.time)
+        .expect("the retry is appended at index 5");
+    let wrote_at = played
+        .sim
+        .events()
+        .iter()
+        .find(|e| client_event(e, 2, KvOp::Put, ClientPhase::Invoke))
+        .map(|e| e.time)
+        .unwrap();
+    assert!(
+        retried_at >= wrote_at + 400,
+        "the retry comes 400 ms later or more"
+    );
+    assert!(played.sim.violations().is_empty());
+}
+
+// ----- lessons 19 to 23: one break-it lesson per deliberate bug -----
+
+/// The rules broken during step `n`, in order, without repeats.
+fn broken_in(played: &Played, n: usize) -> Vec<String> {
+    let (after, upto) = played.steps[n - 1];
+    let mut rules: Vec<String> = Vec::new();
+    for v in played.sim.violations() {
+        if v.seq > after && v.seq <= upto && !rules.contains(&v.rule.to_string()) {
+            rules.push(v.rule.to_string());
+        }
+    }
+    rules
+}
+
+/// Plays break-it lesson `file` with its bug switched off, as far as the
+/// correct core lets the script go (a step waiting for the bug's effect
+/// never completes), and returns the run.
+fn without_its_bug(file: &str, bug: &str) -> Sim {
+    let lesson = load(file);
+    let names: Vec<&str> = lesson.setup.config.bugs.iter().map(|b| b.name()).collect();
+    assert_eq!(names, vec![bug], "{file} switches on exactly its bug");
+    let mut fixed = lesson;
+    fixed.setup.config.bugs.clear();
+    let (mut run, mut sim) = LessonRun::new(fixed).expect("starts");
+    let mut status = run.poll(&sim);
+    while let Some(step) = run.current_step().cloned() {
+        if status == StepStatus::Waiting {
+            status = run.drive(&mut sim, run.step_began_at() + step.max_ms);
+        }
+        if status != StepStatus::Done {
+            break;
+        }
+        status = run.advance(&mut sim);
+    }
+    sim
+}
+
+#[test]
+fn each_break_it_script_on_the_correct_core_breaks_no_rule_and_does_what_its_text_says_a_correct_server_does(
+) {
+    let granted = |sim: &Sim, voter: NodeId, cand: NodeId, term: u64| {
+        let all: Vec<&TraceEvent> = sim.events().iter().collect();
+        votes(&all).contains(&(voter, cand, term))
+    };
+    let leaders = |sim: &Sim| -> Vec<(NodeId, u64)> {
+        let all: Vec<&TraceEvent> = sim.events().iter().collect();
+        role_changes(&all)
+            .into_iter()
+            .filter(|c| c.1 == Role::Leader)
+            .map(|(n, _, t)| (n, t))
+            .collect()
+    };
+    let runs = [
+        ("19-broken-up-to-date-check.json", "no-up-to-date-check"),
+        ("20-broken-prevote-term.json", "prevote-raises-term"),
+        ("21-broken-forgotten-vote.json", "forget-vote-on-restart"),
+        ("22-broken-commit-min.json", "commit-without-min"),
+        ("23-broken-learner-quorum.json", "learner-in-quorum"),
+    ]
+    .map(|(file, bug)| {
+        let sim = without_its_bug(file, bug);
+        // The violations the lessons show are the bug's doing.
+        assert!(
+            sim.violations().is_empty(),
+            "{file} without {bug}: {:?}",
+            sim.violations().first()
+        );
+        sim
+    });
+    // 19: S2 refuses S3, whose log is behind, and S3 never leads.
+    assert!(!granted(&runs[0], 2, 3, 2));
+    assert!(
+        !leaders(&runs[0]).contains(&(3, 2)),
+        "S3 never leads term 2"
+    );
+    // 20: nobody's term moves past 1; S2 leads throughout.
+    let all: Vec<&TraceEvent> = runs[1].events().iter().collect();
+    assert!(role_changes(&all).iter().all(|&(_, _, term)| term <= 1));
+    assert_eq!(leaders(&runs[1]), vec![(2, 1)]);
+    // 21: S3 remembers its vote for S1 and refuses S2 in term 2.
+    assert!(granted(&runs[2], 3, 1, 2) && !granted(&runs[2], 3, 2, 2));
+    let l = leaders(&runs[2]);
+    assert!(l.contains(&(1, 2)) && !l.contains(&(2, 2)), "{l:?}");
+    // 22: S3 commits index 2 only once it holds entry 2.
+    let events = runs[3].events();
+    let stored = events
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Append {
+                    node: 3,
+                    index: 2,
+                    ..
+                }
+            )
+        })
+        .map(|e| e.seq)
+        .expect("S3 stores x");
+    assert!(events.iter().all(|e| e.seq > stored
+        || !matches!(e.kind, EventKind::Commit { node: 3, index, .. } if index >= 2)));
+    // 23: learners vote for nobody; S2 never leads.
+    let all: Vec<&TraceEvent> = runs[4].events().iter().collect();
+    assert!(votes(&all).iter().all(|&(voter, _, _)| voter <= 3));
+    assert!(leaders(&runs[4]).iter().all(|&(node, _)| node != 2));
+}
+
+#[test]
+fn no_up_to_date_check_s2_votes_for_s3_which_erases_the_committed_x() {
+    let played = play("19-broken-up-to-date-check.json");
+    assert!(played
+        .step(2)
+        .iter()
+        .any(|e| client_event(e, 2, KvOp::Put, ClientPhase::Ok)));
+    assert!(
+        votes(&played.step(3)).contains(&(2, 3, 2)),
+        "S2 votes for S3 in term 2"
+    );
+    assert!(role_changes(&played.step(3)).contains(&(3, Role::Leader, 2)));
+    assert_eq!(
+        broken_in(&played, 3),
+        vec!["vote_up_to_date", "leader_completeness"]
+    );
+    // Step 4: S2 deletes x at index 2, S3's no-op takes its place, and
+    // client 4's read finds no x.
+    let step4 = played.step(4);
+    assert!(step4
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Truncate { node: 2, from: 2 })));
+    assert!(step4.iter().any(|e| matches!(&e.kind,
+        EventKind::Client { client, phase: ClientPhase::Ok, result: Some(None), .. } if client.as_num() == Some(4))));
+    assert_eq!(
+        broken_in(&played, 4),
+        vec!["leader_completeness", "state_machine_safety"]
+    );
+    assert_eq!(erased_after_commit(&played.sim, 2), (true, true));
+}
+
+#[test]
+fn prevote_raises_term_deposes_s2_and_terms_climb_to_4_without_losing_x() {
+    let played = play("20-broken-prevote-term.json");
+    assert_eq!(broken_in(&played, 1), vec!["prevote_term_unchanged"]);
+    assert!(role_changes(&played.step(1)).contains(&(2, Role::Leader, 1)));
+    // Step 2: S5, alone, stays in term 1.
+    assert!(role_changes(&played.step(2))
+        .iter()
+        .all(|&(node, _, term)| node != 5 || term == 1));
+    // Step 3: S2 steps down on a prevote request, with no vote granted
+    // to S5; S4 wins term 4 about half a second after the heal.
+    let step3 = played.step(3);
+    let changes = role_changes(&step3);
+    assert!(changes.contains(&(2, Role::Follower, 2)), "{changes:?}");
+    assert!(!changes
+        .iter()
+        .any(|&(node, role, _)| node == 5 && role == Role::Candidate));
+    assert!(
+        !step3.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::Vote {
+                candidate: 5,
+                granted: true,
+                ..
+            }
+        )),
+        "nobody grants S5 anything"
+    );
+    let leaders: Vec<_> = changes.iter().filter(|c| c.1 == Role::Leader).collect();
+    assert_eq!(leaders, vec![&(4, Role::Leader, 4)]);
+    assert_eq!(broken_in(&played, 3), vec!["prevote_term_unchanged"]);
+    let healed = step3.first().map(|e| e.time).unwrap();
+    let won = step3
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Role {
+                    node: 4,
+                    role: Role::Leader,
+                    ..
+                }
+            )
+        })
+        .map(|e| e.time)
+        .unwrap();
+    assert!((350..=700).contains(&(won - healed)), "{} ms", won - healed);
+    // No committed entry is lost: x stays at index 2 on S4.
+    let s4 = played.sim.server(4).expect("S4 runs");
+    assert!(s4.commit_idx() >= 2 && s4.log().term_at(2) == Some(1));
+    assert!(played
+        .sim
+        .violations()
+        .iter()
+        .all(|v| v.rule == "prevote_term_unchanged"));
+}
+
+#[test]
+fn forget_vote_on_restart_s3_votes_twice_in_term_2_and_s1_and_s2_both_lead_it() {
+    let played = play("21-broken-forgotten-vote.json");
+    assert!(role_changes(&played.step(1)).contains(&(3, Role::Leader, 1)));
+    assert!(votes(&played.step(2)).contains(&(3, 1, 2)));
+    assert!(played
+        .step(2)
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Crash { node: 3 })));
+    assert!(votes(&played.step(3)).contains(&(3, 2, 2)));
+    let all: Vec<&TraceEvent> = played.sim.events().iter().collect();
+    let term2: Vec<NodeId> = role_changes(&all)
+        .into_iter()
+        .filter(|&(_, role, term)| role == Role::Leader && term == 2)
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(term2, vec![1, 2], "two leaders of term 2");
+    assert_eq!(
+        broken_in(&played, 3),
+        vec!["one_vote_per_term", "election_safety"]
+    );
+    // Each leader appended its own no-op at index 2, term 2.
+    for node in [1, 2] {
+        assert!(all.iter().any(|e| matches!(&e.kind,
+            EventKind::Append { node: n, index: 2, term: 2, kind: EntryKind::NoOp, .. } if *n == node)));
+    }
+    assert_eq!(broken_in(&played, 4), vec!["election_safety"]);
+}
+
+#[test]
+fn commit_without_min_s3_commits_index_2_while_its_log_ends_at_1() {
+    let mut at_step2 = None;
+    let played = play_with(load("22-broken-commit-min.json"), |n, sim| {
+        if n == 2 {
+            let s = sim.server(3).expect("S3 runs");
+            at_step2 = Some((
+                s.log().last_index(),
+                s.commit_idx(),
+                sim.server(1).unwrap().commit_idx(),
+            ));
+        }
+    });
+    assert_eq!(at_step2, Some((1, 1, 2)), "S3 ends at 1; S1 committed 2");
+    let commit = played
+        .step(3)
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::Commit { node: 3, .. }))
+        .expect("S3 commits in step 3");
+    assert!(matches!(commit.kind, EventKind::Commit { index: 2, .. }));
+    let appended_before = played.sim.events().iter().any(|e| {
+        e.seq < commit.seq
+            && matches!(
+                e.kind,
+                EventKind::Append {
+                    node: 3,
+                    index: 2,
+                    ..
+                }
+            )
+    });
+    assert!(!appended_before, "S3 had no entry 2 when it committed 2");
+    assert_eq!(broken_in(&played, 3), vec!["commit_order"]);
+    // What S3 received: an empty AppendEntries anchored at index 1 with
+    // leaderCommit 2 (step 3's text).
+    let delivered = played
+        .sim
+        .events()
+        .iter()
+        .rev()
+        .find_map(|e| match e.kind {
+            EventKind::Deliver { id, .. } if e.seq < commit.seq => Some(id),
+            _ => None,
+        })
+        .expect("a delivery before the commit");
+    let carried = played.sim.events().iter().find_map(|e| match &e.kind {
+        EventKind::Send {
+            id,
+            from: 1,
+            to: 3,
+            body:
+                raftlab_core::trace::SendBody::Message(raftlab_core::MessageBody::AppendEntries(a)),
+            ..
+        } if *id == delivered => Some((a.prev_log_idx, a.leader_commit, a.entries.len())),
+        _ => None,
+    });
+    assert_eq!(carried, Some((1, 2, 0)));
+    // Then x arrives, but S3's commit index already says 2, so S3 does
+    // not apply it (step 4's text), and nothing else breaks.
+    let s3 = played.sim.server(3).expect("S3 runs");
+    assert_eq!(s3.log().last_index(), 2);
+    assert_eq!(s3.commit_idx(), 2);
+    assert_eq!(s3.last_applied_idx(), 1, "x waits unapplied on S3");
+    assert!(!played.sim.events().iter().any(|e| matches!(
+        e.kind,
+        EventKind::Apply {
+            node: 3,
+            index: 2,
+            ..
+        }
+    )));
+    assert!(played
+        .sim
+        .violations()
+        .iter()
+        .all(|v| v.rule == "commit_order"));
+}
+
+#[test]
+fn learner_in_quorum_s2_leads_with_learner_votes_and_commits_x_on_one_voter() {
+    let played = play("23-broken-learner-quorum.json");
+    let step3 = played.step(3);
+    let granted = votes(&step3);
+    assert!(granted.contains(&(4, 2, 2)) && granted.contains(&(5, 2, 2)));
+    assert!(!granted
+        .iter()
+        .any(|&(voter, _, _)| voter == 1 || voter == 3));
+    assert!(role_changes(&step3).contains(&(2, Role::Leader, 2)));
+    assert_eq!(broken_in(&played, 3), vec!["leader_quorum"]);
+    // Step 4: x goes to index 5 and client 5 is told it succeeded while
+    // S1 and S3, the other voters, never store it.
+    let step4 = played.step(4);
+    assert!(step4
+        .iter()
+        .any(|e| client_event(e, 5, KvOp::Put, ClientPhase::Ok)));
+    for node in [1, 3] {
+        assert!(!played.sim.events().iter().any(|e| matches!(&e.kind,
+            EventKind::Append { node: n, index: 5, .. } if *n == node)));
+    }
+    assert!(step4.iter().any(|e| matches!(
+        e.kind,
+        EventKind::Commit {
+            node: 2,
+            index: 5,
+            ..
+        }
+    )));
+    assert_eq!(broken_in(&played, 4), vec!["commit_quorum"]);
+}

@@ -250,7 +250,7 @@ pub fn role_name(role: Role) -> &'static str {
 pub fn apply_output(output: &str) -> String {
     match KvResult::decode(output.as_bytes()) {
         Some(r) if r.duplicate => {
-            "already applied: answered from the client's session (thesis §6.3)".into()
+            "a retry: answered from the client's session, not applied again (thesis §6.3)".into()
         }
         Some(r) if !r.ok => "malformed command".into(),
         Some(KvResult { value: Some(v), .. }) => format!("value {v}"),
@@ -686,7 +686,8 @@ mod tests {
     fn apply_outputs_read_well() {
         assert_eq!(apply_output(r#"{"ok":true,"value":null}"#), "ok");
         assert_eq!(apply_output(r#"{"ok":true,"value":"7"}"#), "value 7");
-        assert!(apply_output(r#"{"ok":true,"value":null,"duplicate":true}"#).contains("session"));
+        let retry = apply_output(r#"{"ok":true,"value":null,"duplicate":true}"#);
+        assert!(retry.contains("session") && retry.contains("not applied again"));
         assert_eq!(apply_output("hello"), "hello");
     }
 
