@@ -29,7 +29,12 @@ pub struct BreakItProps {
 fn lesson_for(bug: Bug) -> Option<&'static str> {
     match bug {
         Bug::Figure8 => Some("figure8-broken"),
-        _ => None,
+        Bug::NoUpToDateCheck => Some("broken-up-to-date-check"),
+        Bug::PrevoteRaisesTerm => Some("broken-prevote-term"),
+        Bug::ForgetVoteOnRestart => Some("broken-forgotten-vote"),
+        Bug::CommitWithoutMin => Some("broken-commit-min"),
+        Bug::LearnerInQuorum => Some("broken-learner-quorum"),
+        Bug::StayJoint => None,
     }
 }
 
@@ -137,5 +142,40 @@ pub fn break_it(props: &BreakItProps) -> Html {
                 <p class="hint" data-testid="violation-none">{ format!("Bug on: {}. No rule broken yet ({} events checked).", active.iter().map(|b| b.name()).collect::<Vec<_>>().join(", "), sim.position()) }</p>
             }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Break-it offers a lesson for every bug it offers, and each names a
+    /// lesson the index lists and whose file switches that bug on.
+    #[test]
+    fn every_bug_break_it_offers_has_its_lesson() {
+        let index = include_str!("../../../static/lessons/index.json");
+        for bug in Bug::ALL {
+            let id = lesson_for(bug).unwrap_or_else(|| panic!("{} has no lesson", bug.name()));
+            let needle = format!("\"id\": \"{id}\"");
+            let at = index
+                .find(&needle)
+                .unwrap_or_else(|| panic!("{id} is not in index.json"));
+            let line = &index[at..index[at..].find('\n').map_or(index.len(), |e| at + e)];
+            let file = line
+                .split("\"file\": \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .expect("a file");
+            let text = std::fs::read_to_string(format!(
+                "{}/../static/lessons/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .expect("the lesson file");
+            assert!(
+                text.contains(&format!("\"{}\"", bug.name())),
+                "{file} switches {} on",
+                bug.name()
+            );
+        }
     }
 }
