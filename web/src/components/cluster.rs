@@ -3,6 +3,7 @@
 //! every message in flight at its exact position for the visual time
 //! (painted on a canvas over the SVG: see `flights`).
 
+mod clear;
 mod flights;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +16,8 @@ use raftlab_core::types::{MessageBody, NodeId, Role};
 use raftlab_core::{MemLogStore, MemNetwork, MemStorage, StateMachine};
 use yew::prelude::*;
 
-use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
+use self::clear::{Footprint, WordKind, LANE};
+use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene, Word};
 use crate::model::{self, Standing};
 use crate::ring;
 use crate::state::{LabHandle, Stamp};
@@ -26,8 +28,6 @@ use raftlab_core::trace::describe as narrate;
 use self::flights::VIEW;
 /// Radius of the ring of nodes.
 const RING: f64 = 218.0;
-/// How far the two directions of a link sit apart (half).
-const LANE: f64 = 7.0;
 /// How long a lost message stays drawn, simulated ms (the sim's memory).
 const FADE_MS: f64 = 400.0;
 /// The leader's crown, centred on (0, 0), 30 units wide.
@@ -67,6 +67,7 @@ pub struct ClusterProps {
 /// redraws on every frame, with hundreds of messages in flight).
 struct FlightLook {
     glyph: Glyph,
+    footprint: Footprint,
     kind: &'static str,
     text: AttrValue,
     title: AttrValue,
@@ -79,6 +80,7 @@ impl FlightLook {
         let (glyph, text) = glyph(sim, fl);
         FlightLook {
             glyph,
+            footprint: glyph.footprint(&text),
             kind: fl.msg.body.kind(),
             text: text.into(),
             title: format!(
@@ -187,6 +189,32 @@ pub fn cluster(props: &ClusterProps) -> Html {
         vt,
         flights: Vec::with_capacity(flying.len()),
         lost: Vec::new(),
+        // The nodes' words, painted again above a message covering them.
+        words: ids
+            .iter()
+            .flat_map(|&id| {
+                let node = &sim.nodes()[&id];
+                let role = role_word(model::up(node), Standing::of(&config, id));
+                let texts = [
+                    (WordKind::Name, format!("S{id}")),
+                    (WordKind::Term, format!("term {}", model::term_of(node))),
+                    (WordKind::Role, role.to_string()),
+                ];
+                let centre = centres[&id];
+                texts.map(|(kind, text)| {
+                    let bbox = clear::word_box(kind, centre, r, text.chars().count());
+                    Word {
+                        node: id,
+                        kind,
+                        text: text.into(),
+                        role,
+                        x: bbox.x,
+                        y: bbox.y,
+                        bbox,
+                    }
+                })
+            })
+            .collect(),
     };
     let mut listed = Vec::with_capacity(flying.len());
     for (fl, look) in sim.flights().zip(flying) {
@@ -213,6 +241,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             x,
             y,
             glyph: look.glyph,
+            footprint: look.footprint,
             text: look.text.clone(),
             title: look.title.clone(),
             emphasis,
@@ -512,18 +541,7 @@ fn draw_node(
             html! { <g class="tally">{ for dots }</g> }
         });
 
-    let role_word = if !alive {
-        "crashed".to_string()
-    } else {
-        match (role, standing) {
-            (Role::Leader, _) => "leader".into(),
-            (Role::Candidate, _) => "candidate".into(),
-            (Role::PreCandidate, _) => "pre-candidate".into(),
-            (Role::Follower, Standing::Learner) => "learner".into(),
-            (Role::Follower, Standing::Outside) => "not a member".into(),
-            (Role::Follower, Standing::Voter) => "follower".into(),
-        }
-    };
+    let role_word = role_word(server, standing);
     let snapshot_note = server.and_then(|s| s.incoming_snapshot()).map(|(idx, _, bytes)| {
         // The total is known to the sender: the leader's progress for this node.
         let total = sim
@@ -593,14 +611,27 @@ fn draw_node(
             >
                 <title>{ format!("S{id}: {role_word}, term {term}, commit index {commit} — click to inspect") }</title>
             </circle>
-            <text class="label" x={f(x)} y={f(y - 8.0)}>{ format!("S{id}") }</text>
-            <text class="term" x={f(x)} y={f(y + 17.0)}>{ format!("term {term}") }</text>
-            <text class="detail" x={f(x)} y={f(y + r + 20.0)}>{ role_word }</text>
+            <text class="label" x={f(x)} y={f(y + clear::NAME.0)}>{ format!("S{id}") }</text>
+            <text class="term" x={f(x)} y={f(y + clear::TERM.0)}>{ format!("term {term}") }</text>
+            <text class="detail" x={f(x)} y={f(y + r + clear::ROLE_DY)}>{ role_word }</text>
             { for crown }
             { for tally }
             { for snapshot_note }
             { for group_badge }
         </g>
+    }
+}
+
+/// A node's role in a word, as its label under it says.
+fn role_word(server: Option<&raftlab_core::harness::Server>, standing: Standing) -> &'static str {
+    match (server.map(|s| s.state()), standing) {
+        (None, _) => "crashed",
+        (Some(Role::Leader), _) => "leader",
+        (Some(Role::Candidate), _) => "candidate",
+        (Some(Role::PreCandidate), _) => "pre-candidate",
+        (Some(Role::Follower), Standing::Learner) => "learner",
+        (Some(Role::Follower), Standing::Outside) => "not a member",
+        (Some(Role::Follower), Standing::Voter) => "follower",
     }
 }
 
