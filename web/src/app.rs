@@ -21,7 +21,7 @@ use crate::components::share::Share;
 use crate::components::spacetime::Spacetime;
 use crate::components::timeline::Timeline;
 use crate::state::{
-    ClockMsg, Msg, NetMsg, NodeMsg, Setup, UiState, ViewMsg, G_LISTS, G_PANELS, G_SPACETIME,
+    ClockMsg, Msg, NetMsg, NodeMsg, Setup, UiState, ViewMsg, G_FEED, G_LOGS, G_PANELS, G_SPACETIME,
 };
 use crate::vocab::{NodeVerb, Notice, Selection, SPEED_DEFAULT};
 use crate::{components, hooks, io, url};
@@ -307,10 +307,9 @@ pub fn app() -> Html {
     // from (`state::Stamp`), which changes only when an event happened or
     // the user acted (and, while playing, at most every `REFRESH_MS`).
     let stamp = state.stamp();
-    let [spacetime_view, lists_view, panels_view] =
-        [G_SPACETIME, G_LISTS, G_PANELS].map(|g| state.shown[g]);
+    let [spacetime_view, logs_view, feed_view, panels_view] =
+        [G_SPACETIME, G_LOGS, G_FEED, G_PANELS].map(|g| state.shown[g]);
     let panels_rev = panels_view.rev;
-    let lists_rev = lists_view.rev;
     // The inspector shows timers, which run between events.
     let inspector_now = state.selected.map_or(0, |_| panels_view.vt.floor() as u64);
     let ongoto = handlers.ongoto.clone();
@@ -455,7 +454,7 @@ pub fn app() -> Html {
                         <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} />
                         <Legend />
                         <Quorums lab={lab.clone()} rev={panels_rev} />
-                        <Feed lab={lab.clone()} rev={lists_rev} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
+                        <Feed lab={lab.clone()} rev={feed_view.rev} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
                             ongoto={ongoto.clone()} linked={state.linked} onpick={onpick.clone()}
                             onmessages={handlers.onfeed_messages.clone()}
                             onheartbeats={handlers.onfeed_heartbeats.clone()} />
@@ -481,7 +480,7 @@ pub fn app() -> Html {
                             onzoom={handlers.onzoom.clone()} />
                     </section>
                     <section class="logs-row">
-                        <Logs lab={lab.clone()} rev={lists_rev} selected={state.selected} onselect={onselect}
+                        <Logs lab={lab.clone()} rev={logs_view.rev} selected={state.selected} onselect={onselect}
                             highlight={highlight.indexes.clone()} linked={state.linked} onpick={onpick} />
                     </section>
                     <section class="experiments-row">

@@ -3,6 +3,7 @@
 //! every message in flight at its exact position for the visual time
 //! (painted on a canvas over the SVG: see `flights`).
 
+mod clear;
 mod flights;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +16,8 @@ use raftlab_core::types::{MessageBody, NodeId, Role};
 use raftlab_core::{MemLogStore, MemNetwork, MemStorage, StateMachine};
 use yew::prelude::*;
 
-use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene};
+use self::clear::{Footprint, WordKind, LANE};
+use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene, Word};
 use crate::model::{self, Standing};
 use crate::ring;
 use crate::state::{LabHandle, Stamp};
@@ -24,8 +26,6 @@ use raftlab_core::trace::describe as narrate;
 
 // VIEW: side of the square drawing, in user units.
 use self::flights::VIEW;
-/// How far the two directions of a link sit apart (half).
-const LANE: f64 = 7.0;
 /// How long a lost message stays drawn, simulated ms (the sim's memory).
 const FADE_MS: f64 = 400.0;
 /// The leader's crown, centred on (0, 0), 30 units wide.
@@ -60,6 +60,7 @@ pub struct ClusterProps {
 /// redraws on every frame, with hundreds of messages in flight).
 struct FlightLook {
     glyph: Glyph,
+    footprint: Footprint,
     kind: &'static str,
     text: AttrValue,
     title: AttrValue,
@@ -72,6 +73,7 @@ impl FlightLook {
         let (glyph, text) = glyph(sim, fl);
         FlightLook {
             glyph,
+            footprint: glyph.footprint(&text),
             kind: fl.msg.body.kind(),
             text: text.into(),
             title: format!(
@@ -183,6 +185,46 @@ pub fn cluster(props: &ClusterProps) -> Html {
         vt,
         flights: Vec::with_capacity(flying.len()),
         lost: Vec::new(),
+        // The nodes' words, painted again above a message covering them.
+        words: ids
+            .iter()
+            .flat_map(|&id| {
+                let node = &sim.nodes()[&id];
+                let server = model::up(node);
+                let role = model::role_word(
+                    server.is_some(),
+                    server.map(|s| s.state()).unwrap_or(Role::Follower),
+                    Standing::of(&config, id),
+                );
+                let texts = [
+                    (WordKind::Name, format!("S{id}")),
+                    (WordKind::Term, format!("term {}", model::term_of(node))),
+                    (WordKind::Role, role.to_string()),
+                ];
+                let centre = centres[&id];
+                texts.map(|(kind, text)| {
+                    // Made for the node's unzoomed drawing, then zoomed
+                    // about its centre as the node is.
+                    let b = clear::word_box(kind, centre, layout.node_r, text.chars().count());
+                    let bbox = clear::Box2 {
+                        x: b.x,
+                        y: centre.1 + (b.y - centre.1) * layout.zoom,
+                        hw: b.hw * layout.zoom,
+                        hh: b.hh * layout.zoom,
+                    };
+                    Word {
+                        node: id,
+                        kind,
+                        text: text.into(),
+                        role,
+                        x: bbox.x,
+                        y: bbox.y,
+                        bbox,
+                    }
+                })
+            })
+            .collect(),
+        zoom: layout.zoom,
     };
     let mut listed = Vec::with_capacity(flying.len());
     for (fl, look) in sim.flights().zip(flying) {
@@ -209,6 +251,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             x,
             y,
             glyph: look.glyph,
+            footprint: look.footprint,
             text: look.text.clone(),
             title: look.title.clone(),
             emphasis,
@@ -590,9 +633,9 @@ fn draw_node(
             >
                 <title>{ format!("S{id}: {role_word}, term {term}, commit index {commit} — click to inspect") }</title>
             </circle>
-            <text class="label" x={f(x)} y={f(y - 8.0)}>{ format!("S{id}") }</text>
-            <text class="term" x={f(x)} y={f(y + 17.0)}>{ format!("term {term}") }</text>
-            <text class="detail" x={f(x)} y={f(y + r + 20.0)}>{ role_word }</text>
+            <text class="label" x={f(x)} y={f(y + clear::NAME.0)}>{ format!("S{id}") }</text>
+            <text class="term" x={f(x)} y={f(y + clear::TERM.0)}>{ format!("term {term}") }</text>
+            <text class="detail" x={f(x)} y={f(y + r + clear::ROLE_DY)}>{ role_word }</text>
             { for crown }
             { for tally }
             { for snapshot_note }

@@ -31,7 +31,7 @@ mod tests;
 
 pub use lesson::LessonProblems;
 pub use msg::{BreakpointMsg, ClockMsg, LessonMsg, Msg, NetMsg, NodeMsg, SessionMsg, ViewMsg};
-pub use refresh::{Stamp, GROUPS, G_LISTS, G_PANELS, G_SPACETIME};
+pub use refresh::{Stamp, GROUPS, G_FEED, G_LOGS, G_PANELS, G_SPACETIME};
 
 /// The handle on this view's lab.
 pub type LabHandle = Handle<Lab>;
@@ -83,12 +83,12 @@ pub struct UiState {
     rev_key: RevisionKey,
     /// What each panel group was last drawn from (see `refresh::GROUPS`).
     pub shown: [Stamp; GROUPS],
-    /// Wall ms since the last refresh of the panel groups, while playing.
-    since_refresh: f64,
-    /// Frames since the last refresh began, while playing.
-    frames_since_refresh: u32,
-    /// The group the next frame refreshes, during a refresh.
-    refreshing: Option<usize>,
+    /// Wall ms since each panel group's last refresh, while playing.
+    since_refresh: [f64; GROUPS],
+    /// Frames since each panel group's last refresh, while playing.
+    frames_since_refresh: [u32; GROUPS],
+    /// `refresh::logs_digest` of what the logs last drew.
+    logs_digest: u64,
     /// Whether the clock runs.
     pub playing: bool,
     /// Simulated ms per wall ms.
@@ -175,6 +175,7 @@ impl UiState {
         let loss = (setup.cfg.loss * 100.0).round() as u64;
         UiState {
             rev_key: lab.revision_key(),
+            logs_digest: refresh::logs_digest(lab.sim()),
             shown: [Stamp {
                 rev: 0,
                 vt: lab.vt(),
@@ -182,9 +183,8 @@ impl UiState {
             lab: Handle::new(lab),
             rev: 0,
             history_limit: crate::lab::HISTORY_LIMIT,
-            since_refresh: 0.0,
-            frames_since_refresh: 0,
-            refreshing: None,
+            since_refresh: [0.0; GROUPS],
+            frames_since_refresh: [0; GROUPS],
             playing,
             speed: speed.clamp(SPEED_MIN, SPEED_MAX),
             selected: None,

@@ -9,7 +9,7 @@ use raftlab_core::session::Session;
 use raftlab_core::sim::Action;
 use yew::prelude::*;
 
-use super::refresh::REFRESH_FRAMES;
+use super::refresh::{logs_digest, FEED_FRAMES, REFRESH_FRAMES};
 use super::*;
 use crate::vocab::{NodeVerb, SPEED_DEFAULT};
 
@@ -50,8 +50,9 @@ fn panels_keep_their_props_across_frames_without_events() {
     // No event: what the event-driven panels get (app.rs passes the
     // groups' `rev`) is unchanged, so yew leaves them alone.
     assert_eq!(s.rev, before.rev);
-    assert_eq!(s.shown[G_LISTS].rev, before.shown[G_LISTS].rev);
-    assert_eq!(s.shown[G_PANELS].rev, before.shown[G_PANELS].rev);
+    for g in [G_LOGS, G_FEED, G_PANELS] {
+        assert_eq!(s.shown[g].rev, before.shown[g].rev, "group {g}");
+    }
     // And an event happened by the next refresh at normal speed.
     let s = s.reduce(Msg::Clock(ClockMsg::SetSpeed(1.0)));
     let rev = s.rev;
@@ -60,33 +61,47 @@ fn panels_keep_their_props_across_frames_without_events() {
         s = frame(s, 16.0);
     }
     assert!(s.rev > rev, "events happened");
-    assert!(s.shown[G_LISTS].rev > rev, "the lists were refreshed");
+    assert!(s.shown[G_FEED].rev > rev, "the feed was refreshed");
 }
 
 #[test]
-fn while_playing_each_group_is_refreshed_on_its_own_frame_at_most_every_refresh_period() {
+fn while_playing_at_most_one_group_is_refreshed_per_frame_each_at_most_every_period() {
     let mut s = state()
         .reduce(Msg::Clock(ClockMsg::SetSpeed(1.0)))
         .reduce(Msg::Clock(ClockMsg::Play));
     let mut refreshes = [0usize; GROUPS];
-    let mut frames = 0;
-    while frames < 120 {
+    let mut last = [0usize; GROUPS];
+    for frame_no in 1..=120 {
         let before = s.shown;
         s = frame(s, 16.0);
-        frames += 1;
         let changed: Vec<usize> = (0..GROUPS).filter(|&g| s.shown[g] != before[g]).collect();
         assert!(changed.len() <= 1, "one group per frame, not {changed:?}");
         for g in changed {
+            let min = if g == G_FEED { 3 } else { 7 };
+            assert!(
+                refreshes[g] == 0 || frame_no - last[g] >= min,
+                "group {g} again after {} frames",
+                frame_no - last[g]
+            );
             refreshes[g] += 1;
+            last[g] = frame_no;
         }
     }
-    // 120 frames of 16 ms: about 1.9 s of wall time, so about 19
-    // refreshes of each group, not 120.
-    for (g, &n) in refreshes.iter().enumerate() {
-        assert!((15..=21).contains(&n), "group {g}: {n} refreshes");
+    // 120 frames of 16 ms: about 1.9 s of wall time. The diagram and the
+    // other panels come round about every 100 ms, the feed every 33 ms
+    // (3 frames), not on all 120 frames.
+    for g in [G_SPACETIME, G_PANELS] {
+        assert!(
+            (13..=18).contains(&refreshes[g]),
+            "group {g}: {refreshes:?}"
+        );
     }
-    // Slow frames (a busy machine): a refresh every REFRESH_FRAMES
-    // frames, so most frames only move the ring.
+    assert!(
+        (30..=40).contains(&refreshes[G_FEED]),
+        "the feed: {refreshes:?}"
+    );
+    // Slow frames (a busy machine): each group waits its fewest frames,
+    // so most frames only move the ring.
     let mut s2 = s.clone();
     let mut refreshing_frames = 0;
     for _ in 0..60 {
@@ -96,8 +111,9 @@ fn while_playing_each_group_is_refreshed_on_its_own_frame_at_most_every_refresh_
             refreshing_frames += 1;
         }
     }
+    let most = 60 / FEED_FRAMES + 3 * 60 / REFRESH_FRAMES;
     assert!(
-        refreshing_frames <= 60 * GROUPS / REFRESH_FRAMES as usize,
+        refreshing_frames <= most as usize,
         "{refreshing_frames} of 60 slow frames refreshed a group"
     );
     // Pausing shows everything exactly as it is.
@@ -109,6 +125,79 @@ fn while_playing_each_group_is_refreshed_on_its_own_frame_at_most_every_refresh_
     // A frame after the pause is the same state: nothing re-renders.
     let again = frame(s.clone(), 16.0);
     assert!(Rc::ptr_eq(&s, &again));
+}
+
+#[test]
+fn after_a_step_or_any_move_every_panel_shows_that_exact_moment() {
+    // Nine nodes with slow links: many events per frame, so while playing
+    // the groups lag the run by different amounts.
+    let setup = Setup {
+        nodes: 9,
+        ..Setup::default()
+    };
+    let mut s = Rc::new(UiState::new(setup, 1.0, true, false));
+    type Move = (&'static str, fn() -> ClockMsg);
+    let moves: [Move; 4] = [
+        ("a step", || ClockMsg::Step),
+        ("+10 ms", || ClockMsg::Forward(10)),
+        ("a step back", || ClockMsg::StepBack),
+        ("a pause", || ClockMsg::Pause),
+    ];
+    for (m, msg) in moves {
+        s = s.reduce(Msg::Clock(ClockMsg::Play));
+        let mut lagged = false;
+        for _ in 0..45 {
+            s = frame(s, 16.0);
+            lagged |= (0..GROUPS).any(|g| s.shown[g] != s.stamp());
+        }
+        assert!(lagged, "while playing some panel lags the ring");
+        s = s.reduce(Msg::Clock(msg()));
+        let now = s.stamp();
+        for g in 0..GROUPS {
+            assert_eq!(s.shown[g], now, "after {m}, group {g}");
+        }
+        assert_eq!(
+            s.logs_digest,
+            logs_digest(s.lab.0.borrow().sim()),
+            "after {m}, the logs' digest is the run's"
+        );
+    }
+}
+
+#[test]
+fn while_playing_the_logs_are_redrawn_only_when_what_they_show_changed() {
+    // A leader, then a write: its entry spreads and commits while playing.
+    let s = state().reduce(Msg::Clock(ClockMsg::Forward(2000)));
+    let mut s = s
+        .reduce(Msg::Client(KvOp::Put, "x".into(), Some("1".into())))
+        .reduce(Msg::Clock(ClockMsg::SetSpeed(1.0)))
+        .reduce(Msg::Clock(ClockMsg::Play));
+    let (mut redrawn, mut kept, mut pending) = (0, 0, 0u32);
+    for _ in 0..400 {
+        let (before, digest_before) = (s.shown[G_LOGS], s.logs_digest);
+        s = frame(s, 16.0);
+        let digest = logs_digest(s.lab.0.borrow().sim());
+        if s.shown[G_LOGS] != before {
+            assert_ne!(digest, digest_before, "redrawn with nothing new to show");
+            assert_eq!(s.logs_digest, digest);
+            redrawn += 1;
+            pending = 0;
+        } else if digest != s.logs_digest {
+            // Changed, not yet redrawn: within a period or so.
+            pending += 1;
+            assert!(
+                pending <= 2 * REFRESH_FRAMES,
+                "the logs lag {pending} frames"
+            );
+        } else if s.rev != s.shown[G_LOGS].rev {
+            kept += 1;
+        }
+    }
+    assert!(redrawn > 0, "the write reached the logs");
+    assert!(
+        kept > redrawn,
+        "events that changed nothing in the logs: {kept} frames"
+    );
 }
 
 #[test]

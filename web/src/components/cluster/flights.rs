@@ -19,6 +19,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
+use super::clear::{self, covered, Box2, Footprint, WordKind};
+
 /// Side of the square drawing, in SVG user units (the ring's viewBox).
 pub const VIEW: f64 = 600.0;
 
@@ -67,6 +69,16 @@ const INK: &str = "#1f2937";
 const WHITE: &str = "#fff";
 
 impl Glyph {
+    /// What this glyph drawn with `text` covers, its heaviest outline
+    /// included (`clear`).
+    pub fn footprint(self, text: &str) -> Footprint {
+        let (shape, round) = match self.shape() {
+            Shape::Circle(r) => ((r, r), true),
+            Shape::Rect(hw, hh, _) => ((hw, hh), false),
+        };
+        clear::footprint(shape, round, text.chars().count())
+    }
+
     fn shape(self) -> Shape {
         match self {
             Glyph::Prevote | Glyph::Vote | Glyph::Yes | Glyph::No => Shape::Circle(11.0),
@@ -138,6 +150,8 @@ pub struct Flying {
     pub x: f64,
     pub y: f64,
     pub glyph: Glyph,
+    /// What the glyph covers (`clear`).
+    pub footprint: Footprint,
     pub text: AttrValue,
     pub title: AttrValue,
     pub emphasis: Emphasis,
@@ -152,12 +166,66 @@ pub struct Lost {
     pub title: AttrValue,
 }
 
-/// What the canvas shows at one visual time, in drawing order.
+/// One of a node's words (name, term, role), painted again above the
+/// messages when one covers it (`clear`); the SVG's own lies beneath.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Word {
+    /// The node, to find its SVG text and copy its look.
+    pub node: u64,
+    pub kind: WordKind,
+    pub text: AttrValue,
+    /// The node's role word: with `kind` and `text` it decides the look.
+    pub role: &'static str,
+    /// Where it is drawn: its centre.
+    pub x: f64,
+    pub y: f64,
+    /// The room it takes (`clear::word_box`).
+    pub bbox: Box2,
+}
+
+/// What the canvas shows at one visual time, in drawing order: the
+/// messages, the lost marks, then the nodes' words any of them covers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scene {
     pub vt: f64,
     pub flights: Vec<Flying>,
     pub lost: Vec<Lost>,
+    pub words: Vec<Word>,
+    /// How much the nodes and their words are zoomed (`ring::Layout`): a
+    /// word is painted that much larger than its stylesheet size.
+    pub zoom: f64,
+}
+
+impl Scene {
+    /// The words a message or a lost mark covers, in the scene's order:
+    /// the ones painted above them (by their estimated boxes; `paint`
+    /// widens them to their drawings).
+    #[cfg(test)]
+    fn covered_words(&self) -> Vec<&Word> {
+        let boxes: Vec<Box2> = self.words.iter().map(|w| w.bbox).collect();
+        self.covering(&boxes)
+    }
+
+    /// As `covered_words`, with the words taking `boxes` (in their order).
+    fn covering(&self, boxes: &[Box2]) -> Vec<&Word> {
+        // A lost mark's cross, 16 units and a 4-unit stroke.
+        let cross = Footprint {
+            hw: 10.0,
+            hh: 10.0,
+            round: false,
+        };
+        let glyphs: Vec<((f64, f64), Footprint)> = self
+            .flights
+            .iter()
+            .map(|f| ((f.x, f.y), f.footprint))
+            .chain(self.lost.iter().map(|l| ((l.x, l.y), cross)))
+            .collect();
+        covered(&glyphs, boxes)
+            .into_iter()
+            .zip(&self.words)
+            .filter_map(|(c, w)| c.then_some(w))
+            .collect()
+    }
 }
 
 /// What the pointer is over.
@@ -247,6 +315,7 @@ pub struct FlightLayerProps {
 struct Layer {
     scene: Rc<Scene>,
     sprites: Sprites,
+    words: WordSprites,
     /// The canvas's size in CSS pixels, once known.
     size: Option<(f64, f64)>,
     /// The pointer, in CSS pixels from the canvas's corner.
@@ -429,7 +498,7 @@ fn repaint(el: &HtmlCanvasElement, layer: &mut Layer) {
     let _ = paint(
         el,
         &layer.scene,
-        &mut layer.sprites,
+        (&mut layer.sprites, &mut layer.words),
         layer.hover,
         (w, h),
         dpr,
@@ -561,7 +630,7 @@ fn document() -> Result<web_sys::Document, JsValue> {
 fn paint(
     el: &HtmlCanvasElement,
     scene: &Scene,
-    sprites: &mut Sprites,
+    (sprites, words): (&mut Sprites, &mut WordSprites),
     hover: Option<Hit>,
     (w, h): (f64, f64),
     dpr: f64,
@@ -615,7 +684,149 @@ fn paint(
         }
         ctx.set_global_alpha(1.0);
     }
+    // Last, the words a message covers, above it (`clear`). Each takes
+    // the room of its estimate or of its drawing, whichever is larger (the
+    // stylesheet may enlarge the text).
+    let mut boxes = Vec::with_capacity(scene.words.len());
+    for w in &scene.words {
+        let mut b = w.bbox;
+        if let Some(sprite) = words.get(el, w, scale * scene.zoom, present)? {
+            b.hw = b.hw.max(sprite.cx / scale);
+            b.hh = b.hh.max(sprite.cy / scale);
+        }
+        boxes.push(b);
+    }
+    for w in scene.covering(&boxes) {
+        if let Some(sprite) = words.get(el, w, scale * scene.zoom, present)? {
+            let x = (dx + scale * w.x - sprite.cx).round();
+            let y = (dy + scale * w.y - sprite.cy).round();
+            ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
+        }
+    }
     Ok(())
+}
+
+/// The nodes' words drawn once per look, as the stylesheet draws the SVG's
+/// own (read from it: present mode and the roles' colours stay the
+/// stylesheet's to decide), with a halo: the role label's own, and for the
+/// name and term the body's colour.
+#[derive(Default)]
+struct WordSprites {
+    /// Device pixels per user unit, and present mode, they were drawn for.
+    scale: (u64, bool),
+    /// `None`: no SVG text to copy the look from (nothing is drawn).
+    by_look: HashMap<(WordKind, AttrValue, &'static str), Option<Sprite>>,
+}
+
+impl WordSprites {
+    fn get(
+        &mut self,
+        canvas: &HtmlCanvasElement,
+        word: &Word,
+        scale: f64,
+        present: bool,
+    ) -> Result<Option<&Sprite>, JsValue> {
+        let key = (scale.to_bits(), present);
+        if self.scale != key || self.by_look.len() >= SPRITES_MAX {
+            self.by_look.clear();
+            self.scale = key;
+        }
+        let look = (word.kind, word.text.clone(), word.role);
+        if !self.by_look.contains_key(&look) {
+            let sprite = draw_word(canvas, word, scale)?;
+            self.by_look.insert(look.clone(), sprite);
+        }
+        Ok(self.by_look[&look].as_ref())
+    }
+}
+
+/// One word as the SVG draws it (font, colour, halo), at `scale` device
+/// pixels per user unit.
+fn draw_word(
+    canvas: &HtmlCanvasElement,
+    word: &Word,
+    scale: f64,
+) -> Result<Option<Sprite>, JsValue> {
+    let node = format!("[data-testid=\"ring-node-{}\"]", word.node);
+    let find = |sel: String| -> Result<Option<web_sys::Element>, JsValue> {
+        match canvas.parent_element() {
+            Some(parent) => parent.query_selector(&sel),
+            None => Ok(None),
+        }
+    };
+    let (Some(text_el), Some(body), Some(group), Some(window)) = (
+        find(format!("{node} .{}", word.kind.class()))?,
+        find(format!("{node} .body"))?,
+        find(node.clone())?,
+        web_sys::window(),
+    ) else {
+        return Ok(None);
+    };
+    let style = |el: &web_sys::Element| window.get_computed_style(el).ok().flatten();
+    let (Some(text), Some(body), Some(group)) = (style(&text_el), style(&body), style(&group))
+    else {
+        return Ok(None);
+    };
+    let get = |s: &web_sys::CssStyleDeclaration, name: &str| {
+        s.get_property_value(name).unwrap_or_default()
+    };
+    let px = |v: String| v.trim_end_matches("px").trim().parse::<f64>().ok();
+    let size = px(get(&text, "font-size"))
+        .filter(|s| *s > 0.0)
+        .unwrap_or(15.0);
+    let font = format!(
+        "{} {size}px {}",
+        get(&text, "font-weight"),
+        get(&text, "font-family")
+    );
+    let (halo, halo_width) = match word.kind {
+        WordKind::Role => (
+            get(&text, "stroke"),
+            px(get(&text, "stroke-width")).unwrap_or(0.0),
+        ),
+        WordKind::Name | WordKind::Term => (get(&body, "fill"), 4.0),
+    };
+    let opacity = get(&group, "opacity").parse::<f64>().unwrap_or(1.0);
+
+    let measure: CanvasRenderingContext2d = document()?
+        .create_element("canvas")?
+        .dyn_into::<HtmlCanvasElement>()?
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into()?;
+    measure.set_font(&font);
+    let width = measure.measure_text(&word.text)?.width();
+    let (hw, hh) = (width / 2.0 + halo_width, 0.7 * size + halo_width);
+    let (w, h) = (
+        (2.0 * hw * scale).ceil() + 2.0,
+        (2.0 * hh * scale).ceil() + 2.0,
+    );
+    let sprite: HtmlCanvasElement = document()?.create_element("canvas")?.dyn_into()?;
+    sprite.set_width(w as u32);
+    sprite.set_height(h as u32);
+    let ctx: CanvasRenderingContext2d = sprite
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into()?;
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    ctx.set_transform(scale, 0.0, 0.0, scale, cx, cy)?;
+    ctx.set_global_alpha(opacity);
+    ctx.set_font(&font);
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
+    if halo_width > 0.0 && !halo.is_empty() && halo != "none" {
+        ctx.set_line_join("round");
+        ctx.set_line_width(halo_width);
+        ctx.set_stroke_style_str(&halo);
+        ctx.stroke_text(&word.text, 0.0, 0.0)?;
+    }
+    ctx.set_fill_style_str(&get(&text, "fill"));
+    ctx.fill_text(&word.text, 0.0, 0.0)?;
+    Ok(Some(Sprite {
+        canvas: sprite,
+        cx,
+        cy,
+    }))
 }
 
 /// The page's type (`:root` in static/style.css), bold, at the size the
@@ -654,10 +865,68 @@ mod tests {
             x,
             y,
             glyph,
+            footprint: glyph.footprint(""),
             text: AttrValue::default(),
             title: format!("#{id}").into(),
             emphasis: Emphasis::None,
         }
+    }
+
+    fn word(node: u64, kind: WordKind, text: &str, centre: (f64, f64)) -> Word {
+        let bbox = clear::word_box(kind, centre, 44.0, text.chars().count());
+        Word {
+            node,
+            kind,
+            text: text.to_string().into(),
+            role: "candidate",
+            x: bbox.x,
+            y: bbox.y,
+            bbox,
+        }
+    }
+
+    #[test]
+    fn only_the_words_a_message_or_lost_mark_covers_are_painted_above_them() {
+        let s1 = (300.0, 82.0);
+        let words = vec![
+            word(1, WordKind::Name, "S1", s1),
+            word(1, WordKind::Term, "term 2", s1),
+            word(1, WordKind::Role, "candidate", s1),
+            word(2, WordKind::Role, "follower", (507.0, 233.0)),
+        ];
+        // A vote answer on S1's role label (44 + 20 under its centre).
+        let scene = Scene {
+            vt: 0.0,
+            flights: vec![flying(1, 310.0, 82.0 + 64.0, Glyph::No)],
+            lost: vec![],
+            words: words.clone(),
+            zoom: 1.0,
+        };
+        let covered: Vec<_> = scene
+            .covered_words()
+            .iter()
+            .map(|w| (w.node, w.kind))
+            .collect();
+        assert_eq!(covered, [(1, WordKind::Role)]);
+        // A lost mark on S1's term; the answer gone far from any node.
+        let scene = Scene {
+            vt: 0.0,
+            flights: vec![flying(1, 300.0, 300.0, Glyph::No)],
+            lost: vec![Lost {
+                x: 330.0,
+                y: 82.0 + 17.0,
+                opacity: 1.0,
+                title: "lost".into(),
+            }],
+            words,
+            zoom: 1.0,
+        };
+        let covered: Vec<_> = scene
+            .covered_words()
+            .iter()
+            .map(|w| (w.node, w.kind))
+            .collect();
+        assert_eq!(covered, [(1, WordKind::Term)]);
     }
 
     #[test]
@@ -669,6 +938,8 @@ mod tests {
                 flying(2, 105.0, 100.0, Glyph::Heartbeat),
             ],
             lost: vec![],
+            words: vec![],
+            zoom: 1.0,
         };
         // Both cover (104, 100): the one drawn last is on top.
         assert_eq!(scene.hit(104.0, 100.0), Some(Hit::Flight(2)));
@@ -691,6 +962,8 @@ mod tests {
                 opacity: 0.5,
                 title: "lost: Cut".into(),
             }],
+            words: vec![],
+            zoom: 1.0,
         };
         assert_eq!(scene.hit(54.0, 54.0), Some(Hit::Lost(0)));
         // Between the arms of the cross: the message beneath.
