@@ -1,9 +1,10 @@
 // The page redraws only what changed: with hundreds of messages in flight
 // the ring moves on every frame, while the panels that follow the
-// simulator's events (space-time diagram, logs, feed) are redrawn at most
-// every 100 ms of wall time (each group on its own frame: see the native
-// test in web/src/state.rs), and nothing is redrawn
-// while the clock stands still. Counts of DOM changes per frame, not times.
+// simulator's events are redrawn less often, at most one of them per frame
+// (the space-time diagram and the logs at most every 100 ms of wall time,
+// the feed every 33 ms in small batches: see the native tests in
+// web/src/state/tests.rs), and nothing is redrawn while the clock stands
+// still. Counts of DOM changes per frame, not times.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../lib/index.mjs';
