@@ -225,11 +225,53 @@ pub enum Report {
         /// Wall-clock ms the worker spent on it.
         ms: f64,
     },
-    /// A message the worker could not read as a job.
+    /// A run saved as a lesson: the lesson file's text (the answer to a
+    /// [`lesson_request`]).
+    Lesson {
+        /// The lesson file, as `lesson_json` writes it.
+        text: String,
+    },
+    /// A message the worker could not read as a job (or a run that could
+    /// not be saved as a lesson).
     Refused {
         /// Why.
         reason: String,
     },
+}
+
+/// The key of a lesson request: the only job that is not an experiment.
+const LESSON_KEY: &str = "lesson_of";
+
+/// Asks the worker to save a run as a lesson: the session's JSON wrapped as
+/// `{"lesson_of": SESSION}`. The exporter (`raftlab_core::lesson::export`)
+/// lives in the worker so that the page's first download does not carry it.
+pub fn lesson_request(session_json: &str) -> String {
+    format!("{{\"{LESSON_KEY}\":{session_json}}}")
+}
+
+/// The worker's answer to `text` if it is a lesson request: the lesson
+/// file, or why the run could not be saved as one. `None` for any other
+/// message (a job).
+pub fn answer_lesson_request(text: &str) -> Option<Report> {
+    if !text.starts_with(&format!("{{\"{LESSON_KEY}\":")) {
+        return None;
+    }
+    let reply = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|mut v| {
+            let session = v
+                .get_mut(LESSON_KEY)
+                .map(serde_json::Value::take)
+                .unwrap_or_default();
+            raftlab_core::session::Session::from_json(&session.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|session| raftlab_core::lesson::lesson_from_session(&session))
+        .map(|lesson| raftlab_core::lesson::lesson_json(&lesson));
+    Some(match reply {
+        Ok(text) => Report::Lesson { text },
+        Err(reason) => Report::Refused { reason },
+    })
 }
 
 /// Runs one seed under one setting and measures it: the time of the first
@@ -345,6 +387,30 @@ mod tests {
         let mut e = Experiment::new(job.clone());
         job.run(|r| e.add(r));
         e
+    }
+
+    #[test]
+    fn the_worker_saves_a_posted_run_as_the_lesson_the_exporter_writes() {
+        let mut sim = Sim::new(7, 3, SimConfig::default()).expect("a run");
+        sim.schedule(300, Action::Crash { node: 1 });
+        sim.run_until(2_000);
+        let session = raftlab_core::session::Session::from_sim(&sim);
+        let want = raftlab_core::lesson::lesson_from_session(&session)
+            .map(|l| raftlab_core::lesson::lesson_json(&l))
+            .expect("a lesson");
+        let answer = answer_lesson_request(&lesson_request(&session.to_json()));
+        assert_eq!(answer, Some(Report::Lesson { text: want.clone() }));
+        // The answer survives the trip to the page as JSON.
+        let sent = serde_json::to_string(&Report::Lesson { text: want }).expect("serialises");
+        assert_eq!(serde_json::from_str::<Report>(&sent).ok(), answer);
+    }
+
+    #[test]
+    fn a_lesson_request_with_a_broken_session_is_refused_and_a_job_is_not_one() {
+        let refused = answer_lesson_request(&lesson_request("{\"seed\": \"x\"}"));
+        assert!(matches!(refused, Some(Report::Refused { .. })), "{refused:?}");
+        let job = serde_json::to_string(&Job::new(1, ExperimentKind::PreVoteFlaky, 1)).unwrap();
+        assert_eq!(answer_lesson_request(&job), None);
     }
 
     #[test]

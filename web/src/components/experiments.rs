@@ -73,7 +73,7 @@ pub fn run_slices<T: Slices + 'static>(
 /// (`data-loader-shim`), which loads the worker's script and wasm relative
 /// to itself, next to index.html; `crate::module_stem` gives the files'
 /// names, which follow their content.
-const WORKER_BIN: &str = "experiment-worker";
+pub(crate) const WORKER_BIN: &str = "experiment-worker";
 
 /// A round step for an axis up to `max` with about four ticks.
 fn tick_step(max: f64) -> f64 {
@@ -312,6 +312,8 @@ fn on_report(p: &mut Panel, report: Report) -> bool {
             }
             true
         }
+        // The panel never asks for a lesson (the Share panel's own worker does).
+        Report::Lesson { .. } => false,
         Report::Refused { reason } => {
             p.phase = Phase::Failed(format!("The experiment worker refused the job: {reason}"));
             true
