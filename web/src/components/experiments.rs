@@ -245,10 +245,9 @@ fn start_worker(panel: &Shared, redraw: Callback<()>) -> Result<Runner, String> 
         let (panel, redraw) = (panel.clone(), redraw.clone());
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let text = e.data().as_string().unwrap_or_default();
-            let report =
-                serde_json::from_str::<Report>(&text).unwrap_or_else(|err| Report::Refused {
-                    reason: format!("an unreadable message from the worker: {err}"),
-                });
+            let report = Report::from_json(&text).unwrap_or_else(|err| Report::Refused {
+                reason: format!("an unreadable message from the worker: {err}"),
+            });
             if on_report(&mut panel.borrow_mut(), report) {
                 redraw.emit(());
             }

@@ -85,7 +85,7 @@ fn save_lesson(
         let request = lesson_request(&session_json);
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let text = e.data().as_string().unwrap_or_default();
-            match serde_json::from_str::<Report>(&text) {
+            match Report::from_json(&text) {
                 Ok(Report::Ready) => {
                     if worker.post_message(&JsValue::from_str(&request)).is_err() {
                         fail("the worker could not be asked".into());
