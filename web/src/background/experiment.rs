@@ -15,6 +15,7 @@ use raftlab_core::sim::{Action, Sim, SimConfig};
 use raftlab_core::trace::EventKind;
 use raftlab_core::types::Role;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Simulated ms a run advances between looks at its events (a run that has
 /// its answer early stops early).
@@ -195,7 +196,7 @@ impl Job {
 }
 
 /// One finished run.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct RunResult {
     /// Index of its setting in the job.
     pub setting: usize,
@@ -205,8 +206,8 @@ pub struct RunResult {
     pub value: Option<f64>,
 }
 
-/// What the worker tells the page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the worker tells the page (read back by [`Report::from_json`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Report {
     /// The worker is loaded and listening (a job posted earlier would be lost).
@@ -225,11 +226,120 @@ pub enum Report {
         /// Wall-clock ms the worker spent on it.
         ms: f64,
     },
-    /// A message the worker could not read as a job.
+    /// A run saved as a lesson: the lesson file's text (the answer to a
+    /// [`lesson_request`]).
+    Lesson {
+        /// The lesson file, as `lesson_json` writes it.
+        text: String,
+    },
+    /// A message the worker could not read as a job (or a run that could
+    /// not be saved as a lesson).
     Refused {
         /// Why.
         reason: String,
     },
+}
+
+impl Report {
+    /// Reads a report the worker sent. Hand-written over `serde_json::Value`
+    /// (the page already parses JSON into one) because the derived,
+    /// internally tagged `Deserialize` was about 11 KB of the page's wasm.
+    /// Errors use serde's words; unknown fields are ignored.
+    pub fn from_json(text: &str) -> Result<Report, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let field = |name: &str| v.get(name).ok_or_else(|| format!("missing field `{name}`"));
+        let string = |name: &str| {
+            field(name)?
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("field `{name}`: expected a string"))
+        };
+        let job = || {
+            field("job")?
+                .as_u64()
+                .and_then(|j| u32::try_from(j).ok())
+                .ok_or_else(|| "field `job`: expected u32".to_string())
+        };
+        match v.get("type").and_then(Value::as_str) {
+            Some("ready") => Ok(Report::Ready),
+            Some("results") => Ok(Report::Results {
+                job: job()?,
+                results: field("results")?
+                    .as_array()
+                    .ok_or("field `results`: expected a sequence")?
+                    .iter()
+                    .map(RunResult::from_value)
+                    .collect::<Result<_, _>>()?,
+            }),
+            Some("finished") => Ok(Report::Finished {
+                job: job()?,
+                ms: field("ms")?.as_f64().ok_or("field `ms`: expected f64")?,
+            }),
+            Some("lesson") => Ok(Report::Lesson {
+                text: string("text")?,
+            }),
+            Some("refused") => Ok(Report::Refused {
+                reason: string("reason")?,
+            }),
+            Some(other) => Err(format!("unknown variant `{other}`")),
+            None => Err("missing field `type`".into()),
+        }
+    }
+}
+
+impl RunResult {
+    /// One run of a `results` report (see [`Report::from_json`]).
+    fn from_value(v: &Value) -> Result<RunResult, String> {
+        let uint = |name: &str| {
+            v.get(name)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| format!("a result's `{name}`: expected an unsigned integer"))
+        };
+        let value = match v.get("value") {
+            None | Some(Value::Null) => None,
+            Some(x) => Some(x.as_f64().ok_or("a result's `value`: expected f64")?),
+        };
+        Ok(RunResult {
+            setting: usize::try_from(uint("setting")?).map_err(|e| e.to_string())?,
+            seed: uint("seed")?,
+            value,
+        })
+    }
+}
+
+/// The key of a lesson request: the only job that is not an experiment.
+const LESSON_KEY: &str = "lesson_of";
+
+/// Asks the worker to save a run as a lesson: the session's JSON wrapped as
+/// `{"lesson_of": SESSION}`. The exporter (`raftlab_core::lesson::export`)
+/// lives in the worker so that the page's first download does not carry it.
+pub fn lesson_request(session_json: &str) -> String {
+    format!("{{\"{LESSON_KEY}\":{session_json}}}")
+}
+
+/// The worker's answer to `text` if it is a lesson request: the lesson
+/// file, or why the run could not be saved as one. `None` for any other
+/// message (a job).
+pub fn answer_lesson_request(text: &str) -> Option<Report> {
+    if !text.starts_with(&format!("{{\"{LESSON_KEY}\":")) {
+        return None;
+    }
+    let reply = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|mut v| {
+            let session = v
+                .get_mut(LESSON_KEY)
+                .map(serde_json::Value::take)
+                .unwrap_or_default();
+            raftlab_core::session::Session::from_json(&session.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|session| raftlab_core::lesson::lesson_from_session(&session))
+        .map(|lesson| raftlab_core::lesson::lesson_json(&lesson));
+    Some(match reply {
+        Ok(text) => Report::Lesson { text },
+        Err(reason) => Report::Refused { reason },
+    })
 }
 
 /// Runs one seed under one setting and measures it: the time of the first
@@ -348,6 +458,33 @@ mod tests {
     }
 
     #[test]
+    fn the_worker_saves_a_posted_run_as_the_lesson_the_exporter_writes() {
+        let mut sim = Sim::new(7, 3, SimConfig::default()).expect("a run");
+        sim.schedule(300, Action::Crash { node: 1 });
+        sim.run_until(2_000);
+        let session = raftlab_core::session::Session::from_sim(&sim);
+        let want = raftlab_core::lesson::lesson_from_session(&session)
+            .map(|l| raftlab_core::lesson::lesson_json(&l))
+            .expect("a lesson");
+        let answer = answer_lesson_request(&lesson_request(&session.to_json()));
+        assert_eq!(answer, Some(Report::Lesson { text: want.clone() }));
+        // The answer survives the trip to the page as JSON.
+        let sent = serde_json::to_string(&Report::Lesson { text: want }).expect("serialises");
+        assert_eq!(Report::from_json(&sent).ok(), answer);
+    }
+
+    #[test]
+    fn a_lesson_request_with_a_broken_session_is_refused_and_a_job_is_not_one() {
+        let refused = answer_lesson_request(&lesson_request("{\"seed\": \"x\"}"));
+        assert!(
+            matches!(refused, Some(Report::Refused { .. })),
+            "{refused:?}"
+        );
+        let job = serde_json::to_string(&Job::new(1, ExperimentKind::PreVoteFlaky, 1)).unwrap();
+        assert_eq!(answer_lesson_request(&job), None);
+    }
+
+    #[test]
     fn an_experiment_runs_every_seed_of_every_setting() {
         let e = run_all(&Job::new(1, ExperimentKind::ElectionTimeout, 3));
         assert_eq!(e.progress(), (15, 15));
@@ -443,7 +580,17 @@ mod tests {
         };
         let text = serde_json::to_string(&report).unwrap();
         assert!(text.contains("\"type\":\"results\""), "{text}");
-        assert_eq!(serde_json::from_str::<Report>(&text).unwrap(), report);
+        assert_eq!(Report::from_json(&text), Ok(report));
+        let finished = Report::Finished { job: 3, ms: 12.5 };
+        let text = serde_json::to_string(&finished).unwrap();
+        assert_eq!(Report::from_json(&text), Ok(finished));
+        let text = serde_json::to_string(&Report::Ready).unwrap();
+        assert_eq!(Report::from_json(&text), Ok(Report::Ready));
+        assert_eq!(
+            Report::from_json("{\"type\":\"results\",\"job\":1}"),
+            Err("missing field `results`".to_string())
+        );
+        assert!(Report::from_json("{\"type\":\"nope\"}").is_err());
         assert!(serde_json::from_str::<Job>("{\"kind\":\"nope\"}").is_err());
     }
 

@@ -6,7 +6,9 @@
 //! Protocol (JSON strings both ways; the types are in
 //! `background/experiment.rs`): the worker says `ready` once loaded; the
 //! page posts a `Job`; the worker runs it seed by seed and posts `results`
-//! batches as runs finish, then `finished`. Stopping is the page terminating
+//! batches as runs finish, then `finished`. The page also posts a run to
+//! save as a lesson (`lesson_request`), answered by one `lesson` report:
+//! the exporter lives here, not in the page's first download. Stopping is the page terminating
 //! the worker.
 //!
 //! Natively the same code answers on the command line,
@@ -79,6 +81,10 @@ mod worker {
         let me = scope.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let text = e.data().as_string().unwrap_or_default();
+            if let Some(reply) = crate::experiment::answer_lesson_request(&text) {
+                post(&me, &reply);
+                return;
+            }
             match serde_json::from_str::<Job>(&text) {
                 Ok(job) => run(&me, &job),
                 Err(err) => post(

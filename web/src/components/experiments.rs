@@ -73,7 +73,7 @@ pub fn run_slices<T: Slices + 'static>(
 /// (`data-loader-shim`), which loads the worker's script and wasm relative
 /// to itself, next to index.html; `crate::module_stem` gives the files'
 /// names, which follow their content.
-const WORKER_BIN: &str = "experiment-worker";
+pub(crate) const WORKER_BIN: &str = "experiment-worker";
 
 /// A round step for an axis up to `max` with about four ticks.
 fn tick_step(max: f64) -> f64 {
@@ -245,10 +245,9 @@ fn start_worker(panel: &Shared, redraw: Callback<()>) -> Result<Runner, String> 
         let (panel, redraw) = (panel.clone(), redraw.clone());
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let text = e.data().as_string().unwrap_or_default();
-            let report =
-                serde_json::from_str::<Report>(&text).unwrap_or_else(|err| Report::Refused {
-                    reason: format!("an unreadable message from the worker: {err}"),
-                });
+            let report = Report::from_json(&text).unwrap_or_else(|err| Report::Refused {
+                reason: format!("an unreadable message from the worker: {err}"),
+            });
             if on_report(&mut panel.borrow_mut(), report) {
                 redraw.emit(());
             }
@@ -312,6 +311,8 @@ fn on_report(p: &mut Panel, report: Report) -> bool {
             }
             true
         }
+        // The panel never asks for a lesson (the Share panel's own worker does).
+        Report::Lesson { .. } => false,
         Report::Refused { reason } => {
             p.phase = Phase::Failed(format!("The experiment worker refused the job: {reason}"));
             true

@@ -2,9 +2,17 @@
 //! as a link or a JSON file, and the trace (format v1) as a download; a
 //! session file or a trace from `raftlab run` opened from disk.
 
-use raftlab_core::lesson::{lesson_from_session, lesson_json};
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use raftlab_core::session::Session;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::prelude::*;
+
+use crate::background::experiment::{lesson_request, Report};
+use crate::components::experiments::WORKER_BIN;
 
 use crate::components::lesson::is_lesson_text;
 use crate::io;
@@ -24,6 +32,101 @@ pub fn open_file(file: web_sys::File, onmsg: Callback<Msg>) {
             )))),
         }
     });
+}
+
+/// A worker saving one run as a lesson, dropped (and so ended) once it
+/// answers. The exporter runs in the experiment worker, loaded on this
+/// click, so the page's first download does not carry it.
+struct LessonSaver {
+    worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Drop for LessonSaver {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+type SaverSlot = Rc<RefCell<Option<LessonSaver>>>;
+
+/// Ends the saver in `slot` after the current event (a closure must not be
+/// dropped while it runs).
+fn end_saver(slot: &SaverSlot) {
+    let slot = slot.clone();
+    yew::platform::spawn_local(async move {
+        slot.borrow_mut().take();
+    });
+}
+
+/// Starts a worker that turns `session_json` into a lesson file and
+/// downloads it as `name`; a problem is reported through `onmsg`.
+fn save_lesson(
+    slot: &SaverSlot,
+    session_json: String,
+    name: String,
+    onmsg: Callback<Msg>,
+) -> Result<(), String> {
+    let loader = format!("./{}_loader.js", crate::module_stem(WORKER_BIN)?);
+    let worker = Worker::new(&loader).map_err(|e| format!("{e:?}"))?;
+    let fail = {
+        let onmsg = onmsg.clone();
+        move |reason: String| {
+            onmsg.emit(Msg::View(ViewMsg::Problem(format!(
+                "This run could not be saved as a lesson: {reason}."
+            ))))
+        }
+    };
+    let onmessage = {
+        let (slot, worker, fail) = (slot.clone(), worker.clone(), fail.clone());
+        let request = lesson_request(&session_json);
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let text = e.data().as_string().unwrap_or_default();
+            match Report::from_json(&text) {
+                Ok(Report::Ready) => {
+                    if worker.post_message(&JsValue::from_str(&request)).is_err() {
+                        fail("the worker could not be asked".into());
+                        end_saver(&slot);
+                    }
+                }
+                Ok(Report::Lesson { text }) => {
+                    if let Err(e) = io::download(&name, "application/json", &text) {
+                        fail(e);
+                    }
+                    end_saver(&slot);
+                }
+                Ok(Report::Refused { reason }) => {
+                    fail(reason);
+                    end_saver(&slot);
+                }
+                Ok(Report::Results { .. } | Report::Finished { .. }) => {}
+                Err(err) => {
+                    fail(format!("an unreadable message from the worker: {err}"));
+                    end_saver(&slot);
+                }
+            }
+        })
+    };
+    let onerror = {
+        let slot = slot.clone();
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+            e.prevent_default();
+            fail(format!("the worker failed: {}", e.message()));
+            end_saver(&slot);
+        })
+    };
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    // A second click before the first answer replaces (and ends) the first.
+    *slot.borrow_mut() = Some(LessonSaver {
+        worker,
+        _onmessage: onmessage,
+        _onerror: onerror,
+    });
+    Ok(())
 }
 
 #[derive(Properties, PartialEq)]
@@ -70,25 +173,17 @@ pub fn share(props: &ShareProps) -> Html {
             }
         })
     };
+    let saver: SaverSlot = use_mut_ref(|| None);
     let onlesson = {
         let lab = lab.clone();
         let onmsg = props.onmsg.clone();
         Callback::from(move |_| {
-            let (lesson, now) = {
+            let (json, now) = {
                 let l = lab.0.borrow();
-                (
-                    lesson_from_session(&Session::from_sim(l.sim())),
-                    l.sim().now(),
-                )
+                (Session::from_sim(l.sim()).to_json(), l.sim().now())
             };
-            let saved = lesson.and_then(|lesson| {
-                io::download(
-                    &format!("raftlab-lesson-seed{seed}-{now}ms.json"),
-                    "application/json",
-                    &lesson_json(&lesson),
-                )
-            });
-            if let Err(e) = saved {
+            let name = format!("raftlab-lesson-seed{seed}-{now}ms.json");
+            if let Err(e) = save_lesson(&saver, json, name, onmsg.clone()) {
                 onmsg.emit(Msg::View(ViewMsg::Problem(format!(
                     "This run could not be saved as a lesson: {e}."
                 ))));
