@@ -117,6 +117,11 @@ pub fn role_word(alive: bool, role: Role, standing: Standing) -> &'static str {
     }
 }
 
+/// The selected node, if it (still) exists: its id and its node.
+pub fn selected(sim: &Sim, id: Option<NodeId>) -> Option<(NodeId, &SimNode)> {
+    id.and_then(|id| sim.nodes().get(&id).map(|n| (id, n)))
+}
+
 /// The smallest node id from 1 to 9 the simulation has not used.
 pub fn free_id(sim: &Sim) -> Option<NodeId> {
     (1..=9).find(|id| !sim.nodes().contains_key(id))

@@ -34,9 +34,7 @@ pub fn node_panel(props: &NodePanelProps) -> Html {
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let onmsg = &props.onmsg;
-    let node = props
-        .selected
-        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)));
+    let node = model::selected(sim, props.selected);
     let config = model::cluster_config(sim);
     let (alive, role, standing) = match node {
         Some((id, n)) => (
@@ -288,10 +286,7 @@ pub struct SelectionBarProps {
 pub fn selection_bar(props: &SelectionBarProps) -> Html {
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
-    let Some((id, node)) = props
-        .selected
-        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)))
-    else {
+    let Some((id, node)) = model::selected(sim, props.selected) else {
         return html! {};
     };
     let onmsg = &props.onmsg;

@@ -92,10 +92,7 @@ fn row(name: &str, value: String) -> Html {
 pub fn inspector(props: &InspectorProps) -> Html {
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
-    let Some((id, node)) = props
-        .selected
-        .and_then(|id| sim.nodes().get(&id).map(|n| (id, n)))
-    else {
+    let Some((id, node)) = model::selected(sim, props.selected) else {
         return html! {
             <section class="panel inspector empty" data-testid="inspector" aria-label="node inspector">
                 <h2>{ "Inspector" }</h2>

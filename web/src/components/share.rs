@@ -160,10 +160,7 @@ pub fn share(props: &ShareProps) -> Html {
         let lab = lab.clone();
         let onmsg = props.onmsg.clone();
         Callback::from(move |_| {
-            let (json, now) = {
-                let l = lab.0.borrow();
-                (Session::from_sim(l.sim()).to_json(), l.sim().now())
-            };
+            let (json, now) = session_now(&lab);
             if let Err(e) = io::download(
                 &format!("raftlab-session-seed{seed}-{now}ms.json"),
                 "application/json",
@@ -178,10 +175,7 @@ pub fn share(props: &ShareProps) -> Html {
         let lab = lab.clone();
         let onmsg = props.onmsg.clone();
         Callback::from(move |_| {
-            let (json, now) = {
-                let l = lab.0.borrow();
-                (Session::from_sim(l.sim()).to_json(), l.sim().now())
-            };
+            let (json, now) = session_now(&lab);
             let name = format!("raftlab-lesson-seed{seed}-{now}ms.json");
             if let Err(e) = save_lesson(&saver, json, name, onmsg.clone()) {
                 onmsg.emit(Msg::View(ViewMsg::Problem(format!(
@@ -270,4 +264,10 @@ pub fn share(props: &ShareProps) -> Html {
             { for source }
         </section>
     }
+}
+
+/// The current run as a session (JSON), and the simulated time it is at.
+fn session_now(lab: &LabHandle) -> (String, u64) {
+    let l = lab.0.borrow();
+    (Session::from_sim(l.sim()).to_json(), l.sim().now())
 }

@@ -559,6 +559,30 @@ impl Sprites {
     }
 }
 
+/// A canvas for a sprite of half sizes `hw` × `hh` user units at `scale`
+/// device pixels per unit (a pixel of margin each side), its context
+/// already drawing in user units about its centre (`cx`, `cy`).
+fn sprite_canvas(
+    hw: f64,
+    hh: f64,
+    scale: f64,
+) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d, f64, f64), JsValue> {
+    let (w, h) = (
+        (2.0 * hw * scale).ceil() + 2.0,
+        (2.0 * hh * scale).ceil() + 2.0,
+    );
+    let canvas: HtmlCanvasElement = document()?.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let ctx: CanvasRenderingContext2d = canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into()?;
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    ctx.set_transform(scale, 0.0, 0.0, scale, cx, cy)?;
+    Ok((canvas, ctx, cx, cy))
+}
+
 /// One look of a message, drawn at `scale` device pixels per user unit.
 fn draw_sprite(
     glyph: Glyph,
@@ -582,19 +606,7 @@ fn draw_sprite(
     let em = if present { 13.0 } else { 11.0 };
     let hw = hw.max(0.35 * em * text.chars().count() as f64) + width;
     let hh = hh.max(0.6 * em) + width;
-    let (w, h) = (
-        (2.0 * hw * scale).ceil() + 2.0,
-        (2.0 * hh * scale).ceil() + 2.0,
-    );
-    let canvas: HtmlCanvasElement = document()?.create_element("canvas")?.dyn_into()?;
-    canvas.set_width(w as u32);
-    canvas.set_height(h as u32);
-    let ctx: CanvasRenderingContext2d = canvas
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("no 2d context"))?
-        .dyn_into()?;
-    let (cx, cy) = (w / 2.0, h / 2.0);
-    ctx.set_transform(scale, 0.0, 0.0, scale, cx, cy)?;
+    let (canvas, ctx, cx, cy) = sprite_canvas(hw, hh, scale)?;
     if paint.dashed {
         ctx.set_line_dash(&js_sys::Array::of2(&3.0.into(), &2.0.into()))?;
     }
@@ -788,28 +800,11 @@ fn draw_word(
     };
     let opacity = get(&group, "opacity").parse::<f64>().unwrap_or(1.0);
 
-    let measure: CanvasRenderingContext2d = document()?
-        .create_element("canvas")?
-        .dyn_into::<HtmlCanvasElement>()?
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("no 2d context"))?
-        .dyn_into()?;
+    let (_, measure, _, _) = sprite_canvas(0.0, 0.0, 1.0)?;
     measure.set_font(&font);
     let width = measure.measure_text(&word.text)?.width();
     let (hw, hh) = (width / 2.0 + halo_width, 0.7 * size + halo_width);
-    let (w, h) = (
-        (2.0 * hw * scale).ceil() + 2.0,
-        (2.0 * hh * scale).ceil() + 2.0,
-    );
-    let sprite: HtmlCanvasElement = document()?.create_element("canvas")?.dyn_into()?;
-    sprite.set_width(w as u32);
-    sprite.set_height(h as u32);
-    let ctx: CanvasRenderingContext2d = sprite
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("no 2d context"))?
-        .dyn_into()?;
-    let (cx, cy) = (w / 2.0, h / 2.0);
-    ctx.set_transform(scale, 0.0, 0.0, scale, cx, cy)?;
+    let (sprite, ctx, cx, cy) = sprite_canvas(hw, hh, scale)?;
     ctx.set_global_alpha(opacity);
     ctx.set_font(&font);
     ctx.set_text_align("center");
