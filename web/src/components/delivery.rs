@@ -6,11 +6,10 @@
 
 use raftlab_core::sim::Action;
 use raftlab_core::trace::describe as narrate;
-use raftlab_core::types::{NodeId, Role};
+use raftlab_core::types::NodeId;
 use yew::prelude::*;
 
 use super::form::select_value;
-use crate::model;
 use crate::state::{LabHandle, Msg};
 
 #[derive(Properties, PartialEq)]
@@ -45,11 +44,8 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
     };
     let oldest = waiting.first().map(|f| f.id);
     let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
-    let leader = sim
-        .nodes()
-        .iter()
-        .find(|(_, n)| model::up(n).is_some_and(|s| s.state() == Role::Leader))
-        .map(|(&id, _)| id);
+    // The leader the status line names (the newest term's, should two lead).
+    let leader = sim.leader();
 
     let onmanual = {
         let onmsg = onmsg.clone();
