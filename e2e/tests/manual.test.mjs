@@ -2,8 +2,8 @@
 // with manual delivery, and a copied link reproduces it in a fresh browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, launchBrowser, watchProblems } from '../lib/index.mjs';
-import { node, select, status, snapshotOfPage } from './raftlab-page.mjs';
+import { startApp } from '../lib/index.mjs';
+import { inFreshBrowser, node, select, status, snapshotOfPage } from './raftlab-page.mjs';
 
 let app;
 before(async () => {
@@ -61,22 +61,14 @@ test('a split vote staged by hand: two candidates with two votes each, no leader
   assertNoProblems();
   await page.close();
 
-  const other = await launchBrowser();
-  try {
-    const fresh = await other.newPage();
-    const watch = watchProblems(fresh);
-    await fresh.goto(link);
-    await fresh.waitForSelector('[data-testid="source"][data-kind="link"]');
+  await inFreshBrowser(link, async (fresh) => {
     const there = await snapshotOfPage(fresh);
     assert.deepEqual(there.nodes, here.nodes, 'the same two candidates');
     assert.equal(await granted(fresh, 1), 2);
     assert.equal(await granted(fresh, 2), 2);
     assert.equal(await fresh.locator('[data-testid="manual"]').isChecked(), true, 'still delivering by hand');
     assert.equal(await fresh.locator('[data-testid="waiting-msg"]').count(), waiting);
-    watch.assertNone();
-  } finally {
-    await other.close();
-  }
+  });
 });
 
 test('a held link keeps its messages until released; then they arrive', async () => {

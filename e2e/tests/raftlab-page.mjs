@@ -5,6 +5,7 @@
 // except `takeLesson`, which lets a lesson run its own clock as a student
 // who only answers and presses Next sees it (bounded by a generous timeout).
 import assert from 'node:assert/strict';
+import { launchBrowser, watchProblems, READY_SELECTOR } from '../lib/index.mjs';
 
 /** The page's read-only status: now, step, position, leader, branches, ... */
 export async function status(page) {
@@ -253,4 +254,24 @@ export async function takeLesson(page, { answer = () => 0, onStep = async () => 
     }
   }
   assert.fail('the lesson did not finish');
+}
+
+/**
+ * Opens `link` in a separate browser (nothing shared but the link), waits
+ * until the page has opened the run the link carries, runs `check(page)`
+ * and asserts the page raised no console error or failed request.
+ */
+export async function inFreshBrowser(link, check) {
+  const other = await launchBrowser();
+  try {
+    const fresh = await other.newPage();
+    const watch = watchProblems(fresh);
+    await fresh.goto(link);
+    await fresh.waitForSelector(READY_SELECTOR);
+    await fresh.waitForSelector('[data-testid="source"][data-kind="link"]');
+    await check(fresh);
+    watch.assertNone();
+  } finally {
+    await other.close();
+  }
 }

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startApp, launchBrowser, watchProblems, REPO_ROOT, READY_SELECTOR } from '../lib/index.mjs';
-import { electLeader, select, snapshotOfPage, status } from './raftlab-page.mjs';
+import { startApp, REPO_ROOT } from '../lib/index.mjs';
+import { electLeader, inFreshBrowser, select, snapshotOfPage, status } from './raftlab-page.mjs';
 
 const FIXTURE = path.join(REPO_ROOT, 'e2e', 'fixtures', 'chaos-seed3.jsonl');
 const CLI = path.join(REPO_ROOT, 'target', 'fast', 'raftlab');
@@ -48,23 +48,14 @@ test('a shared link opened in a fresh browser reproduces the same run', async ()
   await page.close();
 
   // A separate browser: nothing shared but the link.
-  const other = await launchBrowser();
-  try {
-    const fresh = await other.newPage();
-    const watch = watchProblems(fresh);
-    await fresh.goto(link);
-    await fresh.waitForSelector(READY_SELECTOR);
-    await fresh.waitForSelector('[data-testid="source"][data-kind="link"]');
+  await inFreshBrowser(link, async (fresh) => {
     const there = await snapshotOfPage(fresh);
     assert.equal((await status(fresh)).now, at.now, 'same moment');
     assert.deepEqual(there.nodes, here.nodes, 'every node the same');
     assert.deepEqual(there.rows, here.rows, 'every log the same');
     assert.deepEqual(there.cells, here.cells);
     assert.deepEqual(there.msgs, here.msgs, 'the same messages in flight');
-    watch.assertNone();
-  } finally {
-    await other.close();
-  }
+  });
 });
 
 test('a session file downloads and opens to the same run', async () => {
