@@ -6,7 +6,7 @@
 //! | wasm32-unknown-unknown | rustup | every web build |
 //! | trunk | crates.io (`cargo install`) | serve, build |
 //! | wasm-bindgen-cli | crates.io, version from Cargo.lock | serve, build |
-//! | wasm-opt, playwright-core | npm (`npm ci` in e2e/) | release builds, e2e |
+//! | wasm-opt, playwright-core, axe-core | npm (`npm ci` in e2e/) | release builds, e2e |
 //! | chromium | Debian (`apt-get`) | e2e |
 
 use std::path::PathBuf;
@@ -128,7 +128,7 @@ pub fn node_packages(ctx: &Ctx, pins: &Pins) -> Result<(), String> {
         return Ok(());
     }
     announce(&format!(
-        "Installing e2e/'s npm packages from e2e/package-lock.json (playwright-core; \
+        "Installing e2e/'s npm packages from e2e/package-lock.json (playwright-core, axe-core; \
          binaryen {} for wasm-opt): about a minute",
         pins.binaryen
     ));
