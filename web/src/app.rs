@@ -37,6 +37,7 @@ struct Handlers {
     onselect: Callback<Option<raftlab_core::types::NodeId>>,
     onlink: Callback<(raftlab_core::types::NodeId, raftlab_core::types::NodeId)>,
     ondrop_msg: Callback<u64>,
+    ondeliver_msg: Callback<u64>,
     onscrub: Callback<f64>,
     onunselect: Callback<()>,
     onfeed_messages: Callback<bool>,
@@ -54,6 +55,7 @@ impl Handlers {
             onselect: onmsg.reform(|v| Msg::Node(NodeMsg::Select(v))),
             onlink: onmsg.reform(|(a, b)| Msg::Net(NetMsg::ToggleLink(a, b))),
             ondrop_msg: onmsg.reform(|id| Msg::Act(Action::DropMessage { id })),
+            ondeliver_msg: onmsg.reform(|id| Msg::Act(Action::Deliver { id })),
             onscrub: onmsg.reform(|v| Msg::Clock(ClockMsg::Scrub(v))),
             onunselect: onmsg.reform(|_| Msg::Node(NodeMsg::Select(None))),
             onfeed_messages: onmsg.reform(|v| Msg::View(ViewMsg::FeedMessages(v))),
@@ -358,6 +360,7 @@ pub fn app() -> Html {
     let onselect = handlers.onselect.clone();
     let onlink = handlers.onlink.clone();
     let ondrop_msg = handlers.ondrop_msg.clone();
+    let ondeliver_msg = handlers.ondeliver_msg.clone();
     let onscrub = handlers.onscrub.clone();
     let notice = state.notice.clone().map(|n| {
         components::parts::notice(
@@ -447,7 +450,7 @@ pub fn app() -> Html {
                     </aside>
                     <section class="col stage">
                         <Cluster lab={lab.clone()} stamp={stamp} selected={state.selected}
-                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
+                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg} ondeliver={ondeliver_msg}
                             highlight={highlight.clone()} linked={state.linked} large={state.present || narrow} />
                         <RingCaption lab={lab.clone()} rev={stamp.rev} playing={state.playing} />
                         <SelectionBar lab={lab.clone()} rev={panels_rev} selected={state.selected} onmsg={onmsg.clone()} />

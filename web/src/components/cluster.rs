@@ -44,6 +44,9 @@ pub struct ClusterProps {
     pub onselect: Callback<Option<NodeId>>,
     pub onlink: Callback<(NodeId, NodeId)>,
     pub ondrop: Callback<u64>,
+    /// A click on a message the teacher delivers (by hand, or waiting on
+    /// a held link).
+    pub ondeliver: Callback<u64>,
     /// What the lesson draws attention to.
     #[prop_or_default]
     pub highlight: raftlab_core::lesson::Highlight,
@@ -66,6 +69,10 @@ struct FlightLook {
     title: AttrValue,
     from: AttrValue,
     to: AttrValue,
+    /// The titles while delivering by hand, and while waiting on a held
+    /// link: a click delivers then.
+    hand_title: AttrValue,
+    held_title: AttrValue,
 }
 
 impl FlightLook {
@@ -86,8 +93,31 @@ impl FlightLook {
             .into(),
             from: fl.msg.from.to_string().into(),
             to: fl.msg.to.to_string().into(),
+            hand_title: format!(
+                "#{} S{} → S{}: {} — click to deliver it now, shift-click to drop it",
+                fl.id,
+                fl.msg.from,
+                fl.msg.to,
+                narrate::message_label(&fl.msg.body)
+            )
+            .into(),
+            held_title: format!(
+                "#{} S{} → S{}: {} — waits on a held link: click to deliver it now, shift-click to drop it",
+                fl.id,
+                fl.msg.from,
+                fl.msg.to,
+                narrate::message_label(&fl.msg.body)
+            )
+            .into(),
         }
     }
+}
+
+/// Where the `k`-th message waiting on a lane (oldest first) is drawn, as
+/// a fraction of the lane: the oldest just short of its receiver, the
+/// rest queued behind it, back to the lane's middle at most.
+fn queue_place(k: usize) -> f64 {
+    (0.92 - 0.11 * k as f64).max(0.48)
 }
 
 /// What the ring kept from its last frame.
@@ -128,11 +158,17 @@ pub fn cluster(props: &ClusterProps) -> Html {
         out
     });
     // Each link's state: the links are redrawn only when one changes.
-    let link_state: Vec<(NodeId, NodeId, bool, bool)> = ids
+    let link_state: Vec<LinkState> = ids
         .iter()
         .flat_map(|&a| ids.iter().map(move |&b| (a, b)))
         .filter(|(a, b)| a != b)
-        .map(|(a, b)| (a, b, sim.link_up(a, b), sim.cut_links().contains(&(a, b))))
+        .map(|(a, b)| LinkState {
+            from: a,
+            to: b,
+            up: sim.link_up(a, b),
+            cut: sim.cut_links().contains(&(a, b)),
+            held: sim.held_links().contains(&(a, b)),
+        })
         .collect();
     let linked_msg = match props.linked {
         Some(Selection::Message(id)) => Some(id),
@@ -227,6 +263,11 @@ pub fn cluster(props: &ClusterProps) -> Html {
         zoom: layout.zoom,
     };
     let mut listed = Vec::with_capacity(flying.len());
+    // Delivering by hand (or on a held link), a message that has reached
+    // its receiver waits there: queued along its lane, the oldest nearest
+    // the receiver, until the teacher delivers it.
+    let mut queued: HashMap<(NodeId, NodeId), usize> = HashMap::new();
+    let manual = sim.manual();
     for (fl, look) in sim.flights().zip(flying) {
         let emphasis = if linked_msg == Some(fl.id) {
             Emphasis::Linked
@@ -244,8 +285,16 @@ pub fn cluster(props: &ClusterProps) -> Html {
             continue;
         };
         let lane = ring::lane(a, b, r, LANE);
-        let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
-        let (x, y) = ring::along(lane, (vt - fl.sent_at as f64) / span);
+        let waiting = sim.is_waiting(fl.id);
+        let (x, y) = if waiting {
+            let place = queued.entry((fl.msg.from, fl.msg.to)).or_default();
+            let at = ring::along(lane, queue_place(*place));
+            *place += 1;
+            at
+        } else {
+            let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
+            ring::along(lane, (vt - fl.sent_at as f64) / span)
+        };
         scene.flights.push(Flying {
             id: fl.id,
             x,
@@ -253,8 +302,18 @@ pub fn cluster(props: &ClusterProps) -> Html {
             glyph: look.glyph,
             footprint: look.footprint,
             text: look.text.clone(),
-            title: look.title.clone(),
+            title: if manual {
+                look.hand_title.clone()
+            } else if waiting {
+                look.held_title.clone()
+            } else {
+                look.title.clone()
+            },
             emphasis,
+            waiting,
+            // By hand, a click delivers (shift-click drops); otherwise it
+            // drops.
+            delivers: manual || waiting,
         });
         let ((x0, y0), (x1, y1)) = lane;
         listed.push(Listed {
@@ -267,6 +326,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
             sent: fl.sent_at,
             arrive: fl.arrive_at,
             lane: [x0, y0, x1, y1],
+            waits_at: waiting.then_some((x, y)),
         });
     }
     let mut listed_lost = Vec::new();
@@ -321,7 +381,8 @@ pub fn cluster(props: &ClusterProps) -> Html {
     };
 
     html! {
-        <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}>
+        <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}
+            ondeliver={props.ondeliver.clone()}>
             <svg class={classes!("cluster", (ids.len() > 7).then_some("many"))} viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
                 <rect class="backdrop" width={f(VIEW)} height={f(VIEW)} data-testid="ring-backdrop"
@@ -391,15 +452,43 @@ pub fn legend() -> Html {
                 { swatch("m-ack", html! { <rect class="shape" x="-7.5" y="-7.5" width="15" height="15" rx="7.5" /> }, "", "append ok") }
                 { swatch("m-nack", html! { <rect class="shape" x="-8" y="-8" width="16" height="16" rx="3" /> }, "", "append refused") }
                 { swatch("m-snapshot", html! { <rect class="shape" x="-17" y="-10" width="34" height="20" rx="3" /> }, "1/3", "snapshot chunk") }
+                <span class="key">
+                    <svg viewBox="-20 -12 40 24" width="30" height="18" aria-hidden="true">
+                        <g class="msg m-vote"><circle class="shape" r="7" /></g>
+                        <circle class="wait-key" r="10.5" />
+                    </svg>
+                    { "waits for you (by hand, held link)" }
+                </span>
+                <span class="key">
+                    <svg viewBox="-12 -12 24 24" width="18" height="18" aria-hidden="true">
+                        <g class="pause-key"><rect class="pause-back" x="-8" y="-8" width="16" height="16" rx="3" />
+                            <rect class="pause-bar" x="-4.5" y="-5" width="3" height="10" />
+                            <rect class="pause-bar" x="1.5" y="-5" width="3" height="10" /></g>
+                    </svg>
+                    { "timer or link stopped by you" }
+                </span>
             </div>
         </div>
     }
 }
 
+/// What a one-way link is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkState {
+    pub from: NodeId,
+    pub to: NodeId,
+    /// It carries messages (no partition between its ends, not cut).
+    pub up: bool,
+    /// Cut by the teacher: its messages are lost.
+    pub cut: bool,
+    /// Held by the teacher: its messages wait at the receiver.
+    pub held: bool,
+}
+
 #[derive(Properties, PartialEq)]
 struct LinksProps {
-    /// (from, to, up, cut) for every ordered pair of nodes.
-    state: Vec<(NodeId, NodeId, bool, bool)>,
+    /// Every ordered pair of nodes.
+    state: Vec<LinkState>,
     centres: BTreeMap<NodeId, (f64, f64)>,
     r: f64,
     clicks: Rc<BTreeMap<(NodeId, NodeId), Callback<MouseEvent>>>,
@@ -410,46 +499,58 @@ struct LinksProps {
 #[function_component(Links)]
 fn links(props: &LinksProps) -> Html {
     let r = props.r;
-    let links = props.state.iter().filter_map(|&(a, b, up, cut)| {
-        let pa = *props.centres.get(&a)?;
-        let pb = *props.centres.get(&b)?;
+    let links = props.state.iter().filter_map(|&l| {
+        let pa = *props.centres.get(&l.from)?;
+        let pb = *props.centres.get(&l.to)?;
         let lane = ring::lane(pa, pb, r + 4.0, LANE);
-        Some(link(
-            a,
-            b,
-            up,
-            cut,
-            lane,
-            props.clicks.get(&(a, b)).cloned(),
-        ))
+        Some(link(l, lane, props.clicks.get(&(l.from, l.to)).cloned()))
     });
     html! { <g class="links">{ for links }</g> }
 }
 
-/// The one-way link from `a` to `b` drawn along `lane`: up, or down across
-/// a partition, or cut by a click (which `onclick` sends). Both views draw
-/// their links with it.
+/// The one-way link drawn along `lane`: up, or down across a partition,
+/// or cut by a click (which `onclick` sends), and marked while held (two
+/// bars across it, a pause sign, near its middle). Both views draw their
+/// links with it.
 pub fn link(
-    a: NodeId,
-    b: NodeId,
-    up: bool,
-    cut: bool,
+    l: LinkState,
     ((x0, y0), (x1, y1)): ((f64, f64), (f64, f64)),
     onclick: Option<Callback<MouseEvent>>,
 ) -> Html {
-    let title = if cut {
+    let (a, b) = (l.from, l.to);
+    let mut title = if l.cut {
         format!("S{a} → S{b} is cut: click to restore")
-    } else if !up {
+    } else if !l.up {
         format!("S{a} → S{b} crosses the partition")
     } else {
         format!("S{a} → S{b}: click to cut this direction")
     };
+    if l.held {
+        title.push_str(" · held: its messages wait at the receiver until released");
+    }
+    let pause = l.held.then(|| {
+        // Two short bars across the lane at 60% of the way, in the lane's
+        // own frame.
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (ux, uy) = (dx / len, dy / len);
+        let (cx, cy) = (x0 + dx * 0.6, y0 + dy * 0.6);
+        let bar = |off: f64| {
+            let (bx, by) = (cx + ux * off, cy + uy * off);
+            html! {
+                <line x1={f(bx - uy * 7.0)} y1={f(by + ux * 7.0)}
+                    x2={f(bx + uy * 7.0)} y2={f(by - ux * 7.0)} />
+            }
+        };
+        html! { <g class="held-mark">{ bar(-3.0) }{ bar(3.0) }</g> }
+    });
     html! {
-        <g class={classes!("link", (!up).then_some("down"), cut.then_some("cut"))}
+        <g class={classes!("link", (!l.up).then_some("down"), l.cut.then_some("cut"), l.held.then_some("held"))}
             key={format!("{a}-{b}")} data-testid={format!("link-{a}-{b}")}
-            data-up={up.to_string()} {onclick}>
+            data-up={l.up.to_string()} data-held={l.held.to_string()} {onclick}>
             <title>{ title }</title>
             <line class="lane" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
+            { for pause }
             <line class="hit" x1={f(x0)} y1={f(y0)} x2={f(x1)} y2={f(y1)} />
         </g>
     }
@@ -468,13 +569,16 @@ pub fn click_sends<T: Clone + 'static>(cb: &Callback<T>, value: T) -> Callback<M
 /// A live node's timer as an arc of radius `rr` around its centre, shrinking
 /// as the timer runs out: the heartbeat interval while it leads, else its
 /// election timeout. `frac_tick` is how far the drawing's time is past the
-/// simulator's (less than a ms).
+/// simulator's (less than a ms). While the teacher holds the timers
+/// (`paused`), the arc stands still, dashed, with a pause sign on it.
 pub fn timer_arc<M: StateMachine>(
     s: &RaftServer<MemStorage, MemLogStore, M, MemNetwork>,
     frac_tick: f64,
     (x, y): (f64, f64),
     rr: f64,
+    paused: bool,
 ) -> Html {
+    let frac_tick = if paused { 0.0 } else { frac_tick };
     let (class, left) = if s.state() == Role::Leader {
         let hb = s.settings().heartbeat_interval.max(1) as f64;
         let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
@@ -485,11 +589,41 @@ pub fn timer_arc<M: StateMachine>(
         ("timer-arc", left)
     };
     let circ = TAU * rr;
+    if paused {
+        // Dashes over what is left of the arc; the sign sits at its top.
+        let (bx, by) = (x, y - rr);
+        return html! {
+            <g class="timer-paused" data-testid="timer-paused">
+                <title>{ "timer stopped: it fires only when you say so (delivery by hand)" }</title>
+                <circle class={classes!(class, "paused")} cx={f(x)} cy={f(y)} r={f(rr)}
+                    stroke-dasharray={dashes(circ * left, circ)}
+                    transform={format!("rotate(-90 {} {})", f(x), f(y))} />
+                <rect class="pause-back" x={f(bx - 8.0)} y={f(by - 8.0)} width="16" height="16" rx="3" />
+                <rect class="pause-bar" x={f(bx - 4.5)} y={f(by - 5.0)} width="3" height="10" />
+                <rect class="pause-bar" x={f(bx + 1.5)} y={f(by - 5.0)} width="3" height="10" />
+            </g>
+        };
+    }
     html! {
         <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
             stroke-dasharray={format!("{:.1} {:.1}", circ * left, circ)}
             transform={format!("rotate(-90 {} {})", f(x), f(y))} />
     }
+}
+
+/// A dash pattern that draws `len` of a circle of circumference `circ` as
+/// short dashes, and leaves the rest blank.
+fn dashes(len: f64, circ: f64) -> String {
+    const DASH: f64 = 6.0;
+    const GAP: f64 = 4.0;
+    let n = (len / (DASH + GAP)).floor() as usize;
+    let mut out = String::new();
+    for _ in 0..n {
+        out.push_str(&format!("{DASH} {GAP} "));
+    }
+    let rest = len - n as f64 * (DASH + GAP);
+    out.push_str(&format!("{:.1} {:.1}", rest.min(DASH), circ));
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -518,7 +652,7 @@ fn draw_node(
     // servers outside the configuration never stand for election).
     let timer = server
         .filter(|s| s.state() == Role::Leader || standing == Standing::Voter)
-        .map(|s| timer_arc(s, frac_tick, (x, y), r + 8.0));
+        .map(|s| timer_arc(s, frac_tick, (x, y), r + 8.0, !sim.timers_run()));
 
     let crown = (alive && role == Role::Leader).then(|| {
         let cy = y - r - 18.0;

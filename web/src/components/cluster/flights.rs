@@ -155,6 +155,12 @@ pub struct Flying {
     pub text: AttrValue,
     pub title: AttrValue,
     pub emphasis: Emphasis,
+    /// It has reached its receiver and waits to be delivered (by hand, or
+    /// on a held link): drawn still, in a dashed ring.
+    pub waiting: bool,
+    /// A click delivers it (a shift-click drops it); otherwise a click
+    /// drops it.
+    pub delivers: bool,
 }
 
 /// A lost message's mark, fading.
@@ -231,7 +237,7 @@ impl Scene {
 /// What the pointer is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hit {
-    /// A message in flight, by id: a click drops it.
+    /// A message in flight, by id: a click drops or delivers it.
     Flight(u64),
     /// A lost mark, by its place in the scene: it only has a title.
     Lost(usize),
@@ -290,6 +296,8 @@ pub struct Listed {
     pub arrive: u64,
     /// From (x, y) to (x, y).
     pub lane: [f64; 4],
+    /// Where it is drawn while it waits at its receiver (user units).
+    pub waits_at: Option<(f64, f64)>,
 }
 
 /// A lost mark in the hidden list.
@@ -306,6 +314,8 @@ pub struct FlightLayerProps {
     pub listed: Rc<Vec<Listed>>,
     pub listed_lost: Rc<Vec<ListedLost>>,
     pub ondrop: Callback<u64>,
+    /// A click on a message the teacher delivers (`Flying::delivers`).
+    pub ondeliver: Callback<u64>,
     /// The ring's SVG, drawn beneath the canvas.
     pub children: Html,
 }
@@ -422,24 +432,35 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
     let onclick = {
         let canvas = canvas.clone();
         let layer = layer.clone();
-        use_callback(props.ondrop.clone(), move |e: MouseEvent, ondrop| {
-            let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
-                return;
-            };
-            let rect = el.get_bounding_client_rect();
-            let hit = {
-                let mut layer = layer.borrow_mut();
-                layer.pointer = Some((
-                    e.client_x() as f64 - rect.left(),
-                    e.client_y() as f64 - rect.top(),
-                ));
-                layer.under_pointer()
-            };
-            if let Some(Hit::Flight(id)) = hit {
-                e.stop_propagation();
-                ondrop.emit(id);
-            }
-        })
+        use_callback(
+            (props.ondrop.clone(), props.ondeliver.clone()),
+            move |e: MouseEvent, (ondrop, ondeliver)| {
+                let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
+                    return;
+                };
+                let rect = el.get_bounding_client_rect();
+                let (hit, delivers) = {
+                    let mut layer = layer.borrow_mut();
+                    layer.pointer = Some((
+                        e.client_x() as f64 - rect.left(),
+                        e.client_y() as f64 - rect.top(),
+                    ));
+                    let hit = layer.under_pointer();
+                    let delivers =
+                        |id: u64| layer.scene.flights.iter().any(|f| f.id == id && f.delivers);
+                    let d = matches!(hit, Some(Hit::Flight(id)) if delivers(id));
+                    (hit, d)
+                };
+                if let Some(Hit::Flight(id)) = hit {
+                    e.stop_propagation();
+                    if delivers && !e.shift_key() {
+                        ondeliver.emit(id);
+                    } else {
+                        ondrop.emit(id);
+                    }
+                }
+            },
+        )
     };
 
     let items = props.listed.iter().map(|m| {
@@ -448,7 +469,9 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
                 data-from={m.from.clone()} data-to={m.to.clone()}
                 data-emphasis={m.emphasis.as_str()}
                 data-sent={m.sent.to_string()} data-arrive={m.arrive.to_string()}
-                data-lane={format!("{} {} {} {}", m.lane[0], m.lane[1], m.lane[2], m.lane[3])}>
+                data-lane={format!("{} {} {} {}", m.lane[0], m.lane[1], m.lane[2], m.lane[3])}
+                data-waiting={m.waits_at.is_some().to_string()}
+                data-at={m.waits_at.map(|(x, y)| format!("{x} {y}"))}>
                 { m.text.clone() }
             </li>
         }
@@ -679,6 +702,9 @@ fn paint(
         let x = (dx + scale * fl.x - sprite.cx).round();
         let y = (dy + scale * fl.y - sprite.cy).round();
         ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
+        if fl.waiting {
+            waiting_ring(&ctx, fl, (scale, dx, dy))?;
+        }
     }
     if !scene.lost.is_empty() {
         ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
@@ -695,6 +721,8 @@ fn paint(
             ctx.stroke();
         }
         ctx.set_global_alpha(1.0);
+        // The words below are placed in device pixels.
+        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     }
     // Last, the words a message covers, above it (`clear`). Each takes
     // the room of its estimate or of its drawing, whichever is larger (the
@@ -715,6 +743,30 @@ fn paint(
             ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
         }
     }
+    Ok(())
+}
+
+/// The dashed ring around a message that waits at its receiver: it stands
+/// still until delivered, and the ring tells it from one still on its way.
+fn waiting_ring(
+    ctx: &CanvasRenderingContext2d,
+    fl: &Flying,
+    (scale, dx, dy): (f64, f64, f64),
+) -> Result<(), JsValue> {
+    let r = match fl.glyph.shape() {
+        Shape::Circle(r) => r,
+        Shape::Rect(hw, hh, _) => hw.max(hh),
+    } + 5.0;
+    ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+    ctx.set_stroke_style_str(INK);
+    ctx.set_line_width(1.6);
+    let dash = js_sys::Array::of2(&JsValue::from(3.0), &JsValue::from(2.5));
+    ctx.set_line_dash(&dash)?;
+    ctx.begin_path();
+    ctx.arc(fl.x, fl.y, r, 0.0, std::f64::consts::TAU)?;
+    ctx.stroke();
+    ctx.set_line_dash(&js_sys::Array::new())?;
+    ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     Ok(())
 }
 
@@ -864,6 +916,8 @@ mod tests {
             text: AttrValue::default(),
             title: format!("#{id}").into(),
             emphasis: Emphasis::None,
+            waiting: false,
+            delivers: false,
         }
     }
 
