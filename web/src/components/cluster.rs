@@ -17,7 +17,9 @@ use raftlab_core::{MemLogStore, MemNetwork, MemStorage, StateMachine};
 use yew::prelude::*;
 
 use self::clear::{Footprint, WordKind, LANE};
-use self::flights::{Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene, Word};
+use self::flights::{
+    Emphasis, FlightLayer, Flying, Glyph, Listed, ListedLost, Lost, Scene, TimerArc, Word,
+};
 use crate::model::{self, Standing};
 use crate::ring;
 use crate::state::{LabHandle, Stamp};
@@ -179,27 +181,32 @@ pub fn cluster(props: &ClusterProps) -> Html {
         Some(Selection::Message(id)) => lab.send_of(id).and_then(Selection::node_of),
         None => None,
     };
-    let nodes = ids.iter().map(|&id| {
-        let node = &sim.nodes()[&id];
-        let hl = props.highlight.nodes.contains(&id);
-        let emphasis = match (hl, linked_node == Some(id)) {
-            (_, true) => Some("linked"),
-            (true, false) => Some("hl"),
-            _ => None,
-        };
-        draw_node(
-            sim,
-            id,
-            node,
-            centres[&id],
-            layout,
-            vt,
-            Standing::of(&config, id),
-            props.selected == Some(id),
-            emphasis,
-            &props.onselect,
-        )
-    });
+    let mut arcs = Vec::with_capacity(ids.len());
+    let nodes: Vec<Html> = ids
+        .iter()
+        .map(|&id| {
+            let node = &sim.nodes()[&id];
+            let hl = props.highlight.nodes.contains(&id);
+            let emphasis = match (hl, linked_node == Some(id)) {
+                (_, true) => Some("linked"),
+                (true, false) => Some("hl"),
+                _ => None,
+            };
+            let (look, arc) = node_look(
+                sim,
+                id,
+                node,
+                centres[&id],
+                layout,
+                vt,
+                Standing::of(&config, id),
+                props.selected == Some(id),
+                emphasis,
+            );
+            arcs.extend(arc);
+            html! { <RingNode key={id.to_string()} {look} onselect={props.onselect.clone()} /> }
+        })
+        .collect();
     let mut kept = kept.borrow_mut();
     // Forget the messages no longer in flight; make the new ones' looks.
     let flying: Vec<Rc<FlightLook>> = sim
@@ -261,6 +268,8 @@ pub fn cluster(props: &ClusterProps) -> Html {
             })
             .collect(),
         zoom: layout.zoom,
+        arcs,
+        clock: format!("t = {vt:.1} ms").into(),
     };
     let mut listed = Vec::with_capacity(flying.len());
     // Delivering by hand (or on a held link), a message that has reached
@@ -376,9 +385,6 @@ pub fn cluster(props: &ClusterProps) -> Html {
             .join("  |  ");
         html! { <text class="partition-label" x="12" y="24">{ format!("partition: {text}") }</text> }
     });
-    let clock = html! {
-        <text class="clock" x={f(VIEW - 12.0)} y="24">{ format!("t = {:.1} ms", vt) }</text>
-    };
 
     html! {
         <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}
@@ -391,7 +397,6 @@ pub fn cluster(props: &ClusterProps) -> Html {
                 <Links state={link_state} centres={centres.clone()} r={r} clicks={link_clicks} />
                 <g class="nodes">{ for nodes }</g>
                 { for partition }
-                { clock }
             </svg>
         </FlightLayer>
     }
@@ -566,48 +571,76 @@ pub fn click_sends<T: Clone + 'static>(cb: &Callback<T>, value: T) -> Callback<M
     })
 }
 
-/// A live node's timer as an arc of radius `rr` around its centre, shrinking
-/// as the timer runs out: the heartbeat interval while it leads, else its
-/// election timeout. `frac_tick` is how far the drawing's time is past the
-/// simulator's (less than a ms). While the teacher holds the timers
-/// (`paused`), the arc stands still, dashed, with a pause sign on it.
+/// What is left of a live node's timer, as a fraction, and which timer
+/// it is: the heartbeat interval while it leads, else its election timeout.
+/// `frac_tick` is how far the drawing's time is past the simulator's (less
+/// than a ms).
+pub fn timer_left<M: StateMachine>(
+    s: &RaftServer<MemStorage, MemLogStore, M, MemNetwork>,
+    frac_tick: f64,
+) -> (TimerKind, f64) {
+    if s.state() == Role::Leader {
+        let hb = s.settings().heartbeat_interval.max(1) as f64;
+        let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
+        (TimerKind::Heartbeat, left)
+    } else {
+        let (elapsed, timeout) = s.election_timer();
+        let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
+        (TimerKind::Election, left)
+    }
+}
+
+/// Which of a node's timers runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    /// A leader's heartbeat interval.
+    Heartbeat,
+    /// A follower's or candidate's election timeout.
+    Election,
+}
+
+impl TimerKind {
+    fn class(self) -> &'static str {
+        match self {
+            TimerKind::Heartbeat => "heartbeat-arc",
+            TimerKind::Election => "timer-arc",
+        }
+    }
+}
+
+/// A live node's timer as an SVG arc of radius `rr` around its centre,
+/// shrinking as the timer runs out (sharded mode's rings, whose nodes are
+/// few and small, draw it so).
 pub fn timer_arc<M: StateMachine>(
     s: &RaftServer<MemStorage, MemLogStore, M, MemNetwork>,
     frac_tick: f64,
     (x, y): (f64, f64),
     rr: f64,
-    paused: bool,
 ) -> Html {
-    let frac_tick = if paused { 0.0 } else { frac_tick };
-    let (class, left) = if s.state() == Role::Leader {
-        let hb = s.settings().heartbeat_interval.max(1) as f64;
-        let left = 1.0 - ((s.heartbeat_elapsed() as f64 + frac_tick) / hb).clamp(0.0, 1.0);
-        ("heartbeat-arc", left)
-    } else {
-        let (elapsed, timeout) = s.election_timer();
-        let left = 1.0 - ((elapsed as f64 + frac_tick) / timeout.max(1) as f64).clamp(0.0, 1.0);
-        ("timer-arc", left)
-    };
+    let (kind, left) = timer_left(s, frac_tick);
     let circ = TAU * rr;
-    if paused {
-        // Dashes over what is left of the arc; the sign sits at its top.
-        let (bx, by) = (x, y - rr);
-        return html! {
-            <g class="timer-paused" data-testid="timer-paused">
-                <title>{ "timer stopped: it fires only when you say so (delivery by hand)" }</title>
-                <circle class={classes!(class, "paused")} cx={f(x)} cy={f(y)} r={f(rr)}
-                    stroke-dasharray={dashes(circ * left, circ)}
-                    transform={format!("rotate(-90 {} {})", f(x), f(y))} />
-                <rect class="pause-back" x={f(bx - 8.0)} y={f(by - 8.0)} width="16" height="16" rx="3" />
-                <rect class="pause-bar" x={f(bx - 4.5)} y={f(by - 5.0)} width="3" height="10" />
-                <rect class="pause-bar" x={f(bx + 1.5)} y={f(by - 5.0)} width="3" height="10" />
-            </g>
-        };
-    }
     html! {
-        <circle class={class} cx={f(x)} cy={f(y)} r={f(rr)}
+        <circle class={kind.class()} cx={f(x)} cy={f(y)} r={f(rr)}
             stroke-dasharray={format!("{:.1} {:.1}", circ * left, circ)}
             transform={format!("rotate(-90 {} {})", f(x), f(y))} />
+    }
+}
+
+/// A timer the teacher holds (delivering by hand): it stands still, so it
+/// is drawn in the SVG, dashed, with a pause sign at its top.
+fn paused_arc(kind: TimerKind, left: f64, (x, y): (f64, f64), rr: f64) -> Html {
+    let circ = TAU * rr;
+    let (bx, by) = (x, y - rr);
+    html! {
+        <g class="timer-paused" data-testid="timer-paused">
+            <title>{ "timer stopped: it fires only when you say so (delivery by hand)" }</title>
+            <circle class={classes!(kind.class(), "paused")} cx={f(x)} cy={f(y)} r={f(rr)}
+                stroke-dasharray={dashes(circ * left, circ)}
+                transform={format!("rotate(-90 {} {})", f(x), f(y))} />
+            <rect class="pause-back" x={f(bx - 8.0)} y={f(by - 8.0)} width="16" height="16" rx="3" />
+            <rect class="pause-bar" x={f(bx - 4.5)} y={f(by - 5.0)} width="3" height="10" />
+            <rect class="pause-bar" x={f(bx + 1.5)} y={f(by - 5.0)} width="3" height="10" />
+        </g>
     }
 }
 
@@ -626,8 +659,34 @@ fn dashes(len: f64, circ: f64) -> String {
     out
 }
 
+/// Everything a node is drawn from but the time. Between two frames the
+/// look is mostly the same, and then the node's SVG is left alone: its
+/// running timer, the one part that moves on every frame, is painted on
+/// the canvas with the messages (`flights::TimerArc`).
+#[derive(Clone, Debug, PartialEq)]
+struct NodeLook {
+    id: NodeId,
+    centre: (f64, f64),
+    layout: ring::Layout,
+    alive: bool,
+    role: Role,
+    term: u64,
+    commit: u64,
+    standing: Standing,
+    selected: bool,
+    emphasis: Option<&'static str>,
+    /// Voters and their answers while it campaigns.
+    tally: Option<Vec<(NodeId, Option<bool>)>>,
+    snapshot_note: Option<String>,
+    /// Its side of a partition ('A', 'B', …).
+    group: Option<char>,
+    /// A timer stopped by the teacher: which, and what is left of it.
+    paused: Option<(TimerKind, u64)>,
+}
+
+/// The look of node `id`, and its running timer for the canvas.
 #[allow(clippy::too_many_arguments)]
-fn draw_node(
+fn node_look(
     sim: &Sim,
     id: NodeId,
     node: &SimNode,
@@ -637,28 +696,29 @@ fn draw_node(
     standing: Standing,
     selected: bool,
     emphasis: Option<&'static str>,
-    onselect: &Callback<Option<NodeId>>,
-) -> Html {
+) -> (NodeLook, Option<TimerArc>) {
     let r = layout.node_r;
     let server = model::up(node);
     let alive = server.is_some();
     let role = server.map(|s| s.state()).unwrap_or(Role::Follower);
-    let term = model::term_of(node);
-    let commit = server.map(|s| s.commit_idx()).unwrap_or(0);
-    let now = sim.now() as f64;
-    let frac_tick = (vt - now).clamp(0.0, 1.0);
+    let frac_tick = (vt - sim.now() as f64).clamp(0.0, 1.0);
+    let paused = !sim.timers_run();
 
     // Election timer: what is left of it, as a shrinking arc (learners and
     // servers outside the configuration never stand for election).
     let timer = server
         .filter(|s| s.state() == Role::Leader || standing == Standing::Voter)
-        .map(|s| timer_arc(s, frac_tick, (x, y), r + 8.0, !sim.timers_run()));
-
-    let crown = (alive && role == Role::Leader).then(|| {
-        let cy = y - r - 18.0;
-        html! {
-            <path class="crown" transform={format!("translate({} {})", f(x), f(cy))} d={CROWN} />
-        }
+        .map(|s| timer_left(s, if paused { 0.0 } else { frac_tick }));
+    let arc = timer.filter(|_| !paused).map(|(kind, left)| TimerArc {
+        x,
+        y,
+        r: (r + 8.0) * layout.zoom,
+        width: match kind {
+            TimerKind::Heartbeat => 3.0,
+            TimerKind::Election => 5.0,
+        } * layout.zoom,
+        left,
+        leader: kind == TimerKind::Heartbeat,
     });
 
     // Vote tally while (pre)candidate: one dot per voter.
@@ -666,44 +726,102 @@ fn draw_node(
         .filter(|s| matches!(s.state(), Role::PreCandidate | Role::Candidate))
         .map(|s| {
             let cfg = s.config();
-            let voters: Vec<NodeId> = cfg.voters.union(&cfg.outgoing).copied().collect();
-            let n = voters.len() as f64;
-            let dots = voters.iter().enumerate().map(|(i, v)| {
-                let dx = (i as f64 - (n - 1.0) / 2.0) * 21.0;
-                let (class, mark) = match s.votes().get(v) {
-                    Some(true) => ("vote granted", "✓"),
-                    Some(false) => ("vote refused", "✗"),
-                    None => ("vote pending", ""),
-                };
-                html! {
-                    <g class={class} transform={format!("translate({} {})", f(x + dx), f(y + r + 42.0))}>
-                        <title>{ format!("S{v}: {}", if mark.is_empty() { "no answer yet" } else if mark == "✓" { "granted" } else { "refused" }) }</title>
-                        <circle r="9.5" />
-                        <text>{ if mark.is_empty() { v.to_string() } else { mark.to_string() } }</text>
-                    </g>
-                }
-            });
-            html! { <g class="tally">{ for dots }</g> }
+            cfg.voters
+                .union(&cfg.outgoing)
+                .map(|v| (*v, s.votes().get(v).copied()))
+                .collect()
         });
+    let snapshot_note = server
+        .and_then(|s| s.incoming_snapshot())
+        .map(|(idx, _, bytes)| {
+            // The total is known to the sender: the leader's progress for this node.
+            let total = sim
+                .leader()
+                .and_then(|l| sim.server(l))
+                .and_then(|l| l.progress().get(&id))
+                .and_then(|p| match p.state {
+                    ReplicaState::Snapshot { total, .. } => Some(total),
+                    _ => None,
+                });
+            match total {
+                Some(total) => format!("receiving snapshot ≤{idx}: {bytes}/{total} B"),
+                None => format!("receiving snapshot ≤{idx}: {bytes} B"),
+            }
+        });
+    let group = sim.groups().and_then(|gs| {
+        gs.iter()
+            .position(|g| g.contains(&id))
+            .map(|i| (b'A' + i as u8) as char)
+    });
+    let look = NodeLook {
+        id,
+        centre: (x, y),
+        layout,
+        alive,
+        role,
+        term: model::term_of(node),
+        commit: server.map(|s| s.commit_idx()).unwrap_or(0),
+        standing,
+        selected,
+        emphasis,
+        tally,
+        snapshot_note,
+        group,
+        // Whole thousandths: a stopped timer compares equal frame to frame.
+        paused: timer
+            .filter(|_| paused)
+            .map(|(kind, left)| (kind, (left * 1000.0).round() as u64)),
+    };
+    (look, arc)
+}
 
-    let role_word = model::role_word(alive, role, standing);
-    let snapshot_note = server.and_then(|s| s.incoming_snapshot()).map(|(idx, _, bytes)| {
-        // The total is known to the sender: the leader's progress for this node.
-        let total = sim
-            .leader()
-            .and_then(|l| sim.server(l))
-            .and_then(|l| l.progress().get(&id))
-            .and_then(|p| match p.state {
-                ReplicaState::Snapshot { total, .. } => Some(total),
-                _ => None,
-            });
-        let text = match total {
-            Some(total) => format!("receiving snapshot ≤{idx}: {bytes}/{total} B"),
-            None => format!("receiving snapshot ≤{idx}: {bytes} B"),
-        };
+#[derive(Properties, PartialEq)]
+struct RingNodeProps {
+    look: NodeLook,
+    onselect: Callback<Option<NodeId>>,
+}
+
+/// One node of the ring: re-rendered only when its look changes.
+#[function_component(RingNode)]
+fn ring_node(props: &RingNodeProps) -> Html {
+    let l = &props.look;
+    let id = l.id;
+    let (x, y) = l.centre;
+    let r = l.layout.node_r;
+    let (alive, role, term, commit) = (l.alive, l.role, l.term, l.commit);
+    let timer = l
+        .paused
+        .map(|(kind, left)| paused_arc(kind, left as f64 / 1000.0, (x, y), r + 8.0));
+    let crown = (alive && role == Role::Leader).then(|| {
+        let cy = y - r - 18.0;
+        html! {
+            <path class="crown" transform={format!("translate({} {})", f(x), f(cy))} d={CROWN} />
+        }
+    });
+    let tally = l.tally.as_ref().map(|voters| {
+        let n = voters.len() as f64;
+        let dots = voters.iter().enumerate().map(|(i, &(v, answer))| {
+            let dx = (i as f64 - (n - 1.0) / 2.0) * 21.0;
+            let (class, mark, said) = match answer {
+                Some(true) => ("vote granted", "✓", "granted"),
+                Some(false) => ("vote refused", "✗", "refused"),
+                None => ("vote pending", "", "no answer yet"),
+            };
+            html! {
+                <g class={class} transform={format!("translate({} {})", f(x + dx), f(y + r + 42.0))}>
+                    <title>{ format!("S{v}: {said}") }</title>
+                    <circle r="9.5" />
+                    <text>{ if mark.is_empty() { v.to_string() } else { mark.to_string() } }</text>
+                </g>
+            }
+        });
+        html! { <g class="tally">{ for dots }</g> }
+    });
+    let role_word = model::role_word(alive, role, l.standing);
+    let snapshot_note = l.snapshot_note.as_ref().map(|text| {
         html! {
             <text class="snapnote" x={f(x)} y={f(y + r + 40.0)} data-testid={format!("snapshot-progress-{id}")}>
-                { text }
+                { text.clone() }
             </text>
         }
     });
@@ -711,7 +829,16 @@ fn draw_node(
     // A click on the selected node keeps it selected (a teacher clicks a
     // crashed leader again to restart it); Esc or a click on empty space
     // deselects.
-    let onclick = click_sends(onselect, Some(id));
+    let onclick = use_callback(
+        (id, props.onselect.clone()),
+        |e: MouseEvent, (id, onselect)| {
+            e.stop_propagation();
+            onselect.emit(Some(*id));
+        },
+    );
+    let standing = l.standing;
+    let selected = l.selected;
+    let emphasis = l.emphasis;
     let class = classes!(
         "node",
         role.as_str(),
@@ -721,12 +848,7 @@ fn draw_node(
         selected.then_some("selected"),
         emphasis,
     );
-    let group = sim.groups().and_then(|gs| {
-        gs.iter()
-            .position(|g| g.contains(&id))
-            .map(|i| (b'A' + i as u8) as char)
-    });
-    let group_badge = group.map(|g| {
+    let group_badge = l.group.map(|g| {
         html! {
             <g class="group-badge" transform={format!("translate({} {})", f(x + r * 0.8), f(y - r * 0.8))}>
                 <circle r="11" />
@@ -735,18 +857,18 @@ fn draw_node(
         }
     });
     // Presenting, the node and all its marks are zoomed about its centre.
-    let zoom = (layout.zoom != 1.0).then(|| {
+    let zoom = (l.layout.zoom != 1.0).then(|| {
         format!(
             "translate({} {}) scale({}) translate({} {})",
             f(x),
             f(y),
-            layout.zoom,
+            l.layout.zoom,
             f(-x),
             f(-y)
         )
     });
     html! {
-        <g class={class} key={id.to_string()} {onclick} data-testid={format!("ring-node-{id}")}
+        <g class={class} {onclick} data-testid={format!("ring-node-{id}")}
             data-emphasis={emphasis.unwrap_or_default()} transform={zoom}>
             if emphasis.is_some() {
                 <circle class="emphasis-ring" cx={f(x)} cy={f(y)} r={f(r + 22.0)} />

@@ -244,7 +244,7 @@ fn draw_node(
     let applied = server.map(|s| s.last_applied_idx()).unwrap_or(0);
     let frac_tick = (vt - sim.now() as f64).clamp(0.0, 1.0);
     // Every live node's timer, learners' too.
-    let timer = server.map(|s| cluster::timer_arc(s, frac_tick, (x, y), r + 6.0, false));
+    let timer = server.map(|s| cluster::timer_arc(s, frac_tick, (x, y), r + 6.0));
     let crown = (alive && role == Role::Leader).then(|| {
         html! {
             <path class="crown" transform={format!("translate({} {}) scale(0.75)", f(x), f(y - r - 13.0))}

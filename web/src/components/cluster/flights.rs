@@ -66,6 +66,11 @@ const BLUE: &str = "#0072b2";
 const VERMILLION: &str = "#d55e00";
 const PURPLE: &str = "#cc79a7";
 const INK: &str = "#1f2937";
+/// The stylesheet's `--muted`, the clock's colour.
+const MUTED: &str = "#4b5563";
+/// The page's font (static/style.css, body) at the SVG clock's size.
+const CLOCK_FONT: &str =
+    "15px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
 const WHITE: &str = "#fff";
 
 impl Glyph {
@@ -200,6 +205,28 @@ pub struct Scene {
     /// How much the nodes and their words are zoomed (`ring::Layout`): a
     /// word is painted that much larger than its stylesheet size.
     pub zoom: f64,
+    /// The nodes' running timers, beneath the messages.
+    pub arcs: Vec<TimerArc>,
+    /// The simulated time, in words ("t = 12.5 ms"), at the top right.
+    pub clock: AttrValue,
+}
+
+/// A node's running timer: what is left of it, as an arc around the node
+/// from twelve o'clock, clockwise. Painted here rather than in the SVG
+/// because it moves on every frame: the nodes' SVG then changes only when
+/// a node does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimerArc {
+    /// The node's centre (user units).
+    pub x: f64,
+    pub y: f64,
+    /// Radius and stroke width, zoom included.
+    pub r: f64,
+    pub width: f64,
+    /// What is left, 0 to 1.
+    pub left: f64,
+    /// A leader's heartbeat interval (else an election timeout).
+    pub leader: bool,
 }
 
 impl Scene {
@@ -691,6 +718,32 @@ fn paint(
     let (s, ox, oy) = fit(w, h);
     let scale = k * s;
     let (dx, dy) = (k * ox, k * oy);
+    if !scene.arcs.is_empty() {
+        ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+        ctx.set_line_cap("round");
+        for a in &scene.arcs {
+            if a.left <= 0.0 {
+                continue;
+            }
+            ctx.set_stroke_style_str(if a.leader { SKY } else { ORANGE });
+            ctx.set_line_width(a.width);
+            ctx.begin_path();
+            let start = -std::f64::consts::FRAC_PI_2;
+            ctx.arc(a.x, a.y, a.r, start, start + std::f64::consts::TAU * a.left)?;
+            ctx.stroke();
+        }
+        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+    }
+    if !scene.clock.is_empty() {
+        // As the SVG's other captions: 15 units, muted, right-aligned.
+        ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+        ctx.set_font(CLOCK_FONT);
+        ctx.set_fill_style_str(MUTED);
+        ctx.set_text_align("right");
+        ctx.set_text_baseline("alphabetic");
+        ctx.fill_text(&scene.clock, VIEW - 12.0, 24.0)?;
+        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+    }
     for fl in &scene.flights {
         let outline = match fl.emphasis {
             Emphasis::Linked => Outline::Linked,
@@ -950,6 +1003,7 @@ mod tests {
             lost: vec![],
             words: words.clone(),
             zoom: 1.0,
+            ..Scene::default()
         };
         let covered: Vec<_> = scene
             .covered_words()
@@ -969,6 +1023,7 @@ mod tests {
             }],
             words,
             zoom: 1.0,
+            ..Scene::default()
         };
         let covered: Vec<_> = scene
             .covered_words()
@@ -989,6 +1044,7 @@ mod tests {
             lost: vec![],
             words: vec![],
             zoom: 1.0,
+            ..Scene::default()
         };
         // Both cover (104, 100): the one drawn last is on top.
         assert_eq!(scene.hit(104.0, 100.0), Some(Hit::Flight(2)));
@@ -1013,6 +1069,7 @@ mod tests {
             }],
             words: vec![],
             zoom: 1.0,
+            ..Scene::default()
         };
         assert_eq!(scene.hit(54.0, 54.0), Some(Hit::Lost(0)));
         // Between the arms of the cross: the message beneath.
