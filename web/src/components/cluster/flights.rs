@@ -574,6 +574,8 @@ struct Sprites {
     /// Device pixels per user unit, and present mode, they were drawn for.
     scale: (u64, bool),
     by_look: HashMap<(Glyph, AttrValue, Outline), Sprite>,
+    /// Whether the layer's own context has the clock's font set.
+    clock_font: bool,
 }
 
 /// A drawn look and where its centre is in it, device pixels.
@@ -702,11 +704,21 @@ fn paint(
     if el.width() != bw as u32 || el.height() != bh as u32 {
         el.set_width(bw as u32);
         el.set_height(bh as u32);
+        // A new size resets the context's state, its font included.
+        sprites.clock_font = false;
     }
     let Some(ctx) = el.get_context("2d")? else {
         return Ok(());
     };
     let ctx: CanvasRenderingContext2d = ctx.dyn_into()?;
+    if !sprites.clock_font {
+        // Set once: parsing a font on every frame was a visible share of
+        // the frame's script.
+        ctx.set_font(CLOCK_FONT);
+        ctx.set_text_align("right");
+        ctx.set_text_baseline("alphabetic");
+        sprites.clock_font = true;
+    }
     ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     ctx.clear_rect(0.0, 0.0, bw, bh);
     if w <= 0.0 || h <= 0.0 {
@@ -737,10 +749,7 @@ fn paint(
     if !scene.clock.is_empty() {
         // As the SVG's other captions: 15 units, muted, right-aligned.
         ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
-        ctx.set_font(CLOCK_FONT);
         ctx.set_fill_style_str(MUTED);
-        ctx.set_text_align("right");
-        ctx.set_text_baseline("alphabetic");
         ctx.fill_text(&scene.clock, VIEW - 12.0, 24.0)?;
         ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     }
