@@ -269,7 +269,6 @@ pub fn cluster(props: &ClusterProps) -> Html {
             .collect(),
         zoom: layout.zoom,
         arcs,
-        clock: format!("t = {vt:.1} ms").into(),
     };
     let mut listed = Vec::with_capacity(flying.len());
     // Delivering by hand (or on a held link), a message that has reached
@@ -388,7 +387,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
 
     html! {
         <FlightLayer scene={Rc::new(scene)} {listed} {listed_lost} ondrop={props.ondrop.clone()}
-            ondeliver={props.ondeliver.clone()}>
+            ondeliver={props.ondeliver.clone()} clock={AttrValue::from(format!("t = {vt:.1} ms"))}>
             <svg class={classes!("cluster", (ids.len() > 7).then_some("many"))} viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
                 aria-label={format!("A cluster of {} Raft nodes", ids.len())}>
                 <rect class="backdrop" width={f(VIEW)} height={f(VIEW)} data-testid="ring-backdrop"

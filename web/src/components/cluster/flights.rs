@@ -66,11 +66,6 @@ const BLUE: &str = "#0072b2";
 const VERMILLION: &str = "#d55e00";
 const PURPLE: &str = "#cc79a7";
 const INK: &str = "#1f2937";
-/// The stylesheet's `--muted`, the clock's colour.
-const MUTED: &str = "#4b5563";
-/// The page's font (static/style.css, body) at the SVG clock's size.
-const CLOCK_FONT: &str =
-    "15px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
 const WHITE: &str = "#fff";
 
 impl Glyph {
@@ -207,8 +202,6 @@ pub struct Scene {
     pub zoom: f64,
     /// The nodes' running timers, beneath the messages.
     pub arcs: Vec<TimerArc>,
-    /// The simulated time, in words ("t = 12.5 ms"), at the top right.
-    pub clock: AttrValue,
 }
 
 /// A node's running timer: what is left of it, as an arc around the node
@@ -343,6 +336,10 @@ pub struct FlightLayerProps {
     pub ondrop: Callback<u64>,
     /// A click on a message the teacher delivers (`Flying::delivers`).
     pub ondeliver: Callback<u64>,
+    /// The simulated time in words ("t = 12.5 ms"): a line of HTML above
+    /// the drawing, since it changes on every frame (in the SVG it made the
+    /// ring's drawing change; on the canvas its text was shaped anew).
+    pub clock: AttrValue,
     /// The ring's SVG, drawn beneath the canvas.
     pub children: Html,
 }
@@ -513,6 +510,7 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
             { props.children.clone() }
             <canvas class="flights-layer" ref={canvas} {onclick} aria-hidden="true"
                 data-testid="flights" data-vt={props.scene.vt.to_string()} />
+            <span class="ring-clock" aria-hidden="true">{ props.clock.clone() }</span>
             <ul class="flight-list" hidden=true>{ for items }</ul>
             <ul class="flight-list" hidden=true>{ for lost }</ul>
         </div>
@@ -574,8 +572,6 @@ struct Sprites {
     /// Device pixels per user unit, and present mode, they were drawn for.
     scale: (u64, bool),
     by_look: HashMap<(Glyph, AttrValue, Outline), Sprite>,
-    /// Whether the layer's own context has the clock's font set.
-    clock_font: bool,
 }
 
 /// A drawn look and where its centre is in it, device pixels.
@@ -704,21 +700,12 @@ fn paint(
     if el.width() != bw as u32 || el.height() != bh as u32 {
         el.set_width(bw as u32);
         el.set_height(bh as u32);
-        // A new size resets the context's state, its font included.
-        sprites.clock_font = false;
     }
     let Some(ctx) = el.get_context("2d")? else {
         return Ok(());
     };
     let ctx: CanvasRenderingContext2d = ctx.dyn_into()?;
-    if !sprites.clock_font {
-        // Set once: parsing a font on every frame was a visible share of
-        // the frame's script.
-        ctx.set_font(CLOCK_FONT);
-        ctx.set_text_align("right");
-        ctx.set_text_baseline("alphabetic");
-        sprites.clock_font = true;
-    }
+
     ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     ctx.clear_rect(0.0, 0.0, bw, bh);
     if w <= 0.0 || h <= 0.0 {
@@ -744,13 +731,6 @@ fn paint(
             ctx.arc(a.x, a.y, a.r, start, start + std::f64::consts::TAU * a.left)?;
             ctx.stroke();
         }
-        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
-    }
-    if !scene.clock.is_empty() {
-        // As the SVG's other captions: 15 units, muted, right-aligned.
-        ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
-        ctx.set_fill_style_str(MUTED);
-        ctx.fill_text(&scene.clock, VIEW - 12.0, 24.0)?;
         ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     }
     for fl in &scene.flights {
