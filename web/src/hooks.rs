@@ -48,6 +48,44 @@ pub fn pressed_in(e: &KeyboardEvent, tags: &[&str]) -> bool {
         .is_some_and(|el| tags.contains(&el.tag_name().as_str()))
 }
 
+/// Where a key was pressed, as far as the page's shortcuts care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyTarget {
+    /// A form field (text, number, range, checkbox, select, text area, or
+    /// editable text): every key belongs to it.
+    Field,
+    /// A slider of the page's own (the timeline): its arrows, Page Up/Down,
+    /// Home and End move it.
+    Slider,
+    /// A button, link, summary or an element acting as one: Space and Enter
+    /// press it (WCAG 2.1.1); other keys mean nothing to it.
+    Control,
+    /// Anything else (the page itself, text, the drawing).
+    Page,
+}
+
+/// What kind of element the key was pressed in (the focused element).
+pub fn key_target(e: &KeyboardEvent) -> KeyTarget {
+    let Some(el) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return KeyTarget::Page;
+    };
+    let closest = |sel: &str| el.closest(sel).ok().flatten().is_some();
+    if closest("input, select, textarea, [contenteditable]:not([contenteditable=false])") {
+        KeyTarget::Field
+    } else if closest("[role=slider]") {
+        KeyTarget::Slider
+    } else if closest(
+        "button, a[href], summary, [role=button], [role=link], [role=checkbox], [role=switch]",
+    ) {
+        KeyTarget::Control
+    } else {
+        KeyTarget::Page
+    }
+}
+
 /// Listens to key presses on the whole document for the page's lifetime.
 /// Chords with Ctrl, Meta or Alt are left to the browser; `on_key` returns
 /// whether it used the key, and then the browser's default is prevented.
