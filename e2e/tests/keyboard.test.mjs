@@ -146,12 +146,12 @@ test('Space on a focused button presses it and leaves the clock as it was', asyn
   await tabTo(page, byTestid('link-cut-1-2'));
   await page.keyboard.press('Space');
   // While playing the panels are redrawn a few times a second.
-  await page.waitForSelector('[data-testid="link-1-2"][data-state="cut"]');
+  await page.waitForSelector('[data-testid="link-row-1-2"][data-state="cut"]');
   assert.match(await page.locator(byTestid('network-status')).textContent(), /1 link\(s\) cut/);
   assert.equal((await status(page)).playing, 'true');
   assert.equal((await focused(page)).testid, 'link-cut-1-2', 'the button kept the focus');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('[data-testid="link-1-2"][data-state="up"]');
+  await page.waitForSelector('[data-testid="link-row-1-2"][data-state="up"]');
   assertNoProblems();
   await page.close();
 });

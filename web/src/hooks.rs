@@ -40,14 +40,6 @@ pub fn use_frame_loop(playing: bool, on_frame: Callback<f64>) {
     });
 }
 
-/// Whether the key was pressed in an element of `tags` (upper-case tag
-/// names), where keys type or press rather than command the page.
-pub fn pressed_in(e: &KeyboardEvent, tags: &[&str]) -> bool {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| tags.contains(&el.tag_name().as_str()))
-}
-
 /// Where a key was pressed, as far as the page's shortcuts care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyTarget {

@@ -146,7 +146,7 @@ pub fn network_panel(props: &NetworkProps) -> Html {
             onmsg.emit(Msg::Act(if held { Action::Release { from, to } } else { Action::Hold { from, to } }))
         });
         html! {
-            <li data-testid={format!("link-{from}-{to}")} data-state={state}>
+            <li data-testid={format!("link-row-{from}-{to}")} data-state={state}>
                 <span class="line">{ format!("S{from} → S{to}: {state}") }</span>
                 <span class="acts">
                     <button type="button" data-testid={format!("link-cut-{from}-{to}")} onclick={oncut}
@@ -174,7 +174,7 @@ pub fn network_panel(props: &NetworkProps) -> Html {
             <p class="hint">{ "Click a link in the drawing to cut one direction; click a message to drop it." }</p>
             <details class="links" data-testid="links">
                 <summary>{ "Links, one way: cut or hold" }</summary>
-                <ul class="waiting">{ for links }</ul>
+                <ul class="link-list">{ for links }</ul>
             </details>
             { slider(html! { <span>{ format!("latency {lo}–{hi} ms") }</span> }, "latency", [1, 200, 1],
                 props.latency, Sends::WhenLetGo, &onmsg.reform(|v| Msg::Net(NetMsg::SetLatency(v)))) }

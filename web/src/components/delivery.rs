@@ -73,7 +73,7 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
     let row = |f: &&raftlab_core::sim::Flight, deliver: bool| {
         let (id, from, to) = (f.id, f.msg.from, f.msg.to);
         html! {
-            <li data-testid="waiting-msg" data-id={id.to_string()} data-from={from.to_string()}
+            <li data-testid={if deliver { "waiting-msg" } else { "flight-msg" }} data-id={id.to_string()} data-from={from.to_string()}
                 data-to={to.to_string()} data-kind={f.msg.body.kind()}>
                 <span class="line">{ narrate::message_line(from, to, &f.msg.body) }
                     if !sim.is_waiting(id) { <span class="on-way">{ " (on its way)" }</span> }</span>
