@@ -108,8 +108,14 @@ test('keyboard only: crash the leader, partition, step back on the timeline, sta
   await tabTo(page, byTestid('lesson-picker'));
   await page.keyboard.press('ArrowDown');
   assert.equal(await page.locator(byTestid('lesson-picker')).inputValue(), 'leader-election');
+  await page.keyboard.press('ArrowDown');
   await page.waitForTimeout(300);
   assert.equal(await page.locator(byTestid('lesson')).count(), 0, 'an arrow key starts nothing');
+  // Leaving without Enter puts the menu back as it was.
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.locator(byTestid('lesson-picker')).inputValue(), '');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid="lesson"][data-lesson="leader-election"]');
 
@@ -255,6 +261,12 @@ test('stepping is announced in a polite live region, which a switch silences', a
   await page.keyboard.press('Escape');
   await page.keyboard.press('ArrowRight');
   assert.equal(await announcer.textContent(), '');
+  await page.keyboard.press('?');
+  await tabTo(page, byTestid('announce-switch'));
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('ArrowRight');
+  assert.match(await announcer.textContent(), /^\d+ ms: /, 'switched on again, it speaks');
   // The ring's table lists every node with its role as the drawing shows it.
   const rows = await page.locator(`${byTestid('ring-table')} tbody tr`).count();
   assert.equal(rows, await page.locator('[data-testid^="ring-node-"]').count());

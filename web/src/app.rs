@@ -576,3 +576,70 @@ fn first_visit(props: &FirstVisitProps) -> Html {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{key_is_ours, KeyView};
+    use crate::hooks::KeyTarget::{Control, Field, Page, Slider};
+
+    fn view(help: bool, shortcuts: bool) -> KeyView {
+        KeyView {
+            help,
+            shortcuts,
+            ..KeyView::default()
+        }
+    }
+
+    #[test]
+    fn space_and_enter_press_a_focused_control_instead_of_the_clock() {
+        let v = view(false, true);
+        assert!(!key_is_ours(" ", Control, &v));
+        assert!(!key_is_ours("Enter", Control, &v));
+        assert!(
+            key_is_ours(" ", Page, &v),
+            "with no control focused Space plays"
+        );
+        assert!(
+            key_is_ours("ArrowRight", Control, &v),
+            "arrows mean nothing to a button"
+        );
+    }
+
+    #[test]
+    fn fields_and_the_timeline_keep_their_own_keys() {
+        let v = view(false, true);
+        for key in ["c", "1", " ", "ArrowLeft", "+"] {
+            assert!(!key_is_ours(key, Field, &v), "{key:?} types in a field");
+        }
+        for key in ["ArrowLeft", "ArrowRight", " ", "Enter", "Home", "PageUp"] {
+            assert!(!key_is_ours(key, Slider, &v), "{key:?} moves the timeline");
+        }
+        assert!(
+            key_is_ours("Escape", Field, &v),
+            "Escape still closes and deselects"
+        );
+    }
+
+    #[test]
+    fn single_key_shortcuts_can_be_switched_off_wcag_2_1_4() {
+        let off = view(false, false);
+        for key in ["c", "r", "t", "s", "h", "p", "f", "3", "+", "-", "?"] {
+            assert!(!key_is_ours(key, Page, &off), "{key:?} is off");
+            assert!(key_is_ours(key, Page, &view(false, true)), "{key:?} is on");
+        }
+        assert!(key_is_ours(" ", Page, &off) && key_is_ours("ArrowLeft", Page, &off));
+    }
+
+    #[test]
+    fn behind_the_modal_help_only_escape_and_question_mark_act() {
+        let help = view(true, true);
+        assert!(key_is_ours("Escape", Control, &help));
+        assert!(key_is_ours("?", Page, &help));
+        for key in ["c", " ", "ArrowRight", "3"] {
+            assert!(
+                !key_is_ours(key, Page, &help),
+                "{key:?} waits for the dialog"
+            );
+        }
+    }
+}
