@@ -163,7 +163,9 @@ pub fn node_table(props: &NodeTableProps) -> Html {
         }
     });
     html! {
-        <table class="vh" data-testid="ring-table">
+        // In a clipped box: a table is never narrower than its content.
+        <div class="vh">
+        <table data-testid="ring-table">
             <caption>{ "The servers in the ring" }</caption>
             <thead><tr>
                 <th scope="col">{ "Server" }</th><th scope="col">{ "Role" }</th><th scope="col">{ "Term" }</th>
@@ -172,5 +174,6 @@ pub fn node_table(props: &NodeTableProps) -> Html {
             </tr></thead>
             <tbody>{ for rows }</tbody>
         </table>
+        </div>
     }
 }
