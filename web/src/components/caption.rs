@@ -81,22 +81,25 @@ pub struct CaptionProps {
     pub lab: LabHandle,
     /// The live revision: the caption follows every event.
     pub rev: u64,
-    /// While the clock plays the caption changes too fast to be read
-    /// aloud: a screen reader hears it only while stepping.
-    pub playing: bool,
+}
+
+/// The newest event that is not heartbeat traffic, as the clock stands:
+/// its time, seq and words.
+pub fn newest_event(lab: &crate::lab::Lab) -> Option<(u64, u64, String)> {
+    let send_of = |id| lab.send_of(id);
+    lab.past()
+        .iter()
+        .rev()
+        .take(LOOK_BACK)
+        .find(|e| !narrate::is_heartbeat_event(e, send_of))
+        .map(|e| (e.time, e.seq, narrate::narrate(e, send_of).1))
 }
 
 #[function_component(RingCaption)]
 pub fn ring_caption(props: &CaptionProps) -> Html {
     let lab = props.lab.0.borrow();
     let send_of = |id| lab.send_of(id);
-    let newest = lab
-        .past()
-        .iter()
-        .rev()
-        .take(LOOK_BACK)
-        .find(|e| !narrate::is_heartbeat_event(e, send_of))
-        .map(|e| (e.time, e.seq, narrate::narrate(e, send_of).1));
+    let newest = newest_event(&lab);
     let caused = teacher_move(&lab).map(|(action, rest)| {
         let shown = rest.len().min(CAUSED_MAX);
         let items = rest[..shown].iter().map(|e| {
@@ -129,8 +132,10 @@ pub fn ring_caption(props: &CaptionProps) -> Html {
     html! {
         <div class="ring-caption" data-testid="ring-caption"
             data-seq={newest.as_ref().map(|n| n.1.to_string()).unwrap_or_default()}>
+            // Not live regions: `a11y::Announcer` reads the same words
+            // aloud, throttled while playing, and can be switched off.
             if caused.is_none() {
-                <p class="newest" aria-live={if props.playing { "off" } else { "polite" }}>
+                <p class="newest">
                     if let Some((time, seq, text)) = newest {
                         <span class="ev-time">{ format!("{time} ms · #{seq}") }</span>
                         <span class="ev-text">{ text }</span>
@@ -139,9 +144,7 @@ pub fn ring_caption(props: &CaptionProps) -> Html {
                     }
                 </p>
             }
-            if let Some(c) = caused {
-                <div aria-live={if props.playing { "off" } else { "polite" }}>{ c }</div>
-            }
+            { for caused }
             if let Some(j) = joint {
                 <p class="joint" data-testid="joint-caption">{ j }</p>
             }
