@@ -512,7 +512,19 @@ fn validate_action(a: &Action) -> Result<(), String> {
         | Action::Remove { node }
         | Action::Snapshot { node } => vec![*node],
         Action::Transfer { to } => vec![*to],
-        Action::Cut { from, to } | Action::Restore { from, to } => vec![*from, *to],
+        Action::Cut { from, to }
+        | Action::Restore { from, to }
+        | Action::Hold { from, to }
+        | Action::Release { from, to } => vec![*from, *to],
+        Action::DeliverNext { from, to, msg, .. } | Action::DropNext { from, to, msg, .. } => {
+            if !MESSAGE_KINDS.contains(&msg.as_str()) {
+                return Err(format!(
+                    "unknown message kind {msg:?}; known: {}",
+                    MESSAGE_KINDS.join(", ")
+                ));
+            }
+            vec![*from, *to]
+        }
         Action::Partition { groups } => groups.iter().flatten().copied().collect(),
         Action::Joint { voters } => voters.clone(),
         _ => Vec::new(),
