@@ -236,3 +236,29 @@ fn the_feed_says_which_message_deliver_next_picks() {
     });
     assert_eq!(label, "drop the oldest prevote request_vote from S1 to S3");
 }
+
+#[test]
+fn a_refusals_reason_survives_going_back_and_forward_again() {
+    let mut sim = Sim::new(16, 3, cfg(false)).unwrap();
+    manual(&mut sim);
+    sim.act(Action::Timeout { node: 1 }).unwrap();
+    sim.act(Action::Timeout { node: 1 }).unwrap();
+    // The term-1 request's answer reaches S1 in term 2: refused, with a reason.
+    sim.act(next(1, 2, "request_vote")).unwrap();
+    sim.act(next(2, 1, "request_vote_resp")).unwrap();
+    // Much more history after it (more than the 64 events a reason is
+    // looked for in), so replaying cannot find it by chance in the future.
+    sim.act(Action::Manual {
+        on: false,
+        timers: true,
+    })
+    .unwrap();
+    sim.run_until(3_000);
+    let before = sim.trace_jsonl();
+    assert!(before.contains("a late answer for term 1"), "{before}");
+    assert!(sim.events().len() > 200);
+    let end = sim.step_count();
+    sim.goto_step(0);
+    sim.goto_step(end);
+    assert_eq!(sim.trace_jsonl(), before, "replaying the known history");
+}

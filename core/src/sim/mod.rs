@@ -737,7 +737,11 @@ impl Sim {
             Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
             Err(RaftEvent::Rejected { reason, .. }) => {
                 let delivering = self.state.run.delivering;
-                nodes::attach_rejection(self.events.iter_mut().rev(), delivering, &reason);
+                // Up to the present only: when replaying known history
+                // (after going back), the events past it are the future.
+                let upto = (self.state.emitted - self.dropped_events) as usize;
+                let present = self.events.get_mut(..upto).unwrap_or_default();
+                nodes::attach_rejection(present.iter_mut().rev(), delivering, &reason);
             }
             Err(_) => {}
         }
