@@ -71,9 +71,9 @@ fn deliver_next_hands_over_the_oldest_matching_message_and_only_it() {
     // and S1 refuses that answer as a vote for a round that is over.
     let before = sim.events().len();
     sim.act(next(2, 1, "request_vote_resp")).unwrap();
-    let refused = sim.events()[before..].iter().any(|e| {
-        matches!(&e.kind, EventKind::Deliver { outcome: Some(o), .. } if o.contains("term 1"))
-    });
+    let refused = sim.events()[before..].iter().any(
+        |e| matches!(&e.kind, EventKind::Deliver { outcome: Some(o), .. } if o.contains("term 1")),
+    );
     assert!(refused, "the stale answer is refused with a reason");
     assert_eq!(sim.server(1).unwrap().state(), Role::Candidate);
 }

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{Action, TimedAction};
 use crate::json::{
-    bool_of, bool_or_false, opt_bool, deserialize_via_value, groups_of, ids_of, object, opt_f64, opt_pair,
-    opt_string, pick, string_of, u64_of,
+    bool_of, bool_or_false, deserialize_via_value, groups_of, ids_of, object, opt_bool, opt_f64,
+    opt_pair, opt_string, pick, string_of, u64_of,
 };
 use crate::trace::KV_OPS;
 

@@ -580,6 +580,14 @@ impl Sim {
         cluster::run_action(self)
     }
 
+    /// Returns to micro-step `step` and discards everything after it (a
+    /// new branch starts there, as when acting in the past). A step before
+    /// the history kept lands where the history starts.
+    pub fn return_to_step(&mut self, step: u64) {
+        self.goto_step(step);
+        self.branch_here();
+    }
+
     /// Forgets everything after the present: scheduled actions, the known
     /// future of events, and checkpoints past now.
     fn branch_here(&mut self) {
@@ -967,7 +975,10 @@ impl Sim {
                 msg,
                 prevote,
             } => {
-                self.state.run.net.next_matching(*from, *to, msg, *prevote)?;
+                self.state
+                    .run
+                    .net
+                    .next_matching(*from, *to, msg, *prevote)?;
             }
             Action::Heartbeat { node } => {
                 if !up(*node) {
