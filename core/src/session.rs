@@ -550,7 +550,20 @@ fn put_config(w: &mut Vec<u8>, c: &SimConfig) {
 /// Action kinds in the binary form: a kind's byte is its place in
 /// `Action::KINDS`, so that list only ever grows at its end (shared links
 /// already out there decode by it).
-const KINDS: [&str; 22] = Action::KINDS;
+const KINDS: [&str; 24] = Action::KINDS;
+
+/// The arguments of `deliver_next` and `drop_next`: the link, the kind,
+/// then the prevote filter as a byte (0 either, 1 real vote, 2 prevote).
+fn put_next(w: &mut Vec<u8>, from: NodeId, to: NodeId, msg: &str, prevote: Option<bool>) {
+    put_varint(w, from);
+    put_varint(w, to);
+    put_str(w, msg);
+    w.push(match prevote {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    });
+}
 
 fn put_action(w: &mut Vec<u8>, a: &Action) {
     let kind = |name: &str| KINDS.iter().position(|k| *k == name).unwrap_or(0) as u8;
@@ -657,6 +670,24 @@ fn put_action(w: &mut Vec<u8>, a: &Action) {
         Action::Manual { on, timers } => {
             w.push(kind("manual"));
             w.push(u8::from(*on) | u8::from(*timers) << 1);
+        }
+        Action::DeliverNext {
+            from,
+            to,
+            msg,
+            prevote,
+        } => {
+            w.push(kind("deliver_next"));
+            put_next(w, *from, *to, msg, *prevote);
+        }
+        Action::DropNext {
+            from,
+            to,
+            msg,
+            prevote,
+        } => {
+            w.push(kind("drop_next"));
+            put_next(w, *from, *to, msg, *prevote);
         }
         Action::Network {
             latency_ms,
@@ -883,6 +914,30 @@ fn get_action(r: &mut Reader<'_>) -> Result<Action, SessionError> {
             to: r.varint()?,
         },
         "heartbeat" => Action::Heartbeat { node: r.varint()? },
+        "deliver_next" | "drop_next" => {
+            let (from, to, msg) = (r.varint()?, r.varint()?, r.str()?);
+            let prevote = match r.byte()? {
+                0 => None,
+                1 => Some(false),
+                2 => Some(true),
+                _ => return Err(SessionError::BadField("unknown prevote filter".into())),
+            };
+            if *name == "deliver_next" {
+                Action::DeliverNext {
+                    from,
+                    to,
+                    msg,
+                    prevote,
+                }
+            } else {
+                Action::DropNext {
+                    from,
+                    to,
+                    msg,
+                    prevote,
+                }
+            }
+        }
         "manual" => {
             let b = r.byte()?;
             if b & !3 != 0 {

@@ -56,6 +56,24 @@ fn every_kind_of_action() -> Vec<TimedAction> {
         Action::Hold { from: 2, to: 5 },
         Action::Release { from: 2, to: 5 },
         Action::Heartbeat { node: 1 },
+        Action::DeliverNext {
+            from: 2,
+            to: 1,
+            msg: "request_vote_resp".into(),
+            prevote: None,
+        },
+        Action::DropNext {
+            from: 1,
+            to: 4,
+            msg: "request_vote".into(),
+            prevote: Some(true),
+        },
+        Action::DeliverNext {
+            from: 3,
+            to: 1,
+            msg: "append_entries_resp".into(),
+            prevote: Some(false),
+        },
         Action::Manual {
             on: false,
             timers: true,

@@ -190,6 +190,30 @@ fn action() -> impl Strategy<Value = Action> {
         node.clone().prop_map(|node| Action::Heartbeat { node }),
         (any::<bool>(), any::<bool>()).prop_map(|(on, timers)| Action::Manual { on, timers }),
         (
+            node.clone(),
+            node.clone(),
+            text(),
+            prop::option::of(any::<bool>())
+        )
+            .prop_map(|(from, to, msg, prevote)| Action::DeliverNext {
+                from,
+                to,
+                msg,
+                prevote
+            }),
+        (
+            node.clone(),
+            node.clone(),
+            text(),
+            prop::option::of(any::<bool>())
+        )
+            .prop_map(|(from, to, msg, prevote)| Action::DropNext {
+                from,
+                to,
+                msg,
+                prevote
+            }),
+        (
             prop::option::of((0u64..100, 100u64..200).prop_map(|(a, b)| [a, b])),
             prop::option::of(unit()),
             prop::option::of(unit()),

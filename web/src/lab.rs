@@ -202,7 +202,19 @@ impl Lab {
         }
         self.branch_if_past();
         let run = self.lesson.as_mut()?;
+        let before = self.sim.position();
         let status = run.advance(&mut self.sim);
+        let position = self.sim.position();
+        if position < before {
+            // The step went back to an earlier step's end (`back_to_step`):
+            // a branch of the run, drawn as one.
+            self.branches.push(Branch {
+                time: self.sim.now(),
+                position,
+            });
+            self.forget_after(position);
+            self.vt = self.sim.now() as f64;
+        }
         self.vt = self.vt.max(self.sim.now() as f64);
         self.refresh();
         self.watch.reset(&self.sim);

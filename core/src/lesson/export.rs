@@ -110,6 +110,9 @@ fn step_json(step: &Step) -> Value {
     if !step.expects_violations.is_empty() {
         m.insert("expects_violations".into(), json!(step.expects_violations));
     }
+    if let Some(n) = step.back_to_step {
+        m.insert("back_to_step".into(), json!(n));
+    }
     Value::Object(m)
 }
 
@@ -239,6 +242,7 @@ pub fn lesson_from_session(session: &Session) -> Result<Lesson, String> {
             question: None,
             highlight: Highlight::default(),
             expects_violations: broken,
+            back_to_step: None,
         });
     }
     let longest = ends

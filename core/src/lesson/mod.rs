@@ -106,6 +106,10 @@ pub struct Step {
     /// break-it lesson): the clock goes on through them and the lesson
     /// panel explains them; any other violation stops the clock.
     pub expects_violations: Vec<String>,
+    /// Before its actions, return the run to the end of this earlier step
+    /// (numbered from 1), discarding what came after: a second future of
+    /// the same past (Figure 8's (d) and (e) are two futures of (c)).
+    pub back_to_step: Option<usize>,
 }
 
 /// An action a step performs, possibly some time after the step begins.
@@ -235,6 +239,8 @@ struct RawStep {
     highlight: Option<Value>,
     #[serde(default)]
     expects_violations: Vec<String>,
+    #[serde(default)]
+    back_to_step: Option<usize>,
 }
 
 /// Reads and checks a lesson file. Errors name the lesson, the step
@@ -290,6 +296,11 @@ fn read_lesson(text: &str) -> Result<Lesson, Vec<String>> {
     for (i, v) in raw.steps.into_iter().enumerate() {
         let at = format!("{name}, step {}", i + 1);
         if let Some(step) = read_step(&at, v, &mut problems) {
+            if let Some(n) = step.back_to_step.filter(|n| !(1..=i).contains(n)) {
+                problems.push(format!(
+                    "{at}, back_to_step: a step returns to the end of an earlier step (1 to {i}), not {n}"
+                ));
+            }
             steps.push(step);
         }
     }
@@ -415,6 +426,7 @@ fn read_step(at: &str, v: Value, out: &mut Vec<String>) -> Option<Step> {
         question,
         highlight,
         expects_violations: raw.expects_violations,
+        back_to_step: raw.back_to_step,
     })
 }
 
@@ -512,7 +524,19 @@ fn validate_action(a: &Action) -> Result<(), String> {
         | Action::Remove { node }
         | Action::Snapshot { node } => vec![*node],
         Action::Transfer { to } => vec![*to],
-        Action::Cut { from, to } | Action::Restore { from, to } => vec![*from, *to],
+        Action::Cut { from, to }
+        | Action::Restore { from, to }
+        | Action::Hold { from, to }
+        | Action::Release { from, to } => vec![*from, *to],
+        Action::DeliverNext { from, to, msg, .. } | Action::DropNext { from, to, msg, .. } => {
+            if !MESSAGE_KINDS.contains(&msg.as_str()) {
+                return Err(format!(
+                    "unknown message kind {msg:?}; known: {}",
+                    MESSAGE_KINDS.join(", ")
+                ));
+            }
+            vec![*from, *to]
+        }
         Action::Partition { groups } => groups.iter().flatten().copied().collect(),
         Action::Joint { voters } => voters.clone(),
         _ => Vec::new(),

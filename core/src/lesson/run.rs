@@ -80,6 +80,8 @@ pub struct LessonRun {
     failure: Option<String>,
     done: bool,
     answers: Vec<Option<usize>>,
+    /// The micro-step at which each step completed (for `back_to_step`).
+    ends: Vec<Option<u64>>,
 }
 
 impl LessonRun {
@@ -104,6 +106,7 @@ impl LessonRun {
             failure: None,
             done: false,
             answers: vec![None; n],
+            ends: vec![None; n],
         };
         run.begin(&mut sim);
         Ok((run, sim))
@@ -183,6 +186,8 @@ impl LessonRun {
     /// (a refused one fails the step, with the simulator's reason), delayed
     /// ones are scheduled.
     fn begin(&mut self, sim: &mut Sim) {
+        let back = self.current_step().and_then(|s| s.back_to_step);
+        let back_failed = back.and_then(|n| self.go_back_to(sim, n).err());
         self.start_time = sim.now();
         self.start_seq = sim.position();
         self.cursor = self.start_seq;
@@ -190,6 +195,10 @@ impl LessonRun {
         self.pending.clear();
         self.failure = None;
         self.done = false;
+        if back_failed.is_some() {
+            self.failure = back_failed;
+            return;
+        }
         let Some(step) = self.lesson.steps.get(self.step).cloned() else {
             return;
         };
@@ -216,6 +225,33 @@ impl LessonRun {
             }
         }
         self.pending.sort_by_key(|(t, _, j)| (*t, *j));
+    }
+
+    /// Returns the run to the end of step `n` (from 1), discarding what
+    /// came after it. Refused when step `n` has not completed in this run,
+    /// or its end is no longer in the history kept.
+    fn go_back_to(&mut self, sim: &mut Sim, n: usize) -> Result<(), String> {
+        let Some(end) = n
+            .checked_sub(1)
+            .and_then(|i| self.ends.get(i).copied().flatten())
+        else {
+            return Err(format!(
+                "{}, back_to_step: step {n} has not completed in this run",
+                self.at()
+            ));
+        };
+        if end < sim.history_start().step {
+            return Err(format!(
+                "{}, back_to_step: the end of step {n} is older than the history kept",
+                self.at()
+            ));
+        }
+        sim.return_to_step(end);
+        // The steps after it ended in the future just discarded.
+        for later in self.ends.iter_mut().skip(n) {
+            *later = None;
+        }
+        Ok(())
     }
 
     /// Looks at the simulation (without running it) and says where the
@@ -307,6 +343,9 @@ impl LessonRun {
         let status = self.poll(sim);
         if status != StepStatus::Done {
             return status;
+        }
+        if let Some(end) = self.ends.get_mut(self.step) {
+            *end = Some(sim.step_count());
         }
         self.step += 1;
         self.begin(sim);

@@ -6,15 +6,15 @@ use serde_json::Value;
 
 use super::{Action, TimedAction};
 use crate::json::{
-    bool_of, bool_or_false, deserialize_via_value, groups_of, ids_of, object, opt_f64, opt_pair,
-    opt_string, pick, string_of, u64_of,
+    bool_of, bool_or_false, deserialize_via_value, groups_of, ids_of, object, opt_bool, opt_f64,
+    opt_pair, opt_string, pick, string_of, u64_of,
 };
 use crate::trace::KV_OPS;
 
 impl Action {
     /// Every action kind, in declaration order. Session links encode a
     /// kind as its place here: add new kinds at the end only.
-    pub(crate) const KINDS: [&'static str; 22] = [
+    pub(crate) const KINDS: [&'static str; 24] = [
         "crash",
         "restart",
         "timeout",
@@ -37,6 +37,8 @@ impl Action {
         "release",
         "heartbeat",
         "manual",
+        "deliver_next",
+        "drop_next",
     ];
 
     /// Reads an action object.
@@ -104,6 +106,18 @@ impl Action {
             21 => Action::Manual {
                 on: bool_of(o, "on")?,
                 timers: bool_or_false(o, "timers")?,
+            },
+            22 => Action::DeliverNext {
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+                msg: string_of(o, "msg")?,
+                prevote: opt_bool(o, "prevote")?,
+            },
+            23 => Action::DropNext {
+                from: u64_of(o, "from")?,
+                to: u64_of(o, "to")?,
+                msg: string_of(o, "msg")?,
+                prevote: opt_bool(o, "prevote")?,
             },
             _ => Action::Network {
                 latency_ms: opt_pair(o, "latency_ms")?,

@@ -186,6 +186,36 @@ pub enum Action {
         #[serde(default)]
         timers: bool,
     },
+    /// Deliver now the oldest message in flight from `from` to `to` of
+    /// kind `msg` (waiting at its receiver or still on its way): a lesson
+    /// can name a message by what it is, not by an id that depends on
+    /// everything sent before it. Refused, in words, when none matches.
+    DeliverNext {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// The message kind, as in the trace's `send` events
+        /// (`request_vote`, `append_entries`, ...).
+        msg: String,
+        /// For vote messages: only a prevote one (true) or only a real
+        /// one (false); either when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prevote: Option<bool>,
+    },
+    /// Lose now the oldest message in flight that `deliver_next` with the
+    /// same arguments would deliver. Refused, in words, when none matches.
+    DropNext {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// The message kind.
+        msg: String,
+        /// For vote messages: prevote or real vote; either when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prevote: Option<bool>,
+    },
     /// Begin the calm period that ends a chaos run: heal every partition
     /// and cut link, stop loss, duplication and reordering, and restart
     /// every crashed server. The generator adds no faults for `ms` after
@@ -550,6 +580,14 @@ impl Sim {
         cluster::run_action(self)
     }
 
+    /// Returns to micro-step `step` and discards everything after it (a
+    /// new branch starts there, as when acting in the past). A step before
+    /// the history kept lands where the history starts.
+    pub fn return_to_step(&mut self, step: u64) {
+        self.goto_step(step);
+        self.branch_here();
+    }
+
     /// Forgets everything after the present: scheduled actions, the known
     /// future of events, and checkpoints past now.
     fn branch_here(&mut self) {
@@ -707,7 +745,11 @@ impl Sim {
             Err(RaftEvent::ReadFailed { read_id, .. }) => self.client_read_failed(node, read_id),
             Err(RaftEvent::Rejected { reason, .. }) => {
                 let delivering = self.state.run.delivering;
-                nodes::attach_rejection(self.events.iter_mut().rev(), delivering, &reason);
+                // Up to the present only: when replaying known history
+                // (after going back), the events past it are the future.
+                let upto = (self.state.emitted - self.dropped_events) as usize;
+                let present = self.events.get_mut(..upto).unwrap_or_default();
+                nodes::attach_rejection(present.iter_mut().rev(), delivering, &reason);
             }
             Err(_) => {}
         }
@@ -800,6 +842,24 @@ impl Sim {
             }
             Action::DropMessage { id } => cluster::drop_message(self, id),
             Action::Deliver { id } => cluster::deliver_now(self, id),
+            Action::DeliverNext {
+                from,
+                to,
+                msg,
+                prevote,
+            } => {
+                let id = self.state.run.net.next_matching(from, to, &msg, prevote)?;
+                cluster::deliver_now(self, id);
+            }
+            Action::DropNext {
+                from,
+                to,
+                msg,
+                prevote,
+            } => {
+                let id = self.state.run.net.next_matching(from, to, &msg, prevote)?;
+                cluster::drop_message(self, id);
+            }
             Action::Hold { from, to } => self.state.run.net.hold(from, to),
             Action::Release { from, to } => {
                 let now = self.state.run.now;
@@ -902,6 +962,23 @@ impl Sim {
             }
             Action::Hold { from, to } | Action::Release { from, to } => {
                 net::check_link(*from, *to, exists)?
+            }
+            Action::DeliverNext {
+                from,
+                to,
+                msg,
+                prevote,
+            }
+            | Action::DropNext {
+                from,
+                to,
+                msg,
+                prevote,
+            } => {
+                self.state
+                    .run
+                    .net
+                    .next_matching(*from, *to, msg, *prevote)?;
             }
             Action::Heartbeat { node } => {
                 if !up(*node) {

@@ -370,6 +370,41 @@ impl Net {
         }
     }
 
+    /// The oldest message in flight (waiting or on its way) from `from` to
+    /// `to` of kind `msg` (and prevote or not, if `prevote` says), for
+    /// `deliver_next` and `drop_next`. Ids grow in the order messages are
+    /// sent, so the lowest id is the oldest. None matching: why, in words.
+    pub fn next_matching(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        msg: &str,
+        prevote: Option<bool>,
+    ) -> Result<u64, String> {
+        if !crate::lesson::MESSAGE_KINDS.contains(&msg) {
+            return Err(format!(
+                "unknown message kind {msg:?}; known: {}",
+                crate::lesson::MESSAGE_KINDS.join(", ")
+            ));
+        }
+        self.flights
+            .values()
+            .find(|f| {
+                (f.msg.from, f.msg.to) == (from, to)
+                    && f.msg.body.kind() == msg
+                    && prevote.is_none_or(|p| f.msg.body.prevote() == Some(p))
+            })
+            .map(|f| f.id)
+            .ok_or_else(|| {
+                let what = match prevote {
+                    Some(true) => format!("prevote {msg}"),
+                    Some(false) => format!("{msg} (not prevote)"),
+                    None => msg.to_string(),
+                };
+                format!("nothing to pick: no {what} from S{from} to S{to} is in flight")
+            })
+    }
+
     /// Messages lost recently.
     pub fn dropped(&self) -> &[Dropped] {
         &self.dropped

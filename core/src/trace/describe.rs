@@ -259,6 +259,15 @@ pub fn apply_output(output: &str) -> String {
     }
 }
 
+/// The message `deliver_next`/`drop_next` picks, in words.
+fn next_what(msg: &str, prevote: Option<bool>) -> String {
+    match prevote {
+        Some(true) => format!("prevote {msg}"),
+        Some(false) => format!("{msg} (real vote)"),
+        None => msg.to_string(),
+    }
+}
+
 /// Describes a user action.
 pub fn action_label(action: &Action) -> String {
     match action {
@@ -330,6 +339,24 @@ pub fn action_label(action: &Action) -> String {
         Action::Manual { on: false, .. } => {
             "deliver messages by themselves again (what waited arrives now)".into()
         }
+        Action::DeliverNext {
+            from,
+            to,
+            msg,
+            prevote,
+        } => format!(
+            "deliver the oldest {} from S{from} to S{to} now",
+            next_what(msg, *prevote)
+        ),
+        Action::DropNext {
+            from,
+            to,
+            msg,
+            prevote,
+        } => format!(
+            "drop the oldest {} from S{from} to S{to}",
+            next_what(msg, *prevote)
+        ),
         Action::Calm { ms } => format!(
             "calm for {:.1} s: heal the network, no loss, restart every crashed server",
             *ms as f64 / 1000.0

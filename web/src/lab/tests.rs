@@ -298,3 +298,43 @@ fn send_index_finds_sends() {
         assert!(matches!(e.kind, EventKind::Send { id: i, .. } if i == id));
     }
 }
+
+#[test]
+fn a_lesson_step_that_goes_back_is_a_branch_with_the_clock_at_its_start() {
+    let mut lab = Lab::with_lesson(lesson("26-figure8-paper.json")).unwrap();
+    let back = lab
+        .lesson()
+        .unwrap()
+        .lesson()
+        .steps
+        .iter()
+        .position(|s| s.back_to_step.is_some())
+        .expect("a step that goes back");
+    // Play until the step before it is done.
+    loop {
+        if lab.lesson_holds() {
+            lab.answer(0);
+        }
+        match lab.lesson_status() {
+            Some(StepStatus::Waiting) => lab.finish_step(),
+            Some(StepStatus::Done) if lab.lesson().unwrap().step_index() + 1 == back => break,
+            Some(StepStatus::Done) => {
+                lab.next_step();
+            }
+            other => panic!("lesson stopped: {other:?}"),
+        }
+    }
+    assert!(lab.branches().is_empty());
+    let (before_t, before_p) = (lab.sim().now(), lab.sim().position());
+    // Next goes back to the end of (c), before the step's actions.
+    assert_eq!(lab.next_step(), Some(StepStatus::Waiting));
+    assert_eq!(lab.branches().len(), 1, "the return is drawn as a branch");
+    let b = &lab.branches()[0];
+    assert!(b.time < before_t && b.position < before_p);
+    assert_eq!(
+        lab.vt(),
+        lab.sim().now() as f64,
+        "the clock is where the run is"
+    );
+    assert_eq!(play_to_end(&mut lab, |lab| lab.finish_step()), 2);
+}
