@@ -47,6 +47,8 @@ fn teacher_move(lab: &crate::lab::Lab) -> Option<(&TraceEvent, Vec<&TraceEvent>)
     let directing = matches!(
         serde_json::from_value::<Action>(action.clone()),
         Ok(Action::Deliver { .. }
+            | Action::DeliverNext { .. }
+            | Action::DropNext { .. }
             | Action::DropMessage { .. }
             | Action::Hold { .. }
             | Action::Release { .. }
