@@ -104,6 +104,7 @@ struct Kept {
 #[function_component(Cluster)]
 pub fn cluster(props: &ClusterProps) -> Html {
     let kept = use_mut_ref(Kept::default);
+    let reduced_motion = crate::hooks::use_media(ring::REDUCED_MOTION);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -245,7 +246,8 @@ pub fn cluster(props: &ClusterProps) -> Html {
         };
         let lane = ring::lane(a, b, r, LANE);
         let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
-        let (x, y) = ring::along(lane, (vt - fl.sent_at as f64) / span);
+        let along = ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion);
+        let (x, y) = ring::along(lane, along);
         scene.flights.push(Flying {
             id: fl.id,
             x,

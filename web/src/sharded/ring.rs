@@ -56,6 +56,7 @@ pub struct GroupRingProps {
 /// One group's ring with its title.
 #[function_component(GroupRing)]
 pub fn group_ring(props: &GroupRingProps) -> Html {
+    let reduced_motion = crate::hooks::use_media(ring::REDUCED_MOTION);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -99,7 +100,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
     let flights = sim
         .flights()
         .filter(|fl| centres.contains_key(&fl.msg.from))
-        .filter_map(|fl| draw_flight(fl, &centres, r, vt, &props.ondrop));
+        .filter_map(|fl| draw_flight(fl, &centres, r, (vt, reduced_motion), &props.ondrop));
     let dropped = sim.dropped().iter().filter_map(|d| {
         let at = d.at as f64;
         let age = vt - at;
@@ -307,13 +308,14 @@ fn draw_flight(
     fl: &Flight,
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
-    vt: f64,
+    (vt, reduced_motion): (f64, bool),
     ondrop: &Callback<u64>,
 ) -> Option<Html> {
     let a = *centres.get(&fl.msg.from)?;
     let b = *centres.get(&fl.msg.to)?;
     let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
-    let (x, y) = ring::along(ring::lane(a, b, r, LANE), (vt - fl.sent_at as f64) / span);
+    let along = ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion);
+    let (x, y) = ring::along(ring::lane(a, b, r, LANE), along);
     let (class, text) = glyph(fl);
     let id = fl.id;
     let onclick = cluster::click_sends(ondrop, id);
