@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from '../lib/index.mjs';
-import { inFreshBrowser, node, select, status, snapshotOfPage } from './raftlab-page.mjs';
+import { flightsPixel, inFreshBrowser, messageAt, node, select, status, snapshotOfPage } from './raftlab-page.mjs';
 
 let app;
 before(async () => {
@@ -71,6 +71,54 @@ test('a split vote staged by hand: two candidates with two votes each, no leader
   });
 });
 
+test('the ring shows what waits for the teacher: stopped timers, messages standing at their receivers; a click delivers one and the caption tells the move', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?seed=3&paused=1&prevote=0&manual=1' });
+  // Five voters, five stopped timers, each with its pause sign.
+  assert.equal(await page.locator('[data-testid="timer-paused"]').count(), 5);
+  await select(page, 1);
+  await page.click('[data-testid="timeout"]');
+  // Step: the vote requests travel to their receivers, and wait there.
+  await page.click('[data-testid="step"]');
+  const waiting = page.locator('[data-testid="msg"][data-waiting="true"]');
+  assert.equal(await waiting.count(), 4, 'four vote requests wait');
+  // Nothing else can move: a second step says what would.
+  await page.click('[data-testid="step"]');
+  assert.match(await page.locator('[data-testid="notice"]').textContent(), /Nothing moves by itself/);
+
+  // The waiting request to S3 is drawn where the list says it stands, and
+  // a click there delivers it.
+  const id = await page.locator('[data-testid="msg"][data-from="1"][data-to="3"]').getAttribute('data-id');
+  const at = await messageAt(page, id);
+  const [, , , alpha] = await flightsPixel(page, at);
+  assert.ok(alpha > 0, 'something is drawn where the waiting message stands');
+  await page.mouse.click(at.x, at.y);
+  await page.locator(`[data-testid="msg"][data-id="${id}"]`).waitFor({ state: 'detached' });
+  assert.equal(await page.locator('[data-testid="waiting-msg"][data-from="3"][data-to="1"][data-kind="request_vote_resp"]').count(), 1,
+    'S3 answered: its reply now waits at S1');
+  // The caption tells the teacher's move and what it caused, from the
+  // decisions made.
+  const move = page.locator('[data-testid="caption-move"]');
+  assert.match(await move.locator('.move').textContent(), new RegExp(`deliver message #${id}.*S1 → S3`));
+  const caused = await move.locator('ol.caused').textContent();
+  assert.match(caused, /S3 granted S1 its vote for term 1/);
+
+  // A shift-click drops a waiting message instead.
+  const other = await page.locator('[data-testid="msg"][data-from="1"][data-to="4"]').getAttribute('data-id');
+  const at4 = await messageAt(page, other);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(at4.x, at4.y);
+  await page.keyboard.up('Shift');
+  await page.locator(`[data-testid="msg"][data-id="${other}"]`).waitFor({ state: 'detached' });
+  assert.match(await move.locator('.move').textContent(), new RegExp(`drop message #${other}`));
+  assert.equal((await node(page, 4)).term, '0', 'S4 never heard of term 1');
+
+  // Letting timers run takes the pause signs away.
+  await page.check('[data-testid="manual-timers"]');
+  assert.equal(await page.locator('[data-testid="timer-paused"]').count(), 0);
+  assertNoProblems();
+  await page.close();
+});
+
 test('a held link keeps its messages until released; then they arrive', async () => {
   const { page, assertNoProblems } = await app.open({ path: '?seed=3' });
   await page.waitForFunction(() => document.querySelector('[data-testid="status"]').dataset.leader !== '');
@@ -83,6 +131,9 @@ test('a held link keeps its messages until released; then they arrive', async ()
   await page.click('[data-testid="forward-100"]');
   const held = page.locator(`[data-testid="waiting-msg"][data-from="${leader}"][data-to="${follower}"]`);
   assert.ok((await held.count()) >= 1, 'heartbeats wait on the held link');
+  // The ring marks the link held and draws what waits on it standing still.
+  assert.equal(await page.getAttribute(`[data-testid="link-${leader}-${follower}"]`, 'data-held'), 'true');
+  assert.ok((await page.locator(`[data-testid="msg"][data-waiting="true"][data-from="${leader}"][data-to="${follower}"]`).count()) >= 1);
   await page.click(`[data-testid="release-${leader}-${follower}"]`);
   await page.click('[data-testid="step"]');
   await held.first().waitFor({ state: 'detached' });

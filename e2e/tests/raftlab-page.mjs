@@ -39,8 +39,9 @@ export async function snapshotOfPage(page) {
 /**
  * Where message `id` is drawn, in page coordinates: on its lane (the hidden
  * list's `data-lane`, SVG user units) as far as the canvas's visual time
- * (`data-vt`) puts it between its sending and arrival, mapped through the
- * ring's SVG to the page.
+ * (`data-vt`) puts it between its sending and arrival, or where it stands
+ * while it waits at its receiver (`data-at`), mapped through the ring's SVG
+ * to the page.
  */
 export async function messageAt(page, id) {
   return page.evaluate((id) => {
@@ -49,8 +50,9 @@ export async function messageAt(page, id) {
     const [x0, y0, x1, y1] = m.lane.split(' ').map(Number);
     const span = Math.max(Number(m.arrive) - Number(m.sent), 1);
     const f = Math.min(1, Math.max(0, (vt - Number(m.sent)) / span));
+    const [ux, uy] = m.at ? m.at.split(' ').map(Number) : [x0 + (x1 - x0) * f, y0 + (y1 - y0) * f];
     const svg = document.querySelector('svg.cluster');
-    const p = new DOMPoint(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f).matrixTransform(svg.getScreenCTM());
+    const p = new DOMPoint(ux, uy).matrixTransform(svg.getScreenCTM());
     return { x: p.x, y: p.y };
   }, id);
 }

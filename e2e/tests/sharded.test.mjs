@@ -205,6 +205,31 @@ test('node and network actions work on any group; the mode switch goes back', as
   await page.close();
 });
 
+test('hold a link inside any group: its messages wait at the receiver until released, then arrive', async () => {
+  const { page, assertNoProblems } = await app.open({ path: '?mode=sharded&paused=1&seed=7&groups=2&walk=0' });
+  await until(page, 'every group has a leader', async () => Object.values(await leaders(page)).every((v) => v));
+  const g2 = (await leaders(page)).g2;
+  const follower = ['21', '22', '23'].find((id) => id !== g2);
+  await page.selectOption('[data-testid="hold-from"]', g2);
+  // The receiver list offers the sender's group only.
+  const offered = await page.locator('[data-testid="hold-to"] option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(offered.sort(), ['21', '22', '23'].filter((id) => id !== g2).sort());
+  await page.selectOption('[data-testid="hold-to"]', follower);
+  await page.click('[data-testid="hold"]');
+  assert.equal(await attr(page, `link-${g2}-${follower}`, 'held'), 'true');
+  await page.click('[data-testid="forward-100"]');
+  const waiting = page.locator(`[data-testid="msg"][data-waiting="true"][data-from="${g2}"][data-to="${follower}"]`);
+  assert.ok((await waiting.count()) >= 1, "the leader's heartbeats wait on the held link");
+  const row = page.locator('[data-testid="held-link"]');
+  assert.ok(Number(await row.getAttribute('data-waiting')) >= 1);
+  assert.match(await row.textContent(), new RegExp(`g2: S${g2} → S${follower} held`));
+  await page.click(`[data-testid="release-${g2}-${follower}"]`);
+  assert.equal(await row.count(), 0);
+  assert.equal(await waiting.count(), 0, 'what waited arrived on release');
+  assertNoProblems();
+  await page.close();
+});
+
 /** The names of the files a page requests from now on (the last part of each URL's path). */
 function fetched(page) {
   const names = [];

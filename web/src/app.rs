@@ -37,12 +37,14 @@ struct Handlers {
     onselect: Callback<Option<raftlab_core::types::NodeId>>,
     onlink: Callback<(raftlab_core::types::NodeId, raftlab_core::types::NodeId)>,
     ondrop_msg: Callback<u64>,
+    ondeliver_msg: Callback<u64>,
     onscrub: Callback<f64>,
     onunselect: Callback<()>,
     onfeed_messages: Callback<bool>,
     onfeed_heartbeats: Callback<bool>,
     onzoom: Callback<f64>,
     onhelp_close: Callback<()>,
+    onclock: Callback<ClockMsg>,
 }
 
 impl Handlers {
@@ -54,12 +56,14 @@ impl Handlers {
             onselect: onmsg.reform(|v| Msg::Node(NodeMsg::Select(v))),
             onlink: onmsg.reform(|(a, b)| Msg::Net(NetMsg::ToggleLink(a, b))),
             ondrop_msg: onmsg.reform(|id| Msg::Act(Action::DropMessage { id })),
+            ondeliver_msg: onmsg.reform(|id| Msg::Act(Action::Deliver { id })),
             onscrub: onmsg.reform(|v| Msg::Clock(ClockMsg::Scrub(v))),
             onunselect: onmsg.reform(|_| Msg::Node(NodeMsg::Select(None))),
             onfeed_messages: onmsg.reform(|v| Msg::View(ViewMsg::FeedMessages(v))),
             onfeed_heartbeats: onmsg.reform(|v| Msg::View(ViewMsg::FeedHeartbeats(v))),
             onzoom: onmsg.reform(|v| Msg::View(ViewMsg::Zoom(v))),
             onhelp_close: onmsg.reform(|_| Msg::View(ViewMsg::Help(false))),
+            onclock: onmsg.reform(Msg::Clock),
             onmsg,
         }
     }
@@ -101,6 +105,34 @@ struct KeyView {
     help: bool,
     present: bool,
     speed: f64,
+    /// The single-key shortcuts are switched on (help dialog).
+    shortcuts: bool,
+}
+
+/// Where this browser remembers whether the single-key shortcuts are on.
+const SHORTCUTS_KEY: &str = "raftlab.shortcuts";
+/// Where it remembers whether events are announced to screen readers.
+const ANNOUNCE_KEY: &str = "raftlab.announce";
+
+/// Whether a key pressed in `target` is the page's to use: Space and Enter
+/// press a focused control, a field takes every key, the timeline its own
+/// keys; letters, digits and signs only while the shortcuts are on (WCAG
+/// 2.1.4); and while the help dialog is open, only Escape and ? act.
+fn key_is_ours(key: &str, target: hooks::KeyTarget, view: &KeyView) -> bool {
+    use hooks::KeyTarget;
+    if key == "Escape" {
+        return true;
+    }
+    let character = key.chars().count() == 1 && key != " ";
+    if (character && !view.shortcuts) || (view.help && key != "?") {
+        return false;
+    }
+    match target {
+        KeyTarget::Field => false,
+        KeyTarget::Slider => character,
+        KeyTarget::Control => !matches!(key, " " | "Enter"),
+        KeyTarget::Page => true,
+    }
 }
 
 /// Keyboard shortcuts; `None` for keys the page leaves alone.
@@ -247,21 +279,32 @@ pub fn app() -> Html {
 
     // Keyboard shortcuts, on the whole document. The listener lives as long
     // as the page and reads the current state through `latest`.
+    let shortcuts = use_state(|| io::pref(SHORTCUTS_KEY, true));
+    let announce = use_state(|| io::pref(ANNOUNCE_KEY, true));
+    let remember = |handle: &UseStateHandle<bool>, key: &'static str| {
+        let handle = handle.clone();
+        Callback::from(move |on: bool| {
+            io::set_pref(key, on);
+            handle.set(on);
+        })
+    };
+    let onshortcuts = remember(&shortcuts, SHORTCUTS_KEY);
+    let onannounce = remember(&announce, ANNOUNCE_KEY);
     let latest = use_mut_ref(KeyView::default);
     *latest.borrow_mut() = KeyView {
         help: state.help,
         present: state.present,
         speed: state.speed,
+        shortcuts: *shortcuts,
     };
     {
         let dispatch = state.dispatcher();
         let latest = latest.clone();
         hooks::use_keys(Rc::new(move |e: &web_sys::KeyboardEvent| {
-            // Escape still closes the help while a field has the focus.
-            if e.key() != "Escape" && hooks::pressed_in(e, &["INPUT", "SELECT", "TEXTAREA"]) {
+            let view = *latest.borrow();
+            if !key_is_ours(&e.key(), hooks::key_target(e), &view) {
                 return false;
             }
-            let view = *latest.borrow();
             let Some(msg) = key_msg(&e.key(), &view) else {
                 return false;
             };
@@ -358,6 +401,7 @@ pub fn app() -> Html {
     let onselect = handlers.onselect.clone();
     let onlink = handlers.onlink.clone();
     let ondrop_msg = handlers.ondrop_msg.clone();
+    let ondeliver_msg = handlers.ondeliver_msg.clone();
     let onscrub = handlers.onscrub.clone();
     let notice = state.notice.clone().map(|n| {
         components::parts::notice(
@@ -383,6 +427,7 @@ pub fn app() -> Html {
             <div class={classes!("app", state.present.then_some("present"), (state.present && state.present_panels).then_some("panels-open"),
                 lesson_id.is_some().then_some("in-lesson"), state.breakit.then_some("breaking"))}
                 {ondragover} {ondragleave} ondrop={ondrop}>
+                <components::a11y::SkipLinks />
                 if *dragging {
                     <div class="drop-hint" data-testid="drop-hint" role="status">
                         <p>{ "Drop a lesson, session or trace file (.json, .jsonl) to open it" }</p>
@@ -413,7 +458,7 @@ pub fn app() -> Html {
                 // A named region: the status line and the notices under it
                 // belong to a landmark, as the rest of the page does.
                 <section class="status-area" aria-label="Run status and notices">
-                <div class="status" data-testid="status" aria-live="off"
+                <div class="status" data-testid="status" aria-live="polite"
                     data-now={now.to_string()} data-step={step.to_string()}
                     data-position={position.to_string()} data-events={events_len.to_string()}
                     data-history-seq={history_start.seq.to_string()} data-history-time={history_start.time.to_string()}
@@ -425,7 +470,8 @@ pub fn app() -> Html {
                         Some(l) => format!("S{l} leads"),
                         None => "no leader".to_string(),
                     } }
-                    { format!(" · seed {} · {} events", state.setup.seed, position) }
+                    // The count changes with every event: read, not announced.
+                    <span aria-hidden="true">{ format!(" · seed {} · {} events", state.setup.seed, position) }</span>
                 </div>
                 { for notice }
                 <LessonFileProblems problems={state.lesson_problems.clone()} onmsg={onmsg.clone()} />
@@ -451,11 +497,13 @@ pub fn app() -> Html {
                     </aside>
                     <section class="col stage">
                         <Cluster lab={lab.clone()} stamp={stamp} selected={state.selected}
-                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg}
+                            onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg} ondeliver={ondeliver_msg}
                             highlight={highlight.clone()} linked={state.linked} large={state.present || narrow} />
-                        <RingCaption lab={lab.clone()} rev={stamp.rev} playing={state.playing} />
+                        <components::a11y::NodeTable lab={lab.clone()} rev={panels_rev} />
+                        <RingCaption lab={lab.clone()} rev={stamp.rev} />
+                        <components::a11y::Announcer lab={lab.clone()} rev={stamp.rev} playing={state.playing} on={*announce} />
                         <SelectionBar lab={lab.clone()} rev={panels_rev} selected={state.selected} onmsg={onmsg.clone()} />
-                        <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} />
+                        <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} onclock={handlers.onclock.clone()} />
                         <Legend />
                         <Quorums lab={lab.clone()} rev={panels_rev} />
                         <Feed lab={lab.clone()} rev={feed_view.rev} messages={state.feed_messages} heartbeats={state.feed_heartbeats}
@@ -492,7 +540,8 @@ pub fn app() -> Html {
                     </section>
                 </main>
                 if state.help {
-                    <Help onclose={handlers.onhelp_close.clone()} />
+                    <Help onclose={handlers.onhelp_close.clone()} shortcuts={*shortcuts} {onshortcuts}
+                        announce={*announce} {onannounce} />
                 }
             </div>
         }
@@ -532,5 +581,72 @@ fn first_visit(props: &FirstVisitProps) -> Html {
             <button type="button" class="close" data-testid="first-visit-dismiss" onclick={ondismiss}
                 aria-label="dismiss this guidance" title="dismiss (not shown again in this browser)">{ "×" }</button>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_is_ours, KeyView};
+    use crate::hooks::KeyTarget::{Control, Field, Page, Slider};
+
+    fn view(help: bool, shortcuts: bool) -> KeyView {
+        KeyView {
+            help,
+            shortcuts,
+            ..KeyView::default()
+        }
+    }
+
+    #[test]
+    fn space_and_enter_press_a_focused_control_instead_of_the_clock() {
+        let v = view(false, true);
+        assert!(!key_is_ours(" ", Control, &v));
+        assert!(!key_is_ours("Enter", Control, &v));
+        assert!(
+            key_is_ours(" ", Page, &v),
+            "with no control focused Space plays"
+        );
+        assert!(
+            key_is_ours("ArrowRight", Control, &v),
+            "arrows mean nothing to a button"
+        );
+    }
+
+    #[test]
+    fn fields_and_the_timeline_keep_their_own_keys() {
+        let v = view(false, true);
+        for key in ["c", "1", " ", "ArrowLeft", "+"] {
+            assert!(!key_is_ours(key, Field, &v), "{key:?} types in a field");
+        }
+        for key in ["ArrowLeft", "ArrowRight", " ", "Enter", "Home", "PageUp"] {
+            assert!(!key_is_ours(key, Slider, &v), "{key:?} moves the timeline");
+        }
+        assert!(
+            key_is_ours("Escape", Field, &v),
+            "Escape still closes and deselects"
+        );
+    }
+
+    #[test]
+    fn single_key_shortcuts_can_be_switched_off_wcag_2_1_4() {
+        let off = view(false, false);
+        for key in ["c", "r", "t", "s", "h", "p", "f", "3", "+", "-", "?"] {
+            assert!(!key_is_ours(key, Page, &off), "{key:?} is off");
+            assert!(key_is_ours(key, Page, &view(false, true)), "{key:?} is on");
+        }
+        assert!(key_is_ours(" ", Page, &off) && key_is_ours("ArrowLeft", Page, &off));
+    }
+
+    #[test]
+    fn behind_the_modal_help_only_escape_and_question_mark_act() {
+        let help = view(true, true);
+        assert!(key_is_ours("Escape", Control, &help));
+        assert!(key_is_ours("?", Page, &help));
+        for key in ["c", " ", "ArrowRight", "3"] {
+            assert!(
+                !key_is_ours(key, Page, &help),
+                "{key:?} waits for the dialog"
+            );
+        }
     }
 }

@@ -40,12 +40,42 @@ pub fn use_frame_loop(playing: bool, on_frame: Callback<f64>) {
     });
 }
 
-/// Whether the key was pressed in an element of `tags` (upper-case tag
-/// names), where keys type or press rather than command the page.
-pub fn pressed_in(e: &KeyboardEvent, tags: &[&str]) -> bool {
-    e.target()
+/// Where a key was pressed, as far as the page's shortcuts care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyTarget {
+    /// A form field (text, number, range, checkbox, select, text area, or
+    /// editable text): every key belongs to it.
+    Field,
+    /// A slider of the page's own (the timeline): its arrows, Page Up/Down,
+    /// Home and End move it.
+    Slider,
+    /// A button, link, summary or an element acting as one: Space and Enter
+    /// press it (WCAG 2.1.1); other keys mean nothing to it.
+    Control,
+    /// Anything else (the page itself, text, the drawing).
+    Page,
+}
+
+/// What kind of element the key was pressed in (the focused element).
+pub fn key_target(e: &KeyboardEvent) -> KeyTarget {
+    let Some(el) = e
+        .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| tags.contains(&el.tag_name().as_str()))
+    else {
+        return KeyTarget::Page;
+    };
+    let closest = |sel: &str| el.closest(sel).ok().flatten().is_some();
+    if closest("input, select, textarea, [contenteditable]:not([contenteditable=false])") {
+        KeyTarget::Field
+    } else if closest("[role=slider]") {
+        KeyTarget::Slider
+    } else if closest(
+        "button, a[href], summary, [role=button], [role=link], [role=checkbox], [role=switch]",
+    ) {
+        KeyTarget::Control
+    } else {
+        KeyTarget::Page
+    }
 }
 
 /// Listens to key presses on the whole document for the page's lifetime.

@@ -117,6 +117,22 @@ pub fn set_welcomed() {
     }
 }
 
+/// A yes/no preference this browser remembers under `key` (the keyboard
+/// shortcuts, announcements); `default` when never set or unreadable.
+pub fn pref(key: &str, default: bool) -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .map_or(default, |v| v == "1")
+}
+
+/// Remembers a yes/no preference (best effort, like `set_welcomed`).
+pub fn set_pref(key: &str, on: bool) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(key, if on { "1" } else { "0" });
+    }
+}
+
 /// Puts `fragment` in the address bar without reloading the page.
 pub fn set_fragment(fragment: &str) {
     let Some(w) = web_sys::window() else {

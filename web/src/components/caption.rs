@@ -4,7 +4,9 @@
 //! two configurations every decision needs a majority of. Heartbeat traffic
 //! is passed over: it would hide what changed.
 
+use raftlab_core::sim::Action;
 use raftlab_core::trace::describe as narrate;
+use raftlab_core::trace::{EventKind, TraceEvent};
 use yew::prelude::*;
 
 use crate::components::panels::names;
@@ -13,28 +15,112 @@ use crate::state::LabHandle;
 
 /// How far back the caption looks for an event that is not a heartbeat.
 const LOOK_BACK: usize = 400;
+/// The most consequences of one of the teacher's actions told under it
+/// (the feed has them all).
+const CAUSED_MAX: usize = 6;
+
+/// The newest events when they are one of the teacher's own moves while
+/// directing the protocol (delivering by hand, or any deliver, drop, hold,
+/// release or heartbeat): the action and what it caused in the same
+/// micro-step, in order. Stepping forward in manual mode goes from one such
+/// move to the next, and the caption then tells the whole move: which
+/// message was handed over and what the receiver decided, not only the
+/// last message it sent.
+fn teacher_move(lab: &crate::lab::Lab) -> Option<(&TraceEvent, Vec<&TraceEvent>)> {
+    let sim = lab.sim();
+    let past = lab.past();
+    let last = past.last()?;
+    let step = sim.step_of_event(last.seq);
+    // The events of the newest micro-step (an action's consequences are
+    // few; a long run of them is not one move).
+    let start = past
+        .iter()
+        .rev()
+        .take(64)
+        .take_while(|e| sim.step_of_event(e.seq) == step)
+        .count();
+    let batch = &past[past.len() - start..];
+    let (first, rest) = batch.split_first()?;
+    let EventKind::Action { action } = &first.kind else {
+        return None;
+    };
+    let directing = matches!(
+        serde_json::from_value::<Action>(action.clone()),
+        Ok(Action::Deliver { .. }
+            | Action::DropMessage { .. }
+            | Action::Hold { .. }
+            | Action::Release { .. }
+            | Action::Heartbeat { .. }
+            | Action::Manual { .. })
+    );
+    (directing || sim.manual()).then(|| (first, rest.iter().collect()))
+}
+
+/// The teacher's action in words, naming the message a deliver or a drop
+/// picked ("you: deliver message #2 now — S1 → S3: vote request …").
+fn move_text<'a>(
+    action: &TraceEvent,
+    send_of: impl Fn(u64) -> Option<&'a TraceEvent> + Copy,
+) -> String {
+    let said = narrate::narrate(action, send_of).1;
+    let id = match &action.kind {
+        EventKind::Action { action } => match serde_json::from_value::<Action>(action.clone()) {
+            Ok(Action::Deliver { id } | Action::DropMessage { id }) => Some(id),
+            _ => None,
+        },
+        _ => None,
+    };
+    match id.and_then(send_of) {
+        Some(send) => format!("{said} — {}", narrate::narrate(send, send_of).1),
+        None => said,
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct CaptionProps {
     pub lab: LabHandle,
     /// The live revision: the caption follows every event.
     pub rev: u64,
-    /// While the clock plays the caption changes too fast to be read
-    /// aloud: a screen reader hears it only while stepping.
-    pub playing: bool,
+}
+
+/// The newest event that is not heartbeat traffic, as the clock stands:
+/// its time, seq and words.
+pub fn newest_event(lab: &crate::lab::Lab) -> Option<(u64, u64, String)> {
+    let send_of = |id| lab.send_of(id);
+    lab.past()
+        .iter()
+        .rev()
+        .take(LOOK_BACK)
+        .find(|e| !narrate::is_heartbeat_event(e, send_of))
+        .map(|e| (e.time, e.seq, narrate::narrate(e, send_of).1))
 }
 
 #[function_component(RingCaption)]
 pub fn ring_caption(props: &CaptionProps) -> Html {
     let lab = props.lab.0.borrow();
     let send_of = |id| lab.send_of(id);
-    let newest = lab
-        .past()
-        .iter()
-        .rev()
-        .take(LOOK_BACK)
-        .find(|e| !narrate::is_heartbeat_event(e, send_of))
-        .map(|e| (e.time, e.seq, narrate::narrate(e, send_of).1));
+    let newest = newest_event(&lab);
+    let caused = teacher_move(&lab).map(|(action, rest)| {
+        let shown = rest.len().min(CAUSED_MAX);
+        let items = rest[..shown].iter().map(|e| {
+            html! { <li data-seq={e.seq.to_string()}>{ narrate::narrate(e, send_of).1 }</li> }
+        });
+        let more = rest.len() - shown;
+        html! {
+            <div class="teacher-move" data-testid="caption-move" data-seq={action.seq.to_string()}
+                data-caused={rest.len().to_string()}>
+                <p class="move"><span class="ev-time">{ format!("{} ms · #{}", action.time, action.seq) }</span>
+                    <span class="ev-text">{ move_text(action, send_of) }</span></p>
+                if rest.is_empty() {
+                    <p class="caused-none">{ "It changed nothing else yet." }</p>
+                } else {
+                    <ol class="caused" aria-label="what it caused">{ for items }
+                        if more > 0 { <li class="more">{ format!("… and {more} more (see the feed)") }</li> }
+                    </ol>
+                }
+            </div>
+        }
+    });
     let config = model::cluster_config(lab.sim());
     let joint = config.is_joint().then(|| {
         format!(
@@ -46,14 +132,19 @@ pub fn ring_caption(props: &CaptionProps) -> Html {
     html! {
         <div class="ring-caption" data-testid="ring-caption"
             data-seq={newest.as_ref().map(|n| n.1.to_string()).unwrap_or_default()}>
-            <p class="newest" aria-live={if props.playing { "off" } else { "polite" }}>
-                if let Some((time, seq, text)) = newest {
-                    <span class="ev-time">{ format!("{time} ms · #{seq}") }</span>
-                    <span class="ev-text">{ text }</span>
-                } else {
-                    <span class="ev-text">{ "Nothing has happened yet: press ▶ Play or Step." }</span>
-                }
-            </p>
+            // Not live regions: `a11y::Announcer` reads the same words
+            // aloud, throttled while playing, and can be switched off.
+            if caused.is_none() {
+                <p class="newest">
+                    if let Some((time, seq, text)) = newest {
+                        <span class="ev-time">{ format!("{time} ms · #{seq}") }</span>
+                        <span class="ev-text">{ text }</span>
+                    } else {
+                        <span class="ev-text">{ "Nothing has happened yet: press ▶ Play or Step." }</span>
+                    }
+                </p>
+            }
+            { for caused }
             if let Some(j) = joint {
                 <p class="joint" data-testid="joint-caption">{ j }</p>
             }

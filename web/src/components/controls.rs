@@ -118,6 +118,45 @@ pub fn network_panel(props: &NetworkProps) -> Html {
             </button>
         }
     });
+    // Every one-way link, for the keyboard (the drawing's links are
+    // clicked): cut or restore it, hold or release it.
+    let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
+    let pairs = ids
+        .iter()
+        .flat_map(|&a| ids.iter().filter(move |&&b| b != a).map(move |&b| (a, b)));
+    let links = pairs.map(|(from, to)| {
+        let cut = sim.cut_links().contains(&(from, to));
+        let held = sim.held_links().contains(&(from, to));
+        let state = if cut {
+            "cut"
+        } else if !sim.link_up(from, to) {
+            "blocked by the partition"
+        } else if held {
+            "held"
+        } else {
+            "up"
+        };
+        let (cut_text, hold_text) = (if cut { "Restore" } else { "Cut" }, if held { "Release" } else { "Hold" });
+        let onmsg = onmsg.clone();
+        let oncut = {
+            let onmsg = onmsg.clone();
+            Callback::from(move |_| onmsg.emit(Msg::Net(NetMsg::ToggleLink(from, to))))
+        };
+        let onhold = Callback::from(move |_| {
+            onmsg.emit(Msg::Act(if held { Action::Release { from, to } } else { Action::Hold { from, to } }))
+        });
+        html! {
+            <li data-testid={format!("link-row-{from}-{to}")} data-state={state}>
+                <span class="line">{ format!("S{from} → S{to}: {state}") }</span>
+                <span class="acts">
+                    <button type="button" data-testid={format!("link-cut-{from}-{to}")} onclick={oncut}
+                        aria-label={format!("{cut_text} the link S{from} to S{to}")}>{ cut_text }</button>
+                    <button type="button" data-testid={format!("link-hold-{from}-{to}")} onclick={onhold}
+                        aria-label={format!("{hold_text} the link S{from} to S{to}")}>{ hold_text }</button>
+                </span>
+            </li>
+        }
+    });
     let [lo, hi] = sim.config().latency_ms;
     let status = match sim.groups() {
         Some(_) => "partitioned".to_string(),
@@ -133,6 +172,10 @@ pub fn network_panel(props: &NetworkProps) -> Html {
                 { button("heal", "Heal", "reconnect everything (h)", false, onmsg, || Msg::Act(Action::Heal)) }
             </div>
             <p class="hint">{ "Click a link in the drawing to cut one direction; click a message to drop it." }</p>
+            <details class="links" data-testid="links">
+                <summary>{ "Links, one way: cut or hold" }</summary>
+                <ul class="link-list">{ for links }</ul>
+            </details>
             { slider(html! { <span>{ format!("latency {lo}–{hi} ms") }</span> }, "latency", [1, 200, 1],
                 props.latency, Sends::WhenLetGo, &onmsg.reform(|v| Msg::Net(NetMsg::SetLatency(v)))) }
             { slider(html! { <span>{ format!("loss {:.0}%", sim.config().loss * 100.0) }</span> }, "loss", [0, 50, 1],

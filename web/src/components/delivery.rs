@@ -1,6 +1,8 @@
 //! Directing the protocol by hand (issue 19): manual delivery and its
 //! timers, the messages waiting at their receivers (deliver or drop each,
 //! the oldest, or all), a heartbeat on demand, and links held and released.
+//! Not delivering by hand, the messages on their way can be dropped from a
+//! list too: the keyboard's way to what the drawing's clicks do.
 //! Every control sends a simulator action, so each choice is part of the
 //! session: timed, replayed exactly, in links and files.
 
@@ -43,6 +45,13 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
         sim.waiting().collect()
     };
     let oldest = waiting.first().map(|f| f.id);
+    // The rest of the messages in flight (none when delivering by hand:
+    // then all are listed above).
+    let on_way: Vec<_> = if manual {
+        Vec::new()
+    } else {
+        sim.flights().filter(|f| !sim.is_waiting(f.id)).collect()
+    };
     let ids: Vec<NodeId> = sim.nodes().keys().copied().collect();
     // The leader the status line names (the newest term's, should two lead).
     let leader = sim.leader();
@@ -61,22 +70,26 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
             onmsg.emit(Msg::Act(Action::Manual { on: true, timers }));
         })
     };
-    let rows = waiting.iter().map(|f| {
+    let row = |f: &&raftlab_core::sim::Flight, deliver: bool| {
         let (id, from, to) = (f.id, f.msg.from, f.msg.to);
         html! {
-            <li data-testid="waiting-msg" data-id={id.to_string()} data-from={from.to_string()}
+            <li data-testid={if deliver { "waiting-msg" } else { "flight-msg" }} data-id={id.to_string()} data-from={from.to_string()}
                 data-to={to.to_string()} data-kind={f.msg.body.kind()}>
                 <span class="line">{ narrate::message_line(from, to, &f.msg.body) }
                     if !sim.is_waiting(id) { <span class="on-way">{ " (on its way)" }</span> }</span>
                 <span class="acts">
-                    <button type="button" data-testid={format!("deliver-{id}")} onclick={act(Action::Deliver { id })}
-                        aria-label={format!("deliver message {id} now")}>{ "Deliver" }</button>
+                    if deliver {
+                        <button type="button" data-testid={format!("deliver-{id}")} onclick={act(Action::Deliver { id })}
+                            aria-label={format!("deliver message {id} now")}>{ "Deliver" }</button>
+                    }
                     <button type="button" data-testid={format!("drop-{id}")} onclick={act(Action::DropMessage { id })}
                         aria-label={format!("drop message {id}")}>{ "Drop" }</button>
                 </span>
             </li>
         }
-    });
+    };
+    let rows = waiting.iter().map(|f| row(f, true));
+    let flying = on_way.iter().map(|f| row(f, false));
     let held = sim.held_links().iter().map(|&(from, to)| {
         html! {
             <li data-testid="held-link" data-from={from.to_string()} data-to={to.to_string()}>
@@ -148,6 +161,12 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
             </div>
             if !waiting.is_empty() {
                 <ol class="waiting" aria-label="messages waiting, oldest first">{ for rows }</ol>
+            }
+            if !manual {
+                <details class="in-flight" data-testid="in-flight">
+                    <summary>{ format!("Messages on their way ({})", on_way.len()) }</summary>
+                    <ol class="waiting" aria-label="messages on their way, oldest first">{ for flying }</ol>
+                </details>
             }
             <div class="hold">
                 { pick(&hold_from, "hold-from", "from ") }

@@ -116,20 +116,59 @@ pub struct PickerProps {
 
 /// The lesson list as a menu in the masthead, and the button that opens a
 /// teacher's own lesson file.
+///
+/// A lesson starts only on a committed choice: picked in the open list
+/// (mouse, or Enter there), or Enter on the closed menu. Chromium changes a
+/// closed select's value on each arrow or letter key and fires `change`, so
+/// keys only browse the titles; leaving the menu uncommitted puts back the
+/// running lesson's title.
 #[function_component(LessonPicker)]
 pub fn lesson_picker(props: &PickerProps) -> Html {
-    let onchange = {
+    let select = use_node_ref();
+    // A key moved the closed menu's choice: not a commitment.
+    let browsing = use_mut_ref(|| false);
+    let start = {
         let lessons = props.lessons.clone();
         let onmsg = props.onmsg.clone();
-        Callback::from(move |e: Event| {
-            let v = e
-                .target_dyn_into::<web_sys::HtmlSelectElement>()
-                .map(|s| s.value())
-                .unwrap_or_default();
+        let current = props.current.clone();
+        move |v: String| {
+            if current.as_deref() == Some(v.as_str()) {
+                return;
+            }
             if let Some(entry) = lessons.iter().find(|l| l.id == v) {
                 load_lesson(entry.clone(), false, onmsg.clone());
             }
+        }
+    };
+    let value_of = |select: &NodeRef| {
+        select
+            .cast::<web_sys::HtmlSelectElement>()
+            .map(|s| s.value())
+            .unwrap_or_default()
+    };
+    let onchange = {
+        let (select, browsing, start) = (select.clone(), browsing.clone(), start.clone());
+        Callback::from(move |_: Event| {
+            if !std::mem::take(&mut *browsing.borrow_mut()) {
+                start(value_of(&select));
+            }
         })
+    };
+    let onkeydown = {
+        let (select, browsing) = (select.clone(), browsing.clone());
+        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+            "Enter" => {
+                *browsing.borrow_mut() = false;
+                e.prevent_default();
+                start(value_of(&select));
+            }
+            "Tab" | "Escape" | " " | "Shift" => {}
+            _ => *browsing.borrow_mut() = true,
+        })
+    };
+    let onpointerdown = {
+        let browsing = browsing.clone();
+        Callback::from(move |_: PointerEvent| *browsing.borrow_mut() = false)
     };
     let onpick = {
         let onmsg = props.onmsg.clone();
@@ -159,11 +198,31 @@ pub fn lesson_picker(props: &PickerProps) -> Html {
         }
     });
     let none_selected = current.is_empty() && own_option.is_none();
+    let onblur = {
+        // The option the menu shows: "Lessons…", the teacher's own, or
+        // the running lesson.
+        let shown = if own_option.is_some() {
+            1
+        } else {
+            props
+                .lessons
+                .iter()
+                .position(|l| l.id == current)
+                .map_or(0, |i| i as i32 + 1)
+        };
+        let (select, browsing) = (select.clone(), browsing.clone());
+        Callback::from(move |_: FocusEvent| {
+            *browsing.borrow_mut() = false;
+            if let Some(s) = select.cast::<web_sys::HtmlSelectElement>() {
+                s.set_selected_index(shown);
+            }
+        })
+    };
     html! {
         <div class="lesson-pick-row">
             <label class="lesson-pick">
                 <span class="vh">{ "Lesson" }</span>
-                <select data-testid="lesson-picker" {onchange} disabled={props.lessons.is_empty() && own_option.is_none()}
+                <select data-testid="lesson-picker" ref={select} {onchange} {onkeydown} {onpointerdown} {onblur} disabled={props.lessons.is_empty() && own_option.is_none()}
                     title="play a guided lesson">
                     <option value="" selected={none_selected}>{ "Lessons…" }</option>
                     { for own_option }

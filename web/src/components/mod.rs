@@ -1,6 +1,7 @@
 //! The page's components, each a function component with `Props` and
 //! `on<verb>` callbacks (or one `onmsg` for panels of many controls).
 
+pub mod a11y;
 pub mod breakit;
 pub mod breakpoints;
 pub mod caption;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use raftlab_core::config::Bug;
 use raftlab_core::sim::SimConfig;
 use raftlab_core::types::NodeId;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::model;
@@ -361,17 +362,95 @@ pub fn settings(props: &SettingsProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct HelpProps {
     pub onclose: Callback<()>,
+    /// Whether the single-key shortcuts are on (a switch here, WCAG 2.1.4).
+    pub shortcuts: bool,
+    pub onshortcuts: Callback<bool>,
+    /// Whether each step's narration is announced to screen readers.
+    pub announce: bool,
+    pub onannounce: Callback<bool>,
 }
 
-/// The keyboard shortcuts.
+/// What a Tab press can land on inside the dialog.
+const FOCUSABLE: &str =
+    "button:not([disabled]), input:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
+
+/// The keyboard shortcuts and the switches for keys and announcements: a
+/// modal dialog (focus moves in on open, Tab stays inside, Escape closes,
+/// and focus goes back to what opened it).
 #[function_component(Help)]
 pub fn help(props: &HelpProps) -> Html {
+    let sheet = use_node_ref();
+    {
+        let sheet = sheet.clone();
+        use_effect_with((), move |_| {
+            let opener = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(el) = sheet.cast::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+            move || {
+                if let Some(el) = opener {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
     let onclose = {
         let cb = props.onclose.clone();
         Callback::from(move |_| cb.emit(()))
     };
+    // Tab and Shift+Tab wrap around inside the sheet.
+    let onkeydown = {
+        let sheet = sheet.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Tab" {
+                return;
+            }
+            let Some(el) = sheet.cast::<web_sys::Element>() else {
+                return;
+            };
+            let Ok(list) = el.query_selector_all(FOCUSABLE) else {
+                return;
+            };
+            let at = |i: u32| {
+                list.get(i)
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+            };
+            let (Some(first), Some(last)) = (at(0), at(list.length().saturating_sub(1))) else {
+                return;
+            };
+            let active = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element());
+            let on = |x: &web_sys::HtmlElement| {
+                active
+                    .as_ref()
+                    .is_some_and(|a| a == x.unchecked_ref::<web_sys::Element>())
+            };
+            let on_sheet = active.as_ref().is_some_and(|a| a == &el);
+            if e.shift_key() && (on(&first) || on_sheet) {
+                e.prevent_default();
+                let _ = last.focus();
+            } else if !e.shift_key() && on(&last) {
+                e.prevent_default();
+                let _ = first.focus();
+            }
+        })
+    };
+    let switch = |testid: &'static str, on: bool, cb: &Callback<bool>, label: &'static str| {
+        let cb = cb.clone();
+        let onchange = Callback::from(move |e: Event| cb.emit(super::form::input_checked(&e)));
+        html! {
+            <label class="switch">
+                <input type="checkbox" data-testid={testid} checked={on} {onchange} />
+                { label }
+            </label>
+        }
+    };
     let keys = [
-        ("space", "play or pause"),
+        ("space", "play or pause (when no button has the focus)"),
         ("→", "step to the next event"),
         ("←", "step back one event"),
         ("f", "jump 100 ms ahead"),
@@ -387,13 +466,17 @@ pub fn help(props: &HelpProps) -> Html {
         ("?", "this list"),
     ];
     html! {
-        <div class="overlay" data-testid="help" role="dialog" aria-label="keyboard shortcuts" onclick={onclose.clone()}>
-            <div class="sheet" onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}>
-                <h2>{ "Keyboard shortcuts" }</h2>
+        <div class="overlay" data-testid="help" onclick={onclose.clone()}>
+            <div class="sheet" ref={sheet} role="dialog" aria-modal="true" aria-labelledby="help-title" tabindex="-1"
+                {onkeydown} onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}>
+                <h2 id="help-title">{ "Keyboard shortcuts" }</h2>
+                { switch("shortcuts-switch", props.shortcuts, &props.onshortcuts, "Single-key shortcuts (letters, digits, + − ?)") }
+                { switch("announce-switch", props.announce, &props.onannounce, "Announce events to screen readers") }
                 <table>
                     { for keys.iter().map(|(k, what)| html! { <tr><th><kbd>{ *k }</kbd></th><td>{ *what }</td></tr> }) }
                 </table>
-                <p class="hint">{ "On a touch screen: tap a node to select it, tap a link to cut it, tap a message to drop it." }</p>
+                <p class="hint">{ "Space and Enter press the button that has the focus; the timeline takes the arrows, Page Up/Down, Home and End. Shortcuts never act in a form field. This browser remembers both switches." }</p>
+                <p class="hint">{ "On a touch screen: tap a node to select it, tap a link to cut it, tap a message to drop it. With a keyboard: the network panel lists the links, the delivery panel the messages." }</p>
                 <button type="button" data-testid="help-close" onclick={onclose}>{ "Close" }</button>
             </div>
         </div>

@@ -1,11 +1,14 @@
 //! The timeline under the cluster: terms as bands, leader changes, crashes,
-//! partitions, branches and violations marked; click or drag to scrub.
+//! partitions, branches and violations marked; click or drag to scrub. It
+//! is a slider in the ARIA Authoring Practices' pattern: the arrows step
+//! one event, Page Up/Down a tenth of the run, Home and End go to the
+//! ends of what is known.
 
 use yew::prelude::*;
 
 use crate::components::logs::term_class;
 use crate::lab::MarkKind;
-use crate::state::{LabHandle, Stamp};
+use crate::state::{ClockMsg, LabHandle, Stamp};
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
@@ -13,6 +16,9 @@ pub struct TimelineProps {
     /// The live stamp (`UiState::stamp`): it follows every frame.
     pub stamp: Stamp,
     pub onscrub: Callback<f64>,
+    /// Steps for the slider's arrow keys.
+    #[prop_or_default]
+    pub onclock: Callback<ClockMsg>,
 }
 
 fn pct(t: f64, end: f64) -> String {
@@ -196,13 +202,40 @@ pub fn timeline(props: &TimelineProps) -> Html {
         html! { <span class="scale-label" style={format!("left:{}", pct(t, end))}>{ format!("{:.0} ms", t) }</span> }
     });
 
+    let onkeydown = {
+        let (onscrub, onclock) = (props.onscrub.clone(), props.onclock.clone());
+        let (home, known) = (start.time as f64, known.max(vt));
+        let page = end / 10.0;
+        Callback::from(move |e: KeyboardEvent| {
+            match e.key().as_str() {
+                "ArrowRight" | "ArrowUp" => onclock.emit(ClockMsg::Step),
+                "ArrowLeft" | "ArrowDown" => onclock.emit(ClockMsg::StepBack),
+                "PageUp" => onscrub.emit(vt + page),
+                "PageDown" => onscrub.emit((vt - page).max(home)),
+                "Home" => onscrub.emit(home),
+                "End" => onscrub.emit(known),
+                _ => return,
+            }
+            e.prevent_default();
+        })
+    };
+    let valuetext = match lab.past().last() {
+        Some(ev) => format!(
+            "{vt:.0} ms, after event {} at {} ms; {:.0} ms known",
+            ev.seq,
+            ev.time,
+            known.max(vt)
+        ),
+        None => format!("{vt:.0} ms, before the first event"),
+    };
+
     html! {
         <section class="panel timeline-panel" aria-label="timeline">
             <div class="timeline" ref={track} data-testid="timeline"
                 data-end={format!("{end:.0}")}
-                {onpointerdown} {onpointermove} {onpointerup}
-                role="slider" aria-label="simulated time"
-                aria-valuemin="0" aria-valuemax={format!("{end:.0}")} aria-valuenow={format!("{vt:.0}")}>
+                {onpointerdown} {onpointermove} {onpointerup} {onkeydown} tabindex="0"
+                role="slider" aria-label="simulated time" aria-valuetext={valuetext}
+                aria-valuemin={start.time.to_string()} aria-valuemax={format!("{end:.0}")} aria-valuenow={format!("{vt:.0}")}>
                 <div class="lane-terms">{ for bands }</div>
                 <div class="lane-splits">{ for splits }</div>
                 { for forgotten }

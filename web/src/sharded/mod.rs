@@ -105,11 +105,13 @@ pub fn sharded_app() -> Html {
         );
     }
 
-    // Keyboard: space plays or pauses, arrows step (not while typing).
+    // Keyboard: space plays or pauses, arrows step; only when the focus is
+    // on no field or control (Space and Enter press a focused one).
     {
         let dispatch = state.dispatcher();
         crate::hooks::use_keys(Rc::new(move |e: &web_sys::KeyboardEvent| {
-            if crate::hooks::pressed_in(e, &["INPUT", "SELECT", "TEXTAREA", "BUTTON"]) {
+            let target = crate::hooks::key_target(e);
+            if target != crate::hooks::KeyTarget::Page && e.key() != "Escape" {
                 return false;
             }
             let msg = match e.key().as_str() {

@@ -237,6 +237,87 @@ fn membership(
     }
 }
 
+/// Holding a one-way link inside a group (its messages wait at the
+/// receiver until released, where a cut loses them), and the held links
+/// with what waits on each and a Release button.
+fn hold_row(
+    sim: &ShardedSim,
+    from: &UseStateHandle<Option<NodeId>>,
+    to: &UseStateHandle<Option<NodeId>>,
+    onmsg: &Callback<Msg>,
+) -> Html {
+    // The picked sender, else the first node; the receiver must be of
+    // the sender's group (a group's Raft messages stay inside it).
+    let first = sim
+        .groups()
+        .iter()
+        .flat_map(|g| g.nodes.first())
+        .next()
+        .copied();
+    let a = from.or(first);
+    let group = a.and_then(|a| sim.group_of(a));
+    let peers: Vec<NodeId> = sim
+        .groups()
+        .iter()
+        .filter(|g| Some(g.id) == group)
+        .flat_map(|g| g.nodes.iter().copied())
+        .filter(|&n| Some(n) != a)
+        .collect();
+    let b = to.filter(|t| peers.contains(t)).or(peers.first().copied());
+    let from_options = sim.groups().iter().map(|g| {
+        let options = g.nodes.iter().map(|&n| {
+            html! { <option value={n.to_string()} selected={Some(n) == a}>{ format!("S{n}") }</option> }
+        });
+        html! { <optgroup label={g.name.clone()}>{ for options }</optgroup> }
+    });
+    let to_options = peers.iter().map(|&n| {
+        html! { <option value={n.to_string()} selected={Some(n) == b}>{ format!("S{n}") }</option> }
+    });
+    let pick = |state: &UseStateHandle<Option<NodeId>>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| state.set(select_value(&e).parse().ok()))
+    };
+    let can_hold = matches!((a, b), (Some(a), Some(b)) if !sim.held_links().contains(&(a, b)));
+    let onhold = {
+        let onmsg = onmsg.clone();
+        Callback::from(move |_| {
+            if let (Some(a), Some(b)) = (a, b) {
+                onmsg.emit(Msg::Hold(a, b));
+            }
+        })
+    };
+    let held = sim.held_links().iter().map(|&(x, y)| {
+        let gname = sim.group_of(x).map(name).unwrap_or_default();
+        let waiting = sim
+            .waiting()
+            .filter(|f| f.msg.from == x && f.msg.to == y)
+            .count();
+        let onclick = {
+            let onmsg = onmsg.clone();
+            Callback::from(move |_| onmsg.emit(Msg::Release(x, y)))
+        };
+        html! {
+            <li data-testid="held-link" data-from={x.to_string()} data-to={y.to_string()}
+                data-waiting={waiting.to_string()}>
+                { format!("{gname}: S{x} → S{y} held · {waiting} waiting ") }
+                <button type="button" data-testid={format!("release-{x}-{y}")} {onclick}
+                    title="what waited arrives now, oldest first">{ "Release" }</button>
+            </li>
+        }
+    });
+    html! {
+        <div class="hold" data-testid="hold-controls">
+            <label>{ "hold from " }<select data-testid="hold-from" onchange={pick(from)}>{ for from_options }</select></label>
+            <label>{ " to " }<select data-testid="hold-to" onchange={pick(to)}>{ for to_options }</select></label>
+            <button type="button" data-testid="hold" disabled={!can_hold} onclick={onhold}
+                title="its messages wait at the receiver until released (a cut loses them)">{ "Hold link" }</button>
+            if !sim.held_links().is_empty() {
+                <ul class="held">{ for held }</ul>
+            }
+        </div>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct NetworkPanelProps {
     pub lab: ShardedHandle,
@@ -247,12 +328,16 @@ pub struct NetworkPanelProps {
     pub onmsg: Callback<Msg>,
 }
 
-/// Partition any nodes of any groups, heal, latency and loss.
+/// Partition any nodes of any groups, heal, hold and release a link,
+/// latency and loss.
 #[function_component(NetworkPanel)]
 pub fn network_panel(props: &NetworkPanelProps) -> Html {
+    let hold_from = use_state(|| None::<NodeId>);
+    let hold_to = use_state(|| None::<NodeId>);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let onmsg = &props.onmsg;
+    let hold = hold_row(sim, &hold_from, &hold_to, onmsg);
     let rows = sim.groups().iter().map(|g| {
         let chips = g.nodes.iter().map(|&id| {
             let side = props.sides.get(&id).copied().unwrap_or(0);
@@ -292,6 +377,7 @@ pub fn network_panel(props: &NetworkPanelProps) -> Html {
                 { button("partition", "Partition", "split the network into the picked sides", false, onmsg, || Msg::Partition) }
                 { button("heal", "Heal", "remove partitions and cut links", false, onmsg, || Msg::Heal) }
             </div>
+            { hold }
             { slider(html! { { format!("latency up to {} ms", props.latency) } }, "latency", [5, 300, 5],
                 props.latency, Sends::AsItMoves, &onmsg.reform(Msg::SetLatency)) }
             { slider(html! { { format!("loss {}%", props.loss) } }, "loss", [0, 50, 1],

@@ -77,10 +77,15 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
         let centres = &centres;
         ids.iter().filter(move |&&b| b != a).map(move |&b| {
             let lane = ring::lane(centres[&a], centres[&b], r + 3.0, LANE);
-            let cut = sim.cut_links().contains(&(a, b));
-            let up = sim.link_up(a, b);
+            let state = cluster::LinkState {
+                from: a,
+                to: b,
+                up: sim.link_up(a, b),
+                cut: sim.cut_links().contains(&(a, b)),
+                held: sim.held_links().contains(&(a, b)),
+            };
             let onclick = cluster::click_sends(&props.onlink, (a, b));
-            cluster::link(a, b, up, cut, lane, Some(onclick))
+            cluster::link(state, lane, Some(onclick))
         })
     });
     let nodes = ids.iter().map(|&id| {
@@ -97,10 +102,20 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
             &props.onselect,
         )
     });
+    let mut queued = std::collections::HashMap::new();
     let flights = sim
         .flights()
         .filter(|fl| centres.contains_key(&fl.msg.from))
-        .filter_map(|fl| draw_flight(fl, &centres, r, (vt, reduced_motion), &props.ondrop));
+        .filter_map(|fl| {
+            // On a held link a message waits at its receiver, queued along
+            // the lane, the oldest nearest (as in the single-group ring).
+            let wait = sim.is_waiting(fl.id).then(|| {
+                let place = queued.entry((fl.msg.from, fl.msg.to)).or_insert(0usize);
+                *place += 1;
+                *place - 1
+            });
+            draw_flight(fl, &centres, r, (vt, reduced_motion), wait, &props.ondrop)
+        });
     let dropped = sim.dropped().iter().filter_map(|d| {
         let at = d.at as f64;
         let age = vt - at;
@@ -309,13 +324,17 @@ fn draw_flight(
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
     (vt, reduced_motion): (f64, bool),
+    waits: Option<usize>,
     ondrop: &Callback<u64>,
 ) -> Option<Html> {
     let a = *centres.get(&fl.msg.from)?;
     let b = *centres.get(&fl.msg.to)?;
     let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
-    let along = ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion);
-    let (x, y) = ring::along(ring::lane(a, b, r, LANE), along);
+    let frac = match waits {
+        Some(k) => (0.9 - 0.12 * k as f64).max(0.5),
+        None => ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion),
+    };
+    let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
     let (class, text) = glyph(fl);
     let id = fl.id;
     let onclick = cluster::click_sends(ondrop, id);
@@ -331,11 +350,14 @@ fn draw_flight(
         _ => html! { <rect class="shape" x="-10" y="-7" width="20" height="14" rx="3" /> },
     };
     Some(html! {
-        <g class={classes!("msg", class)} key={id.to_string()} data-testid="msg"
+        <g class={classes!("msg", class, waits.is_some().then_some("waiting"))} key={id.to_string()} data-testid="msg"
             data-kind={fl.msg.body.kind()} data-id={id.to_string()}
             data-from={fl.msg.from.to_string()} data-to={fl.msg.to.to_string()}
+            data-waiting={waits.is_some().to_string()}
             transform={format!("translate({} {})", f(x), f(y))} {onclick}>
-            <title>{ format!("#{id} S{} → S{}: {} — click to drop it", fl.msg.from, fl.msg.to, fl.msg.body.kind()) }</title>
+            <title>{ format!("#{id} S{} → S{}: {}{} — click to drop it", fl.msg.from, fl.msg.to, fl.msg.body.kind(),
+                if waits.is_some() { ", waiting on a held link until it is released" } else { "" }) }</title>
+            if waits.is_some() { <circle class="wait-ring" r="13" /> }
             { shape }
             if !text.is_empty() {
                 <text>{ text }</text>

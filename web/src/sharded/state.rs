@@ -82,6 +82,10 @@ pub enum Msg {
     ToggleLink(NodeId, NodeId),
     /// Lose a message in flight.
     DropMessage(u64),
+    /// Hold a one-way link: its messages wait at the receiver.
+    Hold(NodeId, NodeId),
+    /// Release a held link: what waited arrives, oldest first.
+    Release(NodeId, NodeId),
     /// A client operation.
     Client(KvOp, String, Option<String>),
     /// Look a key up (its slot is picked).
@@ -541,6 +545,12 @@ impl Reducible for ShardedState {
             }
             Msg::DropMessage(id) => {
                 s.act(ShardedAction::DropMessage { id });
+            }
+            Msg::Hold(from, to) => {
+                s.act(ShardedAction::Hold { from, to });
+            }
+            Msg::Release(from, to) => {
+                s.act(ShardedAction::Release { from, to });
             }
             Msg::Client(op, key, value) => s.client(op, key, value),
             Msg::Lookup(key) => {

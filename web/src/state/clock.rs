@@ -30,8 +30,25 @@ impl UiState {
     /// Moves the run in time as both views do; after it went forward, a
     /// breakpoint may stop it.
     fn clock(&mut self, m: Move) {
+        let before = self.lab.0.borrow().sim().position();
         m.apply(&mut *self.lab.0.borrow_mut(), &mut self.playing, self.speed);
         self.changed();
+        if m == Move::Step {
+            let lab = self.lab.0.borrow();
+            let sim = lab.sim();
+            // Delivering by hand with the timers stopped, a step that finds
+            // nothing to do says what would move the run.
+            if sim.manual() && sim.position() == before && lab.stalled().is_none() {
+                self.notice = Some(Notice {
+                    text: if sim.flights().next().is_some() {
+                        "Nothing moves by itself while you deliver by hand: deliver a waiting message (click it in the ring, or in the Delivery panel), or time out a node.".into()
+                    } else {
+                        "Nothing moves by itself while you deliver by hand, and no message is in flight: time out a node, or have the leader send a heartbeat.".into()
+                    },
+                    error: false,
+                });
+            }
+        }
         if let Some(text) = self.lab.0.borrow().stalled().map(clock::stall_notice) {
             self.notice = Some(Notice { text, error: true });
         }

@@ -362,3 +362,46 @@ fn the_partition_chips_follow_a_partition_made_by_an_action_and_its_healing() {
     let s = s.reduce(Msg::Act(Action::Heal));
     assert!(s.groups.values().all(|&g| g == 0), "healed: all in A");
 }
+
+/// Issue 19: delivering by hand, every move is the teacher's; going back
+/// and choosing another move starts a branch, as any action in the past
+/// does, while stepping forward again replays the move made before.
+#[test]
+fn back_in_time_while_delivering_by_hand_another_choice_starts_a_branch() {
+    let mut setup = Setup::default();
+    setup.cfg.prevote = false;
+    let s = Rc::new(UiState::new(setup, SPEED_DEFAULT, false, false));
+    let s = s.reduce(Msg::Act(Action::Manual {
+        on: true,
+        timers: false,
+    }));
+    let s = s.reduce(Msg::Act(Action::Timeout { node: 1 }));
+    // The vote requests travel to their receivers and wait there.
+    let s = s.reduce(Msg::Clock(ClockMsg::Step));
+    let to = |s: &UiState, n: u64| {
+        let lab = s.lab.0.borrow();
+        let sim = lab.sim();
+        let waiting = sim.waiting().find(|f| f.msg.to == n).map(|f| f.id);
+        waiting.expect("a vote request waits at the receiver")
+    };
+    let term = |s: &UiState, n: u64| s.lab.0.borrow().sim().server(n).map(|x| x.current_term());
+    let (to3, to4) = (to(&s, 3), to(&s, 4));
+    let s = s.reduce(Msg::Act(Action::Deliver { id: to3 }));
+    let s = s.reduce(Msg::Act(Action::Deliver { id: to4 }));
+    assert_eq!(term(&s, 4), Some(1));
+
+    // Back one move: S4 has not heard of term 1 yet.
+    let s = s.reduce(Msg::Clock(ClockMsg::StepBack));
+    assert_eq!(term(&s, 4), Some(0));
+    assert_eq!(term(&s, 3), Some(1));
+    // A step replays the delivery made before, from the known future.
+    let s = s.reduce(Msg::Clock(ClockMsg::Step));
+    assert_eq!(term(&s, 4), Some(1));
+    assert!(s.lab.0.borrow().branches().is_empty());
+    // Back again, and dropping it instead is another history: a branch.
+    let s = s.reduce(Msg::Clock(ClockMsg::StepBack));
+    let s = s.reduce(Msg::Act(Action::DropMessage { id: to4 }));
+    assert_eq!(s.lab.0.borrow().branches().len(), 1);
+    let s = s.reduce(Msg::Clock(ClockMsg::Forward(1000)));
+    assert_eq!(term(&s, 4), Some(0), "S4 never hears of term 1");
+}

@@ -602,6 +602,10 @@ impl ShardedSim {
     pub fn waiting(&self) -> impl Iterator<Item = &Flight> {
         self.state.run.net.waiting()
     }
+    /// Whether message `id` waits at its receiver (on a held link).
+    pub fn is_waiting(&self, id: u64) -> bool {
+        self.state.run.net.is_waiting(id)
+    }
     /// Whether the link `from -> to` carries messages now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.state.run.net.link_up(from, to)

@@ -169,6 +169,12 @@ pub struct Flying {
     pub text: AttrValue,
     pub title: AttrValue,
     pub emphasis: Emphasis,
+    /// It has reached its receiver and waits to be delivered (by hand, or
+    /// on a held link): drawn still, in a dashed ring.
+    pub waiting: bool,
+    /// A click delivers it (a shift-click drops it); otherwise a click
+    /// drops it.
+    pub delivers: bool,
 }
 
 /// A lost message's mark, fading.
@@ -208,6 +214,26 @@ pub struct Scene {
     /// How much the nodes and their words are zoomed (`ring::Layout`): a
     /// word is painted that much larger than its stylesheet size.
     pub zoom: f64,
+    /// The nodes' running timers, beneath the messages.
+    pub arcs: Vec<TimerArc>,
+}
+
+/// A node's running timer: what is left of it, as an arc around the node
+/// from twelve o'clock, clockwise. Painted here rather than in the SVG
+/// because it moves on every frame: the nodes' SVG then changes only when
+/// a node does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimerArc {
+    /// The node's centre (user units).
+    pub x: f64,
+    pub y: f64,
+    /// Radius and stroke width, zoom included.
+    pub r: f64,
+    pub width: f64,
+    /// What is left, 0 to 1.
+    pub left: f64,
+    /// A leader's heartbeat interval (else an election timeout).
+    pub leader: bool,
 }
 
 impl Scene {
@@ -245,7 +271,7 @@ impl Scene {
 /// What the pointer is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hit {
-    /// A message in flight, by id: a click drops it.
+    /// A message in flight, by id: a click drops or delivers it.
     Flight(u64),
     /// A lost mark, by its place in the scene: it only has a title.
     Lost(usize),
@@ -304,6 +330,8 @@ pub struct Listed {
     pub arrive: u64,
     /// From (x, y) to (x, y).
     pub lane: [f64; 4],
+    /// Where it is drawn while it waits at its receiver (user units).
+    pub waits_at: Option<(f64, f64)>,
 }
 
 /// A lost mark in the hidden list.
@@ -320,6 +348,12 @@ pub struct FlightLayerProps {
     pub listed: Rc<Vec<Listed>>,
     pub listed_lost: Rc<Vec<ListedLost>>,
     pub ondrop: Callback<u64>,
+    /// A click on a message the teacher delivers (`Flying::delivers`).
+    pub ondeliver: Callback<u64>,
+    /// The simulated time in words ("t = 12.5 ms"): a line of HTML above
+    /// the drawing, since it changes on every frame (in the SVG it made the
+    /// ring's drawing change; on the canvas its text was shaped anew).
+    pub clock: AttrValue,
     /// The ring's SVG, drawn beneath the canvas.
     pub children: Html,
 }
@@ -436,24 +470,35 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
     let onclick = {
         let canvas = canvas.clone();
         let layer = layer.clone();
-        use_callback(props.ondrop.clone(), move |e: MouseEvent, ondrop| {
-            let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
-                return;
-            };
-            let rect = el.get_bounding_client_rect();
-            let hit = {
-                let mut layer = layer.borrow_mut();
-                layer.pointer = Some((
-                    e.client_x() as f64 - rect.left(),
-                    e.client_y() as f64 - rect.top(),
-                ));
-                layer.under_pointer()
-            };
-            if let Some(Hit::Flight(id)) = hit {
-                e.stop_propagation();
-                ondrop.emit(id);
-            }
-        })
+        use_callback(
+            (props.ondrop.clone(), props.ondeliver.clone()),
+            move |e: MouseEvent, (ondrop, ondeliver)| {
+                let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
+                    return;
+                };
+                let rect = el.get_bounding_client_rect();
+                let (hit, delivers) = {
+                    let mut layer = layer.borrow_mut();
+                    layer.pointer = Some((
+                        e.client_x() as f64 - rect.left(),
+                        e.client_y() as f64 - rect.top(),
+                    ));
+                    let hit = layer.under_pointer();
+                    let delivers =
+                        |id: u64| layer.scene.flights.iter().any(|f| f.id == id && f.delivers);
+                    let d = matches!(hit, Some(Hit::Flight(id)) if delivers(id));
+                    (hit, d)
+                };
+                if let Some(Hit::Flight(id)) = hit {
+                    e.stop_propagation();
+                    if delivers && !e.shift_key() {
+                        ondeliver.emit(id);
+                    } else {
+                        ondrop.emit(id);
+                    }
+                }
+            },
+        )
     };
 
     let items = props.listed.iter().map(|m| {
@@ -462,7 +507,9 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
                 data-from={m.from.clone()} data-to={m.to.clone()}
                 data-emphasis={m.emphasis.as_str()}
                 data-sent={m.sent.to_string()} data-arrive={m.arrive.to_string()}
-                data-lane={format!("{} {} {} {}", m.lane[0], m.lane[1], m.lane[2], m.lane[3])}>
+                data-lane={format!("{} {} {} {}", m.lane[0], m.lane[1], m.lane[2], m.lane[3])}
+                data-waiting={m.waits_at.is_some().to_string()}
+                data-at={m.waits_at.map(|(x, y)| format!("{x} {y}"))}>
                 { m.text.clone() }
             </li>
         }
@@ -477,6 +524,7 @@ pub fn flight_layer(props: &FlightLayerProps) -> Html {
             { props.children.clone() }
             <canvas class="flights-layer" ref={canvas} {onclick} aria-hidden="true"
                 data-testid="flights" data-vt={props.scene.vt.to_string()} />
+            <span class="ring-clock" aria-hidden="true">{ props.clock.clone() }</span>
             <ul class="flight-list" hidden=true>{ for items }</ul>
             <ul class="flight-list" hidden=true>{ for lost }</ul>
         </div>
@@ -671,6 +719,7 @@ fn paint(
         return Ok(());
     };
     let ctx: CanvasRenderingContext2d = ctx.dyn_into()?;
+
     ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     ctx.clear_rect(0.0, 0.0, bw, bh);
     if w <= 0.0 || h <= 0.0 {
@@ -682,6 +731,22 @@ fn paint(
     let (s, ox, oy) = fit(w, h);
     let scale = k * s;
     let (dx, dy) = (k * ox, k * oy);
+    if !scene.arcs.is_empty() {
+        ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+        ctx.set_line_cap("round");
+        for a in &scene.arcs {
+            if a.left <= 0.0 {
+                continue;
+            }
+            ctx.set_stroke_style_str(if a.leader { SKY } else { ORANGE });
+            ctx.set_line_width(a.width);
+            ctx.begin_path();
+            let start = -std::f64::consts::FRAC_PI_2;
+            ctx.arc(a.x, a.y, a.r, start, start + std::f64::consts::TAU * a.left)?;
+            ctx.stroke();
+        }
+        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
+    }
     for fl in &scene.flights {
         let outline = match fl.emphasis {
             Emphasis::Linked => Outline::Linked,
@@ -693,6 +758,9 @@ fn paint(
         let x = (dx + scale * fl.x - sprite.cx).round();
         let y = (dy + scale * fl.y - sprite.cy).round();
         ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
+        if fl.waiting {
+            waiting_ring(&ctx, fl, (scale, dx, dy))?;
+        }
     }
     if !scene.lost.is_empty() {
         ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
@@ -709,6 +777,8 @@ fn paint(
             ctx.stroke();
         }
         ctx.set_global_alpha(1.0);
+        // The words below are placed in device pixels.
+        ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     }
     // Last, the words a message covers, above it (`clear`). Each takes
     // the room of its estimate or of its drawing, whichever is larger (the
@@ -729,6 +799,30 @@ fn paint(
             ctx.draw_image_with_html_canvas_element(&sprite.canvas, x, y)?;
         }
     }
+    Ok(())
+}
+
+/// The dashed ring around a message that waits at its receiver: it stands
+/// still until delivered, and the ring tells it from one still on its way.
+fn waiting_ring(
+    ctx: &CanvasRenderingContext2d,
+    fl: &Flying,
+    (scale, dx, dy): (f64, f64, f64),
+) -> Result<(), JsValue> {
+    let r = match fl.glyph.shape() {
+        Shape::Circle(r) => r,
+        Shape::Rect(hw, hh, _) => hw.max(hh),
+    } + 5.0;
+    ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy)?;
+    ctx.set_stroke_style_str(INK);
+    ctx.set_line_width(1.6);
+    let dash = js_sys::Array::of2(&JsValue::from(3.0), &JsValue::from(2.5));
+    ctx.set_line_dash(&dash)?;
+    ctx.begin_path();
+    ctx.arc(fl.x, fl.y, r, 0.0, std::f64::consts::TAU)?;
+    ctx.stroke();
+    ctx.set_line_dash(&js_sys::Array::new())?;
+    ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0)?;
     Ok(())
 }
 
@@ -878,6 +972,8 @@ mod tests {
             text: AttrValue::default(),
             title: format!("#{id}").into(),
             emphasis: Emphasis::None,
+            waiting: false,
+            delivers: false,
         }
     }
 
@@ -910,6 +1006,7 @@ mod tests {
             lost: vec![],
             words: words.clone(),
             zoom: 1.0,
+            ..Scene::default()
         };
         let covered: Vec<_> = scene
             .covered_words()
@@ -929,6 +1026,7 @@ mod tests {
             }],
             words,
             zoom: 1.0,
+            ..Scene::default()
         };
         let covered: Vec<_> = scene
             .covered_words()
@@ -949,6 +1047,7 @@ mod tests {
             lost: vec![],
             words: vec![],
             zoom: 1.0,
+            ..Scene::default()
         };
         // Both cover (104, 100): the one drawn last is on top.
         assert_eq!(scene.hit(104.0, 100.0), Some(Hit::Flight(2)));
@@ -973,6 +1072,7 @@ mod tests {
             }],
             words: vec![],
             zoom: 1.0,
+            ..Scene::default()
         };
         assert_eq!(scene.hit(54.0, 54.0), Some(Hit::Lost(0)));
         // Between the arms of the cross: the message beneath.
