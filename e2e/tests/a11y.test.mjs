@@ -348,7 +348,9 @@ async function outOfView(page, width) {
       .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden')
       .filter((e) => {
         const r = e.getBoundingClientRect();
-        return r.width > 0 && (r.left < -1 || r.right > width + 1);
+        // Wholly left of the page is the out-of-sight-until-focused idiom
+        // (the skip links); the test below Tabs to the first of them.
+        return r.width > 0 && r.right > 0 && (r.left < -1 || r.right > width + 1);
       })
       .filter((e) => !clipped(e))
       .map((e) => `${e.tagName.toLowerCase()}.${e.className.baseVal ?? e.className} [${e.dataset.testid ?? ''}]`);
@@ -368,6 +370,13 @@ for (const [view, path, ready, controls] of [
     const { page, assertNoProblems, screenshot } = await app.open({ path });
     await page.setViewportSize({ width: 320, height: 640 });
     await page.waitForSelector(ready);
+    // The first Tab stop (a skip link, where there are some) shows within the width.
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => {
+      const r = document.activeElement.getBoundingClientRect();
+      return { left: r.left, right: r.right, what: document.activeElement.dataset.testid };
+    });
+    assert.ok(first.left >= 0 && first.right <= 320, `the first Tab stop is within the width: ${JSON.stringify(first)}`);
     await page.click('[data-testid="forward-100"]');
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 320, 'no sideways scrolling');
     assert.deepEqual(await outOfView(page, 320), [], 'nothing sticks out sideways');
