@@ -455,6 +455,9 @@ pub fn app() -> Html {
                         <a class="mode-link" href="?mode=sharded" data-testid="mode-switch" title="several Raft groups sharing the keys">{ "Sharded mode" }</a>
                     </div>
                 </header>
+                // A named region: the status line and the notices under it
+                // belong to a landmark, as the rest of the page does.
+                <section class="status-area" aria-label="Run status and notices">
                 <div class="status" data-testid="status" aria-live="polite"
                     data-now={now.to_string()} data-step={step.to_string()}
                     data-position={position.to_string()} data-events={events_len.to_string()}
@@ -483,8 +486,9 @@ pub fn app() -> Html {
                         }} />
                 }
                 { url::notices(&url_notices, &on_url_dismiss) }
+                </section>
                 <main class="layout" id="panels">
-                    <aside class="col controls-col">
+                    <aside class="col controls-col" aria-label="Controls">
                         <NodePanel lab={lab.clone()} rev={panels_rev} selected={state.selected} joint={state.joint.clone()} onmsg={onmsg.clone()} />
                         <NetworkPanel lab={lab.clone()} rev={panels_rev} groups={state.groups.clone()} latency={state.latency} loss={state.loss} onmsg={onmsg.clone()} />
                         <components::delivery::DeliveryPanel lab={lab.clone()} rev={panels_rev} onmsg={onmsg.clone()} />
@@ -507,7 +511,7 @@ pub fn app() -> Html {
                             onmessages={handlers.onfeed_messages.clone()}
                             onheartbeats={handlers.onfeed_heartbeats.clone()} />
                     </section>
-                    <aside class="col side-col">
+                    <aside class="col side-col" aria-label="Lesson and checks">
                         <LessonPanel lab={lab.clone()} rev={panels_rev} status={state.lesson_status.clone()}
                             speed={state.speed} playing={state.playing}
                             feedback={state.feedback.clone()} onmsg={onmsg.clone()} />

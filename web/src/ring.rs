@@ -99,6 +99,23 @@ pub fn along(lane: ((f64, f64), (f64, f64)), f: f64) -> (f64, f64) {
     (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f)
 }
 
+/// The media query of users who ask for less motion (vestibular
+/// disorders, distraction): both views read it (`hooks::use_media`).
+pub const REDUCED_MOTION: &str = "(prefers-reduced-motion: reduce)";
+
+/// How far along its lane a message `f` of the way through its flight is
+/// drawn: `f`, or under reduced motion only the lane's ends, the
+/// sender's for the first half and the receiver's after, so a message
+/// jumps instead of flying (WCAG 2.3.3).
+pub fn travelled(f: f64, reduced_motion: bool) -> f64 {
+    let f = f.clamp(0.0, 1.0);
+    match (reduced_motion, f < 0.5) {
+        (false, _) => f,
+        (true, true) => 0.0,
+        (true, false) => 1.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +218,21 @@ mod tests {
         assert!(close(back.0, (90.0, -5.0)), "{back:?}");
         assert!(close(along(there, 0.5), (50.0, 5.0)));
         assert!(close(along(there, 2.0), (90.0, 5.0)));
+    }
+
+    #[test]
+    fn messages_fly_along_their_lane_unless_motion_is_reduced() {
+        assert_eq!(travelled(0.3, false), 0.3);
+        assert_eq!(travelled(1.7, false), 1.0);
+        assert_eq!(travelled(-0.2, false), 0.0);
+    }
+
+    #[test]
+    fn under_reduced_motion_a_message_is_only_ever_at_an_end_of_its_lane() {
+        assert_eq!(travelled(0.0, true), 0.0);
+        assert_eq!(travelled(0.49, true), 0.0);
+        assert_eq!(travelled(0.5, true), 1.0);
+        assert_eq!(travelled(0.9, true), 1.0);
+        assert_eq!(travelled(3.0, true), 1.0);
     }
 }

@@ -136,6 +136,7 @@ struct Kept {
 #[function_component(Cluster)]
 pub fn cluster(props: &ClusterProps) -> Html {
     let kept = use_mut_ref(Kept::default);
+    let reduced_motion = crate::hooks::use_media(ring::REDUCED_MOTION);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -301,7 +302,8 @@ pub fn cluster(props: &ClusterProps) -> Html {
             at
         } else {
             let span = (fl.arrive_at.saturating_sub(fl.sent_at)).max(1) as f64;
-            ring::along(lane, (vt - fl.sent_at as f64) / span)
+            let along = ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion);
+            ring::along(lane, along)
         };
         scene.flights.push(Flying {
             id: fl.id,

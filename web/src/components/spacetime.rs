@@ -42,6 +42,8 @@ pub const SVG_ID: &str = "spacetime-svg";
 
 /// The style inside the SVG: the page and an exported file look the same.
 /// The arrows' strokes are also in `arrows::stroke_of`, for the canvas.
+/// Text and the marks under white text use the darker green (#007a5a) and
+/// vermillion (#b34700), for 4.5:1 (docs/accessibility.md).
 const STYLE: &str = "
 .st-bg{fill:#fff}
 .st-lane{stroke:#d6dbe3;stroke-width:1}
@@ -50,7 +52,7 @@ const STYLE: &str = "
 .st-axis{font:11px system-ui,sans-serif;fill:#4b5563;text-anchor:middle}
 .st-grid{stroke:#eef0f3;stroke-width:1}
 .st-now{stroke:#d55e00;stroke-width:2}
-.st-nowlabel{font:600 11px system-ui,sans-serif;fill:#d55e00;text-anchor:middle}
+.st-nowlabel{font:600 11px system-ui,sans-serif;fill:#b34700;text-anchor:middle}
 .st-arrow{stroke-width:1.6;fill:none;cursor:pointer}
 .st-arrow .hit{stroke:transparent;stroke-width:9}
 .st-vote .line{stroke:#e69f00}
@@ -74,10 +76,10 @@ const STYLE: &str = "
 .st-mark text{font:700 13px system-ui,sans-serif;text-anchor:middle;dominant-baseline:central}
 .st-leader circle{fill:#0072b2}.st-leader text{fill:#fff}
 .st-cand circle{fill:#e69f00}.st-cand text{fill:#1f2937}
-.st-commit rect{fill:#009e73}.st-commit text{fill:#fff;font-size:10px}
-.st-crash text{fill:#d55e00;font-size:16px}
-.st-restart text{fill:#009e73;font-size:16px}
-.st-violation text{fill:#fff}.st-violation circle{fill:#d55e00}
+.st-commit rect{fill:#007a5a}.st-commit text{fill:#fff;font-size:10px}
+.st-crash text{fill:#b34700;font-size:16px}
+.st-restart text{fill:#007a5a;font-size:16px}
+.st-violation text{fill:#fff}.st-violation circle{fill:#b34700}
 .st-mark.st-linked circle,.st-mark.st-linked rect{stroke:#1f2937;stroke-width:3}
 ";
 

@@ -244,6 +244,8 @@ pub fn sharded_app() -> Html {
                     <a class="mode-link" href="?" data-testid="mode-switch" title="back to one Raft group">{ "Single group" }</a>
                 </div>
             </header>
+            // A named region, as in the single-group view.
+            <section class="status-area" aria-label="Run status and notices">
             <div class="status" data-testid="status" aria-live="off"
                 data-now={now.to_string()} data-step={step.to_string()} data-position={position.to_string()}
                 data-leaders={leaders.clone()} data-playing={state.playing.to_string()}
@@ -254,6 +256,7 @@ pub fn sharded_app() -> Html {
             </div>
             { for notice }
             { crate::url::notices(&url_notices, &on_url_dismiss) }
+            </section>
             <main class="sharded-layout">
                 <section class="rings" aria-label="Raft groups">{ for rings }</section>
                 <section class="panel strip-panel" aria-label="slot table">

@@ -216,8 +216,9 @@ fn membership(
     html! {
         <div class="membership" data-testid="membership" data-group={gname.clone()}>
             <h3>
-                { "Membership of " }
-                <select data-testid="member-group" onchange={onpick} title="the group these controls act on">{ for options }</select>
+                // The heading's words are the select's visible label.
+                <label for="member-group">{ "Membership of " }</label>
+                <select id="member-group" data-testid="member-group" onchange={onpick} title="the group these controls act on">{ for options }</select>
             </h3>
             <p class="hint" data-testid="member-config" data-pending={pending.to_string()}>
                 { config.unwrap_or_else(|| "no live node to ask".into()) }

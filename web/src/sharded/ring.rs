@@ -56,6 +56,7 @@ pub struct GroupRingProps {
 /// One group's ring with its title.
 #[function_component(GroupRing)]
 pub fn group_ring(props: &GroupRingProps) -> Html {
+    let reduced_motion = crate::hooks::use_media(ring::REDUCED_MOTION);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let vt = lab.vt();
@@ -113,7 +114,7 @@ pub fn group_ring(props: &GroupRingProps) -> Html {
                 *place += 1;
                 *place - 1
             });
-            draw_flight(fl, &centres, r, vt, wait, &props.ondrop)
+            draw_flight(fl, &centres, r, (vt, reduced_motion), wait, &props.ondrop)
         });
     let dropped = sim.dropped().iter().filter_map(|d| {
         let at = d.at as f64;
@@ -322,7 +323,7 @@ fn draw_flight(
     fl: &Flight,
     centres: &BTreeMap<NodeId, (f64, f64)>,
     r: f64,
-    vt: f64,
+    (vt, reduced_motion): (f64, bool),
     waits: Option<usize>,
     ondrop: &Callback<u64>,
 ) -> Option<Html> {
@@ -331,7 +332,7 @@ fn draw_flight(
     let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
     let frac = match waits {
         Some(k) => (0.9 - 0.12 * k as f64).max(0.5),
-        None => (vt - fl.sent_at as f64) / span,
+        None => ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion),
     };
     let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
     let (class, text) = glyph(fl);

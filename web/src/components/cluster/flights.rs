@@ -61,9 +61,11 @@ struct Paint {
 // The Okabe–Ito palette of static/style.css.
 const ORANGE: &str = "#e69f00";
 const SKY: &str = "#56b4e9";
-const GREEN: &str = "#009e73";
+// Darker green and vermillion under white text (5.3:1 and 5.5:1).
+const GREEN_DARK: &str = "#007a5a";
 const BLUE: &str = "#0072b2";
 const VERMILLION: &str = "#d55e00";
+const VERMILLION_DARK: &str = "#b34700";
 const PURPLE: &str = "#cc79a7";
 const INK: &str = "#1f2937";
 const WHITE: &str = "#fff";
@@ -104,9 +106,14 @@ impl Glyph {
                 text: "#8a5a00",
                 ..p(WHITE, ORANGE)
             },
-            Glyph::Vote => p(ORANGE, "#8a5a00"),
-            Glyph::Yes => p(GREEN, "#006149"),
-            Glyph::No => p(VERMILLION, "#8a3d00"),
+            // Text keeps 4.5:1 on its fill (WCAG 1.4.3): dark on the
+            // light hues, white on darker greens and vermillions.
+            Glyph::Vote => Paint {
+                text: INK,
+                ..p(ORANGE, "#8a5a00")
+            },
+            Glyph::Yes => p(GREEN_DARK, "#004d3a"),
+            Glyph::No => p(VERMILLION_DARK, "#6e2f00"),
             Glyph::Heartbeat => p(WHITE, BLUE),
             Glyph::Append => p(BLUE, "#003f63"),
             Glyph::Ack => p(SKY, "#1f6f99"),
@@ -114,8 +121,15 @@ impl Glyph {
                 width: 3.0,
                 ..p(WHITE, VERMILLION)
             },
-            Glyph::Snapshot => p(PURPLE, "#7a2957"),
-            Glyph::SnapAck => p("#f5cfe3", PURPLE),
+            Glyph::Snapshot => Paint {
+                text: INK,
+                ..p(PURPLE, "#7a2957")
+            },
+            // Dashed, so it differs from an ack by more than colour.
+            Glyph::SnapAck => Paint {
+                dashed: true,
+                ..p("#f5cfe3", "#7a2957")
+            },
             Glyph::TimeoutNow => p(INK, INK),
         }
     }
