@@ -166,11 +166,15 @@ test('a message on its way is dropped from the delivery panel by keyboard', asyn
   const { page, assertNoProblems } = await app.open({ path: '?seed=5&paused=1' });
   await page.keyboard.press('Tab');
   // Jump until messages fly (the first election's votes).
-  const first = await pressUntil(page, 'f', 'a message is on its way', () =>
-    page.evaluate(() => document.querySelector('[data-testid="in-flight"] li')?.dataset.id),
+  await pressUntil(page, 'f', 'a message is on its way', () =>
+    page.evaluate(() => Number(document.querySelector('[data-testid="in-flight"]').dataset.count) > 0),
   );
+  // Closed, the list draws no rows; opened, it lists them.
+  assert.equal(await page.locator('[data-testid="in-flight"] li').count(), 0);
   await tabTo(page, `${byTestid('in-flight')} > summary`);
   await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="in-flight"] li');
+  const first = await page.evaluate(() => document.querySelector('[data-testid="in-flight"] li').dataset.id);
   await tabTo(page, byTestid(`drop-${first}`));
   await page.keyboard.press('Enter');
   await page.waitForFunction(

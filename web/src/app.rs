@@ -500,7 +500,10 @@ pub fn app() -> Html {
                             onselect={onselect.clone()} onlink={onlink} ondrop={ondrop_msg} ondeliver={ondeliver_msg}
                             highlight={highlight.clone()} linked={state.linked} large={state.present || narrow} />
                         <components::a11y::NodeTable lab={lab.clone()} rev={panels_rev} />
-                        <RingCaption lab={lab.clone()} rev={stamp.rev} />
+                        // The caption tells the newest event, as the feed's top row
+                        // does: it is redrawn with the feed (at most every
+                        // `FEED_MS` while playing, at once when the clock stops).
+                        <RingCaption lab={lab.clone()} rev={feed_view.rev} />
                         <components::a11y::Announcer lab={lab.clone()} rev={stamp.rev} playing={state.playing} on={*announce} />
                         <SelectionBar lab={lab.clone()} rev={panels_rev} selected={state.selected} onmsg={onmsg.clone()} />
                         <Timeline lab={lab.clone()} stamp={stamp} onscrub={onscrub} onclock={handlers.onclock.clone()} />

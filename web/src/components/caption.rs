@@ -81,7 +81,8 @@ fn move_text<'a>(
 #[derive(Properties, PartialEq)]
 pub struct CaptionProps {
     pub lab: LabHandle,
-    /// The live revision: the caption follows every event.
+    /// The revision the feed was last drawn from: the caption follows the
+    /// events with it (every event when the clock stops or steps).
     pub rev: u64,
 }
 

@@ -27,6 +27,9 @@ pub struct DeliveryProps {
 pub fn delivery_panel(props: &DeliveryProps) -> Html {
     let hold_from = use_state(|| 1u64);
     let hold_to = use_state(|| 2u64);
+    // The list of messages on their way is drawn only while open: with
+    // hundreds in flight its rows were the heaviest refresh of a frame.
+    let flying_open = use_state(|| false);
     let lab = props.lab.0.borrow();
     let sim = lab.sim();
     let onmsg = &props.onmsg;
@@ -89,7 +92,21 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
         }
     };
     let rows = waiting.iter().map(|f| row(f, true));
-    let flying = on_way.iter().map(|f| row(f, false));
+    let flying = on_way
+        .iter()
+        .filter(|_| *flying_open)
+        .map(|f| row(f, false));
+    let ontoggle = {
+        let flying_open = flying_open.clone();
+        Callback::from(move |e: Event| {
+            let open = e
+                .target()
+                .and_then(|t| js_sys::Reflect::get(&t, &"open".into()).ok())
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            flying_open.set(open);
+        })
+    };
     let held = sim.held_links().iter().map(|&(from, to)| {
         html! {
             <li data-testid="held-link" data-from={from.to_string()} data-to={to.to_string()}>
@@ -163,7 +180,8 @@ pub fn delivery_panel(props: &DeliveryProps) -> Html {
                 <ol class="waiting" aria-label="messages waiting, oldest first">{ for rows }</ol>
             }
             if !manual {
-                <details class="in-flight" data-testid="in-flight">
+                <details class="in-flight" data-testid="in-flight" data-count={on_way.len().to_string()}
+                    open={*flying_open} {ontoggle}>
                     <summary>{ format!("Messages on their way ({})", on_way.len()) }</summary>
                     <ol class="waiting" aria-label="messages on their way, oldest first">{ for flying }</ol>
                 </details>
