@@ -7,19 +7,18 @@
 //! plays (d), then returns the run to the end of (c) (`back_to_step`) and
 //! plays (e).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+mod common;
 
-use raftlab_core::lesson::{parse_lesson, Lesson, LessonRun, StepStatus};
+use std::collections::BTreeMap;
+
+use common::lessons::load;
+use raftlab_core::lesson::{Lesson, LessonRun, StepStatus};
 use raftlab_core::sim::{actions_of, Node, Sim};
 use raftlab_core::trace::{read_trace, EventKind};
 use raftlab_core::{LogStore, NodeId, Role, Storage, Term};
 
 fn lesson() -> Lesson {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static/lessons/26-figure8-paper.json");
-    let text = std::fs::read_to_string(&path).expect("the lesson file");
-    parse_lesson(&text).expect("a valid lesson")
+    load("26-figure8-paper.json")
 }
 
 /// One state of the figure: its label, the leader and its term, and the

@@ -4,21 +4,15 @@
 //! it. A lesson whose seed, settings or script drift away from its text fails
 //! here instead of teaching something false.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+mod common;
 
-use raftlab_core::lesson::{parse_lesson, Lesson, LessonRun, StepStatus};
+use std::collections::BTreeSet;
+
+use common::lessons::load;
+use raftlab_core::lesson::{Lesson, LessonRun, StepStatus};
 use raftlab_core::sim::{Action, Sim};
 use raftlab_core::trace::{ClientPhase, EventKind, TraceEvent};
 use raftlab_core::{EntryKind, KvOp, NodeId, Role, Storage};
-
-fn load(file: &str) -> Lesson {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../static/lessons")
-        .join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    parse_lesson(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
 
 /// A played lesson: the simulation at the end and, for each step, the
 /// sequence numbers of its events (`after < seq <= upto`).

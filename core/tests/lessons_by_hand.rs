@@ -4,20 +4,13 @@
 //! files produce when played as the page plays them (as lesson_claims.rs
 //! does for the others). Lesson 26 has its own file, figure8_paper.rs.
 
-use std::path::PathBuf;
+mod common;
 
+use common::lessons::load;
 use raftlab_core::lesson::{parse_lesson, Lesson, LessonRun, StepStatus};
 use raftlab_core::sim::Sim;
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::{NodeId, Role};
-
-fn load(file: &str) -> Lesson {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../static/lessons")
-        .join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    parse_lesson(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
 
 /// A played lesson: the run at the end and, per step, the seqs of its
 /// events (`after < seq <= upto`, the step's own actions included).

@@ -33,8 +33,9 @@ export function later() {
 }
 
 /** Runs `entries` with `app()` the started app; `checks[id](page, step)`,
- * if given, looks further at lesson `id`'s page when each step is done. */
-export function everyLessonReachesItsEnd(entries, app, checks = {}) {
+ * if given, looks further at lesson `id`'s page when each step is done;
+ * `stepTimeout`, wall ms a step may take (see `takeLesson`). */
+export function everyLessonReachesItsEnd(entries, app, checks = {}, { stepTimeout } = {}) {
   /** The speed label the page shows for `v` simulated ms per real ms. */
   const speedLabel = (v) => (v >= 0.999 ? 'real time' : `1/${Math.round(1 / v)} of real time`);
 
@@ -56,6 +57,7 @@ export function everyLessonReachesItsEnd(entries, app, checks = {}) {
         assert.match(await page.locator('[data-testid="lesson-speed"]').textContent(), new RegExp(speedLabel(lesson.speed)));
         let shots = 0;
         const seen = await takeLesson(page, {
+          stepTimeout,
           answer: (i) => lesson.steps[i].question.answer,
           onStep: async (s) => {
             const step = lesson.steps[Number(s.index)];

@@ -41,4 +41,9 @@ everyLessonReachesItsEnd(later(), () => app, {
       assert.deepEqual(await terms(page, id), FIGURE8[label][id - 1], `${label}: S${id}'s log`);
     }
   },
+}, {
+  // These lessons wait on purpose while nothing moves (their clocks run at
+  // a fifth of real time or slower); on a busy machine, with frames far
+  // apart, such a step takes many times its nominal few seconds.
+  stepTimeout: 60_000,
 });

@@ -5,6 +5,7 @@
 //! helper is used everywhere.
 #![allow(dead_code)]
 
+pub mod lessons;
 pub mod scenarios;
 
 use std::collections::BTreeMap;

@@ -735,15 +735,7 @@ fn node_look(
     let snapshot_note = server
         .and_then(|s| s.incoming_snapshot())
         .map(|(idx, _, bytes)| {
-            // The total is known to the sender: the leader's progress for this node.
-            let total = sim
-                .leader()
-                .and_then(|l| sim.server(l))
-                .and_then(|l| l.progress().get(&id))
-                .and_then(|p| match p.state {
-                    ReplicaState::Snapshot { total, .. } => Some(total),
-                    _ => None,
-                });
+            let total = model::snapshot_total(sim, id);
             match total {
                 Some(total) => format!("receiving snapshot ≤{idx}: {bytes}/{total} B"),
                 None => format!("receiving snapshot ≤{idx}: {bytes} B"),

@@ -264,14 +264,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 ));
             }
             if let Some((idx, t, bytes)) = s.incoming_snapshot() {
-                let total = sim
-                    .leader()
-                    .and_then(|l| sim.server(l))
-                    .and_then(|l| l.progress().get(&id))
-                    .and_then(|p| match p.state {
-                        ReplicaState::Snapshot { total, .. } => Some(total),
-                        _ => None,
-                    });
+                let total = model::snapshot_total(sim, id);
                 extra.push(row(
                     "receiving snapshot",
                     match total {
