@@ -132,6 +132,18 @@ pub fn majority(n: usize) -> usize {
     n / 2 + 1
 }
 
+/// The size of the snapshot node `id` is receiving, as its sender knows
+/// it (the leader's progress for `id`); None when no leader sends one.
+pub fn snapshot_total(sim: &Sim, id: NodeId) -> Option<u64> {
+    sim.leader()
+        .and_then(|l| sim.server(l))
+        .and_then(|l| l.progress().get(&id))
+        .and_then(|p| match p.state {
+            raftlab_core::raft::ReplicaState::Snapshot { total, .. } => Some(total),
+            _ => None,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,16 +173,4 @@ mod tests {
         assert_eq!(Standing::of(&cluster_config(&sim), 2), Standing::Voter);
         assert_eq!(Standing::of(&cluster_config(&sim), 7), Standing::Outside);
     }
-}
-
-/// The size of the snapshot node `id` is receiving, as its sender knows
-/// it (the leader's progress for `id`); None when no leader sends one.
-pub fn snapshot_total(sim: &Sim, id: NodeId) -> Option<u64> {
-    sim.leader()
-        .and_then(|l| sim.server(l))
-        .and_then(|l| l.progress().get(&id))
-        .and_then(|p| match p.state {
-            raftlab_core::raft::ReplicaState::Snapshot { total, .. } => Some(total),
-            _ => None,
-        })
 }
