@@ -11,8 +11,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::lessons::load;
-use raftlab_core::lesson::{Lesson, LessonRun, StepStatus};
+use common::lessons::{load, play_answering};
+use raftlab_core::lesson::Lesson;
 use raftlab_core::sim::{actions_of, Node, Sim};
 use raftlab_core::trace::{read_trace, EventKind};
 use raftlab_core::{LogStore, NodeId, Role, Storage, Term};
@@ -107,33 +107,23 @@ struct Played {
 /// Plays the lesson as the page does: the right answer to each question,
 /// Next after each step.
 fn play() -> Played {
-    let lesson = lesson();
-    let (mut run, mut sim) = LessonRun::new(lesson.clone()).expect("starts");
     let mut ends = Vec::new();
-    let mut status = run.poll(&sim);
-    while let Some(step) = run.current_step().cloned() {
-        if let Some(q) = &step.question {
-            run.answer(q.answer);
-        }
-        if status == StepStatus::Waiting {
-            status = run.drive(&mut sim, run.step_began_at() + step.max_ms);
-        }
-        assert_eq!(status, StepStatus::Done, "step {}", run.step_index() + 1);
-        assert_ne!(run.question_verified(&sim), Some(false), "{:?}", step.title);
+    let played = play_answering(lesson(), |_, step, sim| {
         let leader = sim
             .leader()
             .map(|l| (l, sim.server(l).expect("up").current_term()));
         let commit = leader.map_or(0, |(l, _)| sim.server(l).expect("up").commit_idx());
         ends.push(End {
             title: step.title.clone().unwrap_or_default(),
-            logs: logs(&sim),
+            logs: logs(sim),
             leader,
             commit,
         });
-        status = run.advance(&mut sim);
+    });
+    Played {
+        ends,
+        sim: played.sim,
     }
-    assert_eq!(status, StepStatus::Finished);
-    Played { ends, sim }
 }
 
 /// The end of the last step whose title begins with `label`.

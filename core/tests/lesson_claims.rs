@@ -8,35 +8,19 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::lessons::load;
+use common::lessons::{load, Played};
 use raftlab_core::lesson::{Lesson, LessonRun, StepStatus};
 use raftlab_core::sim::{Action, Sim};
 use raftlab_core::trace::{ClientPhase, EventKind, TraceEvent};
 use raftlab_core::{EntryKind, KvOp, NodeId, Role, Storage};
 
-/// A played lesson: the simulation at the end and, for each step, the
-/// sequence numbers of its events (`after < seq <= upto`).
-struct Played {
-    sim: Sim,
-    steps: Vec<(u64, u64)>,
-}
-
 impl Played {
     /// The events from the end of step `n - 1` to the end of step `n`:
     /// `step(n)` and, before it, the events of step `n`'s own actions,
-    /// which run before the step's count begins (a restart, say).
+    /// which run before this file's `play_with` counts the step (a
+    /// restart, say).
     fn with_actions(&self, n: usize) -> Vec<&TraceEvent> {
         let (after, upto) = (self.steps[n - 2].1, self.steps[n - 1].1);
-        self.sim
-            .events()
-            .iter()
-            .filter(|e| e.seq > after && e.seq <= upto)
-            .collect()
-    }
-
-    /// The events of step `n` (counting from 1, as the page does).
-    fn step(&self, n: usize) -> Vec<&TraceEvent> {
-        let (after, upto) = self.steps[n - 1];
         self.sim
             .events()
             .iter()

@@ -6,61 +6,14 @@
 
 mod common;
 
-use common::lessons::load;
-use raftlab_core::lesson::{parse_lesson, Lesson, LessonRun, StepStatus};
+use common::lessons::{load, play_answering, Played};
+use raftlab_core::lesson::parse_lesson;
 use raftlab_core::sim::Sim;
 use raftlab_core::trace::{EventKind, TraceEvent};
 use raftlab_core::{NodeId, Role};
 
-/// A played lesson: the run at the end and, per step, the seqs of its
-/// events (`after < seq <= upto`, the step's own actions included).
-struct Played {
-    sim: Sim,
-    steps: Vec<(u64, u64)>,
-}
-
-impl Played {
-    /// The events of step `n` (from 1).
-    fn step(&self, n: usize) -> Vec<&TraceEvent> {
-        let (after, upto) = self.steps[n - 1];
-        self.sim
-            .events()
-            .iter()
-            .filter(|e| e.seq > after && e.seq <= upto)
-            .collect()
-    }
-}
-
-/// Plays `lesson` with the right answers and Next, as the page does;
-/// `at_end(n, sim)` sees the run when step `n` completes.
-fn play_with(lesson: Lesson, mut at_end: impl FnMut(usize, &Sim)) -> Played {
-    let (mut run, mut sim) = LessonRun::new(lesson).expect("starts");
-    let mut steps = Vec::new();
-    // The events of step 1 include its first actions, run on creation.
-    let mut began = 0;
-    let mut status = run.poll(&sim);
-    while let Some(step) = run.current_step().cloned() {
-        if let Some(q) = &step.question {
-            run.answer(q.answer);
-        }
-        if status == StepStatus::Waiting {
-            status = run.drive(&mut sim, run.step_began_at() + step.max_ms);
-        }
-        assert_eq!(status, StepStatus::Done, "step {}", run.step_index() + 1);
-        assert_ne!(run.question_verified(&sim), Some(false), "{:?}", step.title);
-        steps.push((began, sim.position()));
-        at_end(steps.len(), &sim);
-        began = sim.position();
-        status = run.advance(&mut sim);
-        // A step that went back starts from the earlier step's end (its
-        // immediate actions, if it had any, would be left out of its range).
-        began = began.min(sim.position());
-    }
-    Played { sim, steps }
-}
-
 fn play(file: &str) -> Played {
-    play_with(load(file), |_, _| {})
+    play_answering(load(file), |_, _, _| {})
 }
 
 /// The (pre)vote answers in `events`: (voter, candidate, term, granted, reason).
@@ -118,7 +71,7 @@ fn back_lesson(back: &str) -> String {
 fn a_step_can_return_the_run_to_the_end_of_an_earlier_step() {
     let lesson = parse_lesson(&back_lesson(r#""back_to_step": 1,"#)).expect("valid");
     let mut end_of_1 = None;
-    let played = play_with(lesson, |n, sim| {
+    let played = play_answering(lesson, |n, _, sim| {
         if n == 1 {
             end_of_1 = Some((sim.now(), sim.position()));
         }
@@ -169,7 +122,7 @@ fn back_to_step_must_name_an_earlier_step() {
 
 #[test]
 fn split_vote_by_hand_leaves_two_candidates_with_two_votes_each_and_nothing_moving() {
-    let played = play_with(load("24-split-vote-by-hand.json"), |n, sim| {
+    let played = play_answering(load("24-split-vote-by-hand.json"), |n, _, sim| {
         if n == 3 || n == 4 {
             // "two votes each", "both stay candidates", in term 1.
             for c in [1, 2] {
