@@ -26,7 +26,7 @@ const CAUSED_MAX: usize = 6;
 /// move to the next, and the caption then tells the whole move: which
 /// message was handed over and what the receiver decided, not only the
 /// last message it sent.
-fn teacher_move(lab: &crate::lab::Lab) -> Option<(&TraceEvent, Vec<&TraceEvent>)> {
+fn teacher_move(lab: &crate::lab::Lab) -> Option<(&TraceEvent, Option<Action>, Vec<&TraceEvent>)> {
     let sim = lab.sim();
     let past = lab.past();
     let last = past.last()?;
@@ -44,32 +44,34 @@ fn teacher_move(lab: &crate::lab::Lab) -> Option<(&TraceEvent, Vec<&TraceEvent>)
     let EventKind::Action { action } = &first.kind else {
         return None;
     };
+    // Read once: the caption names the message a deliver or drop picked.
+    let action = serde_json::from_value::<Action>(action.clone()).ok();
     let directing = matches!(
-        serde_json::from_value::<Action>(action.clone()),
-        Ok(Action::Deliver { .. }
-            | Action::DeliverNext { .. }
-            | Action::DropNext { .. }
-            | Action::DropMessage { .. }
-            | Action::Hold { .. }
-            | Action::Release { .. }
-            | Action::Heartbeat { .. }
-            | Action::Manual { .. })
+        action,
+        Some(
+            Action::Deliver { .. }
+                | Action::DeliverNext { .. }
+                | Action::DropNext { .. }
+                | Action::DropMessage { .. }
+                | Action::Hold { .. }
+                | Action::Release { .. }
+                | Action::Heartbeat { .. }
+                | Action::Manual { .. }
+        )
     );
-    (directing || sim.manual()).then(|| (first, rest.iter().collect()))
+    (directing || sim.manual()).then(|| (first, action, rest.iter().collect()))
 }
 
 /// The teacher's action in words, naming the message a deliver or a drop
 /// picked ("you: deliver message #2 now — S1 → S3: vote request …").
 fn move_text<'a>(
-    action: &TraceEvent,
+    event: &TraceEvent,
+    action: Option<&Action>,
     send_of: impl Fn(u64) -> Option<&'a TraceEvent> + Copy,
 ) -> String {
-    let said = narrate::narrate(action, send_of).1;
-    let id = match &action.kind {
-        EventKind::Action { action } => match serde_json::from_value::<Action>(action.clone()) {
-            Ok(Action::Deliver { id } | Action::DropMessage { id }) => Some(id),
-            _ => None,
-        },
+    let said = narrate::narrate(event, send_of).1;
+    let id = match action {
+        Some(Action::Deliver { id } | Action::DropMessage { id }) => Some(*id),
         _ => None,
     };
     match id.and_then(send_of) {
@@ -103,17 +105,17 @@ pub fn ring_caption(props: &CaptionProps) -> Html {
     let lab = props.lab.0.borrow();
     let send_of = |id| lab.send_of(id);
     let newest = newest_event(&lab);
-    let caused = teacher_move(&lab).map(|(action, rest)| {
+    let caused = teacher_move(&lab).map(|(event, action, rest)| {
         let shown = rest.len().min(CAUSED_MAX);
         let items = rest[..shown].iter().map(|e| {
             html! { <li data-seq={e.seq.to_string()}>{ narrate::narrate(e, send_of).1 }</li> }
         });
         let more = rest.len() - shown;
         html! {
-            <div class="teacher-move" data-testid="caption-move" data-seq={action.seq.to_string()}
+            <div class="teacher-move" data-testid="caption-move" data-seq={event.seq.to_string()}
                 data-caused={rest.len().to_string()}>
-                <p class="move"><span class="ev-time">{ format!("{} ms · #{}", action.time, action.seq) }</span>
-                    <span class="ev-text">{ move_text(action, send_of) }</span></p>
+                <p class="move"><span class="ev-time">{ format!("{} ms · #{}", event.time, event.seq) }</span>
+                    <span class="ev-text">{ move_text(event, action.as_ref(), send_of) }</span></p>
                 if rest.is_empty() {
                     <p class="caused-none">{ "It changed nothing else yet." }</p>
                 } else {
