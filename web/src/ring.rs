@@ -92,6 +92,14 @@ pub fn lane(a: (f64, f64), b: (f64, f64), r: f64, offset: f64) -> ((f64, f64), (
     (start, end)
 }
 
+/// Where the `k`-th message waiting on a lane (oldest first) is drawn, as
+/// a fraction of the lane: the oldest just short of its receiver, the
+/// rest queued behind it, back to the lane's middle at most. Both views
+/// queue what waits so.
+pub fn queue_place(k: usize) -> f64 {
+    (0.92 - 0.11 * k as f64).max(0.48)
+}
+
 /// The point a fraction `f` (clamped to [0, 1]) of the way along a lane.
 pub fn along(lane: ((f64, f64), (f64, f64)), f: f64) -> (f64, f64) {
     let f = f.clamp(0.0, 1.0);

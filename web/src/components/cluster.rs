@@ -115,13 +115,6 @@ impl FlightLook {
     }
 }
 
-/// Where the `k`-th message waiting on a lane (oldest first) is drawn, as
-/// a fraction of the lane: the oldest just short of its receiver, the
-/// rest queued behind it, back to the lane's middle at most.
-fn queue_place(k: usize) -> f64 {
-    (0.92 - 0.11 * k as f64).max(0.48)
-}
-
 /// What the ring kept from its last frame.
 #[derive(Default)]
 struct Kept {
@@ -297,7 +290,7 @@ pub fn cluster(props: &ClusterProps) -> Html {
         let waiting = sim.is_waiting(fl.id);
         let (x, y) = if waiting {
             let place = queued.entry((fl.msg.from, fl.msg.to)).or_default();
-            let at = ring::along(lane, queue_place(*place));
+            let at = ring::along(lane, ring::queue_place(*place));
             *place += 1;
             at
         } else {

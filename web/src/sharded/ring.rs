@@ -331,7 +331,7 @@ fn draw_flight(
     let b = *centres.get(&fl.msg.to)?;
     let span = fl.arrive_at.saturating_sub(fl.sent_at).max(1) as f64;
     let frac = match waits {
-        Some(k) => (0.9 - 0.12 * k as f64).max(0.5),
+        Some(k) => ring::queue_place(k),
         None => ring::travelled((vt - fl.sent_at as f64) / span, reduced_motion),
     };
     let (x, y) = ring::along(ring::lane(a, b, r, LANE), frac);
